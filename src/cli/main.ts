@@ -1,0 +1,27 @@
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** Builds the command tree; each subcommand lives in its own module beside this one. */
+export function buildProgram(): Command {
+  const program = new Command('ipvs-ts')
+    .description('LVS/IPVS director: keepalived.conf, IPVS over generic netlink, health checks, VRRP')
+    .version(pkg.version)
+    .showHelpAfterError()
+    .exitOverride();
+  return program;
+}
+
+/** Runs the CLI and resolves to the process exit code; errors are printed in one line, never as a trace. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    process.stderr.write(`ipvs-ts: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,325 @@
+// The typed, normalized keepalived.conf model: what the parser produces after defaults and inheritance, and what
+// every other module consumes. All durations are milliseconds (keepalived accepts fractional seconds), all
+// addresses are strings in canonical form (IPv6 compressed, lower case). Objects are plain data, never mutated
+// after the config is built, so a reload can compare old and new models field by field.
+
+/** Where a value came from, for every message that points back into the user's files. */
+export interface SourcePos {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+}
+
+export type Family = 4 | 6;
+
+export interface Config {
+  readonly files: readonly string[];
+  readonly globalDefs: GlobalDefs;
+  readonly vrrpScripts: readonly VrrpScript[];
+  readonly vrrpInstances: readonly VrrpInstance[];
+  readonly vrrpSyncGroups: readonly VrrpSyncGroup[];
+  readonly virtualServerGroups: readonly VirtualServerGroup[];
+  readonly virtualServers: readonly VirtualServer[];
+}
+
+export interface ScriptUser {
+  readonly user: string;
+  readonly group?: string;
+}
+
+export interface GlobalDefs {
+  readonly routerId?: string;
+  readonly notificationEmail: readonly string[];
+  readonly notificationEmailFrom?: string;
+  readonly smtpServer?: { readonly host: string; readonly port: number };
+  readonly smtpConnectTimeoutMs: number;
+  readonly scriptUser?: ScriptUser;
+  readonly enableScriptSecurity: boolean;
+  readonly vrrp: VrrpGlobals;
+  readonly lvs: LvsGlobals;
+}
+
+export interface VrrpGlobals {
+  /** Default VRRP version for instances that do not set one. */
+  readonly version: 2 | 3;
+  readonly strict: boolean;
+  readonly skipCheckAdvAddr: boolean;
+  readonly mcastGroup4: string;
+  readonly mcastGroup6: string;
+  readonly garpMasterDelayMs: number;
+  readonly garpMasterRepeat: number;
+  readonly garpMasterRefreshMs: number;
+  readonly garpMasterRefreshRepeat: number;
+  /** Delay between the gratuitous ARPs / NAs of one burst. */
+  readonly garpIntervalMs: number;
+  readonly gnaIntervalMs: number;
+  readonly notifyFifo?: string;
+}
+
+export interface LvsGlobals {
+  /** What to do with the IPVS entries we own on SIGTERM: keep them serving (default) or remove them. */
+  readonly flushOnStop: boolean;
+  /** `lvs_flush`: flush the whole IPVS table at start-up, as keepalived does when asked. Off by default. */
+  readonly flushOnStart: boolean;
+  readonly syncDaemon?: LvsSyncDaemon;
+  readonly timeouts?: { readonly tcpMs?: number; readonly tcpFinMs?: number; readonly udpMs?: number };
+}
+
+export interface LvsSyncDaemon {
+  readonly interface: string;
+  /** The VRRP instance whose state drives the sync daemon (master on MASTER, backup otherwise). */
+  readonly instance?: string;
+  readonly syncId?: number;
+  readonly maxlen?: number;
+  readonly port?: number;
+  readonly ttl?: number;
+  readonly group?: string;
+  readonly pos: SourcePos;
+}
+
+// ---------------------------------------------------------------------------------------------- VRRP
+
+export interface VrrpScript {
+  readonly name: string;
+  /** The command line as written; run without a shell, split on white space with quotes honoured. */
+  readonly script: string;
+  readonly intervalMs: number;
+  readonly timeoutMs?: number;
+  /** Added to the priority while the script succeeds (weight > 0) or fails (weight < 0); 0 = failure is FAULT. */
+  readonly weight: number;
+  /** `weight N reverse`: apply the weight with the opposite sign logic. */
+  readonly weightReverse: boolean;
+  readonly rise: number;
+  readonly fall: number;
+  readonly user?: ScriptUser;
+  /** Start in the failed state until the script has succeeded `rise` times. */
+  readonly initFail: boolean;
+  readonly pos: SourcePos;
+}
+
+export interface VirtualIp {
+  readonly address: string;
+  readonly family: Family;
+  readonly prefix: number;
+  /** Device the address is added to; defaults to the instance's interface. */
+  readonly dev: string;
+  readonly label?: string;
+  readonly broadcast?: string;
+  readonly scope?: string;
+  readonly pos: SourcePos;
+}
+
+export interface TrackRef {
+  readonly name: string;
+  /** Weight override from the track block (`chk_x weight -10`); absent = use the script's/interface's own. */
+  readonly weight?: number;
+  readonly pos: SourcePos;
+}
+
+export interface NotifyScripts {
+  readonly master?: string;
+  readonly backup?: string;
+  readonly fault?: string;
+  readonly stop?: string;
+  /** `notify`: called for every transition with keepalived's four arguments (GROUP|INSTANCE, name, state, priority). */
+  readonly any?: string;
+}
+
+export interface VrrpInstance {
+  readonly name: string;
+  /** Configured start state; only BACKUP honours nopreempt (as keepalived). */
+  readonly state: 'MASTER' | 'BACKUP';
+  readonly interface: string;
+  readonly vrid: number;
+  readonly priority: number;
+  readonly advertIntMs: number;
+  readonly version: 2 | 3;
+  readonly family: Family;
+  readonly nopreempt: boolean;
+  readonly preemptDelayMs: number;
+  readonly mcastSrcIp?: string;
+  readonly unicastSrcIp?: string;
+  readonly unicastPeers: readonly string[];
+  readonly auth?: { readonly type: 'PASS' | 'AH'; readonly pass: string };
+  readonly virtualIps: readonly VirtualIp[];
+  readonly virtualIpsExcluded: readonly VirtualIp[];
+  readonly trackInterfaces: readonly TrackRef[];
+  readonly trackScripts: readonly TrackRef[];
+  readonly garpMasterDelayMs: number;
+  readonly garpMasterRepeat: number;
+  readonly garpMasterRefreshMs: number;
+  readonly garpMasterRefreshRepeat: number;
+  readonly notify: NotifyScripts;
+  readonly smtpAlert: boolean;
+  /** `use_vmac [NAME]`: the macvlan name, or the default vrrp.VRID when given bare. */
+  readonly useVmac?: string;
+  readonly lvsSyncDaemonInterface?: string;
+  readonly pos: SourcePos;
+}
+
+export interface VrrpSyncGroup {
+  readonly name: string;
+  readonly members: readonly string[];
+  readonly notify: NotifyScripts;
+  readonly trackInterfaces: readonly TrackRef[];
+  readonly trackScripts: readonly TrackRef[];
+  readonly smtpAlert: boolean;
+  readonly pos: SourcePos;
+}
+
+// ---------------------------------------------------------------------------------------------- LVS
+
+export const LB_ALGOS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'mh', 'fo', 'ovf', 'twos'] as const;
+export type LbAlgo = (typeof LB_ALGOS)[number];
+export const LB_KINDS = ['NAT', 'DR', 'TUN'] as const;
+export type LbKind = (typeof LB_KINDS)[number];
+export type Protocol = 'TCP' | 'UDP' | 'SCTP';
+export type TunnelType = 'ipip' | 'gue' | 'gre';
+
+export type VirtualServerKey =
+  | { readonly kind: 'addr'; readonly address: string; readonly family: Family; readonly port: number }
+  | { readonly kind: 'fwmark'; readonly mark: number; readonly family: Family }
+  | { readonly kind: 'group'; readonly name: string };
+
+export type VirtualServerGroupMember =
+  /** `IP PORT` or a last-octet range `IP-LAST PORT` (expanded by consumers; `count` addresses from `address`). */
+  | { readonly kind: 'addr'; readonly address: string; readonly family: Family; readonly port: number; readonly count: number; readonly pos: SourcePos }
+  | { readonly kind: 'fwmark'; readonly mark: number; readonly family: Family; readonly pos: SourcePos };
+
+export interface VirtualServerGroup {
+  readonly name: string;
+  readonly members: readonly VirtualServerGroupMember[];
+  readonly pos: SourcePos;
+}
+
+export interface Tunnel {
+  readonly type: TunnelType;
+  readonly port?: number;
+  readonly checksum?: 'none' | 'checksum' | 'remote';
+}
+
+export interface Endpoint {
+  readonly address: string;
+  readonly family: Family;
+  readonly port: number;
+}
+
+export interface VirtualServer {
+  readonly key: VirtualServerKey;
+  readonly protocol: Protocol;
+  readonly lbAlgo: LbAlgo;
+  readonly lbKind: LbKind;
+  readonly tunnel?: Tunnel;
+  /** Seconds; 0 / absent = not persistent (`persistence_timeout 0` is accepted with that meaning). */
+  readonly persistenceTimeoutS?: number;
+  /** Netmask (IPv4 dotted) or prefix length (IPv6) for persistence. */
+  readonly persistenceGranularity?: string;
+  /** Scheduler flags: `sh-fallback`, `sh-port`, `mh-fallback`, `mh-port`, `flag-1..3`; `ops` = one-packet. */
+  readonly schedulerFlags: readonly string[];
+  readonly onePacket: boolean;
+  readonly delayLoopMs: number;
+  readonly haSuspend: boolean;
+  readonly virtualhost?: string;
+  readonly alpha: boolean;
+  readonly omega: boolean;
+  readonly quorum: number;
+  readonly hysteresis: number;
+  readonly quorumUp?: string;
+  readonly quorumDown?: string;
+  readonly sorryServer?: Endpoint & { readonly lbKind?: LbKind };
+  readonly sorryServerInhibit: boolean;
+  readonly inhibitOnFailure: boolean;
+  readonly realServers: readonly RealServer[];
+  readonly pos: SourcePos;
+}
+
+export interface RealServer extends Endpoint {
+  readonly weight: number;
+  readonly lbKind: LbKind;
+  readonly tunnel?: Tunnel;
+  readonly inhibitOnFailure: boolean;
+  readonly alpha: boolean;
+  readonly notifyUp?: string;
+  readonly notifyDown?: string;
+  readonly uthreshold?: number;
+  readonly lthreshold?: number;
+  readonly delayLoopMs: number;
+  readonly checkers: readonly Checker[];
+  readonly pos: SourcePos;
+}
+
+/** Settings every checker has, after inheritance virtual_server → real_server → checker. */
+export interface CheckerCommon {
+  readonly connectIp: string;
+  readonly connectPort: number;
+  readonly bindTo?: string;
+  readonly bindPort?: number;
+  readonly connectTimeoutMs: number;
+  readonly retry: number;
+  readonly delayBeforeRetryMs: number;
+  readonly warmupMs: number;
+  readonly delayLoopMs: number;
+  readonly alpha: boolean;
+  readonly pos: SourcePos;
+}
+
+export interface StatusRange {
+  readonly from: number;
+  readonly to: number;
+}
+
+export interface HttpUrl {
+  readonly path: string;
+  /** Lower-case 32 hex digits. */
+  readonly digest?: string;
+  /** Default 200-299. */
+  readonly statusCodes: readonly StatusRange[];
+  readonly virtualhost?: string;
+  readonly pos: SourcePos;
+}
+
+export interface TcpCheck extends CheckerCommon {
+  readonly type: 'TCP_CHECK';
+}
+
+export interface HttpCheck extends CheckerCommon {
+  readonly type: 'HTTP_GET' | 'SSL_GET';
+  readonly urls: readonly HttpUrl[];
+  /** Host header, resolved url > checker > real server > virtual server; absent = ip:port. */
+  readonly virtualhost?: string;
+  readonly httpProtocol: '1.0' | '1.0C' | '1.1';
+  readonly enableSni: boolean;
+}
+
+export interface MiscCheck extends CheckerCommon {
+  readonly type: 'MISC_CHECK';
+  /** The command line as written (program and arguments). */
+  readonly path: string;
+  /** Absent = the virtual server's delay_loop. */
+  readonly timeoutMs: number;
+  readonly dynamic: boolean;
+  readonly user?: ScriptUser;
+}
+
+export type Checker = TcpCheck | HttpCheck | MiscCheck;
+
+/** keepalived's defaults, in one place so docs and code agree. */
+export const DEFAULTS = {
+  delayLoopMs: 60_000,
+  connectTimeoutMs: 5_000,
+  retry: 1,
+  miscRetry: 0,
+  delayBeforeRetryMs: 1_000,
+  httpDelayBeforeRetryMs: 3_000,
+  weight: 1,
+  quorum: 1,
+  hysteresis: 0,
+  vrrpPriority: 100,
+  advertIntMs: 1_000,
+  vrrpScriptIntervalMs: 1_000,
+  garpMasterDelayMs: 5_000,
+  garpMasterRepeat: 5,
+  mcastGroup4: '224.0.0.18',
+  mcastGroup6: 'ff02::12',
+  smtpConnectTimeoutMs: 30_000,
+} as const;
