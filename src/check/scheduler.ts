@@ -1,0 +1,284 @@
+// The checkers' timing and verdict state machine. It is pure: time comes in as arguments, randomness through an
+// injected function, and side effects go out as returned events (verdicts, quorum, sorry server, scripts to run).
+// The runner (runner.ts) maps it onto real timers and real checks. Every rule is documented where it is coded and
+// summarised in docs/checks.md.
+import type { Checker, RealServer, VirtualServer } from '../config/model.ts';
+import { TimerHeap } from './heap.ts';
+import type { CheckEvent, CheckResult, DueCheck, RealServerVerdict } from './types.ts';
+
+export interface SchedulerOptions {
+  /** Uniform in [0, 1); staggers first checks inside `warmup`. */
+  readonly random: () => number;
+  /**
+   * keepalived declares a server down on the first failed check after start, without retries. We give the first
+   * check the same `retry` budget as any other (default true): after a director restart the kernel may still be
+   * serving through that server, and one lost SYN must not pull it.
+   */
+  readonly firstCheckRetries?: boolean;
+  /**
+   * keepalived puts every non-alpha real server into IPVS before anything has checked it. By default (false) such
+   * a server is "pending" — presumed up for scripts and quorum, but no verdict is published until its first check
+   * has decided, so traffic never reaches a server nobody has looked at.
+   */
+  readonly upBeforeFirstCheck?: boolean;
+}
+
+type Health = 'pending' | 'up' | 'down';
+
+interface CheckerState {
+  readonly id: number;
+  readonly checker: Checker;
+  readonly rs: RsState;
+  health: Health;
+  /** Consecutive failures in the current retry cycle. */
+  failures: number;
+  /** Whether an attempt has completed since start (the first-failure rule). */
+  hasRun: boolean;
+  running: boolean;
+  nextAt: number;
+  dynamicWeight: number | undefined;
+  reason: string;
+  latencyMs: number;
+}
+
+interface RsState {
+  readonly vs: VsState;
+  readonly rs: RealServer;
+  readonly checkers: CheckerState[];
+  published: { up: boolean; present: boolean; weight: number } | undefined;
+  /** Last health that scripts were run for; pending counts as up (keepalived starts non-alpha servers up). */
+  notifiedUp: boolean;
+}
+
+interface VsState {
+  readonly vs: VirtualServer;
+  readonly rss: RsState[];
+  /** Starts up, as keepalived assumes: a pool that is dead at start is a transition that runs quorum_down. */
+  quorumUp: boolean;
+  quorumKnown: boolean;
+}
+
+export class CheckScheduler {
+  private readonly opts: Required<SchedulerOptions>;
+  private readonly vss: VsState[];
+  private readonly checkers: CheckerState[] = [];
+  private readonly queue = new TimerHeap();
+  private started = false;
+
+  constructor(virtualServers: readonly VirtualServer[], options: SchedulerOptions) {
+    this.opts = { firstCheckRetries: true, upBeforeFirstCheck: false, ...options };
+    this.vss = virtualServers.map((vs) => {
+      const vsState: VsState = { vs, rss: [], quorumUp: true, quorumKnown: false };
+      for (const rs of vs.realServers) {
+        const rsState: RsState = { vs: vsState, rs, checkers: [], published: undefined, notifiedUp: true };
+        for (const checker of rs.checkers) {
+          const state: CheckerState = {
+            id: this.checkers.length,
+            checker,
+            rs: rsState,
+            // alpha: start down until the first success; otherwise start up (keepalived) or pending (our default).
+            health: checker.alpha ? 'down' : this.opts.upBeforeFirstCheck ? 'up' : 'pending',
+            failures: 0,
+            hasRun: false,
+            running: false,
+            nextAt: 0,
+            dynamicWeight: undefined,
+            reason: checker.alpha ? 'alpha: down until the first successful check' : 'not checked yet',
+            latencyMs: 0,
+          };
+          rsState.checkers.push(state);
+          this.checkers.push(state);
+        }
+        rsState.notifiedUp = rsHealth(rsState) !== 'down';
+        vsState.rss.push(rsState);
+      }
+      return vsState;
+    });
+  }
+
+  get checkerCount(): number {
+    return this.checkers.length;
+  }
+
+  /** Publishes the initial verdicts and plans each checker's first attempt at a random point within its warmup. */
+  start(now: number): CheckEvent[] {
+    if (this.started) throw new Error('scheduler already started');
+    this.started = true;
+    for (const c of this.checkers) {
+      c.nextAt = now + Math.floor(this.opts.random() * c.checker.warmupMs);
+      this.queue.push(c.nextAt, c.id);
+    }
+    const events: CheckEvent[] = [];
+    for (const vs of this.vss) this.refresh(vs, now, events, 0);
+    return events;
+  }
+
+  /** When the earliest planned check is due, or undefined when nothing is planned (all running or none). */
+  nextDueAt(): number | undefined {
+    return this.queue.peekTime();
+  }
+
+  /** Takes every check due at `now` off the queue and marks it running; a checker never overlaps itself. */
+  takeDue(now: number): DueCheck[] {
+    const due: DueCheck[] = [];
+    while ((this.queue.peekTime() ?? Infinity) <= now) {
+      const c = this.checkers[this.queue.pop()!]!;
+      c.running = true;
+      due.push({ id: c.id, virtualServer: c.rs.vs.vs, realServer: c.rs.rs, checker: c.checker, plannedAt: c.nextAt });
+    }
+    return due;
+  }
+
+  /**
+   * Applies one finished attempt (keepalived's check epilogue) and plans the next one, counted from completion as
+   * keepalived does, so a slow check never overlaps its successor.
+   */
+  complete(id: number, result: CheckResult, now: number): CheckEvent[] {
+    const c = this.checkers[id];
+    if (!c || !c.running) throw new Error(`check ${id} is not running`);
+    c.running = false;
+    c.reason = result.reason;
+    c.latencyMs = result.latencyMs;
+    const { delayLoopMs, delayBeforeRetryMs, retry } = c.checker;
+    let delay = delayLoopMs;
+    if (result.ok) {
+      // One success brings a checker up, whatever state it was in.
+      c.failures = 0;
+      c.health = 'up';
+      c.dynamicWeight = result.weight;
+    } else if (c.health === 'down') {
+      // Already down: retries exist only to confirm a fall, so a down server is simply re-checked every delay_loop.
+      c.failures = 0;
+    } else {
+      // Up or pending: down after retry+1 consecutive failures, each retry delay_before_retry after the last.
+      const budget = !c.hasRun && !this.opts.firstCheckRetries ? 0 : retry;
+      c.failures += 1;
+      if (c.failures > budget) {
+        c.failures = 0;
+        c.health = 'down';
+      } else {
+        delay = delayBeforeRetryMs;
+      }
+    }
+    c.hasRun = true;
+    c.nextAt = now + delay;
+    this.queue.push(c.nextAt, c.id);
+    const events: CheckEvent[] = [];
+    this.refresh(c.rs.vs, now, events, result.latencyMs);
+    return events;
+  }
+
+  /** omega: at shutdown, run notify_down for every live real server and quorum_down for a live pool. */
+  stop(now: number): CheckEvent[] {
+    const events: CheckEvent[] = [];
+    for (const vs of this.vss) {
+      if (!vs.vs.omega) continue;
+      for (const rs of vs.rss) {
+        if (rs.notifiedUp && rs.rs.notifyDown) events.push({ kind: 'script', command: rs.rs.notifyDown, reason: 'notify_down', at: now });
+      }
+      if (vs.quorumUp && vs.vs.quorumDown) events.push({ kind: 'script', command: vs.vs.quorumDown, reason: 'quorum_down', at: now });
+    }
+    return events;
+  }
+
+  /** Recomputes a virtual server's derived state and appends what changed. */
+  private refresh(vs: VsState, now: number, events: CheckEvent[], latencyMs: number): void {
+    for (const rs of vs.rss) {
+      const health = rsHealth(rs);
+      const up = health !== 'down';
+      // notify_up/notify_down on each change of health; pending counts as up, like keepalived's start state.
+      if (up !== rs.notifiedUp) {
+        rs.notifiedUp = up;
+        const command = up ? rs.rs.notifyUp : rs.rs.notifyDown;
+        if (command) events.push({ kind: 'script', command, reason: up ? 'notify_up' : 'notify_down', at: now });
+      }
+    }
+    // Quorum is decided first (it decides whether the sorry server stands in) but reported after the verdicts.
+    const quorumEvents: CheckEvent[] = [];
+    this.refreshQuorum(vs, now, quorumEvents);
+    for (const rs of vs.rss) {
+      const health = rsHealth(rs);
+      if (health === 'pending') continue;
+      const up = health === 'up';
+      const replacedBySorry = !vs.quorumUp && vs.vs.sorryServer !== undefined;
+      // inhibit_on_failure keeps a failed server in the table at weight 0 instead of removing it (existing
+      // connections drain instead of breaking); the same applies to servers a sorry server stands in for.
+      const present = up && !replacedBySorry ? true : rs.rs.inhibitOnFailure;
+      const weight = up && !replacedBySorry ? rsWeight(rs) : 0;
+      const prev = rs.published;
+      if (prev && prev.up === up && prev.present === present && prev.weight === weight) continue;
+      rs.published = { up, present, weight };
+      events.push(verdict(vs.vs, rs, up, present, weight, now, latencyMs, replacedBySorry && up));
+    }
+    events.push(...quorumEvents);
+  }
+
+  /**
+   * quorum/hysteresis over the sum of live weights: a live pool falls when the sum is 0 or below quorum −
+   * hysteresis and a fallen one rises at quorum + hysteresis (and a non-zero sum). It is first decided once no
+   * real server is pending; a fall runs quorum_down and brings in the sorry server, a rise the reverse.
+   */
+  private refreshQuorum(vs: VsState, now: number, events: CheckEvent[]): void {
+    if (!vs.quorumKnown && vs.rss.some((rs) => rsHealth(rs) === 'pending')) return;
+    const { quorum, hysteresis, sorryServer } = vs.vs;
+    const live = vs.rss.reduce((sum, rs) => (rsHealth(rs) === 'up' ? sum + rsWeight(rs) : sum), 0);
+    const wasUp = vs.quorumUp;
+    if (wasUp && (live === 0 || live < quorum - hysteresis)) vs.quorumUp = false;
+    else if (!wasUp && live > 0 && live >= quorum + hysteresis) vs.quorumUp = true;
+    const first = !vs.quorumKnown;
+    vs.quorumKnown = true;
+    if (!first && wasUp === vs.quorumUp) return;
+    events.push({ kind: 'quorum', virtualServer: vs.vs, up: vs.quorumUp, liveWeight: live, at: now });
+    if (wasUp !== vs.quorumUp) {
+      const command = vs.quorumUp ? vs.vs.quorumUp : vs.vs.quorumDown;
+      if (command) events.push({ kind: 'script', command, reason: vs.quorumUp ? 'quorum_up' : 'quorum_down', at: now });
+    }
+    if (sorryServer) {
+      // sorry_server_inhibit keeps the sorry server in the table at weight 0 while the pool is healthy.
+      const { address, family, port } = sorryServer;
+      events.push({
+        kind: 'sorryServer',
+        virtualServer: vs.vs,
+        sorryServer: { address, family, port },
+        present: !vs.quorumUp || vs.vs.sorryServerInhibit,
+        weight: vs.quorumUp ? 0 : 1,
+        at: now,
+      });
+    }
+  }
+}
+
+/** A real server is down if any checker is down (all must pass), pending if any is still pending, else up. */
+function rsHealth(rs: RsState): Health {
+  let pending = false;
+  for (const c of rs.checkers) {
+    if (c.health === 'down') return 'down';
+    if (c.health === 'pending') pending = true;
+  }
+  return pending ? 'pending' : 'up';
+}
+
+/** The configured weight, unless a misc_dynamic checker set one (the last such checker wins). */
+function rsWeight(rs: RsState): number {
+  let weight = rs.rs.weight;
+  for (const c of rs.checkers) if (c.dynamicWeight !== undefined) weight = c.dynamicWeight;
+  return weight;
+}
+
+function verdict(
+  vs: VirtualServer,
+  rs: RsState,
+  up: boolean,
+  present: boolean,
+  weight: number,
+  at: number,
+  latencyMs: number,
+  replacedBySorry: boolean,
+): RealServerVerdict {
+  let reason: string;
+  if (replacedBySorry) reason = 'quorum lost: sorry server in use';
+  else if (rs.checkers.length === 0) reason = 'no checkers: always up';
+  else if (up) reason = 'all checks pass';
+  else reason = rs.checkers.find((c) => c.health === 'down')?.reason ?? 'down';
+  return { kind: 'realServer', virtualServer: vs, realServer: rs.rs, up, present, weight, reason, latencyMs, at };
+}
