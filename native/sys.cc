@@ -1,0 +1,304 @@
+// Thin syscall shim: sockets, sendmsg/recvmsg with raw address and control buffers, and a uv_poll readiness
+// poller. Every protocol detail (sockaddr layout, cmsg, netlink messages) is encoded in TypeScript; this file
+// only moves bytes so the same shim serves netlink, raw IP, AF_PACKET and ICMPv6 sockets.
+#include <napi.h>
+#include <uv.h>
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstring>
+#include <net/if.h>
+#include <string>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall) {
+  const char* name = strerrorname_np(err);
+  std::string code = name ? name : "E" + std::to_string(err);
+  Napi::Error e = Napi::Error::New(env, std::string(syscall) + " failed: " + strerror(err) + " (" + code + ")");
+  e.Set("errno", Napi::Number::New(env, err));
+  e.Set("code", Napi::String::New(env, code));
+  e.Set("syscall", Napi::String::New(env, syscall));
+  return e;
+}
+
+[[noreturn]] void ThrowErrno(Napi::Env env, int err, const char* syscall) { throw ErrnoError(env, err, syscall); }
+
+int IntArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a number");
+  return info[i].As<Napi::Number>().Int32Value();
+}
+
+// Buffers and Uint8Arrays alike: both are Uint8Array views.
+Napi::Uint8Array BytesArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a Buffer or Uint8Array");
+  return info[i].As<Napi::Uint8Array>();
+}
+
+bool IsAbsent(const Napi::Value& v) { return v.IsUndefined() || v.IsNull(); }
+
+Napi::Value Socket(const Napi::CallbackInfo& info) {
+  int domain = IntArg(info, 0, "domain");
+  int type = IntArg(info, 1, "type");
+  int protocol = IntArg(info, 2, "protocol");
+  int fd = socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+  if (fd < 0) ThrowErrno(info.Env(), errno, "socket");
+  return Napi::Number::New(info.Env(), fd);
+}
+
+Napi::Value Bind(const Napi::CallbackInfo& info) {
+  int fd = IntArg(info, 0, "fd");
+  Napi::Uint8Array addr = BytesArg(info, 1, "address");
+  if (bind(fd, reinterpret_cast<sockaddr*>(addr.Data()), addr.ByteLength()) < 0) ThrowErrno(info.Env(), errno, "bind");
+  return info.Env().Undefined();
+}
+
+Napi::Value Connect(const Napi::CallbackInfo& info) {
+  int fd = IntArg(info, 0, "fd");
+  Napi::Uint8Array addr = BytesArg(info, 1, "address");
+  if (connect(fd, reinterpret_cast<sockaddr*>(addr.Data()), addr.ByteLength()) < 0 && errno != EINPROGRESS)
+    ThrowErrno(info.Env(), errno, "connect");
+  return info.Env().Undefined();
+}
+
+Napi::Value GetSockName(const Napi::CallbackInfo& info) {
+  int fd = IntArg(info, 0, "fd");
+  sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) < 0) ThrowErrno(info.Env(), errno, "getsockname");
+  return Napi::Buffer<uint8_t>::Copy(info.Env(), reinterpret_cast<uint8_t*>(&ss), len);
+}
+
+Napi::Value SetSockOpt(const Napi::CallbackInfo& info) {
+  int fd = IntArg(info, 0, "fd");
+  int level = IntArg(info, 1, "level");
+  int name = IntArg(info, 2, "name");
+  Napi::Uint8Array value = BytesArg(info, 3, "value");
+  if (setsockopt(fd, level, name, value.Data(), value.ByteLength()) < 0) ThrowErrno(info.Env(), errno, "setsockopt");
+  return info.Env().Undefined();
+}
+
+Napi::Value GetSockOpt(const Napi::CallbackInfo& info) {
+  int fd = IntArg(info, 0, "fd");
+  int level = IntArg(info, 1, "level");
+  int name = IntArg(info, 2, "name");
+  int capacity = IntArg(info, 3, "capacity");
+  if (capacity < 0) throw Napi::RangeError::New(info.Env(), "capacity must be >= 0");
+  std::vector<uint8_t> buf(capacity);
+  socklen_t len = capacity;
+  if (getsockopt(fd, level, name, buf.data(), &len) < 0) ThrowErrno(info.Env(), errno, "getsockopt");
+  return Napi::Buffer<uint8_t>::Copy(info.Env(), buf.data(), len);
+}
+
+// sendmsg(fd, iov: Uint8Array[], address?: Uint8Array, control?: Uint8Array, flags?: number) -> bytes sent
+Napi::Value SendMsg(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = IntArg(info, 0, "fd");
+  if (!info[1].IsArray()) throw Napi::TypeError::New(env, "iov must be an array of Buffers");
+  Napi::Array list = info[1].As<Napi::Array>();
+  std::vector<iovec> iov(list.Length());
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Value v = list[i];
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+      throw Napi::TypeError::New(env, "iov entries must be Buffers or Uint8Arrays");
+    Napi::Uint8Array b = v.As<Napi::Uint8Array>();
+    iov[i].iov_base = b.Data();
+    iov[i].iov_len = b.ByteLength();
+  }
+  msghdr msg{};
+  msg.msg_iov = iov.data();
+  msg.msg_iovlen = iov.size();
+  if (info.Length() > 2 && !IsAbsent(info[2])) {
+    Napi::Uint8Array addr = BytesArg(info, 2, "address");
+    msg.msg_name = addr.Data();
+    msg.msg_namelen = addr.ByteLength();
+  }
+  if (info.Length() > 3 && !IsAbsent(info[3])) {
+    Napi::Uint8Array control = BytesArg(info, 3, "control");
+    msg.msg_control = control.Data();
+    msg.msg_controllen = control.ByteLength();
+  }
+  int flags = info.Length() > 4 && !IsAbsent(info[4]) ? IntArg(info, 4, "flags") : 0;
+  ssize_t n;
+  do n = sendmsg(fd, &msg, flags | MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) ThrowErrno(env, errno, "sendmsg");
+  return Napi::Number::New(env, static_cast<double>(n));
+}
+
+// recvmsg(fd, buffer, addressCapacity, controlCapacity, flags?) -> { bytes, address, control, flags } | null
+// `bytes` is the kernel's return value, so with MSG_TRUNC it may exceed buffer.length (the datagram's real size).
+Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = IntArg(info, 0, "fd");
+  Napi::Uint8Array buf = BytesArg(info, 1, "buffer");
+  int addrCap = IntArg(info, 2, "addressCapacity");
+  int ctrlCap = IntArg(info, 3, "controlCapacity");
+  int flags = info.Length() > 4 && !IsAbsent(info[4]) ? IntArg(info, 4, "flags") : 0;
+  if (addrCap < 0 || ctrlCap < 0) throw Napi::RangeError::New(env, "capacities must be >= 0");
+  std::vector<uint8_t> addr(addrCap), control(ctrlCap);
+  iovec iov{buf.Data(), buf.ByteLength()};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_name = addrCap ? addr.data() : nullptr;
+  msg.msg_namelen = addrCap;
+  msg.msg_control = ctrlCap ? control.data() : nullptr;
+  msg.msg_controllen = ctrlCap;
+  ssize_t n;
+  do n = recvmsg(fd, &msg, flags);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return env.Null();
+    ThrowErrno(env, errno, "recvmsg");
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("bytes", Napi::Number::New(env, static_cast<double>(n)));
+  out.Set("address", Napi::Buffer<uint8_t>::Copy(env, addr.data(), std::min<size_t>(msg.msg_namelen, addrCap)));
+  out.Set("control", Napi::Buffer<uint8_t>::Copy(env, control.data(), std::min<size_t>(msg.msg_controllen, ctrlCap)));
+  out.Set("flags", Napi::Number::New(env, msg.msg_flags));
+  return out;
+}
+
+Napi::Value Close(const Napi::CallbackInfo& info) {
+  int fd = IntArg(info, 0, "fd");
+  // Linux releases the descriptor even when close reports EINTR, so retrying would close someone else's fd.
+  if (close(fd) < 0 && errno != EINTR) ThrowErrno(info.Env(), errno, "close");
+  return info.Env().Undefined();
+}
+
+Napi::Value IfNameToIndex(const Napi::CallbackInfo& info) {
+  if (!info[0].IsString()) throw Napi::TypeError::New(info.Env(), "name must be a string");
+  unsigned idx = if_nametoindex(info[0].As<Napi::String>().Utf8Value().c_str());
+  if (idx == 0) ThrowErrno(info.Env(), errno, "if_nametoindex");
+  return Napi::Number::New(info.Env(), idx);
+}
+
+Napi::Value IfIndexToName(const Napi::CallbackInfo& info) {
+  char name[IF_NAMESIZE];
+  if (!if_indextoname(IntArg(info, 0, "index"), name)) ThrowErrno(info.Env(), errno, "if_indextoname");
+  return Napi::String::New(info.Env(), name);
+}
+
+// Poller(fd, callback(error | null, readable, writable)) delivers readiness on the Node event loop.
+// An exception thrown by the callback is handed to napi_fatal_exception, i.e. process 'uncaughtException'
+// semantics: it never aborts in C++, and a process with an 'uncaughtException' handler keeps running.
+class Poller : public Napi::ObjectWrap<Poller> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "Poller",
+                       {InstanceMethod<&Poller::Start>("start"), InstanceMethod<&Poller::Stop>("stop"),
+                        InstanceMethod<&Poller::RefLoop>("ref"), InstanceMethod<&Poller::UnrefLoop>("unref"),
+                        InstanceMethod<&Poller::Close>("close")});
+  }
+
+  Poller(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Poller>(info) {
+    Napi::Env env = info.Env();
+    int fd = IntArg(info, 0, "fd");
+    if (!info[1].IsFunction()) throw Napi::TypeError::New(env, "callback must be a function");
+    callback_ = Napi::Persistent(info[1].As<Napi::Function>());
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok) throw Napi::Error::New(env, "no event loop");
+    handle_ = new uv_poll_t;
+    int rc = uv_poll_init_socket(loop, handle_, fd);
+    if (rc < 0) {
+      delete handle_;
+      handle_ = nullptr;
+      ThrowErrno(env, -rc, "uv_poll_init");
+    }
+    handle_->data = this;
+  }
+
+  ~Poller() override { CloseHandle(); }
+
+ private:
+  // start(readable: boolean, writable: boolean)
+  Napi::Value Start(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!handle_) throw Napi::Error::New(env, "poller is closed");
+    int events = (info[0].ToBoolean() ? UV_READABLE : 0) | (info[1].ToBoolean() ? UV_WRITABLE : 0);
+    int rc = uv_poll_start(handle_, events, OnPoll);
+    if (rc < 0) ThrowErrno(env, -rc, "uv_poll_start");
+    // While polling, the JS object must stay alive even if the caller dropped it.
+    if (!active_) Napi::ObjectWrap<Poller>::Ref();
+    active_ = true;
+    return env.Undefined();
+  }
+
+  Napi::Value Stop(const Napi::CallbackInfo& info) {
+    StopPolling();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value RefLoop(const Napi::CallbackInfo& info) {
+    if (handle_) uv_ref(reinterpret_cast<uv_handle_t*>(handle_));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value UnrefLoop(const Napi::CallbackInfo& info) {
+    if (handle_) uv_unref(reinterpret_cast<uv_handle_t*>(handle_));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    StopPolling();
+    CloseHandle();
+    return info.Env().Undefined();
+  }
+
+  void StopPolling() {
+    if (handle_) uv_poll_stop(handle_);
+    if (active_) Napi::ObjectWrap<Poller>::Unref();
+    active_ = false;
+  }
+
+  void CloseHandle() {
+    if (!handle_) return;
+    handle_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(handle_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    handle_ = nullptr;
+  }
+
+  static void OnPoll(uv_poll_t* handle, int status, int events) {
+    auto* self = static_cast<Poller*>(handle->data);
+    if (!self || !self->active_) return;
+    Napi::Env env = self->Env();
+    Napi::HandleScope scope(env);
+    Napi::Value err = env.Null();
+    if (status < 0) err = ErrnoError(env, -status, "uv_poll").Value();
+    try {
+      self->callback_.MakeCallback(env.Global(), {err, Napi::Boolean::New(env, (events & UV_READABLE) != 0),
+                                                  Napi::Boolean::New(env, (events & UV_WRITABLE) != 0)});
+    } catch (const Napi::Error& e) {
+      napi_fatal_exception(env, e.Value());
+    }
+  }
+
+  Napi::FunctionReference callback_;
+  uv_poll_t* handle_ = nullptr;
+  bool active_ = false;
+};
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("socket", Napi::Function::New<Socket>(env, "socket"));
+  exports.Set("bind", Napi::Function::New<Bind>(env, "bind"));
+  exports.Set("connect", Napi::Function::New<Connect>(env, "connect"));
+  exports.Set("getsockname", Napi::Function::New<GetSockName>(env, "getsockname"));
+  exports.Set("setsockopt", Napi::Function::New<SetSockOpt>(env, "setsockopt"));
+  exports.Set("getsockopt", Napi::Function::New<GetSockOpt>(env, "getsockopt"));
+  exports.Set("sendmsg", Napi::Function::New<SendMsg>(env, "sendmsg"));
+  exports.Set("recvmsg", Napi::Function::New<RecvMsg>(env, "recvmsg"));
+  exports.Set("close", Napi::Function::New<Close>(env, "close"));
+  exports.Set("ifNameToIndex", Napi::Function::New<IfNameToIndex>(env, "ifNameToIndex"));
+  exports.Set("ifIndexToName", Napi::Function::New<IfIndexToName>(env, "ifIndexToName"));
+  exports.Set("Poller", Poller::Init(env));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(ipvs_ts_sys, Init)

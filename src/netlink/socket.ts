@@ -1,0 +1,323 @@
+// NetlinkSocket: requests with ACKs, dumps, pipelined batches and multicast events over one netlink socket.
+//
+//   const nl = NetlinkSocket.open(NETLINK_GENERIC);
+//   const replies = await nl.request({ type, payload });          // NLM_F_REQUEST|NLM_F_ACK added; resolves on ACK
+//   const rows = await nl.dump({ type, payload });                // NLM_F_REQUEST|NLM_F_DUMP added; all parts
+//   const results = nl.batch([{ type, flags, payload }, ...]);    // one promise per request, few sendmsg calls
+//   nl.subscribe([group], (msg) => ..., (overrunError) => ...);   // multicast events (use a separate socket)
+//   nl.close();
+//
+// Every request gets its own sequence number; replies are matched by seq, so any number can be in flight. A
+// window bounds how many are unacknowledged at once so the ACKs always fit in the receive buffer (the kernel
+// drops what does not fit and reports ENOBUFS). The kernel runs one dump per socket at a time, so dumps queue
+// behind each other; requests keep FIFO order. A failure rejects with NetlinkError (see errors.ts), carrying the
+// kernel's extended-ACK text when it sent one. A dump that ends with NLM_F_DUMP_INTR (the table changed under
+// it) is retried up to twice before rejecting with DUMP_INTERRUPTED.
+//
+// The socket does not keep the process alive while idle; it does while requests are in flight or while it
+// has an event subscription.
+import { AF_NETLINK, NETLINK_ADD_MEMBERSHIP, NETLINK_CAP_ACK, NETLINK_DROP_MEMBERSHIP, NETLINK_EXT_ACK, MSG_TRUNC, SO_RCVBUF, SO_RCVBUFFORCE, SO_SNDBUF, SO_SNDBUFFORCE, SOCK_RAW, SOL_NETLINK, SOL_SOCKET } from '../sys/constants.ts';
+import { isErrno } from '../sys/native.ts';
+import { type Datagram, DatagramSocket } from '../sys/socket.ts';
+import { errnoName, type FailedRequest, NetlinkError } from './errors.ts';
+import { decodeDone, decodeError, decodeMessages, encodeMessage, type NetlinkMessage, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN } from './message.ts';
+
+export interface NetlinkRequest {
+  readonly type: number;
+  /** Extra flags (e.g. NLM_F_CREATE|NLM_F_EXCL); REQUEST and ACK/DUMP are added for you. */
+  readonly flags?: number;
+  /** Family header + attributes. */
+  readonly payload: Uint8Array;
+  /** Names the request in error messages, e.g. "add service 10.0.0.1:80". */
+  readonly what?: string;
+}
+
+export interface NetlinkSocketOptions {
+  /** Receive queue size to ask for (SO_RCVBUFFORCE when privileged, else SO_RCVBUF); default 4 MiB. */
+  readonly receiveQueueBytes?: number;
+  /** Most unacknowledged requests at once; default derived from the receive queue (at most 1024). */
+  readonly window?: number;
+}
+
+type EventHandler = (message: NetlinkMessage) => void;
+type OverrunHandler = (error: NetlinkError) => void;
+
+interface Pending {
+  seq: number;
+  readonly dump: boolean;
+  readonly req: NetlinkRequest;
+  readonly replies: NetlinkMessage[];
+  readonly resolve: (m: NetlinkMessage[]) => void;
+  readonly reject: (e: Error) => void;
+  interrupted: boolean;
+  attempts: number;
+  /** Rejected already (overrun); a dump stays tracked until its DONE so the next dump is not refused EBUSY. */
+  abandoned: boolean;
+}
+
+const MAX_IOV = 1024;
+const DUMP_ATTEMPTS = 3;
+
+export class NetlinkSocket {
+  readonly protocol: number;
+  readonly portId: number;
+  readonly window: number;
+  readonly #sock: DatagramSocket;
+  readonly #queue: Pending[] = [];
+  readonly #inflight = new Map<number, Pending>();
+  readonly #groups = new Set<number>();
+  readonly #sendChunkBytes: number;
+  #seq = 0;
+  #dumpActive = false;
+  #onEvent: EventHandler | undefined;
+  #onOverrun: OverrunHandler | undefined;
+  #referenced = true;
+
+  private constructor(protocol: number, sock: DatagramSocket, portId: number, window: number, sendChunkBytes: number) {
+    this.protocol = protocol;
+    this.#sock = sock;
+    this.portId = portId;
+    this.window = window;
+    this.#sendChunkBytes = sendChunkBytes;
+  }
+
+  /** Opens and binds a netlink socket (NETLINK_GENERIC, NETLINK_ROUTE, …). */
+  static open(protocol: number, options: NetlinkSocketOptions = {}): NetlinkSocket {
+    const sock = DatagramSocket.open(AF_NETLINK, SOCK_RAW, protocol, { bufferSize: 64 * 1024, controlSize: 0, flags: MSG_TRUNC });
+    try {
+      trySet(sock, SOL_NETLINK, NETLINK_EXT_ACK, 1);
+      // Errors then carry only the failed request's header, not its whole payload: we keep requests by seq.
+      trySet(sock, SOL_NETLINK, NETLINK_CAP_ACK, 1);
+      const want = options.receiveQueueBytes ?? 4 * 1024 * 1024;
+      if (!trySet(sock, SOL_SOCKET, SO_RCVBUFFORCE, want)) trySet(sock, SOL_SOCKET, SO_RCVBUF, want);
+      if (!trySet(sock, SOL_SOCKET, SO_SNDBUFFORCE, 1024 * 1024)) trySet(sock, SOL_SOCKET, SO_SNDBUF, 1024 * 1024);
+      const rcvbuf = sock.getIntOption(SOL_SOCKET, SO_RCVBUF);
+      const sndbuf = sock.getIntOption(SOL_SOCKET, SO_SNDBUF);
+      sock.bind({ family: 'netlink', pid: 0, groups: 0 });
+      const local = sock.localAddress();
+      const portId = local?.family === 'netlink' ? local.pid : 0;
+      // An ACK costs about 1 KiB of receive queue (skb truesize); keep headroom for error ACKs with text.
+      const window = options.window ?? Math.max(16, Math.min(1024, Math.floor(rcvbuf / 2048)));
+      const nl = new NetlinkSocket(protocol, sock, portId, window, Math.max(4096, Math.floor(sndbuf / 2) - 1024));
+      sock.onMessage((d) => nl.#onDatagram(d), (e) => nl.#onReceiveError(e));
+      sock.unref();
+      nl.#referenced = false;
+      return nl;
+    } catch (err) {
+      sock.close();
+      throw err;
+    }
+  }
+
+  get closed(): boolean {
+    return this.#sock.closed;
+  }
+
+  /** Sends one request with NLM_F_ACK; resolves with any reply messages once the kernel ACKs it. */
+  request(req: NetlinkRequest): Promise<NetlinkMessage[]> {
+    return this.#enqueue(req, false);
+  }
+
+  /** Sends a dump request; resolves with every message of the multi-part reply. */
+  dump(req: NetlinkRequest): Promise<NetlinkMessage[]> {
+    return this.#enqueue(req, true);
+  }
+
+  /**
+   * Pipelines many requests (each with NLM_F_ACK): they go out in as few sendmsg calls as the window and the
+   * send buffer allow, and each promise settles with its own ACK. Failures are per request.
+   */
+  batch(reqs: readonly NetlinkRequest[]): Promise<NetlinkMessage[]>[] {
+    const out = reqs.map((r) => this.#enqueue(r, false, false));
+    this.#pump();
+    return out;
+  }
+
+  /** Joins multicast groups and delivers their messages to `onEvent`; `onOverrun` hears of lost events. */
+  subscribe(groups: readonly number[], onEvent: EventHandler, onOverrun?: OverrunHandler): void {
+    this.#onEvent = onEvent;
+    this.#onOverrun = onOverrun;
+    for (const g of groups) {
+      this.#sock.setOption(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, g);
+      this.#groups.add(g);
+    }
+    this.#updateRef();
+  }
+
+  unsubscribe(groups: readonly number[]): void {
+    for (const g of groups) {
+      if (this.#groups.delete(g)) this.#sock.setOption(SOL_NETLINK, NETLINK_DROP_MEMBERSHIP, g);
+    }
+    this.#updateRef();
+  }
+
+  /** Closes the socket; requests still in flight reject with CLOSED. */
+  close(): void {
+    if (this.#sock.closed) return;
+    this.#sock.close();
+    const err = new NetlinkError('CLOSED', 'netlink socket closed with the request in flight');
+    for (const p of [...this.#inflight.values(), ...this.#queue]) if (!p.abandoned) p.reject(err);
+    this.#inflight.clear();
+    this.#queue.length = 0;
+  }
+
+  #enqueue(req: NetlinkRequest, dump: boolean, pump = true): Promise<NetlinkMessage[]> {
+    if (this.#sock.closed) return Promise.reject(new NetlinkError('CLOSED', 'netlink socket is closed'));
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ seq: 0, dump, req, replies: [], resolve, reject, interrupted: false, attempts: 0, abandoned: false });
+      if (pump) this.#pump();
+    });
+  }
+
+  #nextSeq(): number {
+    this.#seq = this.#seq >= 0xffffffff ? 1 : this.#seq + 1;
+    return this.#seq;
+  }
+
+  #pump(): void {
+    while (this.#queue.length > 0 && !this.#sock.closed) {
+      const chunk: Pending[] = [];
+      const iov: Buffer[] = [];
+      let bytes = 0;
+      while (this.#queue.length > 0 && this.#inflight.size + chunk.length < this.window && chunk.length < MAX_IOV) {
+        const p = this.#queue[0]!;
+        if (p.dump && this.#dumpActive) break;
+        const flags = NLM_F_REQUEST | (p.dump ? NLM_F_DUMP : NLM_F_ACK) | (p.req.flags ?? 0);
+        p.seq = this.#nextSeq();
+        const buf = encodeMessage({ type: p.req.type, flags, seq: p.seq, pid: this.portId, payload: p.req.payload });
+        if (chunk.length > 0 && bytes + buf.length > this.#sendChunkBytes) break;
+        this.#queue.shift();
+        if (p.dump) this.#dumpActive = true;
+        chunk.push(p);
+        iov.push(buf);
+        bytes += buf.length;
+      }
+      if (chunk.length === 0) break;
+      for (const p of chunk) this.#inflight.set(p.seq, p);
+      try {
+        this.#sock.send(iov, KERNEL);
+      } catch (err) {
+        for (const p of chunk) {
+          this.#inflight.delete(p.seq);
+          if (p.dump) this.#dumpActive = false;
+          p.reject(sendError(err, p));
+        }
+      }
+    }
+    this.#updateRef();
+  }
+
+  #onDatagram(d: Datagram): void {
+    if (d.truncated) {
+      this.#sock.setReceiveBufferSize(d.size);
+      this.#lost(new NetlinkError('TRUNCATED', `a ${d.size}-byte netlink message did not fit the receive buffer and was lost`));
+      return;
+    }
+    const multicast = d.from?.family === 'netlink' && d.from.groups !== 0;
+    const { messages, error } = decodeMessages(d.data);
+    for (const m of messages) {
+      const p = multicast ? undefined : this.#inflight.get(m.seq);
+      if (p) this.#onReply(p, m);
+      else if (m.type !== NLMSG_NOOP && (multicast || m.seq === 0)) this.#emit(m);
+    }
+    if (error && !multicast) this.#lost(new NetlinkError('MALFORMED', error));
+    this.#pump();
+  }
+
+  /** A throwing listener must not break reply bookkeeping: its error is re-raised as an uncaught exception. */
+  #emit(m: NetlinkMessage): void {
+    try {
+      this.#onEvent?.(m);
+    } catch (err) {
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
+  }
+
+  #onReply(p: Pending, m: NetlinkMessage): void {
+    if (m.type === NLMSG_ERROR) {
+      const e = decodeError(m);
+      if (!e) return this.#settle(p, new NetlinkError('MALFORMED', `truncated NLMSG_ERROR for seq ${m.seq}`));
+      return this.#settle(p, e.errno === 0 ? null : NetlinkError.fromKernel(e.errno, failed(p), e.extack.message, p.req.what));
+    }
+    if (m.type === NLMSG_OVERRUN) return this.#settle(p, new NetlinkError('OVERRUN', 'the kernel reported NLMSG_OVERRUN'));
+    if (m.flags & NLM_F_DUMP_INTR) p.interrupted = true;
+    if (p.dump && m.type === NLMSG_DONE) {
+      const done = decodeDone(m);
+      if (done.errno !== 0) return this.#settle(p, NetlinkError.fromKernel(done.errno, failed(p), done.extack.message, p.req.what));
+      if (p.interrupted && !p.abandoned) {
+        this.#finish(p);
+        if (++p.attempts < DUMP_ATTEMPTS) {
+          p.interrupted = false;
+          p.replies.length = 0;
+          this.#queue.unshift(p);
+          return;
+        }
+        return p.reject(new NetlinkError('DUMP_INTERRUPTED', `${p.req.what ?? 'netlink dump'} was interrupted by concurrent changes ${DUMP_ATTEMPTS} times`, { request: failed(p) }));
+      }
+      return this.#settle(p, null);
+    }
+    if (!p.abandoned) p.replies.push(m);
+  }
+
+  #settle(p: Pending, err: Error | null): void {
+    this.#finish(p);
+    if (p.abandoned) return;
+    if (err) p.reject(err);
+    else p.resolve(p.replies);
+  }
+
+  #finish(p: Pending): void {
+    this.#inflight.delete(p.seq);
+    if (p.dump) this.#dumpActive = false;
+  }
+
+  #onReceiveError(err: Error): void {
+    if (isErrno(err, 'ENOBUFS')) {
+      this.#lost(new NetlinkError('OVERRUN', 'the netlink receive queue overflowed (ENOBUFS): replies or events were lost', { errno: err.errno }));
+    } else {
+      this.#lost(new NetlinkError(isErrno(err) ? err.code : 'MALFORMED', `netlink receive failed: ${err.message}`));
+    }
+    this.#pump();
+  }
+
+  /** Replies may be gone: fail everything in flight (callers retry or resync) and tell the event listener. */
+  #lost(err: NetlinkError): void {
+    for (const p of this.#inflight.values()) {
+      if (p.abandoned) continue;
+      p.abandoned = true;
+      p.reject(err);
+      if (!p.dump) this.#inflight.delete(p.seq);
+    }
+    if (this.#groups.size > 0) this.#onOverrun?.(err);
+  }
+
+  #updateRef(): void {
+    const busy = this.#inflight.size > 0 || this.#queue.length > 0 || this.#groups.size > 0;
+    if (busy === this.#referenced || this.#sock.closed) return;
+    this.#referenced = busy;
+    if (busy) this.#sock.ref();
+    else this.#sock.unref();
+  }
+}
+
+const KERNEL = { family: 'netlink', pid: 0, groups: 0 } as const;
+
+function failed(p: Pending): FailedRequest {
+  return { type: p.req.type, flags: p.req.flags ?? 0, seq: p.seq };
+}
+
+function sendError(err: unknown, p: Pending): NetlinkError {
+  if (!isErrno(err)) return new NetlinkError('MALFORMED', String(err));
+  return new NetlinkError(errnoName(err.errno), `${p.req.what ?? 'netlink request'} could not be sent: ${err.message}`, { errno: err.errno, request: failed(p) });
+}
+
+function trySet(sock: DatagramSocket, level: number, name: number, value: number): boolean {
+  try {
+    sock.setOption(level, name, value);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,69 @@
+// The compiled syscall shim (native/sys.cc), loaded on first use so modules that never touch a socket (the
+// config checker, the CLI's help) work even where the addon was not built.
+import { createRequire } from 'node:module';
+
+/** What the shim throws for a failed syscall. */
+export interface ErrnoException extends Error {
+  readonly errno: number;
+  readonly code: string;
+  readonly syscall: string;
+}
+
+export interface RecvResult {
+  /** The kernel's return value: with MSG_TRUNC this is the datagram's real size, maybe > buffer.length. */
+  readonly bytes: number;
+  readonly address: Buffer;
+  readonly control: Buffer;
+  readonly flags: number;
+}
+
+export interface NativePoller {
+  /** (Re)arms the poller for the given readiness kinds; calling it again changes the set. */
+  start(readable: boolean, writable: boolean): void;
+  stop(): void;
+  /** Whether an armed poller keeps the Node process alive (default: it does). */
+  ref(): void;
+  unref(): void;
+  /** Stops for good; call before closing the descriptor. */
+  close(): void;
+}
+
+export interface NativeSys {
+  socket(domain: number, type: number, protocol: number): number;
+  bind(fd: number, address: Uint8Array): void;
+  connect(fd: number, address: Uint8Array): void;
+  getsockname(fd: number): Buffer;
+  setsockopt(fd: number, level: number, name: number, value: Uint8Array): void;
+  getsockopt(fd: number, level: number, name: number, capacity: number): Buffer;
+  sendmsg(fd: number, iov: readonly Uint8Array[], address?: Uint8Array | null, control?: Uint8Array | null, flags?: number): number;
+  /** null when the socket has nothing to read (EAGAIN). */
+  recvmsg(fd: number, buffer: Uint8Array, addressCapacity: number, controlCapacity: number, flags?: number): RecvResult | null;
+  close(fd: number): void;
+  ifNameToIndex(name: string): number;
+  ifIndexToName(index: number): string;
+  /**
+   * A readiness poller on the Node event loop. An exception thrown by `callback` is raised as an uncaught
+   * exception (process 'uncaughtException'), never a native abort.
+   */
+  Poller: new (fd: number, callback: (error: ErrnoException | null, readable: boolean, writable: boolean) => void) => NativePoller;
+}
+
+let loaded: NativeSys | undefined;
+
+/** The shim; throws one clear line when the addon has not been built. */
+export function sys(): NativeSys {
+  if (loaded) return loaded;
+  const require = createRequire(import.meta.url);
+  try {
+    loaded = require('../../build/Release/ipvs_ts_sys.node') as NativeSys;
+  } catch (err) {
+    const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw new Error(`the native socket shim is not built (run \`npm ci\` or \`npx node-gyp rebuild\`): ${why}`);
+  }
+  return loaded;
+}
+
+export function isErrno(err: unknown, code?: string): err is ErrnoException {
+  if (!(err instanceof Error) || typeof (err as Partial<ErrnoException>).errno !== 'number') return false;
+  return code === undefined || (err as ErrnoException).code === code;
+}

@@ -1,0 +1,174 @@
+// A non-blocking datagram-style socket (UDP, raw IP, AF_PACKET, netlink) on the native shim, with receive
+// driven by the event loop: `onMessage` arms a poller and drains every queued datagram on each readiness.
+//
+//   const s = DatagramSocket.open(AF_INET, SOCK_DGRAM, 0);
+//   s.setOption(SOL_IP, IP_PKTINFO, 1);
+//   s.bind({ family: 4, address: '127.0.0.1', port: 0 });
+//   s.onMessage((d) => console.log(d.data, d.from, decodePacketInfo(d.control)));
+//   s.send(Buffer.from('hi'), { family: 4, address: '127.0.0.1', port: 5000 });
+//   s.close();
+//
+// A handler that throws is reported as an uncaught exception (process 'uncaughtException'), the same as any
+// Node event callback; the socket keeps polling.
+import { MSG_CTRUNC } from './constants.ts';
+import { type Cmsg, decodeCmsgs, encodeCmsgs } from './cmsg.ts';
+import { type NativePoller, sys } from './native.ts';
+import { decodeSockaddr, encodeSockaddr, type Sockaddr, SOCKADDR_CAPACITY } from './sockaddr.ts';
+
+export interface Datagram {
+  /** A copy of the received bytes (at most the receive buffer's size). */
+  readonly data: Buffer;
+  readonly from: Sockaddr | undefined;
+  readonly control: readonly Cmsg[];
+  /** The datagram was larger than the receive buffer (recvmsg with MSG_TRUNC reported its real size). */
+  readonly truncated: boolean;
+  /** Its real size, which exceeds data.length when truncated. */
+  readonly size: number;
+  readonly controlTruncated: boolean;
+}
+
+export interface ReceiveOptions {
+  /** Receive buffer per datagram in bytes; default 65536. */
+  readonly bufferSize?: number;
+  /** Control-message capacity in bytes; default 512. */
+  readonly controlSize?: number;
+  /** Extra recvmsg flags, e.g. MSG_TRUNC to learn a truncated datagram's real size. */
+  readonly flags?: number;
+}
+
+export type MessageHandler = (datagram: Datagram) => void;
+export type ErrorHandler = (error: Error) => void;
+
+export class DatagramSocket {
+  readonly fd: number;
+  #poller: NativePoller | undefined;
+  #closed = false;
+  #buffer: Buffer;
+  #controlSize: number;
+  #flags: number;
+
+  private constructor(fd: number, options: ReceiveOptions) {
+    this.fd = fd;
+    this.#buffer = Buffer.alloc(options.bufferSize ?? 65536);
+    this.#controlSize = options.controlSize ?? 512;
+    this.#flags = options.flags ?? 0;
+  }
+
+  /** socket(2) with SOCK_NONBLOCK | SOCK_CLOEXEC always added. */
+  static open(domain: number, type: number, protocol: number, options: ReceiveOptions = {}): DatagramSocket {
+    return new DatagramSocket(sys().socket(domain, type, protocol), options);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  bind(address: Sockaddr): this {
+    sys().bind(this.fd, encodeSockaddr(address));
+    return this;
+  }
+
+  connect(address: Sockaddr): this {
+    sys().connect(this.fd, encodeSockaddr(address));
+    return this;
+  }
+
+  localAddress(): Sockaddr | undefined {
+    return decodeSockaddr(sys().getsockname(this.fd));
+  }
+
+  /** setsockopt; a number is passed as a C int. */
+  setOption(level: number, name: number, value: number | Uint8Array): this {
+    sys().setsockopt(this.fd, level, name, typeof value === 'number' ? int32(value) : value);
+    return this;
+  }
+
+  getOption(level: number, name: number, capacity = 4): Buffer {
+    return sys().getsockopt(this.fd, level, name, capacity);
+  }
+
+  getIntOption(level: number, name: number): number {
+    return this.getOption(level, name, 4).readInt32LE(0);
+  }
+
+  /** sendmsg; returns the bytes sent. Throws the shim's errno error (EAGAIN when the send buffer is full). */
+  send(data: Uint8Array | readonly Uint8Array[], to?: Sockaddr, control?: readonly Cmsg[], flags = 0): number {
+    const iov = data instanceof Uint8Array ? [data] : data;
+    const ctl = control && control.length > 0 ? encodeCmsgs(control) : null;
+    return sys().sendmsg(this.fd, iov, to ? encodeSockaddr(to) : null, ctl, flags);
+  }
+
+  /** One non-blocking recvmsg: null when nothing is queued. */
+  receive(): Datagram | null {
+    const r = sys().recvmsg(this.fd, this.#buffer, SOCKADDR_CAPACITY, this.#controlSize, this.#flags);
+    if (!r) return null;
+    const got = Math.min(r.bytes, this.#buffer.length);
+    return {
+      data: Buffer.from(this.#buffer.subarray(0, got)),
+      from: decodeSockaddr(r.address),
+      control: r.control.length > 0 ? decodeCmsgs(r.control) : [],
+      truncated: r.bytes > this.#buffer.length,
+      size: r.bytes,
+      controlTruncated: (r.flags & MSG_CTRUNC) !== 0,
+    };
+  }
+
+  /** Grows the receive buffer (e.g. after a truncated datagram). */
+  setReceiveBufferSize(bytes: number): void {
+    if (bytes > this.#buffer.length) this.#buffer = Buffer.alloc(bytes);
+  }
+
+  /**
+   * Delivers every datagram as it arrives. Receive errors go to `onError` (default: thrown, i.e. uncaught);
+   * at most `maxPerWake` datagrams are drained per wake-up so one busy socket cannot starve the event loop.
+   */
+  onMessage(handler: MessageHandler, onError?: ErrorHandler, maxPerWake = 512): this {
+    if (this.#closed) throw new Error('socket is closed');
+    this.#poller?.close();
+    const report = onError ?? ((e: Error) => { throw e; });
+    this.#poller = new (sys().Poller)(this.fd, (err, readable) => {
+      if (err) return report(err);
+      if (!readable) return;
+      for (let i = 0; i < maxPerWake && !this.#closed; i++) {
+        let d: Datagram | null;
+        try {
+          d = this.receive();
+        } catch (e) {
+          return report(e as Error);
+        }
+        if (!d) return;
+        handler(d);
+      }
+    });
+    this.#poller.start(true, false);
+    return this;
+  }
+
+  /** Stops delivering datagrams (they queue in the kernel until the next onMessage). */
+  pause(): void {
+    this.#poller?.close();
+    this.#poller = undefined;
+  }
+
+  /** Whether a listening socket keeps the process alive (it does by default). */
+  ref(): void {
+    this.#poller?.ref();
+  }
+
+  unref(): void {
+    this.#poller?.unref();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.pause();
+    sys().close(this.fd);
+  }
+}
+
+function int32(v: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeInt32LE(v, 0);
+  return b;
+}
