@@ -1,0 +1,79 @@
+// The configuration's virtual servers as the IPVS table they ask for: groups expanded to their members,
+// lb_kind → forwarding method, persistence → flags/timeout/netmask, every real server at its configured weight.
+// (Health checks decide later which real servers stay in; `ipvs apply` programs them all.)
+import { inetNtop, inetPton } from '../sys/inet.ts';
+import type { Config, LbKind, RealServer, VirtualServer, VirtualServerGroupMember } from '../config/model.ts';
+import type { DestinationSpec, ForwardMethod, IpvsTable, ServiceFlags, ServiceId, ServiceSpec } from './types.ts';
+
+const FORWARD: Record<LbKind, ForwardMethod> = { NAT: 'masq', DR: 'droute', TUN: 'tunnel' };
+
+export function desiredTable(config: Config): IpvsTable {
+  const groups = new Map(config.virtualServerGroups.map((g) => [g.name, g.members]));
+  const services: IpvsTable['services'][number][] = [];
+  const seen = new Set<string>();
+  for (const vs of config.virtualServers) {
+    for (const id of serviceIds(vs, groups)) {
+      const key = JSON.stringify(id);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      services.push({ service: serviceSpec(vs, id), destinations: vs.realServers.map((rs) => destination(vs, id, rs)) });
+    }
+  }
+  return { services };
+}
+
+function serviceIds(vs: VirtualServer, groups: Map<string, readonly VirtualServerGroupMember[]>): ServiceId[] {
+  const key = vs.key;
+  if (key.kind === 'addr') return [{ kind: 'addr', family: key.family, protocol: vs.protocol, address: key.address, port: key.port }];
+  if (key.kind === 'fwmark') return [{ kind: 'fwmark', family: key.family, mark: key.mark }];
+  const ids: ServiceId[] = [];
+  for (const m of groups.get(key.name) ?? []) {
+    if (m.kind === 'fwmark') ids.push({ kind: 'fwmark', family: m.family, mark: m.mark });
+    else for (let i = 0; i < m.count; i++) ids.push({ kind: 'addr', family: m.family, protocol: vs.protocol, address: addAddress(m.address, i), port: m.port });
+  }
+  return ids;
+}
+
+function serviceSpec(vs: VirtualServer, id: ServiceId): ServiceSpec {
+  const timeoutS = vs.persistenceTimeoutS ?? 0;
+  const has = (...names: string[]): boolean => names.some((n) => vs.schedulerFlags.includes(n));
+  const flags: ServiceFlags = {
+    persistent: timeoutS > 0,
+    onePacket: vs.onePacket,
+    shFallback: has('sh-fallback', 'mh-fallback', 'flag-1'),
+    shPort: has('sh-port', 'mh-port', 'flag-2'),
+    schedFlag3: has('flag-3'),
+  };
+  const netmask = vs.persistenceGranularity ?? (id.family === 4 ? '255.255.255.255' : '128');
+  return { id, scheduler: vs.lbAlgo, flags, timeoutS, netmask };
+}
+
+function destination(vs: VirtualServer, id: ServiceId, rs: RealServer): DestinationSpec {
+  const forward = FORWARD[rs.lbKind];
+  // The kernel forwards DR/TUN to the virtual port whatever is asked; asking for exactly that avoids perpetual drift.
+  const port = forward !== 'masq' && id.kind === 'addr' ? id.port : rs.port;
+  const tunnel = rs.tunnel ?? vs.tunnel;
+  const dest: DestinationSpec = {
+    address: rs.address,
+    family: rs.family,
+    port,
+    forward,
+    weight: rs.weight,
+    upperThreshold: rs.uthreshold ?? 0,
+    lowerThreshold: rs.lthreshold ?? 0,
+  };
+  if (forward !== 'tunnel') return dest;
+  return { ...dest, tunnel: { type: tunnel?.type ?? 'ipip', ...(tunnel?.port !== undefined ? { port: tunnel.port } : {}), ...(tunnel?.checksum ? { csum: tunnel.checksum } : {}) } };
+}
+
+/** The n-th address after `address` (virtual_server_group ranges such as 10.0.0.1-10 or 2001:db8::1-a). */
+export function addAddress(address: string, n: number): string {
+  const bytes = inetPton(address);
+  let carry = n;
+  for (let i = bytes.length - 1; i >= 0 && carry > 0; i--) {
+    const v = (bytes[i] ?? 0) + carry;
+    bytes[i] = v % 256;
+    carry = Math.floor(v / 256);
+  }
+  return inetNtop(bytes);
+}
