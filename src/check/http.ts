@@ -1,0 +1,206 @@
+// HTTP_GET and SSL_GET: request each url in order; pass when every status is in its status_code ranges and, where
+// a digest is set, the MD5 of the body equals it. Each request (connect, headers, body) must finish within
+// connect_timeout as a whole, so a server that trickles bytes forever fails instead of holding the checker, and the
+// body is read only up to a cap. genhash fetches through the same function, so its MD5 is what the check compares.
+import { createHash } from 'node:crypto';
+import net from 'node:net';
+import tls from 'node:tls';
+import { Client, type buildConnector } from 'undici';
+import type { HttpCheck, HttpUrl, StatusRange } from '../config/model.ts';
+import { CheckError, type CheckFailureCode } from './errors.ts';
+import { failed, passed } from './result.ts';
+import type { CheckResult } from './types.ts';
+
+/** What keepalived.conf cannot say: TLS verification and client identity, and the body cap. */
+export interface HttpOptions {
+  /** Bodies longer than this fail with HTTP_BODY_TOO_LARGE. Default 1 MiB. */
+  readonly maxBodyBytes?: number;
+  /** Verify the server certificate against `ca` (or the system store) and the SNI/virtualhost name. Default off,
+   * as keepalived never verifies. */
+  readonly verifyTls?: boolean;
+  readonly ca?: string | Buffer;
+  readonly clientCert?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+export interface HttpTarget extends HttpOptions {
+  readonly tls: boolean;
+  readonly address: string;
+  readonly port: number;
+  readonly path: string;
+  /** The Host header. */
+  readonly host: string;
+  /** TLS server name; absent = no SNI. */
+  readonly sni?: string;
+  readonly bindTo?: string;
+  readonly bindPort?: number;
+  readonly timeoutMs: number;
+}
+
+export interface FetchedUrl {
+  readonly status: number;
+  /** MD5 of the body, lower-case hex; absent when the body was not read. */
+  readonly digest?: string;
+  readonly bytes: number;
+}
+
+export async function checkHttp(checker: HttpCheck, signal: AbortSignal, options: HttpOptions = {}): Promise<CheckResult> {
+  const startedAt = performance.now();
+  for (const url of checker.urls) {
+    try {
+      const res = await fetchUrl(httpTarget(checker, url, options), signal, (status) => url.digest !== undefined && inRanges(status, url.statusCodes));
+      if (!inRanges(res.status, url.statusCodes)) {
+        return failed(startedAt, 'HTTP_STATUS', `${url.path}: status ${res.status} not in ${formatRanges(url.statusCodes)}`);
+      }
+      if (url.digest !== undefined && res.digest !== url.digest) {
+        return failed(startedAt, 'HTTP_DIGEST', `${url.path}: body MD5 ${res.digest} differs from digest ${url.digest}`);
+      }
+    } catch (err) {
+      const { code, message } = asCheckError(err);
+      return failed(startedAt, code === 'BAD_ARGUMENT' ? 'HTTP_ERROR' : code, `${url.path}: ${message}`);
+    }
+  }
+  return passed(startedAt, checker.urls.length === 1 ? `${checker.urls[0]!.path} ok` : `${checker.urls.length} urls ok`);
+}
+
+/**
+ * Host header: url > checker (already resolved over real and virtual server by the loader) > ip:port. SNI, when
+ * enabled, uses the same name without a port; an IP address is never sent as SNI.
+ */
+export function httpTarget(checker: HttpCheck, url: HttpUrl, options: HttpOptions): HttpTarget {
+  const name = url.virtualhost ?? checker.virtualhost;
+  const sni = checker.type === 'SSL_GET' && checker.enableSni && name !== undefined && net.isIP(name) === 0 ? name : undefined;
+  return {
+    ...options,
+    tls: checker.type === 'SSL_GET',
+    address: checker.connectIp,
+    port: checker.connectPort,
+    path: url.path,
+    host: name ?? hostPort(checker.connectIp, checker.connectPort),
+    ...(sni === undefined ? {} : { sni }),
+    ...(checker.bindTo === undefined ? {} : { bindTo: checker.bindTo }),
+    ...(checker.bindPort === undefined ? {} : { bindPort: checker.bindPort }),
+    timeoutMs: checker.connectTimeoutMs,
+  };
+}
+
+export function hostPort(address: string, port: number): string {
+  return net.isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/**
+ * One GET. The request line is HTTP/1.1 for every http_protocol (undici speaks only 1.1) and the connection is
+ * always closed after the response, which is what keepalived's 1.0, 1.0C and 1.1 modes all amount to.
+ * `readBody(status)` says whether the body is needed; otherwise the connection is dropped after the headers.
+ */
+export async function fetchUrl(target: HttpTarget, signal: AbortSignal, readBody: (status: number) => boolean): Promise<FetchedUrl> {
+  if (signal.aborted) throw new CheckError('ABORTED', 'check cancelled');
+  const ac = new AbortController();
+  let phase = 'no connection';
+  let timedOut = false;
+  const onAbort = () => ac.abort();
+  signal.addEventListener('abort', onAbort, { once: true });
+  const deadline = setTimeout(() => {
+    timedOut = true;
+    ac.abort();
+  }, target.timeoutMs);
+  const origin = `${target.tls ? 'https' : 'http'}://${hostPort(target.address, target.port)}`;
+  const client = new Client(origin, {
+    connect: connector(target, () => (phase = 'no response headers')),
+    headersTimeout: target.timeoutMs,
+    bodyTimeout: target.timeoutMs,
+  });
+  try {
+    const { statusCode, body } = await client.request({
+      method: 'GET',
+      path: target.path,
+      headers: { host: target.host, 'user-agent': 'ipvs-ts-check', connection: 'close' },
+      signal: ac.signal,
+    });
+    // Dropping an unread body makes undici report the request aborted; that is the intent, not an error.
+    body.on('error', () => {});
+    if (!readBody(statusCode)) {
+      body.destroy();
+      return { status: statusCode, bytes: 0 };
+    }
+    phase = 'body not complete';
+    const max = target.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    const md5 = createHash('md5');
+    let bytes = 0;
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      bytes += chunk.length;
+      if (bytes > max) {
+        body.destroy();
+        throw new CheckError('HTTP_BODY_TOO_LARGE', `body larger than ${max} bytes`);
+      }
+      md5.update(chunk);
+    }
+    return { status: statusCode, digest: md5.digest('hex'), bytes };
+  } catch (err) {
+    if (err instanceof CheckError) throw err;
+    if (timedOut) throw new CheckError('HTTP_TIMEOUT', `${phase} within ${target.timeoutMs} ms`);
+    if (signal.aborted) throw new CheckError('ABORTED', 'check cancelled');
+    throw classify(err);
+  } finally {
+    clearTimeout(deadline);
+    signal.removeEventListener('abort', onAbort);
+    client.destroy().catch(() => {});
+  }
+}
+
+/** Our own connector, so SNI, verification, client certificate and source address are exactly as configured
+ * (undici's default would derive SNI from the Host header). */
+function connector(target: HttpTarget, onConnected: () => void): buildConnector.connector {
+  return (_options, callback) => {
+    const base = { host: target.address, port: target.port, localAddress: target.bindTo, localPort: target.bindPort };
+    const verifyName = target.sni ?? target.host.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+    const socket = target.tls
+      ? tls.connect({
+          ...base,
+          servername: target.sni,
+          ALPNProtocols: ['http/1.1'],
+          rejectUnauthorized: target.verifyTls ?? false,
+          ca: target.ca,
+          cert: target.clientCert?.cert,
+          key: target.clientCert?.key,
+          checkServerIdentity: (_host, cert) => tls.checkServerIdentity(verifyName, cert),
+        })
+      : net.connect(base);
+    const onError = (err: Error) => {
+      socket.destroy();
+      callback(err, null);
+    };
+    socket.once('error', onError);
+    socket.once(target.tls ? 'secureConnect' : 'connect', () => {
+      socket.off('error', onError);
+      onConnected();
+      callback(null, socket);
+    });
+  };
+}
+
+function classify(err: unknown): CheckError {
+  const e = err as NodeJS.ErrnoException;
+  const code = e.code ?? '';
+  const failure = ((): [CheckFailureCode, string] => {
+    if (code === 'ECONNREFUSED') return ['CONNECT_REFUSED', 'connection refused'];
+    if (code === 'ECONNRESET') return ['CONNECT_RESET', 'connection reset by the server'];
+    if (/^(ERR_SSL|ERR_TLS|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED)/.test(code)) return ['TLS_ERROR', `TLS: ${e.message}`];
+    if (code === 'UND_ERR_SOCKET') return ['HTTP_ERROR', `connection closed before a complete response (${e.message})`];
+    return ['HTTP_ERROR', e.message || String(err)];
+  })();
+  return new CheckError(...failure);
+}
+
+function asCheckError(err: unknown): CheckError {
+  return err instanceof CheckError ? err : classify(err);
+}
+
+export function inRanges(status: number, ranges: readonly StatusRange[]): boolean {
+  return ranges.some((r) => status >= r.from && status <= r.to);
+}
+
+function formatRanges(ranges: readonly StatusRange[]): string {
+  return ranges.map((r) => (r.from === r.to ? String(r.from) : `${r.from}-${r.to}`)).join(',');
+}
