@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { checkConfigCommand } from './check-config.ts';
+import { ipvsCommand } from './ipvs.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -10,6 +12,8 @@ export function buildProgram(): Command {
     .version(pkg.version)
     .showHelpAfterError()
     .exitOverride();
+  program.addCommand(checkConfigCommand());
+  program.addCommand(ipvsCommand());
   return program;
 }
 

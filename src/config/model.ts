@@ -244,6 +244,8 @@ export interface RealServer extends Endpoint {
   readonly uthreshold?: number;
   readonly lthreshold?: number;
   readonly delayLoopMs: number;
+  /** `virtualhost` set on the real server or inherited from the virtual server; HTTP checkers default to it. */
+  readonly virtualhost?: string;
   readonly checkers: readonly Checker[];
   readonly pos: SourcePos;
 }

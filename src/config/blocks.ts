@@ -1,0 +1,43 @@
+// Dispatch of a block's statements to keyword handlers. Anything not handled is never dropped silently: a known
+// keepalived keyword we do not implement is a warning "not supported", anything else an error with a hint.
+import { posOf } from './lexer.ts';
+import { closest } from './suggest.ts';
+import type { Stmt } from './tree.ts';
+import type { ArgReader } from './values.ts';
+
+export type Handler<D> = (s: Stmt, draft: D) => void;
+
+export interface BlockSpec<D> {
+  /** How messages name the block, e.g. "vrrp_instance". */
+  readonly name: string;
+  readonly keywords: Readonly<Record<string, Handler<D>>>;
+  /** keepalived keywords of this block that ipvs-ts accepts but does not implement. */
+  readonly unsupported?: ReadonlySet<string>;
+}
+
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+export function walk<D>(stmts: readonly Stmt[], spec: BlockSpec<D>, draft: D, r: ArgReader): void {
+  for (const s of stmts) {
+    const key = s.key.text;
+    const handler = Object.hasOwn(spec.keywords, key) ? spec.keywords[key] : undefined;
+    if (handler) {
+      handler(s, draft);
+    } else if (spec.unsupported?.has(key)) {
+      unsupported(s, r);
+    } else {
+      const hint = closest(key, [...Object.keys(spec.keywords), ...(spec.unsupported ?? [])]);
+      const shown = key.length > 40 ? `${key.slice(0, 40)}…` : key;
+      r.problems.error('unknown-keyword', `unknown keyword '${printable(shown)}' in ${spec.name}${hint ? `; did you mean '${hint}'?` : ''}`, posOf(s.key));
+    }
+  }
+}
+
+export function unsupported(s: Stmt, r: ArgReader): void {
+  r.problems.warn('unsupported', `not supported: ${s.key.text} (${s.key.file}:${s.key.line}); ignored`, posOf(s.key));
+}
+
+/** Control characters from binary garbage would garble the terminal. */
+function printable(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}

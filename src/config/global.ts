@@ -1,0 +1,235 @@
+// global_defs → GlobalDefs.
+import { posOf, type Token } from './lexer.ts';
+import { walk, type BlockSpec, type Mutable } from './blocks.ts';
+import { DEFAULTS, type GlobalDefs, type LvsGlobals, type LvsSyncDaemon, type VrrpGlobals } from './model.ts';
+import type { Stmt } from './tree.ts';
+import { canonicalAddress, type ArgReader } from './values.ts';
+
+export interface GlobalDraft {
+  routerId?: string;
+  notificationEmail: string[];
+  notificationEmailFrom?: string;
+  smtpServer?: { host: string; port: number };
+  smtpConnectTimeoutMs: number;
+  scriptUser?: { user: string; group?: string };
+  enableScriptSecurity: boolean;
+  /** global `smtp_alert`: the default for instances and checkers. */
+  smtpAlert: boolean;
+  vrrp: Mutable<VrrpGlobals>;
+  lvs: Mutable<LvsGlobals>;
+}
+
+export function newGlobalDraft(): GlobalDraft {
+  return {
+    notificationEmail: [],
+    smtpConnectTimeoutMs: DEFAULTS.smtpConnectTimeoutMs,
+    enableScriptSecurity: false,
+    smtpAlert: false,
+    vrrp: {
+      version: 2,
+      strict: false,
+      skipCheckAdvAddr: false,
+      mcastGroup4: DEFAULTS.mcastGroup4,
+      mcastGroup6: DEFAULTS.mcastGroup6,
+      garpMasterDelayMs: DEFAULTS.garpMasterDelayMs,
+      garpMasterRepeat: DEFAULTS.garpMasterRepeat,
+      garpMasterRefreshMs: 0,
+      garpMasterRefreshRepeat: 1,
+      garpIntervalMs: 0,
+      gnaIntervalMs: 0,
+    },
+    lvs: { flushOnStop: false, flushOnStart: false },
+  };
+}
+
+export function finishGlobals(d: GlobalDraft): GlobalDefs {
+  const { smtpAlert: _defaultForOthers, ...globals } = d;
+  return globals;
+}
+
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/;
+
+/** keepalived global_defs keywords that tune its own processes, SNMP, D-Bus, nftables and the like. */
+const UNSUPPORTED = new Set(
+  ('process_names process_name vrrp_process_name checker_process_name lvs_process_name bfd_process_name use_symlink_paths ' +
+    'set_supplementary_groups smtp_helo_name startup_script startup_script_timeout shutdown_script shutdown_script_timeout ' +
+    'max_auto_priority min_auto_priority_delay smtp_alert_vrrp smtp_alert_checker checker_log_all_failures dynamic_interfaces ' +
+    'no_email_faults default_interface disable_local_igmp v3_checksum_as_v2 vrrp_garp_lower_prio_delay vrrp_garp_lower_prio_repeat ' +
+    'vrrp_down_timer_adverts vrrp_min_garp vrrp_garp_extra_if vrrp_vmac_garp_intvl vrrp_lower_prio_no_advert vrrp_higher_prio_send_advert ' +
+    'vrrp_iptables vrrp_ipsets nftables nftables_priority nftables_ifindex vrrp_check_unicast_src vrrp_priority vrrp_no_swap ' +
+    'vrrp_rt_priority vrrp_cpu_affinity vrrp_rlimit_rttime vrrp_rlimit_rtime nftables_ipvs nftables_ipvs_priority ' +
+    'nftables_ipvs_start_fwmark nftables_counters notify_fifo_script vrrp_notify_fifo_script vrrp_notify_priority_changes ' +
+    'fifo_write_vrrp_states_on_reload lvs_notify_fifo lvs_notify_fifo_script checker_priority checker_no_swap checker_rt_priority ' +
+    'checker_cpu_affinity checker_rlimit_rttime checker_rlimit_rtime bfd_priority bfd_no_swap bfd_rt_priority bfd_cpu_affinity ' +
+    'bfd_rlimit_rttime bfd_rlimit_rtime snmp_socket enable_traps enable_snmp_vrrp enable_snmp_keepalived enable_snmp_rfc ' +
+    'enable_snmp_rfcv2 enable_snmp_rfcv3 enable_snmp_checker snmp_vs_stats_update_interval snmp_rs_stats_update_interval ' +
+    'enable_dbus dbus_service_name dbus_no_interface_name vrrp_netlink_cmd_rcv_bufs vrrp_netlink_cmd_rcv_bufs_force ' +
+    'vrrp_netlink_monitor_rcv_bufs vrrp_netlink_monitor_rcv_bufs_force process_monitor_rcv_bufs process_monitor_rcv_bufs_force ' +
+    'lvs_netlink_cmd_rcv_bufs lvs_netlink_cmd_rcv_bufs_force lvs_netlink_monitor_rcv_bufs lvs_netlink_monitor_rcv_bufs_force ' +
+    'rs_init_notifies no_checker_emails vrrp_rx_bufs_policy vrrp_rx_bufs_multiplier vrrp_startup_delay vrrp_delay_after_boot ' +
+    'log_unknown_vrids vrrp_owner_ignore_adverts vmac_prefix vmac_addr_prefix umask random_seed reload_check_config reload_time_file ' +
+    'reload_repeat reload_file include_check config_save_dir tmp_config_directory data_use_instance json_version iproute_usr_dir ' +
+    'iproute_etc_dir state_dump_file stats_dump_file json_dump_file linkbeat_use_polling vrrp_garp_lower_prio_repeat').split(/\s+/),
+);
+
+export function globalDefsSpec(r: ArgReader): BlockSpec<GlobalDraft> {
+  const p = r.problems;
+  const ms = (s: Stmt, set: (v: number) => void, min = 0, max = 31 * 86_400_000): void => {
+    const v = r.seconds(s, min, max);
+    if (v !== undefined) set(v);
+  };
+  const int = (s: Stmt, min: number, max: number, set: (v: number) => void): void => {
+    const v = r.int(s, min, max);
+    if (v !== undefined) set(v);
+  };
+  return {
+    name: 'global_defs',
+    unsupported: UNSUPPORTED,
+    keywords: {
+      router_id: (s, d) => {
+        d.routerId = r.word(s, 'router_id NAME') ?? d.routerId;
+      },
+      lvs_id: (s, d) => {
+        p.warn('deprecated', `lvs_id is the old name of router_id; taken as router_id`, posOf(s.key));
+        d.routerId = r.word(s, 'lvs_id NAME') ?? d.routerId;
+      },
+      notification_email: (s, d) => {
+        r.arity(s, 0, 0, 'notification_email { ADDRESS … }');
+        for (const e of r.needBlock(s)) {
+          r.noBlock(e);
+          for (const t of [e.key, ...e.args]) d.notificationEmail.push(t.text);
+        }
+      },
+      notification_email_from: (s, d) => {
+        d.notificationEmailFrom = r.word(s, 'notification_email_from ADDRESS') ?? d.notificationEmailFrom;
+      },
+      smtp_server: (s, d) => {
+        r.noBlock(s);
+        if (!r.arity(s, 1, 2, 'smtp_server ADDRESS|HOSTNAME [PORT]')) return;
+        const [hostTok, portTok] = s.args as [Token, Token | undefined];
+        const port = portTok ? r.portToken(portTok, 'smtp_server') : 25;
+        if (port === undefined) return;
+        const ip = canonicalAddress(hostTok.text);
+        if (ip) {
+          d.smtpServer = { host: ip.address, port };
+        } else if (/^[\d.]+$|:/.test(hostTok.text) || !HOSTNAME.test(hostTok.text)) {
+          p.error('bad-value', `smtp_server: '${hostTok.text}' is neither an IP address nor a host name`, posOf(hostTok));
+        } else {
+          p.warn('lenient', `smtp_server ${hostTok.text} is a host name: accepted, resolved when mail is sent (keepalived -t wants an IP address)`, posOf(hostTok));
+          d.smtpServer = { host: hostTok.text.toLowerCase(), port };
+        }
+      },
+      smtp_connect_timeout: (s, d) => ms(s, (v) => (d.smtpConnectTimeoutMs = v), 1000, 3_600_000),
+      smtp_alert: (s, d) => {
+        d.smtpAlert = r.flag(s);
+      },
+      script_user: (s, d) => {
+        d.scriptUser = r.user(s) ?? d.scriptUser;
+      },
+      enable_script_security: (s, d) => {
+        d.enableScriptSecurity = r.flag(s);
+      },
+      vrrp_version: (s, d) => int(s, 2, 3, (v) => (d.vrrp.version = v === 3 ? 3 : 2)),
+      vrrp_strict: (s, d) => {
+        d.vrrp.strict = r.flag(s);
+      },
+      vrrp_skip_check_adv_addr: (s, d) => {
+        d.vrrp.skipCheckAdvAddr = r.flag(s);
+      },
+      vrrp_mcast_group4: (s, d) => {
+        const a = r.address(s);
+        if (a?.family === 4) d.vrrp.mcastGroup4 = a.address;
+        else if (a) p.error('bad-value', `vrrp_mcast_group4 needs an IPv4 address`, posOf(s.args[0] ?? s.key));
+      },
+      vrrp_mcast_group6: (s, d) => {
+        const a = r.address(s);
+        if (a?.family === 6) d.vrrp.mcastGroup6 = a.address;
+        else if (a) p.error('bad-value', `vrrp_mcast_group6 needs an IPv6 address`, posOf(s.args[0] ?? s.key));
+      },
+      vrrp_garp_master_delay: (s, d) => ms(s, (v) => (d.vrrp.garpMasterDelayMs = v), 0, 255_000),
+      vrrp_garp_master_repeat: (s, d) => int(s, 1, 255, (v) => (d.vrrp.garpMasterRepeat = v)),
+      vrrp_garp_master_refresh: (s, d) => ms(s, (v) => (d.vrrp.garpMasterRefreshMs = v)),
+      vrrp_garp_master_refresh_repeat: (s, d) => int(s, 1, 255, (v) => (d.vrrp.garpMasterRefreshRepeat = v)),
+      vrrp_garp_interval: (s, d) => ms(s, (v) => {
+        d.vrrp.garpIntervalMs = v;
+        if (v === 0) p.warn('lenient', 'vrrp_garp_interval 0 means no delay between gratuitous ARPs, which is the default; the line can be removed', posOf(s.key));
+      }, 0, 1_000_000),
+      vrrp_gna_interval: (s, d) => ms(s, (v) => {
+        d.vrrp.gnaIntervalMs = v;
+        if (v === 0) p.warn('lenient', 'vrrp_gna_interval 0 means no delay between unsolicited neighbour advertisements, which is the default; the line can be removed', posOf(s.key));
+      }, 0, 1_000_000),
+      vrrp_notify_fifo: (s, d) => {
+        d.vrrp.notifyFifo = r.word(s, `${s.key.text} PATH`) ?? d.vrrp.notifyFifo;
+      },
+      notify_fifo: (s, d) => {
+        d.vrrp.notifyFifo = r.word(s, `${s.key.text} PATH`) ?? d.vrrp.notifyFifo;
+      },
+      lvs_flush: (s, d) => {
+        d.lvs.flushOnStart = r.flag(s);
+      },
+      lvs_flush_onstop: (s, d) => flushOnStop(s, d),
+      lvs_flush_on_stop: (s, d) => flushOnStop(s, d),
+      lvs_sync_daemon: (s, d) => {
+        const sd = syncDaemon(s, r);
+        if (sd) d.lvs.syncDaemon = sd;
+      },
+      lvs_timeouts: (s, d) => {
+        r.noBlock(s);
+        const t: { tcpMs?: number; tcpFinMs?: number; udpMs?: number } = {};
+        const names = { tcp: 'tcpMs', tcpfin: 'tcpFinMs', udp: 'udpMs' } as const;
+        for (let i = 0; i < s.args.length; i += 2) {
+          const k = s.args[i] as Token;
+          const v = s.args[i + 1];
+          const field = r.oneOf(k, 'lvs_timeouts kind', ['tcp', 'tcpfin', 'udp'] as const);
+          if (!field) continue;
+          if (!v) {
+            p.error('arguments', `lvs_timeouts ${k.text} needs a number of seconds`, posOf(k));
+            continue;
+          }
+          const ms = r.secondsToken(v, `lvs_timeouts ${k.text}`, 1000, 31 * 86_400_000);
+          if (ms !== undefined) t[names[field]] = ms;
+        }
+        d.lvs.timeouts = t;
+      },
+    },
+  };
+
+  function flushOnStop(s: Stmt, d: GlobalDraft): void {
+    r.noBlock(s);
+    const arg = s.args[0];
+    d.lvs.flushOnStop = !arg || r.oneOf(arg, 'lvs_flush_onstop mode', ['VS', 'NO'] as const, true) !== 'NO';
+  }
+}
+
+function syncDaemon(s: Stmt, r: ArgReader): LvsSyncDaemon | undefined {
+  r.noBlock(s);
+  if (!r.arity(s, 1, 12, 'lvs_sync_daemon INTERFACE [VRRP_INSTANCE] [id N] [maxlen N] [port N] [ttl N] [group ADDRESS]')) return undefined;
+  const [iface, ...rest] = s.args as [Token, ...Token[]];
+  const sd: Mutable<LvsSyncDaemon> = { interface: iface.text, pos: posOf(s.key) };
+  let i = 0;
+  const options = ['id', 'maxlen', 'port', 'ttl', 'group'];
+  if (rest[0] && !options.includes(rest[0].text)) sd.instance = (rest[i++] as Token).text;
+  for (; i < rest.length; i += 2) {
+    const k = rest[i] as Token;
+    const v = rest[i + 1];
+    if (!options.includes(k.text)) {
+      r.problems.error('bad-value', `lvs_sync_daemon: unknown option '${k.text}'; expected one of: ${options.join(' ')}`, posOf(k));
+      continue;
+    }
+    if (!v) {
+      r.problems.error('arguments', `lvs_sync_daemon ${k.text} needs a value`, posOf(k));
+      continue;
+    }
+    if (k.text === 'group') sd.group = r.addressToken(v, 'lvs_sync_daemon group')?.address;
+    else if (k.text === 'id') sd.syncId = r.integer(v, 'lvs_sync_daemon id', 0, 255);
+    else if (k.text === 'maxlen') sd.maxlen = r.integer(v, 'lvs_sync_daemon maxlen', 1, 65535 - 20 - 8);
+    else if (k.text === 'port') sd.port = r.integer(v, 'lvs_sync_daemon port', 1, 65535);
+    else sd.ttl = r.integer(v, 'lvs_sync_daemon ttl', 1, 255);
+  }
+  return sd;
+}
+
+export function readGlobalDefs(s: Stmt, d: GlobalDraft, r: ArgReader): void {
+  r.arity(s, 0, 0, 'global_defs { … }');
+  walk(r.needBlock(s), globalDefsSpec(r), d, r);
+}

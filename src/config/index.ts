@@ -1,0 +1,55 @@
+// The config front end's public API: keepalived.conf in, a typed model and every problem found out.
+import { buildConfig } from './build.ts';
+import { checkHost, readHostFacts, type HostFacts } from './host.ts';
+import type { Config } from './model.ts';
+import { Problems, formatProblem, type Problem } from './problems.ts';
+import { readConfigFile, readConfigText, type TokenStream } from './source.ts';
+import { buildTree } from './tree.ts';
+import { validateConfig } from './validate.ts';
+
+export type { Config } from './model.ts';
+export type { Problem, ProblemCode, Severity } from './problems.ts';
+export type { HostFacts } from './host.ts';
+export { formatProblem, PROBLEM_CODES } from './problems.ts';
+
+export interface LoadOptions {
+  /** Warnings become errors (`check-config --strict`). */
+  readonly strict?: boolean;
+  /** Host facts (interfaces, local addresses) are errors instead of warnings. */
+  readonly host?: boolean;
+  /** Facts to check against; read from this machine when absent. Tests pass their own. */
+  readonly hostFacts?: HostFacts;
+  /** Skip host checks entirely (for consumers that only want the model). */
+  readonly skipHostChecks?: boolean;
+}
+
+export interface LoadResult {
+  /** Undefined when there is at least one error. */
+  readonly config: Config | undefined;
+  readonly problems: Problem[];
+}
+
+/** Reads a keepalived.conf and what it includes. Never throws for bad input: everything wrong is in `problems`. */
+export function loadConfig(path: string, options: LoadOptions = {}): LoadResult {
+  const problems = new Problems(options.strict);
+  return finish(readConfigFile(path, problems), problems, options);
+}
+
+/** The same, for text already in memory; `file` names it in messages and anchors relative includes. */
+export function parseConfigText(text: string, file = '<config>', options: LoadOptions = {}): LoadResult {
+  const problems = new Problems(options.strict);
+  return finish(readConfigText(text, file, problems), problems, options);
+}
+
+function finish(stream: TokenStream, problems: Problems, options: LoadOptions): LoadResult {
+  const config = buildConfig(buildTree(stream.tokens, problems), stream.files, problems);
+  validateConfig(config, problems);
+  if (!options.skipHostChecks) checkHost(config, options.hostFacts ?? readHostFacts(), problems, options.host ?? false);
+  const list = problems.toArray();
+  return { config: problems.hasErrors ? undefined : config, problems: list };
+}
+
+/** All problems as `file:line:col: severity: message` lines. */
+export function formatProblems(problems: readonly Problem[]): string {
+  return problems.map(formatProblem).join('\n');
+}

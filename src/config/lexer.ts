@@ -1,0 +1,86 @@
+// One logical line of keepalived.conf → tokens. keepalived's rules: `!` and `#` start a comment anywhere outside
+// double quotes (`\#`, `\!` escape them), `{` and `}` are tokens of their own even when glued to a word
+// (`real_server 1.2.3.4 80{`), and a double-quoted string is one token.
+import type { SourcePos } from './model.ts';
+
+export type TokenKind = 'word' | 'string' | '{' | '}' | 'eol';
+
+/** Flat fields rather than a nested SourcePos: a large config has millions of tokens. */
+export interface Token {
+  readonly kind: TokenKind;
+  readonly text: string;
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+}
+
+export function posOf(t: Token): SourcePos {
+  return { file: t.file, line: t.line, col: t.col };
+}
+
+export interface LexIssue {
+  readonly message: string;
+  readonly col: number;
+}
+
+const SPACE = 0x20;
+const TAB = 0x09;
+const CR = 0x0d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const BANG = 0x21;
+const HASH = 0x23;
+const OPEN = 0x7b;
+const CLOSE = 0x7d;
+
+function isBlank(c: number): boolean {
+  return c === SPACE || c === TAB || c === CR || c === 0x0b || c === 0x0c;
+}
+
+/**
+ * Splits one line. `col0` is the 1-based column of text[0]. Issues (an unterminated quote) are returned, not thrown:
+ * the caller positions them.
+ */
+export function lexLine(text: string, file: string, line: number, out: Token[], col0 = 1): LexIssue | undefined {
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (isBlank(c)) {
+      i++;
+      continue;
+    }
+    if (c === BANG || c === HASH) return undefined;
+    if (c === OPEN || c === CLOSE) {
+      out.push({ kind: c === OPEN ? '{' : '}', text: c === OPEN ? '{' : '}', file, line, col: col0 + i });
+      i++;
+      continue;
+    }
+    if (c === QUOTE) {
+      const end = text.indexOf('"', i + 1);
+      if (end < 0) return { message: 'unterminated quoted string (a closing " is missing on this line)', col: col0 + i };
+      out.push({ kind: 'string', text: text.slice(i + 1, end), file, line, col: col0 + i });
+      i = end + 1;
+      continue;
+    }
+    const start = i;
+    let escaped = false;
+    while (i < n) {
+      const d = text.charCodeAt(i);
+      if (isBlank(d) || d === OPEN || d === CLOSE || d === QUOTE || d === BANG || d === HASH) break;
+      if (d === BACKSLASH && i + 1 < n) {
+        const e = text.charCodeAt(i + 1);
+        if (e === HASH || e === BANG) {
+          escaped = true;
+          i += 2;
+          continue;
+        }
+      }
+      i++;
+    }
+    let word = text.slice(start, i);
+    if (escaped) word = word.replace(/\\([#!])/g, '$1');
+    out.push({ kind: 'word', text: word, file, line, col: col0 + start });
+  }
+  return undefined;
+}

@@ -1,0 +1,560 @@
+// virtual_server_group and virtual_server (with real_server and the checkers) → model objects, with keepalived's
+// defaults and its inheritance virtual_server → real_server → checker applied here, once, so consumers never
+// re-derive them.
+import { posOf, type Token } from './lexer.ts';
+import { unsupported, walk, type BlockSpec, type Handler, type Mutable } from './blocks.ts';
+import {
+  DEFAULTS, LB_ALGOS, LB_KINDS, type Checker, type CheckerCommon, type Endpoint, type HttpUrl, type LbAlgo, type LbKind,
+  type Protocol, type RealServer, type ScriptUser, type StatusRange, type Tunnel, type VirtualServer, type VirtualServerGroup,
+  type VirtualServerGroupMember, type VirtualServerKey,
+} from './model.ts';
+import type { Stmt } from './tree.ts';
+import { canonicalAddress, type ArgReader } from './values.ts';
+
+/** IPVS's own default when keepalived is given no scheduler. */
+const DEFAULT_LB_ALGO: LbAlgo = 'wlc';
+/** keepalived's persistence timeout when persistence is asked for without a number (IPVS_SVC_PERSISTENT_TIMEOUT). */
+const DEFAULT_PERSISTENCE_S = 360;
+const MAX_PERSISTENCE_S = 31 * 86_400;
+const MAX_WEIGHT = 65535;
+const MAX_SECONDS_MS = 31 * 86_400_000;
+
+/** Settings that flow down virtual_server → real_server → checker; absent = not set at this level. */
+interface Inherited {
+  delayLoopMs?: number;
+  connectTimeoutMs?: number;
+  retry?: number;
+  delayBeforeRetryMs?: number;
+  warmupMs?: number;
+  alpha?: boolean;
+  inhibitOnFailure?: boolean;
+  virtualhost?: string;
+}
+
+function inheritedKeywords<D extends { inh: Inherited }>(r: ArgReader): Record<string, Handler<D>> {
+  const secs = (field: 'delayLoopMs' | 'connectTimeoutMs' | 'delayBeforeRetryMs' | 'warmupMs', min = 0) => (s: Stmt, d: D) => {
+    d.inh[field] = r.seconds(s, min, MAX_SECONDS_MS) ?? d.inh[field];
+  };
+  return {
+    delay_loop: secs('delayLoopMs', 1),
+    connect_timeout: secs('connectTimeoutMs', 1),
+    delay_before_retry: secs('delayBeforeRetryMs'),
+    warmup: secs('warmupMs'),
+    retry: (s, d) => {
+      d.inh.retry = r.int(s, 0, 1_000_000) ?? d.inh.retry;
+    },
+    nb_get_retry: (s, d) => {
+      r.problems.warn('deprecated', `nb_get_retry is the old name of retry; taken as retry`, posOf(s.key));
+      d.inh.retry = r.int(s, 0, 1_000_000) ?? d.inh.retry;
+    },
+    alpha: (s, d) => {
+      d.inh.alpha = r.flag(s);
+    },
+    inhibit_on_failure: (s, d) => {
+      d.inh.inhibitOnFailure = r.flag(s);
+    },
+    virtualhost: (s, d) => {
+      d.inh.virtualhost = r.word(s, 'virtualhost NAME') ?? d.inh.virtualhost;
+    },
+  };
+}
+
+/** `lb_kind|lvs_method NAT|DR|TUN [type ipip|gue|gre] [port N] [nocsum|csum|remcsum]`. */
+function forwarding(s: Stmt, r: ArgReader): { lbKind: LbKind; tunnel?: Tunnel } | undefined {
+  r.noBlock(s);
+  if (!r.arity(s, 1, 6, `${s.key.text} NAT|DR|TUN [type ipip|gue|gre] [port N] [nocsum|csum|remcsum]`)) return undefined;
+  const [kindTok, ...rest] = s.args as [Token, ...Token[]];
+  const lbKind = r.oneOf(kindTok, s.key.text, LB_KINDS, true);
+  if (!lbKind) return undefined;
+  if (rest.length === 0) return { lbKind };
+  if (lbKind !== 'TUN') {
+    r.problems.error('arguments', `${s.key.text} ${lbKind} takes no tunnel options`, posOf(rest[0] as Token));
+    return { lbKind };
+  }
+  const tunnel: Mutable<Tunnel> = { type: 'ipip' };
+  for (let i = 0; i < rest.length; i++) {
+    const t = rest[i] as Token;
+    if (t.text === 'type' || t.text === 'port') {
+      const v = rest[++i];
+      if (!v) {
+        r.problems.error('arguments', `${s.key.text}: ${t.text} needs a value`, posOf(t));
+        return undefined;
+      }
+      if (t.text === 'type') tunnel.type = r.oneOf(v, 'tunnel type', ['ipip', 'gue', 'gre'] as const) ?? tunnel.type;
+      else tunnel.port = r.integer(v, 'gue tunnel port', 1, 65535);
+    } else {
+      const csum = r.oneOf(t, 'tunnel option', ['nocsum', 'csum', 'remcsum'] as const);
+      if (csum) tunnel.checksum = csum === 'nocsum' ? 'none' : csum === 'csum' ? 'checksum' : 'remote';
+    }
+  }
+  if ((tunnel.type === 'gue') !== (tunnel.port !== undefined)) {
+    r.problems.error('arguments', `${s.key.text}: a gue tunnel needs a port, and only gue takes one`, posOf(s.key));
+  }
+  return { lbKind, tunnel };
+}
+
+function endpoint(s: Stmt, r: ArgReader, usage: string, portOptional: boolean, defaultPort = 0): Endpoint | undefined {
+  if (!r.arity(s, portOptional ? 1 : 2, 2, usage)) return undefined;
+  const a = r.addressToken(s.args[0] as Token, s.key.text);
+  const port = s.args[1] ? r.portToken(s.args[1], s.key.text) : defaultPort;
+  return a && port !== undefined ? { address: a.address, family: a.family, port } : undefined;
+}
+
+// ------------------------------------------------------------------------------------------ virtual_server_group
+
+export function readVirtualServerGroup(s: Stmt, r: ArgReader): VirtualServerGroup | undefined {
+  if (!r.arity(s, 1, 1, 'virtual_server_group NAME { ADDRESS[-LAST] PORT | fwmark N … }')) return undefined;
+  const members: VirtualServerGroupMember[] = [];
+  for (const e of r.needBlock(s)) {
+    r.noBlock(e);
+    const m = groupMember(e, r);
+    if (m) members.push(m);
+  }
+  if (members.length === 0) r.problems.error('missing', `virtual_server_group ${(s.args[0] as Token).text} has no members`, posOf(s.key));
+  return { name: (s.args[0] as Token).text, members, pos: posOf(s.key) };
+}
+
+function groupMember(e: Stmt, r: ArgReader): VirtualServerGroupMember | undefined {
+  const pos = posOf(e.key);
+  if (e.key.text === 'fwmark') {
+    if (!r.arity(e, 1, 2, 'fwmark N [inet|inet6]')) return undefined;
+    const mark = r.integer(e.args[0] as Token, 'fwmark', 1, 0xffffffff);
+    const fam = e.args[1] ? r.oneOf(e.args[1], 'address family', ['inet', 'inet6'] as const) : 'inet';
+    return mark === undefined || !fam ? undefined : { kind: 'fwmark', mark, family: fam === 'inet6' ? 6 : 4, pos };
+  }
+  const text = e.key.text;
+  // A range replaces the last byte (IPv4) or the last group (IPv6): 10.0.0.1-10, 2001:db8::1-ff.
+  const range = /^(.*[.:])([0-9a-fA-F]+)-([0-9a-fA-F]+)$/.exec(text);
+  const addrText = range ? `${range[1]}${range[2]}` : text;
+  const a = r.addressToken({ ...e.key, text: addrText }, 'virtual_server_group member');
+  if (!a) return undefined;
+  if (!r.arity(e, 0, 1, 'ADDRESS[-LAST] PORT')) return undefined;
+  const port = e.args[0] ? r.portToken(e.args[0], 'virtual_server_group member') : 0;
+  if (port === undefined) return undefined;
+  let count = 1;
+  if (range) {
+    const radix = a.family === 4 ? 10 : 16;
+    const first = parseInt(range[2] ?? '', radix);
+    const last = parseInt(range[3] ?? '', radix);
+    if (!(last >= first && last <= (a.family === 4 ? 255 : 0xffff))) {
+      r.problems.error('bad-value', `virtual_server_group range ${text}: the last value must be between the first and ${a.family === 4 ? 255 : 'ffff'}`, pos);
+      return undefined;
+    }
+    count = last - first + 1;
+  }
+  return { kind: 'addr', address: a.address, family: a.family, port, count, pos };
+}
+
+// ------------------------------------------------------------------------------------------ virtual_server
+
+const VS_UNSUPPORTED = new Set(['persistence_engine', 'hashed', 'smtp_alert', 'snmp_name', 'ip_family_ignored']);
+const RS_UNSUPPORTED = new Set(['smtp_alert', 'snmp_name']);
+const UNSUPPORTED_CHECKERS = new Set(['PING_CHECK', 'UDP_CHECK', 'DNS_CHECK', 'SMTP_CHECK', 'FILE_CHECK', 'BFD_CHECK']);
+const SCHEDULER_FLAGS = ['flag-1', 'flag-2', 'flag-3', 'sh-port', 'sh-fallback', 'mh-port', 'mh-fallback'];
+
+type VsDraft = Omit<Mutable<VirtualServer>, 'realServers' | 'schedulerFlags' | 'key' | 'lbAlgo' | 'lbKind'> & {
+  inh: Inherited;
+  lbAlgo?: LbAlgo;
+  lbKind?: LbKind;
+  schedulerFlags: string[];
+  rsStmts: Stmt[];
+  family?: 4 | 6;
+  granularitySet: boolean;
+};
+
+function virtualServerKey(s: Stmt, r: ArgReader): VirtualServerKey | undefined {
+  const [first, second, ...extra] = s.args;
+  const usage = 'virtual_server ADDRESS PORT | fwmark N | group NAME { … }';
+  if (!first || !second || extra.length > 0) {
+    r.problems.error('arguments', `virtual_server needs two arguments; usage: ${usage}`, posOf(first ?? s.key));
+    if (first) r.addressToken(first, 'virtual_server');
+    return undefined;
+  }
+  if (first.text === 'fwmark') {
+    const mark = r.integer(second, 'fwmark', 1, 0xffffffff);
+    return mark === undefined ? undefined : { kind: 'fwmark', mark, family: 4 };
+  }
+  if (first.text === 'group') return { kind: 'group', name: second.text };
+  const a = r.addressToken(first, 'virtual_server');
+  const port = r.portToken(second, 'virtual_server');
+  return a && port !== undefined ? { kind: 'addr', address: a.address, family: a.family, port } : undefined;
+}
+
+export function readVirtualServer(s: Stmt, r: ArgReader): VirtualServer | undefined {
+  const p = r.problems;
+  const key = virtualServerKey(s, r);
+  const label = `virtual_server ${s.args.map((a) => a.text).join(' ')}`;
+  const d: VsDraft = {
+    protocol: 'TCP', schedulerFlags: [], onePacket: false, delayLoopMs: DEFAULTS.delayLoopMs, haSuspend: false, alpha: false,
+    omega: false, quorum: DEFAULTS.quorum, hysteresis: DEFAULTS.hysteresis, sorryServerInhibit: false, inhibitOnFailure: false,
+    pos: posOf(s.key), inh: {}, rsStmts: [], granularitySet: false,
+  };
+  let sorryKind: LbKind | undefined;
+  const spec: BlockSpec<VsDraft> = {
+    name: label,
+    unsupported: VS_UNSUPPORTED,
+    keywords: {
+      ...inheritedKeywords<VsDraft>(r),
+      lb_algo: (t, d) => algo(t, d),
+      lvs_sched: (t, d) => algo(t, d),
+      lb_kind: (t, d) => kind(t, d),
+      lvs_method: (t, d) => kind(t, d),
+      ops: (t, d) => {
+        d.onePacket = r.flag(t);
+      },
+      ...Object.fromEntries(SCHEDULER_FLAGS.map((f) => [f, (t: Stmt, d: VsDraft) => {
+        if (r.flag(t) && !d.schedulerFlags.includes(f)) d.schedulerFlags.push(f);
+      }])),
+      persistence_timeout: (t, d) => {
+        r.noBlock(t);
+        if (!r.arity(t, 0, 1, 'persistence_timeout [SECONDS]')) return;
+        const arg = t.args[0];
+        if (!arg) {
+          d.persistenceTimeoutS = DEFAULT_PERSISTENCE_S;
+          return;
+        }
+        const v = r.integer(arg, 'persistence_timeout', 0, MAX_PERSISTENCE_S);
+        if (v === 0) p.warn('lenient', 'persistence_timeout 0 means no persistence: accepted as not persistent (keepalived -t rejects 0; delete the line)', posOf(arg));
+        if (v !== undefined) d.persistenceTimeoutS = v === 0 ? undefined : v;
+      },
+      persistence_granularity: (t, d) => {
+        const v = r.word(t, 'persistence_granularity NETMASK|PREFIXLEN');
+        if (v === undefined) return;
+        const a = canonicalAddress(v);
+        if (a?.family === 4 && isNetmask(a.address)) d.persistenceGranularity = a.address;
+        else if (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 128) d.persistenceGranularity = v;
+        else {
+          p.error('bad-value', `persistence_granularity '${v}' is neither an IPv4 netmask nor an IPv6 prefix length (1-128)`, posOf(t.args[0] as Token));
+          return;
+        }
+        d.granularitySet = true;
+      },
+      protocol: (t, d) => {
+        r.noBlock(t);
+        if (r.arity(t, 1, 1, 'protocol TCP|UDP|SCTP')) d.protocol = r.oneOf(t.args[0] as Token, 'protocol', ['TCP', 'UDP', 'SCTP'] as const satisfies readonly Protocol[], true) ?? d.protocol;
+      },
+      ip_family: (t, d) => {
+        r.noBlock(t);
+        if (!r.arity(t, 1, 1, 'ip_family inet|inet6')) return;
+        const f = r.oneOf(t.args[0] as Token, 'ip_family', ['inet', 'inet6'] as const);
+        if (f) d.family = f === 'inet6' ? 6 : 4;
+      },
+      ha_suspend: (t, d) => {
+        d.haSuspend = r.flag(t);
+      },
+      omega: (t, d) => {
+        d.omega = r.flag(t);
+      },
+      quorum: (t, d) => {
+        d.quorum = r.int(t, 1, 2_147_483_647) ?? d.quorum;
+      },
+      hysteresis: (t, d) => {
+        d.hysteresis = r.int(t, 0, 2_147_483_647) ?? d.hysteresis;
+      },
+      quorum_up: (t, d) => {
+        d.quorumUp = r.command(t) ?? d.quorumUp;
+      },
+      quorum_down: (t, d) => {
+        d.quorumDown = r.command(t) ?? d.quorumDown;
+      },
+      sorry_server: (t, d) => {
+        r.noBlock(t);
+        const e = endpoint(t, r, 'sorry_server ADDRESS PORT', false);
+        if (e) d.sorryServer = e;
+      },
+      sorry_server_inhibit: (t, d) => {
+        d.sorryServerInhibit = r.flag(t);
+      },
+      sorry_server_lvs_method: (t) => {
+        sorryKind = forwarding(t, r)?.lbKind ?? sorryKind;
+      },
+      nat_mask: (t) => {
+        p.warn('lenient', 'nat_mask is obsolete (keepalived ignores it since 1.x); ignored', posOf(t.key));
+      },
+      real_server: (t, d) => {
+        d.rsStmts.push(t);
+      },
+    },
+  };
+  walk(r.needBlock(s), spec, d, r);
+
+  function algo(t: Stmt, d: VsDraft): void {
+    r.noBlock(t);
+    if (r.arity(t, 1, 1, `${t.key.text} ${LB_ALGOS.join('|')}`)) d.lbAlgo = r.oneOf(t.args[0] as Token, 'lb_algo', LB_ALGOS) ?? d.lbAlgo;
+  }
+  function kind(t: Stmt, d: VsDraft): void {
+    const f = forwarding(t, r);
+    if (f) {
+      d.lbKind = f.lbKind;
+      d.tunnel = f.tunnel;
+    }
+  }
+
+  if (!d.lbAlgo) p.warn('missing', `${label} has no lb_algo; using ${DEFAULT_LB_ALGO} as keepalived does`, posOf(s.key));
+  if (!d.lbKind) p.warn('missing', `${label} has no lb_kind; using NAT as keepalived does`, posOf(s.key));
+  if (d.onePacket && d.protocol !== 'UDP') p.warn('lenient', `${label}: ops (one-packet scheduling) only applies to UDP; ignored`, posOf(s.key));
+  if (d.granularitySet && d.persistenceTimeoutS === undefined) d.persistenceTimeoutS = DEFAULT_PERSISTENCE_S;
+  d.delayLoopMs = d.inh.delayLoopMs ?? DEFAULTS.delayLoopMs;
+  d.alpha = d.inh.alpha ?? false;
+  d.inhibitOnFailure = d.inh.inhibitOnFailure ?? false;
+  if (d.inh.virtualhost !== undefined) d.virtualhost = d.inh.virtualhost;
+  if (d.sorryServer && sorryKind) d.sorryServer = { ...d.sorryServer, lbKind: sorryKind };
+
+  const lbKind = d.lbKind ?? 'NAT';
+  const vsPort = key?.kind === 'addr' ? key.port : 0;
+  const realServers: RealServer[] = [];
+  const seen = new Map<string, RealServer>();
+  for (const t of d.rsStmts) {
+    const rs = readRealServer(t, d, lbKind, vsPort, r);
+    if (!rs) continue;
+    const id = `${rs.address}|${rs.port}`;
+    const prev = seen.get(id);
+    if (prev) {
+      p.error('duplicate', `duplicate real_server ${rs.address} ${rs.port} in ${label} (first at ${prev.pos.file}:${prev.pos.line}:${prev.pos.col})`, rs.pos);
+      continue;
+    }
+    seen.set(id, rs);
+    realServers.push(rs);
+  }
+  if (!key) return undefined;
+  const finalKey: VirtualServerKey = key.kind === 'fwmark' && d.family ? { ...key, family: d.family } : key;
+  const { inh: _a, rsStmts: _b, family: _c, granularitySet: _d, ...vs } = d;
+  return { ...vs, key: finalKey, lbAlgo: d.lbAlgo ?? DEFAULT_LB_ALGO, lbKind, realServers };
+}
+
+function isNetmask(dotted: string): boolean {
+  const n = dotted.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+  const inv = ~n >>> 0;
+  return (inv & (inv + 1)) === 0 && n !== 0;
+}
+
+// ------------------------------------------------------------------------------------------ real_server
+
+type RsDraft = Omit<Mutable<RealServer>, 'checkers' | 'lbKind'> & { inh: Inherited; lbKind: LbKind; checkerStmts: Stmt[] };
+
+function readRealServer(s: Stmt, vs: VsDraft, lbKind: LbKind, vsPort: number, r: ArgReader): RealServer | undefined {
+  const ep = endpoint(s, r, 'real_server ADDRESS [PORT] { … }', true, vsPort);
+  const d: RsDraft = {
+    address: ep?.address ?? '', family: ep?.family ?? 4, port: ep?.port ?? 0, weight: DEFAULTS.weight, lbKind, inhibitOnFailure: false,
+    alpha: false, delayLoopMs: 0, pos: posOf(s.key), inh: {}, checkerStmts: [],
+  };
+  if (vs.tunnel) d.tunnel = vs.tunnel;
+  const checker: Handler<RsDraft> = (t, d) => {
+    d.checkerStmts.push(t);
+  };
+  walk(r.needBlock(s), {
+    name: `real_server ${s.args.map((a) => a.text).join(' ')}`,
+    unsupported: RS_UNSUPPORTED,
+    keywords: {
+      ...inheritedKeywords<RsDraft>(r),
+      weight: (t, d) => {
+        d.weight = r.int(t, 0, MAX_WEIGHT) ?? d.weight;
+      },
+      lvs_method: (t, d) => {
+        const f = forwarding(t, r);
+        if (f) {
+          d.lbKind = f.lbKind;
+          d.tunnel = f.tunnel;
+        }
+      },
+      notify_up: (t, d) => {
+        d.notifyUp = r.command(t) ?? d.notifyUp;
+      },
+      notify_down: (t, d) => {
+        d.notifyDown = r.command(t) ?? d.notifyDown;
+      },
+      uthreshold: (t, d) => {
+        d.uthreshold = r.int(t, 0, 2_147_483_647) ?? d.uthreshold;
+      },
+      lthreshold: (t, d) => {
+        d.lthreshold = r.int(t, 0, 2_147_483_647) ?? d.lthreshold;
+      },
+      TCP_CHECK: checker,
+      HTTP_GET: checker,
+      SSL_GET: checker,
+      MISC_CHECK: checker,
+      ...Object.fromEntries([...UNSUPPORTED_CHECKERS].map((c) => [c, (t: Stmt) => unsupported(t, r)])),
+    },
+  }, d, r);
+  const inh: Inherited = { ...vs.inh, ...definedOnly(d.inh) };
+  d.delayLoopMs = inh.delayLoopMs ?? DEFAULTS.delayLoopMs;
+  d.alpha = inh.alpha ?? false;
+  d.inhibitOnFailure = inh.inhibitOnFailure ?? false;
+  if (inh.virtualhost !== undefined) d.virtualhost = inh.virtualhost;
+  const checkers = d.checkerStmts.map((t) => readChecker(t, d, inh, r)).filter((c): c is Checker => c !== undefined);
+  if (!ep) return undefined;
+  const { inh: _a, checkerStmts: _b, ...rs } = d;
+  return { ...rs, checkers };
+}
+
+function definedOnly(o: Inherited): Inherited {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Inherited;
+}
+
+// ------------------------------------------------------------------------------------------ checkers
+
+const CHECKER_UNSUPPORTED = new Set(['bind_if', 'fwmark', 'log_all_failures']);
+
+interface CheckerDraft {
+  inh: Inherited;
+  connectIp?: string;
+  connectPort?: number;
+  bindTo?: string;
+  bindPort?: number;
+  urls: HttpUrl[];
+  httpProtocol: '1.0' | '1.0C' | '1.1';
+  enableSni: boolean;
+  path?: string;
+  timeoutMs?: number;
+  dynamic: boolean;
+  user?: ScriptUser;
+}
+
+function readChecker(s: Stmt, rs: RsDraft, rsInh: Inherited, r: ArgReader): Checker | undefined {
+  const type = s.key.text as Checker['type'];
+  const isHttp = type === 'HTTP_GET' || type === 'SSL_GET';
+  r.arity(s, 0, 0, `${type} { … }`);
+  const d: CheckerDraft = { inh: {}, urls: [], httpProtocol: '1.0', enableSni: false, dynamic: false };
+  const inherited = inheritedKeywords<CheckerDraft>(r);
+  const common: Record<string, Handler<CheckerDraft>> = {
+    connect_timeout: inherited.connect_timeout as Handler<CheckerDraft>,
+    retry: inherited.retry as Handler<CheckerDraft>,
+    nb_get_retry: inherited.nb_get_retry as Handler<CheckerDraft>,
+    delay_before_retry: inherited.delay_before_retry as Handler<CheckerDraft>,
+    warmup: inherited.warmup as Handler<CheckerDraft>,
+    delay_loop: inherited.delay_loop as Handler<CheckerDraft>,
+    alpha: inherited.alpha as Handler<CheckerDraft>,
+    connect_ip: (t, d) => {
+      d.connectIp = r.address(t)?.address ?? d.connectIp;
+    },
+    connect_port: (t, d) => {
+      r.noBlock(t);
+      if (r.arity(t, 1, 1, 'connect_port PORT')) d.connectPort = r.portToken(t.args[0] as Token, 'connect_port') ?? d.connectPort;
+    },
+    bindto: (t, d) => {
+      d.bindTo = r.address(t)?.address ?? d.bindTo;
+    },
+    bind_port: (t, d) => {
+      r.noBlock(t);
+      if (r.arity(t, 1, 1, 'bind_port PORT')) d.bindPort = r.portToken(t.args[0] as Token, 'bind_port') ?? d.bindPort;
+    },
+  };
+  const http: Record<string, Handler<CheckerDraft>> = {
+    url: (t, d) => {
+      const u = readUrl(t, r);
+      if (u) d.urls.push(u);
+    },
+    virtualhost: inherited.virtualhost as Handler<CheckerDraft>,
+    http_protocol: (t, d) => {
+      r.noBlock(t);
+      if (!r.arity(t, 1, 1, 'http_protocol 1.0|1.0C|1.1')) return;
+      const v = r.oneOf(t.args[0] as Token, 'http_protocol', ['1.0', '1.0C', '1.1'] as const, true);
+      if (v) d.httpProtocol = v;
+    },
+    enable_sni: (t, d) => {
+      d.enableSni = r.flag(t);
+    },
+  };
+  const misc: Record<string, Handler<CheckerDraft>> = {
+    misc_path: (t, d) => {
+      d.path = r.command(t) ?? d.path;
+    },
+    misc_timeout: (t, d) => {
+      d.timeoutMs = r.seconds(t, 1, MAX_SECONDS_MS) ?? d.timeoutMs;
+    },
+    misc_dynamic: (t, d) => {
+      d.dynamic = r.flag(t);
+    },
+    user: (t, d) => {
+      d.user = r.user(t) ?? d.user;
+    },
+  };
+  const unsupportedHere = new Set(CHECKER_UNSUPPORTED);
+  if (isHttp) for (const k of ['sni_name', 'fast_recovery', 'tls_compliant']) unsupportedHere.add(k);
+  walk(r.needBlock(s), {
+    name: type,
+    unsupported: unsupportedHere,
+    keywords: { ...common, ...(isHttp ? http : {}), ...(type === 'MISC_CHECK' ? misc : {}) },
+  }, d, r);
+
+  const inh: Inherited = { ...rsInh, ...definedOnly(d.inh) };
+  const delayLoopMs = inh.delayLoopMs ?? DEFAULTS.delayLoopMs;
+  const base: CheckerCommon = {
+    connectIp: d.connectIp ?? rs.address,
+    connectPort: d.connectPort ?? rs.port,
+    connectTimeoutMs: inh.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+    retry: inh.retry ?? (type === 'MISC_CHECK' ? DEFAULTS.miscRetry : DEFAULTS.retry),
+    delayBeforeRetryMs: inh.delayBeforeRetryMs ?? (isHttp ? DEFAULTS.httpDelayBeforeRetryMs : DEFAULTS.delayBeforeRetryMs),
+    warmupMs: inh.warmupMs ?? delayLoopMs,
+    delayLoopMs,
+    alpha: inh.alpha ?? false,
+    pos: posOf(s.key),
+    ...(d.bindTo !== undefined ? { bindTo: d.bindTo } : {}),
+    ...(d.bindPort !== undefined ? { bindPort: d.bindPort } : {}),
+  };
+  if (type === 'TCP_CHECK') return { ...base, type };
+  if (isHttp) {
+    if (d.urls.length === 0) r.problems.error('missing', `${type} has no url { path … } block`, posOf(s.key));
+    if (d.enableSni && type === 'HTTP_GET') r.problems.warn('lenient', 'enable_sni only applies to SSL_GET; ignored for HTTP_GET', posOf(s.key));
+    return {
+      ...base, type, urls: d.urls, httpProtocol: d.httpProtocol, enableSni: d.enableSni && type === 'SSL_GET',
+      ...(inh.virtualhost !== undefined ? { virtualhost: inh.virtualhost } : {}),
+    };
+  }
+  if (d.path === undefined) {
+    r.problems.error('missing', 'MISC_CHECK has no misc_path', posOf(s.key));
+    return undefined;
+  }
+  return {
+    ...base, type: 'MISC_CHECK', path: d.path, timeoutMs: d.timeoutMs ?? delayLoopMs, dynamic: d.dynamic,
+    ...(d.user ? { user: d.user } : {}),
+  };
+}
+
+function readUrl(s: Stmt, r: ArgReader): HttpUrl | undefined {
+  r.arity(s, 0, 0, 'url { path PATH [digest MD5] [status_code N|N-M …] }');
+  const u: { path?: string; digest?: string; statusCodes: StatusRange[]; virtualhost?: string } = { statusCodes: [] };
+  walk(r.needBlock(s), {
+    name: 'url',
+    unsupported: new Set(['regex', 'regex_no_match', 'regex_options', 'regex_min_offset', 'regex_max_offset', 'regex_stack', 'tls_compliant']),
+    keywords: {
+      path: (t) => {
+        u.path = r.word(t, 'path /PATH') ?? u.path;
+      },
+      digest: (t) => {
+        const v = r.word(t, 'digest MD5HEX');
+        if (v === undefined) return;
+        if (/^[0-9a-fA-F]{32}$/.test(v)) u.digest = v.toLowerCase();
+        else r.problems.error('bad-value', `digest '${v}' is not an MD5 digest (32 hex digits)`, posOf(t.args[0] as Token));
+      },
+      status_code: (t) => {
+        r.noBlock(t);
+        if (!r.arity(t, 1, Infinity, 'status_code N|N-M …')) return;
+        for (const a of t.args) {
+          const m = /^(\d{3})(?:-(\d{3}))?$/.exec(a.text);
+          const from = Number(m?.[1]);
+          const to = m?.[2] !== undefined ? Number(m[2]) : from;
+          if (!m || from < 100 || to > 599 || from > to) {
+            r.problems.error('bad-value', `status_code '${a.text}' is not an HTTP status (100-599) or range N-M`, posOf(a));
+            continue;
+          }
+          u.statusCodes.push({ from, to });
+        }
+      },
+      virtualhost: (t) => {
+        u.virtualhost = r.word(t, 'virtualhost NAME') ?? u.virtualhost;
+      },
+    },
+  }, undefined, r);
+  if (u.path === undefined) {
+    r.problems.error('missing', 'url block has no path', posOf(s.key));
+    return undefined;
+  }
+  return {
+    path: u.path,
+    statusCodes: u.statusCodes.length > 0 ? u.statusCodes : [{ from: 200, to: 299 }],
+    pos: posOf(s.key),
+    ...(u.digest !== undefined ? { digest: u.digest } : {}),
+    ...(u.virtualhost !== undefined ? { virtualhost: u.virtualhost } : {}),
+  };
+}

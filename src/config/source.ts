@@ -1,0 +1,232 @@
+// Turns a keepalived.conf and everything it includes into one token stream: physical lines → logical lines
+// (trailing `\` continues), `$NAME=value` definitions and their `$NAME` / `${NAME}` uses, `include GLOB` relative to
+// the including file (missing files and loops are positioned errors). Lines end with an `eol` token because
+// keepalived's grammar is line-based: a keyword's arguments are the rest of its line.
+import { readFileSync, realpathSync, globSync } from 'node:fs';
+import { dirname, resolve, isAbsolute } from 'node:path';
+import { lexLine, posOf, type Token } from './lexer.ts';
+import type { Problems } from './problems.ts';
+import type { SourcePos } from './model.ts';
+
+export interface TokenStream {
+  readonly tokens: Token[];
+  /** Every file read, the main one first, in reading order. */
+  readonly files: string[];
+}
+
+const DEFINITION = /^\$([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/;
+const USE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
+const GLOB_CHARS = /[*?[{]/;
+const MAX_INCLUDE_DEPTH = 32;
+const MAX_EXPANSION_DEPTH = 8;
+
+export function readConfigFile(path: string, problems: Problems): TokenStream {
+  const reader = new SourceReader(problems);
+  const text = reader.read(path);
+  if (text !== undefined) reader.readText(text, path);
+  return { tokens: reader.tokens, files: reader.files };
+}
+
+export function readConfigText(text: string, file: string, problems: Problems): TokenStream {
+  const reader = new SourceReader(problems);
+  reader.readText(text, file);
+  return { tokens: reader.tokens, files: reader.files };
+}
+
+class SourceReader {
+  readonly tokens: Token[] = [];
+  readonly files: string[] = [];
+  readonly #problems: Problems;
+  readonly #defs = new Map<string, string>();
+  /** Real paths of the files being read, outermost first: a repeat is an include loop. */
+  readonly #stack: string[] = [];
+
+  constructor(problems: Problems) {
+    this.#problems = problems;
+  }
+
+  read(path: string, from?: SourcePos): string | undefined {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : String(code ?? err);
+      this.#problems.error(from ? 'include-missing' : 'io', `cannot read ${path}: ${why}`, from);
+      return undefined;
+    }
+  }
+
+  readText(text: string, file: string): void {
+    const real = realPath(file);
+    this.files.push(file);
+    this.#stack.push(real);
+    try {
+      this.#readLines(text, file);
+    } finally {
+      this.#stack.pop();
+    }
+  }
+
+  #readLines(text: string, file: string): void {
+    const nul = text.indexOf('\0');
+    if (nul >= 0) {
+      const before = text.slice(0, nul);
+      const line = before.split('\n').length;
+      const col = nul - before.lastIndexOf('\n');
+      this.#problems.error('syntax', 'binary data (a NUL byte): this is not a keepalived.conf text file', { file, line, col });
+      return;
+    }
+    const lines = text.split('\n');
+    const pending: Token[] = [];
+    for (let i = 0; i < lines.length; i++) {
+      let raw = lines[i] ?? '';
+      if (raw.endsWith('\r')) raw = raw.slice(0, -1);
+      const lineNo = i + 1;
+      const trimmed = raw.trimStart();
+      const indent = raw.length - trimmed.length;
+
+      if (pending.length === 0 && trimmed.startsWith('$')) {
+        const def = DEFINITION.exec(trimmed);
+        if (def) {
+          let value = stripComment(def[2] ?? '').trimEnd();
+          while (value.endsWith('\\') && i + 1 < lines.length) {
+            value = `${value.slice(0, -1).trimEnd()}\n${stripComment((lines[++i] ?? '').replace(/\r$/, '')).trim()}`;
+          }
+          this.#defs.set(def[1] ?? '', value.endsWith('\\') ? value.slice(0, -1) : value);
+          continue;
+        }
+      }
+      if (pending.length === 0 && trimmed.startsWith('@')) {
+        this.#problems.warn('unsupported', `not supported: @config_id conditional lines (${file}:${lineNo}); line ignored`, { file, line: lineNo, col: indent + 1 });
+        continue;
+      }
+
+      const continued = /\\\s*$/.test(trimmed) && !/\\[#!]\s*$/.test(trimmed);
+      const body = continued ? raw.replace(/\\\s*$/, '') : raw;
+      const issue = lexLine(body, file, lineNo, pending);
+      if (issue) this.#problems.error('syntax', issue.message, { file, line: lineNo, col: issue.col });
+      if (continued && i + 1 < lines.length) continue;
+      if (pending.length > 0) this.#emitLine(pending.splice(0));
+    }
+  }
+
+  #emitLine(line: Token[]): void {
+    const expanded = line.some(hasDollar) ? this.#substitute(line, 0) : [line];
+    for (const tokens of expanded) {
+      const first = tokens[0];
+      if (!first) continue;
+      if (first.kind === 'word' && first.text === 'include') this.#include(first, tokens.slice(1));
+      else {
+        for (const t of tokens) this.tokens.push(t);
+        const last = tokens[tokens.length - 1] ?? first;
+        this.tokens.push({ kind: 'eol', text: '', file: last.file, line: last.line, col: last.col + last.text.length });
+      }
+    }
+  }
+
+  /** Replaces `$NAME` uses; a multi-line definition turns one line into several. */
+  #substitute(line: Token[], depth: number): Token[][] {
+    const lines: Token[][] = [[]];
+    let changed = false;
+    for (const t of line) {
+      const current = lines[lines.length - 1] ?? [];
+      if ((t.kind !== 'word' && t.kind !== 'string') || !t.text.includes('$')) {
+        current.push(t);
+        continue;
+      }
+      let undefinedName: string | undefined;
+      const text = t.text.replace(USE, (whole, braced: string | undefined, bare: string | undefined) => {
+        const name = braced ?? bare ?? '';
+        const value = this.#defs.get(name);
+        if (value === undefined) {
+          undefinedName ??= name;
+          return whole;
+        }
+        return value;
+      });
+      if (undefinedName !== undefined && t.kind === 'word' && depth === 0) {
+        this.#problems.warn('undefined-variable', `$${undefinedName} is not defined (define it with a line "$${undefinedName}=value" before use); kept as written`, posOf(t));
+      }
+      if (text === t.text) {
+        current.push(t);
+        continue;
+      }
+      changed = true;
+      if (t.kind === 'string' || depth >= MAX_EXPANSION_DEPTH) {
+        current.push({ ...t, text });
+      } else {
+        const parts = text.split('\n');
+        parts.forEach((part, k) => {
+          if (k > 0) lines.push([]);
+          const target = lines[lines.length - 1] ?? [];
+          const relexed: Token[] = [];
+          const issue = lexLine(part, t.file, t.line, relexed, t.col);
+          if (issue) this.#problems.error('syntax', `in the value of a $definition: ${issue.message}`, posOf(t));
+          for (const r of relexed) target.push({ ...r, col: t.col });
+        });
+      }
+    }
+    // A definition's value may itself use definitions.
+    if (changed && depth < MAX_EXPANSION_DEPTH && lines.some((l) => l.some(hasDollar))) {
+      return lines.flatMap((l) => this.#substitute(l, depth + 1));
+    }
+    return lines;
+  }
+
+  #include(at: Token, args: Token[]): void {
+    const pos = posOf(at);
+    if (args.length === 0) {
+      this.#problems.error('arguments', 'include needs a file name or glob pattern', pos);
+      return;
+    }
+    if (this.#stack.length >= MAX_INCLUDE_DEPTH) {
+      this.#problems.error('include-loop', `includes nested deeper than ${MAX_INCLUDE_DEPTH} levels`, pos);
+      return;
+    }
+    const baseDir = dirname(at.file);
+    for (const arg of args) {
+      if (arg.kind !== 'word' && arg.kind !== 'string') {
+        this.#problems.error('syntax', `include: unexpected '${arg.text}'`, posOf(arg));
+        continue;
+      }
+      const pattern = isAbsolute(arg.text) ? arg.text : resolve(baseDir, arg.text);
+      const matches = GLOB_CHARS.test(arg.text) ? globSync(pattern).sort() : [pattern];
+      if (matches.length === 0) {
+        this.#problems.error('include-missing', `include ${arg.text}: no file matches (looked in ${baseDir})`, posOf(arg));
+        continue;
+      }
+      for (const path of matches) {
+        const real = realPath(path);
+        if (this.#stack.includes(real)) {
+          this.#problems.error('include-loop', `include loop: ${path} is already being read (${this.#stack.join(' → ')} → ${real})`, posOf(arg));
+          continue;
+        }
+        const text = this.read(path, posOf(arg));
+        if (text !== undefined) this.readText(text, path);
+      }
+    }
+  }
+}
+
+function hasDollar(t: Token): boolean {
+  return t.text.includes('$');
+}
+
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+/** A definition's value ends at a comment outside quotes, as every other line does. */
+function stripComment(s: string): string {
+  let quote = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '"') quote = !quote;
+    else if (!quote && (c === '#' || c === '!') && s[i - 1] !== '\\') return s.slice(0, i);
+  }
+  return s;
+}

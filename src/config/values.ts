@@ -1,0 +1,157 @@
+// Readers for keyword arguments: each validates one token and reports a positioned problem instead of throwing,
+// returning undefined so the caller keeps its default and parsing carries on.
+import { isIPv4, isIPv6 } from 'node:net';
+import { posOf, type Token } from './lexer.ts';
+import type { Stmt } from './tree.ts';
+import type { Problems } from './problems.ts';
+import type { Family, ScriptUser } from './model.ts';
+
+export interface Address {
+  readonly address: string;
+  readonly family: Family;
+}
+
+/** Canonical text of an IP address (IPv6 compressed and lower case, RFC 5952), or undefined. */
+export function canonicalAddress(text: string): Address | undefined {
+  if (isIPv4(text)) return { address: text, family: 4 };
+  if (isIPv6(text)) {
+    // The WHATWG URL parser serialises IPv6 hosts in RFC 5952 form; zone ids are not allowed in URLs.
+    if (text.includes('%')) return { address: text.toLowerCase(), family: 6 };
+    return { address: new URL(`http://[${text}]/`).hostname.slice(1, -1), family: 6 };
+  }
+  return undefined;
+}
+
+const TEMPLATE = /[|<>@]|^num$|^string$|^alphanum$/;
+
+/** Grammar templates in documentation (`lb_algo rr|wrr|lc`, `@IP`, `<ip>`) deserve a hint, not just "bad value". */
+function templateHint(text: string): string {
+  return TEMPLATE.test(text) ? ` ('${text}' looks like a placeholder from a grammar template, not a value)` : '';
+}
+
+export class ArgReader {
+  readonly problems: Problems;
+
+  constructor(problems: Problems) {
+    this.problems = problems;
+  }
+
+  /** Checks the argument count; `usage` shows the expected form. */
+  arity(s: Stmt, min: number, max: number, usage: string): boolean {
+    const n = s.args.length;
+    if (n < min || n > max) {
+      const what = n < min ? 'is missing an argument' : 'has too many arguments';
+      this.problems.error('arguments', `${s.key.text} ${what}; usage: ${usage}`, posOf(n < min ? s.key : (s.args[max] ?? s.key)));
+      return false;
+    }
+    return true;
+  }
+
+  noBlock(s: Stmt): void {
+    if (s.block) this.problems.error('arguments', `${s.key.text} does not take a { } block`, posOf(s.key));
+  }
+
+  needBlock(s: Stmt): readonly Stmt[] {
+    if (!s.block) {
+      this.problems.error('arguments', `${s.key.text} needs a { } block`, posOf(s.key));
+      return [];
+    }
+    return s.block;
+  }
+
+  /** A flag keyword: bare means on; keepalived also accepts an explicit on/off word after some of them. */
+  flag(s: Stmt): boolean {
+    this.noBlock(s);
+    const arg = s.args[0];
+    if (!arg) return true;
+    const v = arg.text.toLowerCase();
+    if (['on', 'true', 'yes', '1'].includes(v)) return true;
+    if (['off', 'false', 'no', '0'].includes(v)) return false;
+    this.problems.error('bad-value', `${s.key.text} takes no argument (or on/off), got '${arg.text}'`, posOf(arg));
+    return true;
+  }
+
+  integer(t: Token, what: string, min: number, max: number): number | undefined {
+    if (!/^[+-]?\d+$/.test(t.text)) {
+      this.problems.error('bad-value', `${what}: '${t.text}' is not a whole number${templateHint(t.text)}`, posOf(t));
+      return undefined;
+    }
+    const v = Number(t.text);
+    if (v < min || v > max) {
+      this.problems.error('range', `${what} ${t.text} is out of range ${min}-${max}`, posOf(t));
+      return undefined;
+    }
+    return v;
+  }
+
+  /** The single integer argument of a keyword. */
+  int(s: Stmt, min: number, max: number): number | undefined {
+    this.noBlock(s);
+    if (!this.arity(s, 1, 1, `${s.key.text} N (${min}-${max})`)) return undefined;
+    return this.integer(s.args[0] as Token, s.key.text, min, max);
+  }
+
+  /** Seconds, possibly fractional (keepalived reads up to microseconds), as milliseconds. */
+  secondsToken(t: Token, what: string, minMs: number, maxMs: number): number | undefined {
+    if (!/^(\d+(\.\d*)?|\.\d+)$/.test(t.text)) {
+      this.problems.error('bad-value', `${what}: '${t.text}' is not a number of seconds${templateHint(t.text)}`, posOf(t));
+      return undefined;
+    }
+    const ms = Math.round(Number(t.text) * 1000);
+    if (ms < minMs || ms > maxMs) {
+      this.problems.error('range', `${what} ${t.text} is out of range ${minMs / 1000}-${maxMs / 1000} seconds`, posOf(t));
+      return undefined;
+    }
+    return ms;
+  }
+
+  seconds(s: Stmt, minMs = 0, maxMs = 31 * 86_400_000): number | undefined {
+    this.noBlock(s);
+    if (!this.arity(s, 1, 1, `${s.key.text} SECONDS`)) return undefined;
+    return this.secondsToken(s.args[0] as Token, s.key.text, minMs, maxMs);
+  }
+
+  addressToken(t: Token, what: string): Address | undefined {
+    const a = canonicalAddress(t.text);
+    if (!a) this.problems.error('bad-value', `${what}: '${t.text}' is not an IPv4 or IPv6 address${templateHint(t.text)}`, posOf(t));
+    return a;
+  }
+
+  address(s: Stmt): Address | undefined {
+    this.noBlock(s);
+    if (!this.arity(s, 1, 1, `${s.key.text} ADDRESS`)) return undefined;
+    return this.addressToken(s.args[0] as Token, s.key.text);
+  }
+
+  portToken(t: Token, what: string): number | undefined {
+    return this.integer(t, `${what} port`, 0, 65535);
+  }
+
+  oneOf<T extends string>(t: Token, what: string, allowed: readonly T[], caseless = false): T | undefined {
+    const found = allowed.find((a) => (caseless ? a.toLowerCase() === t.text.toLowerCase() : a === t.text));
+    if (found === undefined) {
+      this.problems.error('bad-value', `unknown ${what} '${t.text}'${templateHint(t.text)}; expected one of: ${allowed.join(' ')}`, posOf(t));
+    }
+    return found;
+  }
+
+  word(s: Stmt, usage?: string): string | undefined {
+    this.noBlock(s);
+    if (!this.arity(s, 1, 1, usage ?? `${s.key.text} VALUE`)) return undefined;
+    return (s.args[0] as Token).text;
+  }
+
+  /** A command line: one quoted argument, or the rest of the line (keepalived joins unquoted words). */
+  command(s: Stmt): string | undefined {
+    this.noBlock(s);
+    if (!this.arity(s, 1, Infinity, `${s.key.text} "/path/to/script [args]"`)) return undefined;
+    return s.args.map((a) => (a.kind === 'string' && s.args.length > 1 ? `"${a.text}"` : a.text)).join(' ');
+  }
+
+  user(s: Stmt): ScriptUser | undefined {
+    this.noBlock(s);
+    if (!this.arity(s, 1, 2, `${s.key.text} USERNAME [GROUPNAME]`)) return undefined;
+    const [user, group] = s.args;
+    return group ? { user: (user as Token).text, group: group.text } : { user: (user as Token).text };
+  }
+}

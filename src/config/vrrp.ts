@@ -1,0 +1,399 @@
+// vrrp_script, vrrp_instance and vrrp_sync_group → model objects. Global defaults are already known when these run
+// (the root pass reads global_defs first, wherever it is in the file).
+import { posOf, type Token } from './lexer.ts';
+import { walk, type BlockSpec, type Mutable } from './blocks.ts';
+import { DEFAULTS, type Family, type NotifyScripts, type TrackRef, type VirtualIp, type VrrpInstance, type VrrpScript, type VrrpSyncGroup } from './model.ts';
+import type { GlobalDraft } from './global.ts';
+import type { Stmt } from './tree.ts';
+import type { ArgReader } from './values.ts';
+
+function blockName(s: Stmt, r: ArgReader, usage: string): string | undefined {
+  if (!r.arity(s, 1, 1, usage)) return undefined;
+  return (s.args[0] as Token).text;
+}
+
+// ------------------------------------------------------------------------------------------ vrrp_script
+
+export function readVrrpScript(s: Stmt, r: ArgReader): VrrpScript | undefined {
+  const name = blockName(s, r, 'vrrp_script NAME { … }');
+  const block = r.needBlock(s);
+  const d: Mutable<VrrpScript> & { scriptSet: boolean } = {
+    name: name ?? '', script: '', intervalMs: DEFAULTS.vrrpScriptIntervalMs, weight: 0, weightReverse: false,
+    rise: 1, fall: 1, initFail: false, pos: posOf(s.key), scriptSet: false,
+  };
+  const spec: BlockSpec<typeof d> = {
+    name: `vrrp_script ${name ?? ''}`.trim(),
+    keywords: {
+      script: (t, d) => {
+        const c = r.command(t);
+        if (c !== undefined) {
+          d.script = c;
+          d.scriptSet = true;
+        }
+      },
+      interval: (t, d) => {
+        d.intervalMs = r.seconds(t, 1, 86_400_000) ?? d.intervalMs;
+      },
+      timeout: (t, d) => {
+        d.timeoutMs = r.seconds(t, 1, 86_400_000) ?? d.timeoutMs;
+      },
+      weight: (t, d) => {
+        const w = weightArgs(t, r);
+        if (w) {
+          d.weight = w.weight;
+          d.weightReverse = w.reverse;
+        }
+      },
+      rise: (t, d) => {
+        d.rise = r.int(t, 1, 1_000_000) ?? d.rise;
+      },
+      fall: (t, d) => {
+        d.fall = r.int(t, 1, 1_000_000) ?? d.fall;
+      },
+      user: (t, d) => {
+        d.user = r.user(t) ?? d.user;
+      },
+      init_fail: (t, d) => {
+        d.initFail = r.flag(t);
+      },
+    },
+  };
+  walk(block, spec, d, r);
+  if (!d.scriptSet) r.problems.error('missing', `vrrp_script ${name ?? ''} has no script line`, posOf(s.key));
+  if (name === undefined) return undefined;
+  const { scriptSet: _, ...script } = d;
+  return script;
+}
+
+/** `weight N [reverse]`, keepalived's range -253..253. */
+function weightArgs(s: Stmt, r: ArgReader): { weight: number; reverse: boolean } | undefined {
+  r.noBlock(s);
+  if (!r.arity(s, 1, 2, 'weight N [reverse]  (N in -253..253)')) return undefined;
+  const weight = r.integer(s.args[0] as Token, 'weight', -253, 253);
+  const rev = s.args[1];
+  if (rev && rev.text !== 'reverse') {
+    r.problems.error('bad-value', `weight: expected 'reverse' after the number, got '${rev.text}'`, posOf(rev));
+    return undefined;
+  }
+  return weight === undefined ? undefined : { weight, reverse: rev !== undefined };
+}
+
+// ------------------------------------------------------------------------------------------ shared pieces
+
+function trackList(s: Stmt, r: ArgReader, what: 'script' | 'interface'): TrackRef[] {
+  r.arity(s, 0, 0, `${s.key.text} { NAME [weight N] … }`);
+  const refs: TrackRef[] = [];
+  for (const e of r.needBlock(s)) {
+    r.noBlock(e);
+    let weight: number | undefined;
+    const [w, n, rev, ...extra] = e.args;
+    if (w) {
+      if (w.text !== 'weight' || !n) {
+        r.problems.error('bad-value', `track_${what} entry: expected '${e.key.text} weight N', got '${e.args.map((a) => a.text).join(' ')}'`, posOf(w));
+      } else {
+        weight = r.integer(n, `weight of ${e.key.text}`, -253, 253);
+        if (rev && rev.text !== 'reverse') r.problems.error('bad-value', `expected 'reverse' after the weight, got '${rev.text}'`, posOf(rev));
+        else if (rev) r.problems.warn('unsupported', `not supported: reverse (${rev.file}:${rev.line}) on a track_${what} weight override; ignored`, posOf(rev));
+        if (extra[0]) r.problems.error('arguments', `unexpected '${extra[0].text}' in track_${what} entry`, posOf(extra[0]));
+      }
+    }
+    refs.push(weight === undefined ? { name: e.key.text, pos: posOf(e.key) } : { name: e.key.text, weight, pos: posOf(e.key) });
+  }
+  return refs;
+}
+
+function notifyKeywords<D extends { notify: Mutable<NotifyScripts> }>(r: ArgReader): BlockSpec<D>['keywords'] {
+  const set = (field: keyof NotifyScripts) => (s: Stmt, d: D) => {
+    d.notify[field] = r.command(s) ?? d.notify[field];
+  };
+  return { notify_master: set('master'), notify_backup: set('backup'), notify_fault: set('fault'), notify_stop: set('stop'), notify: set('any') };
+}
+
+const VIP_OPTIONS = ['dev', 'label', 'brd', 'broadcast', 'scope'];
+const VIP_UNSUPPORTED = ['metric', 'no_track', 'preferred_lft', 'home', 'nodad', 'noprefixroute', 'autojoin', 'track_group', 'peer'];
+
+function readVip(e: Stmt, defaultDev: string | undefined, r: ArgReader): VirtualIp | undefined {
+  r.noBlock(e);
+  const text = e.key.text;
+  const slash = text.indexOf('/');
+  const addrText = slash < 0 ? text : text.slice(0, slash);
+  const a = r.addressToken({ ...e.key, text: addrText }, 'virtual IP');
+  if (!a) return undefined;
+  const maxPrefix = a.family === 4 ? 32 : 128;
+  let prefix = maxPrefix;
+  if (slash >= 0) {
+    const pv = r.integer({ ...e.key, text: text.slice(slash + 1) }, `prefix length of ${addrText}`, 0, maxPrefix);
+    if (pv === undefined) return undefined;
+    prefix = pv;
+  }
+  const vip: Mutable<VirtualIp> = { address: a.address, family: a.family, prefix, dev: defaultDev ?? '', pos: posOf(e.key) };
+  for (let i = 0; i < e.args.length; i++) {
+    const k = e.args[i] as Token;
+    if (VIP_UNSUPPORTED.includes(k.text)) {
+      r.problems.warn('unsupported', `not supported: ${k.text} (${k.file}:${k.line}) on a virtual IP; ignored`, posOf(k));
+      if (!['no_track', 'home', 'nodad', 'noprefixroute', 'autojoin'].includes(k.text)) i++;
+      continue;
+    }
+    if (!VIP_OPTIONS.includes(k.text)) {
+      r.problems.error('bad-value', `virtual IP ${text}: unknown option '${k.text}'; expected one of: ${VIP_OPTIONS.join(' ')}`, posOf(k));
+      continue;
+    }
+    const v = e.args[++i];
+    if (!v) {
+      r.problems.error('arguments', `virtual IP ${text}: ${k.text} needs a value`, posOf(k));
+      break;
+    }
+    if (k.text === 'dev') vip.dev = v.text;
+    else if (k.text === 'label') vip.label = v.text;
+    else if (k.text === 'scope') vip.scope = v.text;
+    else vip.broadcast = r.addressToken(v, 'broadcast')?.address;
+  }
+  return vip;
+}
+
+function vipList(s: Stmt, defaultDev: string | undefined, r: ArgReader): VirtualIp[] {
+  r.arity(s, 0, 0, `${s.key.text} { ADDRESS[/PREFIX] [dev IF] [label L] … }`);
+  const out: VirtualIp[] = [];
+  for (const e of r.needBlock(s)) {
+    const v = readVip(e, defaultDev, r);
+    if (v) out.push(v);
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------ vrrp_instance
+
+const INSTANCE_UNSUPPORTED = new Set(
+  ('use_vmac_addr vmac_xmit_base use_ipvlan unicast_fault_no_peer check_unicast_src old_unicast_checksum native_ipv6 vrf ' +
+    'dont_track_primary track_file track_process track_bfd mcast_dst_ip track_src_ip unicast_ttl no_virtual_ipaddress ' +
+    'promote_secondaries linkbeat_use_polling v3_checksum_as_v2 virtual_routes virtual_rules accept no_accept ' +
+    'skip_check_adv_addr strict_mode debug notify_deleted notify_master_rx_lower_pri notify_priority_changes ' +
+    'garp_lower_prio_delay garp_lower_prio_repeat down_timer_adverts timer_expired_backup thread_timer_expired garp_extra_if ' +
+    'vmac_garp_intvl lower_prio_no_advert higher_prio_send_advert owner_ignore_adverts kernel_rx_buf_size').split(/\s+/),
+);
+
+type InstanceDraft = Omit<Mutable<VrrpInstance>, 'notify' | 'unicastPeers' | 'trackInterfaces' | 'trackScripts'> & {
+  notify: Mutable<NotifyScripts>;
+  unicastPeers: string[];
+  trackInterfaces: TrackRef[];
+  trackScripts: TrackRef[];
+  vipStmts: Stmt[];
+  excludedStmts: Stmt[];
+  set: Set<string>;
+};
+
+export function readVrrpInstance(s: Stmt, g: GlobalDraft, r: ArgReader): VrrpInstance | undefined {
+  const p = r.problems;
+  const name = blockName(s, r, 'vrrp_instance NAME { … }');
+  const block = r.needBlock(s);
+  const d: InstanceDraft = {
+    name: name ?? '', state: 'BACKUP', interface: '', vrid: 0, priority: DEFAULTS.vrrpPriority, advertIntMs: DEFAULTS.advertIntMs,
+    version: g.vrrp.version, family: 4, nopreempt: false, preemptDelayMs: 0, unicastPeers: [], virtualIps: [], virtualIpsExcluded: [],
+    trackInterfaces: [], trackScripts: [], garpMasterDelayMs: g.vrrp.garpMasterDelayMs, garpMasterRepeat: g.vrrp.garpMasterRepeat,
+    garpMasterRefreshMs: g.vrrp.garpMasterRefreshMs, garpMasterRefreshRepeat: g.vrrp.garpMasterRefreshRepeat, notify: {},
+    smtpAlert: g.smtpAlert, pos: posOf(s.key), vipStmts: [], excludedStmts: [], set: new Set(),
+  };
+  let advertTok: Token | undefined;
+  const spec: BlockSpec<InstanceDraft> = {
+    name: `vrrp_instance ${name ?? ''}`.trim(),
+    unsupported: INSTANCE_UNSUPPORTED,
+    keywords: {
+      state: (t, d) => {
+        r.noBlock(t);
+        if (!r.arity(t, 1, 1, 'state MASTER|BACKUP')) return;
+        const v = r.oneOf(t.args[0] as Token, 'state', ['MASTER', 'BACKUP'] as const, true);
+        if (v) d.state = v;
+      },
+      interface: (t, d) => {
+        d.interface = r.word(t, 'interface NAME') ?? d.interface;
+      },
+      virtual_router_id: (t, d) => {
+        const v = r.int(t, 1, 255);
+        if (v !== undefined) {
+          d.vrid = v;
+          d.set.add('vrid');
+        }
+      },
+      priority: (t, d) => {
+        d.priority = r.int(t, 1, 255) ?? d.priority;
+      },
+      advert_int: (t, d) => {
+        const v = r.seconds(t, 1, 255_000);
+        if (v !== undefined) {
+          d.advertIntMs = v;
+          advertTok = t.args[0];
+        }
+      },
+      version: (t, d) => {
+        const v = r.int(t, 2, 3);
+        if (v !== undefined) d.version = v === 3 ? 3 : 2;
+      },
+      nopreempt: (t, d) => {
+        d.nopreempt = r.flag(t);
+      },
+      preempt: (t, d) => {
+        d.nopreempt = !r.flag(t);
+      },
+      preempt_delay: (t, d) => {
+        d.preemptDelayMs = r.seconds(t, 0, 1_000_000) ?? d.preemptDelayMs;
+      },
+      mcast_src_ip: (t, d) => {
+        d.mcastSrcIp = r.address(t)?.address ?? d.mcastSrcIp;
+      },
+      unicast_src_ip: (t, d) => {
+        d.unicastSrcIp = r.address(t)?.address ?? d.unicastSrcIp;
+      },
+      unicast_peer: (t, d) => {
+        r.arity(t, 0, 0, 'unicast_peer { ADDRESS … }');
+        for (const e of r.needBlock(t)) {
+          r.noBlock(e);
+          const a = r.addressToken(e.key, 'unicast_peer');
+          if (a) d.unicastPeers.push(a.address);
+          if (e.args[0]) p.warn('unsupported', `not supported: ${e.args[0].text} (${e.args[0].file}:${e.args[0].line}) on a unicast peer; ignored`, posOf(e.args[0]));
+        }
+      },
+      authentication: (t, d) => {
+        r.arity(t, 0, 0, 'authentication { auth_type PASS|AH auth_pass SECRET }');
+        const auth: { type?: 'PASS' | 'AH'; pass?: string } = {};
+        walk(r.needBlock(t), {
+          name: 'authentication',
+          unsupported: new Set(['auth_hmac', 'key', 'active_key', 'time_window', 'anti_replay', 'mode']),
+          keywords: {
+            auth_type: (u) => {
+              r.noBlock(u);
+              if (r.arity(u, 1, 1, 'auth_type PASS|AH')) auth.type = r.oneOf(u.args[0] as Token, 'auth_type', ['PASS', 'AH'] as const, true);
+            },
+            auth_pass: (u) => {
+              const v = r.word(u, 'auth_pass SECRET');
+              if (v === undefined) return;
+              if (v.length > 8) p.warn('lenient', `auth_pass is longer than 8 characters; VRRP carries only the first 8 ('${v.slice(0, 8)}')`, posOf(u.args[0] as Token));
+              auth.pass = v.slice(0, 8);
+            },
+          },
+        }, undefined, r);
+        if (!auth.type) p.error('missing', 'authentication block has no auth_type', posOf(t.key));
+        else if (auth.pass === undefined) p.error('missing', 'authentication block has no auth_pass', posOf(t.key));
+        else d.auth = { type: auth.type, pass: auth.pass };
+      },
+      virtual_ipaddress: (t, d) => {
+        d.vipStmts.push(t);
+      },
+      virtual_ipaddress_excluded: (t, d) => {
+        d.excludedStmts.push(t);
+      },
+      track_interface: (t, d) => {
+        d.trackInterfaces.push(...trackList(t, r, 'interface'));
+      },
+      track_script: (t, d) => {
+        d.trackScripts.push(...trackList(t, r, 'script'));
+      },
+      garp_master_delay: (t, d) => {
+        d.garpMasterDelayMs = r.seconds(t, 0, 255_000) ?? d.garpMasterDelayMs;
+      },
+      garp_master_repeat: (t, d) => {
+        d.garpMasterRepeat = r.int(t, 1, 255) ?? d.garpMasterRepeat;
+      },
+      garp_master_refresh: (t, d) => {
+        d.garpMasterRefreshMs = r.seconds(t) ?? d.garpMasterRefreshMs;
+      },
+      garp_master_refresh_repeat: (t, d) => {
+        d.garpMasterRefreshRepeat = r.int(t, 1, 255) ?? d.garpMasterRefreshRepeat;
+      },
+      ...notifyKeywords<InstanceDraft>(r),
+      smtp_alert: (t, d) => {
+        d.smtpAlert = r.flag(t);
+      },
+      use_vmac: (t, d) => {
+        r.noBlock(t);
+        if (r.arity(t, 0, 1, 'use_vmac [NAME]')) d.useVmac = t.args[0]?.text ?? '';
+      },
+      lvs_sync_daemon_interface: (t, d) => {
+        d.lvsSyncDaemonInterface = r.word(t, 'lvs_sync_daemon_interface NAME') ?? d.lvsSyncDaemonInterface;
+      },
+    },
+  };
+  walk(block, spec, d, r);
+
+  if (!d.interface) p.error('missing', `vrrp_instance ${d.name} has no interface`, posOf(s.key));
+  if (!d.set.has('vrid')) p.error('missing', `vrrp_instance ${d.name} has no virtual_router_id`, posOf(s.key));
+  if (d.useVmac === '') d.useVmac = `vrrp.${d.vrid}`;
+  checkAdvertInt(d, advertTok, r);
+  if (d.version === 3 && d.auth) p.warn('lenient', `vrrp_instance ${d.name}: VRRPv3 has no authentication; the authentication block is ignored`, posOf(s.key));
+  if (d.nopreempt && d.state === 'MASTER') p.warn('lenient', `vrrp_instance ${d.name}: nopreempt only works with state BACKUP (as in keepalived); it is ignored for a MASTER`, posOf(s.key));
+
+  const vips = d.vipStmts.flatMap((t) => vipList(t, d.interface, r));
+  const excluded = d.excludedStmts.flatMap((t) => vipList(t, d.interface, r));
+  const first = vips[0];
+  const family: Family = first?.family ?? familyOf(d.mcastSrcIp ?? d.unicastSrcIp ?? d.unicastPeers[0]);
+  d.family = family;
+  d.virtualIps = vips.filter((v) => {
+    if (v.family === family) return true;
+    p.warn('lenient', `vrrp_instance ${d.name}: ${v.address} is IPv${v.family} in an IPv${family} instance; treated as virtual_ipaddress_excluded (as keepalived does)`, v.pos);
+    excluded.push(v);
+    return false;
+  });
+  d.virtualIpsExcluded = excluded;
+  if (name === undefined) return undefined;
+  const { vipStmts: _a, excludedStmts: _b, set: _c, ...instance } = d;
+  return instance;
+}
+
+function familyOf(address: string | undefined): Family {
+  return address?.includes(':') ? 6 : 4;
+}
+
+/** VRRPv2 counts the interval in whole seconds (1-255), VRRPv3 in centiseconds (up to 40.95 s). */
+function checkAdvertInt(d: InstanceDraft, tok: Token | undefined, r: ArgReader): void {
+  if (!tok) return;
+  if (d.version === 3) {
+    if (d.advertIntMs < 10 || d.advertIntMs > 40_950) {
+      r.problems.error('range', `advert_int ${tok.text} is out of range for VRRPv3 (0.01-40.95 seconds)`, posOf(tok));
+    } else if (d.advertIntMs % 10 !== 0) {
+      d.advertIntMs = Math.ceil(d.advertIntMs / 10) * 10;
+      r.problems.warn('lenient', `advert_int ${tok.text}: VRRPv3 counts centiseconds; rounded up to ${d.advertIntMs / 1000}`, posOf(tok));
+    }
+  } else if (d.advertIntMs < 1000) {
+    r.problems.error('range', `advert_int ${tok.text} is out of range for VRRPv2 (1-255 seconds; use version 3 for sub-second adverts)`, posOf(tok));
+  } else if (d.advertIntMs % 1000 !== 0) {
+    d.advertIntMs = Math.ceil(d.advertIntMs / 1000) * 1000;
+    r.problems.warn('lenient', `advert_int ${tok.text}: VRRPv2 counts whole seconds; rounded up to ${d.advertIntMs / 1000}`, posOf(tok));
+  }
+}
+
+// ------------------------------------------------------------------------------------------ vrrp_sync_group
+
+export function readVrrpSyncGroup(s: Stmt, g: GlobalDraft, r: ArgReader): VrrpSyncGroup | undefined {
+  const name = blockName(s, r, 'vrrp_sync_group NAME { group { INSTANCE … } }');
+  type D = Omit<Mutable<VrrpSyncGroup>, 'members' | 'notify' | 'trackInterfaces' | 'trackScripts'> & {
+    members: string[]; notify: Mutable<NotifyScripts>; trackInterfaces: TrackRef[]; trackScripts: TrackRef[]; hasGroup: boolean;
+  };
+  const d: D = { name: name ?? '', members: [], notify: {}, trackInterfaces: [], trackScripts: [], smtpAlert: g.smtpAlert, pos: posOf(s.key), hasGroup: false };
+  walk(r.needBlock(s), {
+    name: `vrrp_sync_group ${name ?? ''}`.trim(),
+    unsupported: new Set(['track_file', 'track_process', 'track_bfd', 'global_tracking', 'sync_group_tracking_weight', 'notify_priority_changes']),
+    keywords: {
+      group: (t, d) => {
+        r.arity(t, 0, 0, 'group { INSTANCE … }');
+        d.hasGroup = true;
+        for (const e of r.needBlock(t)) {
+          r.noBlock(e);
+          for (const m of [e.key, ...e.args]) d.members.push(m.text);
+        }
+      },
+      ...notifyKeywords<D>(r),
+      track_interface: (t, d) => {
+        d.trackInterfaces.push(...trackList(t, r, 'interface'));
+      },
+      track_script: (t, d) => {
+        d.trackScripts.push(...trackList(t, r, 'script'));
+      },
+      smtp_alert: (t, d) => {
+        d.smtpAlert = r.flag(t);
+      },
+    },
+  }, d, r);
+  if (!d.hasGroup) r.problems.error('missing', `vrrp_sync_group ${d.name} has no group { } of instances`, posOf(s.key));
+  if (name === undefined) return undefined;
+  const { hasGroup: _, ...group } = d;
+  return group;
+}
