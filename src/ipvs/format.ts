@@ -1,0 +1,67 @@
+// The kernel table as text laid out like `ipvsadm -Ln --exact` (same header, columns and flag words), so
+// operators read it at a glance and tests can compare it with ipvsadm's own output line for line.
+import type { KernelTable } from './client.ts';
+import type { IpvsInfo } from './codec.ts';
+import { hostPort } from './identity.ts';
+import type { DestinationEntry, ForwardMethod, IpvsStats, ServiceEntry } from './types.ts';
+
+export type ListMode = 'plain' | 'stats' | 'rate';
+
+const FORWARD_NAMES: Record<ForwardMethod, string> = { masq: 'Masq', local: 'Local', tunnel: 'Tunnel', droute: 'Route', bypass: 'Bypass' };
+
+export function formatTable(info: IpvsInfo, table: KernelTable, mode: ListMode = 'plain'): string {
+  const lines = [`IP Virtual Server version ${info.version} (size=${info.connTableSize})`];
+  if (mode === 'stats') lines.push(`${'Prot LocalAddress:Port'.padEnd(33)} ${cols(['Conns', 'InPkts', 'OutPkts', 'InBytes', 'OutBytes'])}`, '  -> RemoteAddress:Port');
+  else if (mode === 'rate') lines.push(`${'Prot LocalAddress:Port'.padEnd(33)} ${cols(['CPS', 'InPPS', 'OutPPS', 'InBPS', 'OutBPS'])}`, '  -> RemoteAddress:Port');
+  else lines.push('Prot LocalAddress:Port Scheduler Flags', '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn');
+  for (const { service, destinations } of table.services) {
+    lines.push(serviceLine(service, mode));
+    for (const d of destinations) lines.push(destLine(d, mode));
+  }
+  return lines.join('\n') + '\n';
+}
+
+function serviceLine(s: ServiceEntry, mode: ListMode): string {
+  const name = s.id.kind === 'fwmark' ? `FWM  ${s.id.mark}${s.id.family === 6 ? ' IPv6' : ''}` : `${s.id.protocol}  ${hostPort(s.id.address, s.id.port)}`;
+  if (mode !== 'plain') return `${name.padEnd(33)} ${numbers(s.stats, mode)}`;
+  let line = `${name} ${s.scheduler}`;
+  const sched = [s.flags.shFallback && 'flag-1', s.flags.shPort && 'flag-2', s.flags.schedFlag3 && 'flag-3'].filter(Boolean);
+  if (sched.length) line += ` (${schedFlagNames(s.scheduler, sched as string[]).join(',')})`;
+  if (s.flags.persistent) {
+    line += ` persistent ${s.timeoutS}`;
+    const full = s.id.family === 4 ? '255.255.255.255' : '128';
+    if (s.netmask !== full) line += ` mask ${s.netmask}`;
+    if (s.pe) line += ` pe ${s.pe}`;
+  }
+  if (s.flags.onePacket) line += ' ops';
+  return line;
+}
+
+/** ipvsadm names scheduler flags after the scheduler that defines them (sh-fallback, mh-port, …). */
+function schedFlagNames(scheduler: string, flags: string[]): string[] {
+  const named: Record<string, Record<string, string>> = {
+    sh: { 'flag-1': 'sh-fallback', 'flag-2': 'sh-port' },
+    mh: { 'flag-1': 'mh-fallback', 'flag-2': 'mh-port' },
+  };
+  return flags.map((f) => named[scheduler]?.[f] ?? f);
+}
+
+function destLine(d: DestinationEntry, mode: ListMode): string {
+  const name = hostPort(d.address, d.port);
+  if (mode !== 'plain') return `  -> ${name.padEnd(28)} ${numbers(d.stats, mode)}`;
+  return `  -> ${name.padEnd(28)} ${FORWARD_NAMES[d.forward].padEnd(7)} ${String(d.weight).padEnd(6)} ${String(d.activeConns).padEnd(10)} ${String(d.inactiveConns).padEnd(10)}`;
+}
+
+function numbers(s: IpvsStats, mode: ListMode): string {
+  const v = mode === 'stats' ? [s.conns, s.inPkts, s.outPkts, s.inBytes, s.outBytes] : [s.cps, s.inPps, s.outPps, s.inBps, s.outBps];
+  return cols(v.map(String));
+}
+
+function cols(values: string[]): string {
+  return values.map((v) => v.padStart(8)).join(' ');
+}
+
+/** JSON for programs: bigints as decimal strings so no counter loses precision. */
+export function tableJson(info: IpvsInfo, table: KernelTable): string {
+  return JSON.stringify({ info, services: table.services }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n';
+}
