@@ -50,7 +50,8 @@ function describe(request: FailedRequest | undefined): string {
   return request ? `netlink request type ${request.type} seq ${request.seq}` : 'netlink request';
 }
 
-const names = new Map<number, string>();
+// Where two names share a number, the kernel's own spelling wins (EOPNOTSUPP, not ENOTSUP).
+const names = new Map<number, string>([[95, 'EOPNOTSUPP'], [11, 'EAGAIN'], [35, 'EDEADLK']]);
 for (const [name, num] of Object.entries(constants.errno)) if (!names.has(num)) names.set(num, name);
 
 export function errnoName(errno: number): string {

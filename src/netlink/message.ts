@@ -114,7 +114,7 @@ export interface ErrorPayload {
 export function decodeError(msg: NetlinkMessage): ErrorPayload | undefined {
   const p = msg.payload;
   if (p.length < 4 + NLMSG_HDRLEN) return undefined;
-  const errno = -p.readInt32LE(0);
+  const errno = -p.readInt32LE(0) | 0;
   const request = {
     len: p.readUInt32LE(4),
     type: p.readUInt16LE(8),
@@ -131,7 +131,7 @@ export function decodeError(msg: NetlinkMessage): ErrorPayload | undefined {
 /** NLMSG_DONE carries an int status (negative errno when the dump failed) and, with NLM_F_ACK_TLVS, extack. */
 export function decodeDone(msg: NetlinkMessage): { errno: number; extack: ExtAck } {
   const p = msg.payload;
-  const errno = p.length >= 4 ? -p.readInt32LE(0) : 0;
+  const errno = p.length >= 4 ? -p.readInt32LE(0) | 0 : 0;
   return { errno, extack: msg.flags & NLM_F_ACK_TLVS && p.length > 4 ? decodeExtAck(p.subarray(4)) : {} };
 }
 

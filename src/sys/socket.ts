@@ -43,6 +43,7 @@ export class DatagramSocket {
   readonly fd: number;
   #poller: NativePoller | undefined;
   #closed = false;
+  #referenced = true;
   #buffer: Buffer;
   #controlSize: number;
   #flags: number;
@@ -140,6 +141,7 @@ export class DatagramSocket {
         handler(d);
       }
     });
+    if (!this.#referenced) this.#poller.unref();
     this.#poller.start(true, false);
     return this;
   }
@@ -152,10 +154,12 @@ export class DatagramSocket {
 
   /** Whether a listening socket keeps the process alive (it does by default). */
   ref(): void {
+    this.#referenced = true;
     this.#poller?.ref();
   }
 
   unref(): void {
+    this.#referenced = false;
     this.#poller?.unref();
   }
 

@@ -1,0 +1,129 @@
+// Real sockets on loopback through the native shim.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { decodePacketInfo } from '../../src/sys/cmsg.ts';
+import {
+  AF_INET, AF_INET6, IP_PKTINFO, IP_RECVTTL, IPV6_RECVHOPLIMIT, IPV6_RECVPKTINFO, SO_RCVBUF, SOCK_DGRAM, SOL_IP, SOL_IPV6, SOL_SOCKET,
+} from '../../src/sys/constants.ts';
+import { isErrno, sys } from '../../src/sys/native.ts';
+import { type Datagram, DatagramSocket } from '../../src/sys/socket.ts';
+
+function nextDatagram(s: DatagramSocket): Promise<Datagram> {
+  return new Promise((resolve, reject) => {
+    s.onMessage((d) => {
+      s.pause();
+      resolve(d);
+    }, reject);
+  });
+}
+
+test('UDP on 127.0.0.1 receives its own datagram with IP_PKTINFO and IP_RECVTTL decoded', async (t) => {
+  const s = DatagramSocket.open(AF_INET, SOCK_DGRAM, 0);
+  t.after(() => s.close());
+  s.setOption(SOL_IP, IP_PKTINFO, 1).setOption(SOL_IP, IP_RECVTTL, 1);
+  s.bind({ family: 4, address: '127.0.0.1', port: 0 });
+  const local = s.localAddress();
+  assert.ok(local?.family === 4 && local.port > 0);
+  const got = nextDatagram(s);
+  assert.equal(s.send([Buffer.from('hello '), Buffer.from('world')], local), 11);
+  const d = await got;
+  assert.equal(d.data.toString(), 'hello world');
+  assert.deepEqual(d.from, { family: 4, address: '127.0.0.1', port: local.port });
+  assert.equal(d.truncated, false);
+  const info = decodePacketInfo(d.control);
+  assert.equal(info.destination, '127.0.0.1');
+  assert.equal(info.ifindex, sys().ifNameToIndex('lo'));
+  assert.equal(info.ttl, 64, 'unicast default TTL');
+});
+
+test('UDP on ::1 receives its own datagram with IPV6_PKTINFO and the hop limit', async (t) => {
+  let s: DatagramSocket;
+  try {
+    s = DatagramSocket.open(AF_INET6, SOCK_DGRAM, 0);
+    s.bind({ family: 6, address: '::1', port: 0 });
+  } catch (err) {
+    t.skip(`no IPv6 loopback here: ${(err as Error).message}`);
+    return;
+  }
+  t.after(() => s.close());
+  s.setOption(SOL_IPV6, IPV6_RECVPKTINFO, 1).setOption(SOL_IPV6, IPV6_RECVHOPLIMIT, 1);
+  const local = s.localAddress();
+  assert.ok(local?.family === 6);
+  const got = nextDatagram(s);
+  s.send(Buffer.from('v6'), local);
+  const d = await got;
+  assert.equal(d.data.toString(), 'v6');
+  const info = decodePacketInfo(d.control);
+  assert.equal(info.destination, '::1');
+  assert.equal(info.ifindex, 1);
+  assert.equal(info.ttl, 64);
+});
+
+test('a datagram larger than the receive buffer is reported truncated with its real size (MSG_TRUNC)', async (t) => {
+  const s = DatagramSocket.open(AF_INET, SOCK_DGRAM, 0, { bufferSize: 8, flags: 0x20 });
+  t.after(() => s.close());
+  s.bind({ family: 4, address: '127.0.0.1', port: 0 });
+  s.send(Buffer.alloc(100, 1), s.localAddress());
+  const d = await nextDatagram(s);
+  assert.equal(d.truncated, true);
+  assert.equal(d.size, 100);
+  assert.equal(d.data.length, 8);
+});
+
+test('syscall failures are Errors with errno, code and syscall; receive on an empty socket is null', (t) => {
+  const s = DatagramSocket.open(AF_INET, SOCK_DGRAM, 0);
+  t.after(() => s.close());
+  assert.equal(s.receive(), null);
+  assert.ok(s.getIntOption(SOL_SOCKET, SO_RCVBUF) > 0);
+  try {
+    s.bind({ family: 4, address: '192.0.2.77', port: 0 });
+    assert.fail('bind to a foreign address must fail');
+  } catch (err) {
+    assert.ok(isErrno(err, 'EADDRNOTAVAIL'));
+    assert.equal(err.errno, 99);
+    assert.equal(err.syscall, 'bind');
+  }
+  assert.throws(() => sys().ifNameToIndex('no-such-if0'), (e: unknown) => isErrno(e, 'ENODEV'));
+  assert.equal(sys().ifIndexToName(1), 'lo');
+  assert.throws(() => sys().socket(12345, SOCK_DGRAM, 0), (e: unknown) => isErrno(e, 'EAFNOSUPPORT') && e.syscall === 'socket');
+});
+
+test('a throwing receive handler raises uncaughtException and the socket keeps working', () => {
+  // In a child process: the first datagram's handler throws; the process' uncaughtException handler counts it
+  // and the second datagram still arrives. A native abort would end the child with a signal instead.
+  const child = `
+    import { DatagramSocket } from ${JSON.stringify(new URL('../../src/sys/socket.ts', import.meta.url).href)};
+    let uncaught = 0;
+    process.on('uncaughtException', (e) => { uncaught++; if (e.message !== 'boom') throw e; });
+    const s = DatagramSocket.open(2, 2, 0).bind({ family: 4, address: '127.0.0.1', port: 0 });
+    const to = s.localAddress();
+    let n = 0;
+    s.onMessage((d) => {
+      n++;
+      if (n === 1) { setTimeout(() => s.send(Buffer.from('two'), to), 10); throw new Error('boom'); }
+      console.log(JSON.stringify({ uncaught, second: d.data.toString() }));
+      s.close();
+    });
+    s.send(Buffer.from('one'), to);
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', child], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.signal, null, r.stderr);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { uncaught: 1, second: 'two' });
+});
+
+test('an idle unref()ed socket does not keep the process alive; close() stops the poller', () => {
+  const child = `
+    import { DatagramSocket } from ${JSON.stringify(new URL('../../src/sys/socket.ts', import.meta.url).href)};
+    const a = DatagramSocket.open(2, 2, 0).bind({ family: 4, address: '127.0.0.1', port: 0 });
+    a.onMessage(() => {});
+    a.unref();
+    const b = DatagramSocket.open(2, 2, 0).bind({ family: 4, address: '127.0.0.1', port: 0 });
+    b.onMessage(() => {});
+    b.close();
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', child], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.error, undefined, 'the child must exit on its own');
+  assert.equal(r.status, 0, r.stderr);
+});
