@@ -20,6 +20,7 @@ export const CHECK_FAILURE_CODES = [
   'SCRIPT_INSECURE',
   'SCRIPT_USER',
   'ABORTED',
+  'CHECKER_FAILED',
 ] as const;
 
 export type CheckFailureCode = (typeof CHECK_FAILURE_CODES)[number];
