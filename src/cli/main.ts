@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { checkConfigCommand } from './check-config.ts';
+import { vrrpCommand } from './vrrp.ts';
 import { ipvsCommand } from './ipvs.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   program.addCommand(checkConfigCommand());
+  program.addCommand(vrrpCommand());
   program.addCommand(ipvsCommand());
   return program;
 }

@@ -1,0 +1,38 @@
+// The VRRP worker thread: owns the sockets, timers and scripts of every instance, so advert timing does not
+// depend on what the main thread is doing (health checks, IPVS syncs, a busy reload). Talks to service.ts by
+// messages only.
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Config } from '../config/model.ts';
+import { VrrpEngine } from './engine.ts';
+import type { FromWorker, ToWorker } from './service.ts';
+
+const port = parentPort;
+if (port === null) throw new Error('worker.ts runs only as a worker thread');
+const data = workerData as { config: Config; reportSends: boolean };
+const post = (m: FromWorker) => port.postMessage(m);
+
+const engine = new VrrpEngine(data.config, {
+  log: (line) => post({ type: 'log', line }),
+  transition: (ev) => post({ type: 'transition', ev }),
+  ...(data.reportSends ? { sent: (instance: string, plannedMs: number, actualMs: number) => post({ type: 'sent', instance, plannedMs, actualMs }) } : {}),
+});
+
+port.on('message', (m: ToWorker) => {
+  if (m.type === 'status') post({ type: 'status', id: m.id, status: engine.status() });
+  else if (m.type === 'stop') {
+    void engine.stop().then(() => {
+      post({ type: 'stopped' });
+      port.close();
+    });
+  }
+});
+
+engine.start().then(
+  () => post({ type: 'started' }),
+  async (err: unknown) => {
+    await engine.stop().catch(() => undefined);
+    const e = err as { code?: unknown; message?: unknown };
+    post({ type: 'failed', code: typeof e.code === 'string' ? e.code : 'VRRP_START', message: String(e.message ?? err) });
+    process.exit(1);
+  },
+);
