@@ -28,7 +28,8 @@ export function walk<D>(stmts: readonly Stmt[], spec: BlockSpec<D>, draft: D, r:
     } else {
       const hint = closest(key, [...Object.keys(spec.keywords), ...(spec.unsupported ?? [])]);
       const shown = key.length > 40 ? `${key.slice(0, 40)}…` : key;
-      r.problems.error('unknown-keyword', `unknown keyword '${printable(shown)}' in ${spec.name}${hint ? `; did you mean '${hint}'?` : ''}`, posOf(s.key));
+      const template = key.includes('|') ? ` ('${printable(shown)}' looks like a grammar template: pick one)` : '';
+      r.problems.error('unknown-keyword', `unknown keyword '${printable(shown)}' in ${spec.name}${template}${hint ? `; did you mean '${hint}'?` : ''}`, posOf(s.key));
     }
   }
 }

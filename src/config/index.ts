@@ -45,8 +45,16 @@ function finish(stream: TokenStream, problems: Problems, options: LoadOptions): 
   const config = buildConfig(buildTree(stream.tokens, problems), stream.files, problems);
   validateConfig(config, problems);
   if (!options.skipHostChecks) checkHost(config, options.hostFacts ?? readHostFacts(), problems, options.host ?? false);
-  const list = problems.toArray();
-  return { config: problems.hasErrors ? undefined : config, problems: list };
+  return { config: problems.hasErrors ? undefined : config, problems: inFileOrder(problems.toArray(), stream.files) };
+}
+
+/** Problems are found block by block; users read them top to bottom. */
+function inFileOrder(list: Problem[], files: readonly string[]): Problem[] {
+  const rank = (p: Problem): number[] => (p.pos ? [files.indexOf(p.pos.file), p.pos.line, p.pos.col] : [Infinity, 0, 0]);
+  return list
+    .map((p, i) => ({ p, i, k: rank(p) }))
+    .sort((a, b) => (a.k[0] ?? 0) - (b.k[0] ?? 0) || (a.k[1] ?? 0) - (b.k[1] ?? 0) || (a.k[2] ?? 0) - (b.k[2] ?? 0) || a.i - b.i)
+    .map((x) => x.p);
 }
 
 /** All problems as `file:line:col: severity: message` lines. */

@@ -46,6 +46,8 @@ export function validateConfig(c: Config, p: Problems): void {
       if (!instances.has(m)) {
         const hint = closest(m, instances);
         p.error('reference', `vrrp_sync_group ${g.name}: group member ${m} names no vrrp_instance${hint ? `; did you mean '${hint}'?` : ''}`, g.pos);
+      } else if (memberOf.get(m) === g.name) {
+        p.error('duplicate', `vrrp_sync_group ${g.name} lists vrrp_instance ${m} twice`, g.pos);
       } else if (memberOf.has(m)) {
         p.error('duplicate', `vrrp_instance ${m} is in two sync groups (${memberOf.get(m)} and ${g.name})`, g.pos);
       } else {
