@@ -5,6 +5,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bytesToAddr } from '../../src/vrrp/addr.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 export const NODE = join(ROOT, 'node_modules/.bin/node');
@@ -135,6 +136,16 @@ export class Lab {
     return this.start(node, ['keepalived', '--vrrp', '-n', '-l', '-D', '-f', path, '-p', pid, '-r', join(this.dir, `${name}.vrrp.pid`)], name);
   }
 
+  /**
+   * SIGKILLs keepalived's VRRP child, then its parent. Killing only the parent is a graceful stop in effect: the
+   * child gets SIGTERM from PR_SET_PDEATHSIG and sends priority-0 adverts.
+   */
+  killKeepalived(p: Proc, name: string): void {
+    const child = Number(readFileSync(join(this.dir, `${name}.vrrp.pid`), 'utf8').trim());
+    if (child > 0) process.kill(child, 'SIGKILL');
+    p.child.kill('SIGKILL');
+  }
+
   async stats(p: Proc, name: string): Promise<{ instances: { name: string; state: string; stats: Record<string, number> }[]; unmatched: Record<string, Record<string, number>> }> {
     const file = join(this.dir, `${name}.stats.json`);
     rmSync(file, { force: true });
@@ -225,4 +236,65 @@ export function instanceConf(o: {
     '}',
     '',
   ].join('\n');
+}
+
+/** Packets of a classic pcap file (what `tcpdump -w` writes): capture time in ms and the Ethernet frame. */
+export function readPcap(path: string): { timeMs: number; frame: Buffer }[] {
+  const b = readFileSync(path);
+  const out: { timeMs: number; frame: Buffer }[] = [];
+  if (b.length < 24) return out;
+  const nano = b.readUInt32LE(0) === 0xa1b23c4d;
+  for (let off = 24; off + 16 <= b.length; ) {
+    const sec = b.readUInt32LE(off);
+    const frac = b.readUInt32LE(off + 4);
+    const len = b.readUInt32LE(off + 8);
+    if (off + 16 + len > b.length) break;
+    out.push({ timeMs: sec * 1000 + (nano ? frac / 1e6 : frac / 1e3), frame: b.subarray(off + 16, off + 16 + len) });
+    off += 16 + len;
+  }
+  return out;
+}
+
+/** The header fields of a VRRP advert frame that two implementations must agree on (not source, id, priority). */
+export interface AdvertFields {
+  readonly src: string;
+  readonly dst: string;
+  readonly family: 4 | 6;
+  readonly tos: number;
+  readonly ttl: number;
+  readonly df: boolean;
+  readonly version: number;
+  readonly type: number;
+  readonly vrid: number;
+  readonly priority: number;
+  readonly naddr: number;
+  readonly authType: number;
+  readonly interval: number;
+  readonly payload: Buffer;
+}
+
+export function advertFields(frame: Buffer): AdvertFields | undefined {
+  const etype = frame.readUInt16BE(12);
+  let ip = frame.subarray(14);
+  let base: Pick<AdvertFields, 'src' | 'dst' | 'family' | 'tos' | 'ttl' | 'df'>;
+  if (etype === 0x0800 && ip[9] === 112) {
+    const ihl = (ip[0]! & 0x0f) * 4;
+    base = { src: bytesToAddr(ip.subarray(12, 16)), dst: bytesToAddr(ip.subarray(16, 20)), family: 4, tos: ip[1]!, ttl: ip[8]!, df: (ip.readUInt16BE(6) & 0x4000) !== 0 };
+    ip = ip.subarray(ihl, ip.readUInt16BE(2));
+  } else if (etype === 0x86dd && ip[6] === 112) {
+    base = { src: bytesToAddr(ip.subarray(8, 24)), dst: bytesToAddr(ip.subarray(24, 40)), family: 6, tos: (ip.readUInt16BE(0) >> 4) & 0xff, ttl: ip[7]!, df: false };
+    ip = ip.subarray(40, 40 + ip.readUInt16BE(4));
+  } else return undefined;
+  const version = ip[0]! >> 4;
+  return {
+    ...base,
+    version,
+    type: ip[0]! & 0x0f,
+    vrid: ip[1]!,
+    priority: ip[2]!,
+    naddr: ip[3]!,
+    authType: version === 2 ? ip[4]! : 0,
+    interval: version === 2 ? ip[5]! : ip.readUInt16BE(4) & 0x0fff,
+    payload: Buffer.from(ip),
+  };
 }

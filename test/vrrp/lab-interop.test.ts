@@ -1,0 +1,84 @@
+// Interoperability with Debian's keepalived in the namespace lab: each side accepts the other's adverts, elections
+// follow priority, failover works in both directions within 3 x advert + skew, and both put the same fields on
+// the wire (compared from a tcpdump capture on the LAN bridge).
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { advertFields, haveCommand, instanceConf, Lab, labUnavailable, readPcap, sleep, waitFor } from './lab.ts';
+import { masterDownMs } from '../../src/vrrp/machine.ts';
+import { decodeAdvert } from '../../src/vrrp/codec.ts';
+
+const skip = labUnavailable() ?? (haveCommand('keepalived') && haveCommand('tcpdump') ? undefined : 'needs keepalived and tcpdump (Debian packages)');
+const MARGIN_MS = 150;
+const K = '10.78.0.1';
+const I = '10.78.0.2';
+const VIP = '10.78.0.100';
+
+async function interop(t: TestContext, o: { version: 2 | 3; advert: number; unicast: boolean; pass?: string }): Promise<void> {
+  const lab = new Lab('io');
+  t.after(() => lab.cleanup());
+  lab.setup({ k: [`${K}/24`], i: [`${I}/24`] });
+  const pcap = `${lab.dir}/lan.pcap`;
+  const dump = lab.start('lan', ['tcpdump', '-i', 'br0', '-n', '-U', '-w', pcap, 'ip proto 112'], 'tcpdump');
+  await sleep(400);
+  const conf = (self: string, peer: string, priority: number) =>
+    instanceConf({
+      vrid: 42, priority, version: o.version, advert: o.advert, vips: [`${VIP}/24`],
+      ...(o.pass !== undefined ? { pass: o.pass } : {}),
+      ...(o.unicast ? { unicastSrc: self, peers: [peer] } : {}),
+    });
+  const adv = o.advert * 1000;
+
+  // ipvs-ts master (150), keepalived backup (100).
+  const ipvs = lab.ipvsTs('i', conf(I, K, 150));
+  await waitFor('ipvs-ts master', () => lab.entered(ipvs, 'MASTER') > 0, 4 * adv + 3000);
+  const ka = lab.keepalived('k', conf(K, I, 100));
+  await waitFor('keepalived backup', () => lab.entered(ka, 'BACKUP') > 0, 3000);
+  await sleep(masterDownMs(100, adv) + adv);
+  assert.equal(lab.entered(ka, 'MASTER'), 0, 'keepalived accepts the ipvs-ts master');
+  assert.ok(lab.addresses('i').includes(VIP) && !lab.addresses('k').includes(VIP));
+
+  let t0 = performance.now();
+  ipvs.child.kill('SIGKILL');
+  await waitFor('keepalived takes over', () => lab.addresses('k').includes(VIP), masterDownMs(100, adv) + 2000, 5);
+  const toKa = performance.now() - t0;
+
+  // ipvs-ts backup (50) under the keepalived master.
+  const ipvs2 = lab.ipvsTs('i', conf(I, K, 50), 'ipvs-ts-i-backup');
+  await waitFor('ipvs-ts backup', () => lab.entered(ipvs2, 'BACKUP') > 0, 3000);
+  await sleep(masterDownMs(50, adv) + adv);
+  assert.equal(lab.entered(ipvs2, 'MASTER'), 0, 'ipvs-ts accepts the keepalived master');
+  const st = await lab.stats(ipvs2, 'ipvs-ts-i-backup');
+  const s = st.instances[0]?.stats ?? {};
+  assert.ok((s.advert_rcvd ?? 0) >= 2, 'ipvs-ts received keepalived adverts');
+  for (const [k, v] of Object.entries(s)) if (!['advert_rcvd', 'advert_sent'].includes(k)) assert.equal(v, 0, `counter ${k}`);
+
+  t0 = performance.now();
+  lab.killKeepalived(ka, 'keepalived-k');
+  await waitFor('ipvs-ts takes over', () => lab.addresses('i').includes(VIP), masterDownMs(50, adv) + 2000, 5);
+  const toIpvs = performance.now() - t0;
+  t.diagnostic(`failover ipvs-ts->keepalived ${toKa.toFixed(0)} ms (bound ${masterDownMs(100, adv).toFixed(0)}), keepalived->ipvs-ts ${toIpvs.toFixed(0)} ms (bound ${masterDownMs(50, adv).toFixed(0)})`);
+  assert.ok(toKa <= masterDownMs(100, adv) + MARGIN_MS);
+  assert.ok(toIpvs <= masterDownMs(50, adv) + MARGIN_MS);
+
+  await sleep(2 * adv);
+  await lab.stop(dump);
+  const ads = readPcap(pcap).map((p) => advertFields(p.frame)).filter((f) => f !== undefined);
+  const fromK = ads.filter((a) => a.src === K && a.priority > 0);
+  const fromI = ads.filter((a) => a.src === I && a.priority > 0);
+  assert.ok(fromK.length >= 2 && fromI.length >= 2, `captured ${fromK.length} keepalived and ${fromI.length} ipvs-ts adverts`);
+  const same = (a: NonNullable<(typeof ads)[number]>) => ({
+    dst: o.unicast ? 'unicast' : a.dst, tos: a.tos, ttl: a.ttl, df: a.df, version: a.version, type: a.type, vrid: a.vrid,
+    naddr: a.naddr, authType: a.authType, interval: a.interval, addrs: a.payload.subarray(8, 8 + 4 * a.naddr).toString('hex'),
+    auth: a.version === 2 ? a.payload.subarray(8 + 4 * a.naddr).toString('hex') : '',
+  });
+  assert.deepEqual(same(fromI[0]!), same(fromK[0]!));
+  for (const a of [...fromK, ...fromI]) assert.ok(decodeAdvert(a.payload, 4, a).ok, 'checksum verifies');
+  if (o.unicast) {
+    assert.ok(fromI.every((a) => a.dst === K) && fromK.every((a) => a.dst === I), 'unicast adverts go to the peer');
+  }
+}
+
+test('interop with keepalived: VRRPv3, advert 0.1 s, multicast', { skip }, (t) => interop(t, { version: 3, advert: 0.1, unicast: false }));
+test('interop with keepalived: VRRPv3, advert 0.1 s, unicast', { skip }, (t) => interop(t, { version: 3, advert: 0.1, unicast: true }));
+test('interop with keepalived: VRRPv2, advert 1 s, multicast, PASS auth', { skip }, (t) => interop(t, { version: 2, advert: 1, unicast: false, pass: 'pw4test' }));
+test('interop with keepalived: VRRPv2, advert 1 s, unicast', { skip }, (t) => interop(t, { version: 2, advert: 1, unicast: true }));
