@@ -67,7 +67,7 @@ export class CheckRunner {
     this.now = options.now ?? (() => performance.timeOrigin + performance.now());
     this.scheduler = new CheckScheduler(virtualServers, { random: Math.random, ...options });
     this.limit = pLimit(options.concurrency ?? 1_000);
-    this.runChecker = options.runChecker ?? defaultChecker(options);
+    this.runChecker = options.runChecker ?? protocolChecker(options);
   }
 
   /** Adds a listener for every event, in order; returns the function that removes it. Listeners must not throw. */
@@ -159,7 +159,7 @@ export class CheckRunner {
 }
 
 /** Dispatches each checker type to its implementation. */
-function defaultChecker(options: RunnerOptions): RunChecker {
+export function protocolChecker(options: Pick<RunnerOptions, 'http' | 'scriptUser' | 'enableScriptSecurity'>): RunChecker {
   const policy = {
     ...(options.scriptUser ? { scriptUser: options.scriptUser } : {}),
     ...(options.enableScriptSecurity ? { enableScriptSecurity: true } : {}),

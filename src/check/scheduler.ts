@@ -278,7 +278,7 @@ function verdict(
   let reason: string;
   if (replacedBySorry) reason = 'quorum lost: sorry server in use';
   else if (rs.checkers.length === 0) reason = 'no checkers: always up';
-  else if (up) reason = 'all checks pass';
+  else if (up) reason = rs.checkers.length === 1 ? rs.checkers[0]!.reason : `all ${rs.checkers.length} checks pass`;
   else reason = rs.checkers.find((c) => c.health === 'down')?.reason ?? 'down';
   return { kind: 'realServer', virtualServer: vs, realServer: rs.rs, up, present, weight, reason, latencyMs, at };
 }

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { checkConfigCommand } from './check-config.ts';
 import { vrrpCommand } from './vrrp.ts';
 import { ipvsCommand } from './ipvs.ts';
+import { checkCommand } from './check.ts';
+import { genhashCommand } from './genhash.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -16,6 +18,8 @@ export function buildProgram(): Command {
   program.addCommand(checkConfigCommand());
   program.addCommand(vrrpCommand());
   program.addCommand(ipvsCommand());
+  program.addCommand(checkCommand());
+  program.addCommand(genhashCommand());
   return program;
 }
 
