@@ -130,38 +130,44 @@ Napi::Value SendMsg(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(n));
 }
 
-// recvmsg(fd, buffer, addressCapacity, controlCapacity, flags?) -> { bytes, address, control, flags } | null
+// recvmsg(fd, buffer, address: Uint8Array | null, control: Uint8Array | null, flags, out: Int32Array(3))
+//   -> bytes received, or -1 when nothing is queued (EAGAIN). out = [address length, control length, msg_flags].
+// Everything lands in caller-owned buffers: allocating result objects here cost ten times the syscall itself.
 // `bytes` is the kernel's return value, so with MSG_TRUNC it may exceed buffer.length (the datagram's real size).
 Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = IntArg(info, 0, "fd");
   Napi::Uint8Array buf = BytesArg(info, 1, "buffer");
-  int addrCap = IntArg(info, 2, "addressCapacity");
-  int ctrlCap = IntArg(info, 3, "controlCapacity");
-  int flags = info.Length() > 4 && !IsAbsent(info[4]) ? IntArg(info, 4, "flags") : 0;
-  if (addrCap < 0 || ctrlCap < 0) throw Napi::RangeError::New(env, "capacities must be >= 0");
-  std::vector<uint8_t> addr(addrCap), control(ctrlCap);
+  int flags = IntArg(info, 4, "flags");
+  if (!info[5].IsTypedArray() || info[5].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+      info[5].As<Napi::Int32Array>().ElementLength() < 3)
+    throw Napi::TypeError::New(env, "out must be an Int32Array of 3");
+  Napi::Int32Array out = info[5].As<Napi::Int32Array>();
   iovec iov{buf.Data(), buf.ByteLength()};
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  msg.msg_name = addrCap ? addr.data() : nullptr;
-  msg.msg_namelen = addrCap;
-  msg.msg_control = ctrlCap ? control.data() : nullptr;
-  msg.msg_controllen = ctrlCap;
+  if (!IsAbsent(info[2])) {
+    Napi::Uint8Array addr = BytesArg(info, 2, "address");
+    msg.msg_name = addr.Data();
+    msg.msg_namelen = addr.ByteLength();
+  }
+  if (!IsAbsent(info[3])) {
+    Napi::Uint8Array control = BytesArg(info, 3, "control");
+    msg.msg_control = control.Data();
+    msg.msg_controllen = control.ByteLength();
+  }
   ssize_t n;
   do n = recvmsg(fd, &msg, flags);
   while (n < 0 && errno == EINTR);
   if (n < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return env.Null();
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return Napi::Number::New(env, -1);
     ThrowErrno(env, errno, "recvmsg");
   }
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("bytes", Napi::Number::New(env, static_cast<double>(n)));
-  out.Set("address", Napi::Buffer<uint8_t>::Copy(env, addr.data(), std::min<size_t>(msg.msg_namelen, addrCap)));
-  out.Set("control", Napi::Buffer<uint8_t>::Copy(env, control.data(), std::min<size_t>(msg.msg_controllen, ctrlCap)));
-  out.Set("flags", Napi::Number::New(env, msg.msg_flags));
-  return out;
+  out[0] = static_cast<int32_t>(msg.msg_namelen);
+  out[1] = static_cast<int32_t>(msg.msg_controllen);
+  out[2] = msg.msg_flags;
+  return Napi::Number::New(env, static_cast<double>(n));
 }
 
 Napi::Value Close(const Napi::CallbackInfo& info) {

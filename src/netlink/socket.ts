@@ -18,6 +18,7 @@
 // has an event subscription.
 import { AF_NETLINK, NETLINK_ADD_MEMBERSHIP, NETLINK_CAP_ACK, NETLINK_DROP_MEMBERSHIP, NETLINK_EXT_ACK, MSG_TRUNC, SO_RCVBUF, SO_RCVBUFFORCE, SO_SNDBUF, SO_SNDBUFFORCE, SOCK_RAW, SOL_NETLINK, SOL_SOCKET } from '../sys/constants.ts';
 import { isErrno } from '../sys/native.ts';
+import { encodeSockaddr } from '../sys/sockaddr.ts';
 import { type Datagram, DatagramSocket } from '../sys/socket.ts';
 import { errnoName, type FailedRequest, NetlinkError } from './errors.ts';
 import { decodeDone, decodeError, decodeMessages, encodeMessage, type NetlinkMessage, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN } from './message.ts';
@@ -72,6 +73,7 @@ export class NetlinkSocket {
   #onEvent: EventHandler | undefined;
   #onOverrun: OverrunHandler | undefined;
   #referenced = true;
+  #pumpScheduled = false;
 
   private constructor(protocol: number, sock: DatagramSocket, portId: number, window: number, sendChunkBytes: number) {
     this.protocol = protocol;
@@ -195,7 +197,7 @@ export class NetlinkSocket {
       if (chunk.length === 0) break;
       for (const p of chunk) this.#inflight.set(p.seq, p);
       try {
-        this.#sock.send(iov, KERNEL);
+        this.#sock.send(iov, KERNEL_ADDRESS);
       } catch (err) {
         for (const p of chunk) {
           this.#inflight.delete(p.seq);
@@ -221,7 +223,21 @@ export class NetlinkSocket {
       else if (m.type !== NLMSG_NOOP && (multicast || m.seq === 0)) this.#emit(m);
     }
     if (error && !multicast) this.#lost(new NetlinkError('MALFORMED', error));
-    this.#pump();
+    this.#schedulePump();
+    this.#updateRef();
+  }
+
+  /**
+   * Refills the window once per wake-up, after every queued datagram was read: refilling per ACK would send one
+   * message per sendmsg once the window is full, losing the batching.
+   */
+  #schedulePump(): void {
+    if (this.#pumpScheduled || this.#queue.length === 0) return;
+    this.#pumpScheduled = true;
+    queueMicrotask(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
+    });
   }
 
   /** A throwing listener must not break reply bookkeeping: its error is re-raised as an uncaught exception. */
@@ -279,7 +295,8 @@ export class NetlinkSocket {
     } else {
       this.#lost(new NetlinkError(isErrno(err) ? err.code : 'MALFORMED', `netlink receive failed: ${err.message}`));
     }
-    this.#pump();
+    this.#schedulePump();
+    this.#updateRef();
   }
 
   /** Replies may be gone: fail everything in flight (callers retry or resync) and tell the event listener. */
@@ -302,7 +319,7 @@ export class NetlinkSocket {
   }
 }
 
-const KERNEL = { family: 'netlink', pid: 0, groups: 0 } as const;
+const KERNEL_ADDRESS = encodeSockaddr({ family: 'netlink', pid: 0, groups: 0 });
 
 function failed(p: Pending): FailedRequest {
   return { type: p.req.type, flags: p.req.flags ?? 0, seq: p.seq };

@@ -9,14 +9,6 @@ export interface ErrnoException extends Error {
   readonly syscall: string;
 }
 
-export interface RecvResult {
-  /** The kernel's return value: with MSG_TRUNC this is the datagram's real size, maybe > buffer.length. */
-  readonly bytes: number;
-  readonly address: Buffer;
-  readonly control: Buffer;
-  readonly flags: number;
-}
-
 export interface NativePoller {
   /** (Re)arms the poller for the given readiness kinds; calling it again changes the set. */
   start(readable: boolean, writable: boolean): void;
@@ -36,8 +28,12 @@ export interface NativeSys {
   setsockopt(fd: number, level: number, name: number, value: Uint8Array): void;
   getsockopt(fd: number, level: number, name: number, capacity: number): Buffer;
   sendmsg(fd: number, iov: readonly Uint8Array[], address?: Uint8Array | null, control?: Uint8Array | null, flags?: number): number;
-  /** null when the socket has nothing to read (EAGAIN). */
-  recvmsg(fd: number, buffer: Uint8Array, addressCapacity: number, controlCapacity: number, flags?: number): RecvResult | null;
+  /**
+   * Receives into caller-owned buffers (no allocation per datagram). Returns the kernel's byte count (with
+   * MSG_TRUNC the datagram's real size, maybe > buffer.length) or -1 when nothing is queued (EAGAIN); `out`
+   * receives [address length, control length, msg_flags].
+   */
+  recvmsg(fd: number, buffer: Uint8Array, address: Uint8Array | null, control: Uint8Array | null, flags: number, out: Int32Array): number;
   close(fd: number): void;
   ifNameToIndex(name: string): number;
   ifIndexToName(index: number): string;

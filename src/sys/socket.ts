@@ -45,13 +45,16 @@ export class DatagramSocket {
   #closed = false;
   #referenced = true;
   #buffer: Buffer;
-  #controlSize: number;
-  #flags: number;
+  readonly #address = Buffer.alloc(SOCKADDR_CAPACITY);
+  readonly #control: Buffer | null;
+  readonly #out = new Int32Array(3);
+  readonly #flags: number;
 
   private constructor(fd: number, options: ReceiveOptions) {
     this.fd = fd;
     this.#buffer = Buffer.alloc(options.bufferSize ?? 65536);
-    this.#controlSize = options.controlSize ?? 512;
+    const controlSize = options.controlSize ?? 512;
+    this.#control = controlSize > 0 ? Buffer.alloc(controlSize) : null;
     this.#flags = options.flags ?? 0;
   }
 
@@ -92,25 +95,31 @@ export class DatagramSocket {
     return this.getOption(level, name, 4).readInt32LE(0);
   }
 
-  /** sendmsg; returns the bytes sent. Throws the shim's errno error (EAGAIN when the send buffer is full). */
-  send(data: Uint8Array | readonly Uint8Array[], to?: Sockaddr, control?: readonly Cmsg[], flags = 0): number {
+  /**
+   * sendmsg; returns the bytes sent. `to` may be pre-encoded (encodeSockaddr) for hot paths. Throws the shim's
+   * errno error (EAGAIN when the send buffer is full).
+   */
+  send(data: Uint8Array | readonly Uint8Array[], to?: Sockaddr | Uint8Array, control?: readonly Cmsg[], flags = 0): number {
     const iov = data instanceof Uint8Array ? [data] : data;
     const ctl = control && control.length > 0 ? encodeCmsgs(control) : null;
-    return sys().sendmsg(this.fd, iov, to ? encodeSockaddr(to) : null, ctl, flags);
+    const address = to === undefined ? null : to instanceof Uint8Array ? to : encodeSockaddr(to);
+    return sys().sendmsg(this.fd, iov, address, ctl, flags);
   }
 
   /** One non-blocking recvmsg: null when nothing is queued. */
   receive(): Datagram | null {
-    const r = sys().recvmsg(this.fd, this.#buffer, SOCKADDR_CAPACITY, this.#controlSize, this.#flags);
-    if (!r) return null;
-    const got = Math.min(r.bytes, this.#buffer.length);
+    const out = this.#out;
+    const bytes = sys().recvmsg(this.fd, this.#buffer, this.#address, this.#control, this.#flags, out);
+    if (bytes < 0) return null;
+    const got = Math.min(bytes, this.#buffer.length);
+    const controlLength = out[1]!;
     return {
       data: Buffer.from(this.#buffer.subarray(0, got)),
-      from: decodeSockaddr(r.address),
-      control: r.control.length > 0 ? decodeCmsgs(r.control) : [],
-      truncated: r.bytes > this.#buffer.length,
-      size: r.bytes,
-      controlTruncated: (r.flags & MSG_CTRUNC) !== 0,
+      from: decodeSockaddr(this.#address.subarray(0, Math.min(out[0]!, SOCKADDR_CAPACITY))),
+      control: this.#control && controlLength > 0 ? decodeCmsgs(this.#control.subarray(0, controlLength)) : [],
+      truncated: bytes > this.#buffer.length,
+      size: bytes,
+      controlTruncated: (out[2]! & MSG_CTRUNC) !== 0,
     };
   }
 
