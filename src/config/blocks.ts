@@ -17,10 +17,12 @@ export interface BlockSpec<D> {
 
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-export function walk<D>(stmts: readonly Stmt[], spec: BlockSpec<D>, draft: D, r: ArgReader): void {
+/** `owner` is the statement that opened the block; its arguments name the block in messages. */
+export function walk<D>(stmts: readonly Stmt[], spec: BlockSpec<D>, draft: D, r: ArgReader, owner?: Stmt): void {
+  const handlers = handlerMap(spec);
   for (const s of stmts) {
     const key = s.key.text;
-    const handler = Object.hasOwn(spec.keywords, key) ? spec.keywords[key] : undefined;
+    const handler = handlers.get(key);
     if (handler) {
       handler(s, draft);
     } else if (spec.unsupported?.has(key)) {
@@ -29,9 +31,22 @@ export function walk<D>(stmts: readonly Stmt[], spec: BlockSpec<D>, draft: D, r:
       const hint = closest(key, [...Object.keys(spec.keywords), ...(spec.unsupported ?? [])]);
       const shown = key.length > 40 ? `${key.slice(0, 40)}…` : key;
       const template = key.includes('|') ? ` ('${printable(shown)}' looks like a grammar template: pick one)` : '';
-      r.problems.error('unknown-keyword', `unknown keyword '${printable(shown)}' in ${spec.name}${template}${hint ? `; did you mean '${hint}'?` : ''}`, posOf(s.key));
+      const where = owner && owner.args.length > 0 ? `${spec.name} ${owner.args.map((a) => a.text).join(' ')}` : spec.name;
+      r.problems.error('unknown-keyword', `unknown keyword '${printable(shown)}' in ${where}${template}${hint ? `; did you mean '${hint}'?` : ''}`, posOf(s.key));
     }
   }
+}
+
+/** Keyword tables are plain objects for readability; lookups go through a Map built once per table. */
+const maps = new WeakMap<object, Map<string, Handler<never>>>();
+
+function handlerMap<D>(spec: BlockSpec<D>): Map<string, Handler<D>> {
+  let m = maps.get(spec.keywords);
+  if (!m) {
+    m = new Map(Object.entries(spec.keywords));
+    maps.set(spec.keywords, m);
+  }
+  return m as Map<string, Handler<D>>;
 }
 
 export function unsupported(s: Stmt, r: ArgReader): void {

@@ -1,8 +1,8 @@
 // Statement tree → Config. global_defs is read first wherever it appears, because instances and checkers take
 // their defaults from it.
-import { walk, type Handler } from './blocks.ts';
+import { walk, type BlockSpec } from './blocks.ts';
 import { finishGlobals, newGlobalDraft, readGlobalDefs } from './global.ts';
-import { readVirtualServer, readVirtualServerGroup } from './lvs.ts';
+import { LvsReader } from './lvs.ts';
 import type { Config, SourcePos, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup } from './model.ts';
 import type { Problems } from './problems.ts';
 import type { Stmt } from './tree.ts';
@@ -15,34 +15,71 @@ const ROOT_UNSUPPORTED = new Set(
     'linkbeat_use_polling interface_up_down_delays').split(/\s+/),
 );
 
-export function buildConfig(tree: readonly Stmt[], files: readonly string[], problems: Problems): Config {
-  const r = new ArgReader(problems);
-  const g = newGlobalDraft();
-  for (const s of tree) if (s.key.text === 'global_defs') readGlobalDefs(s, g, r);
+/**
+ * Top-level statements → Config, one statement at a time. Virtual servers are built as they arrive (they need
+ * nothing global) so their statement trees are garbage at once; the VRRP blocks wait for finish(), because they
+ * take defaults from global_defs, which may come anywhere in the file.
+ */
+export class ConfigBuilder {
+  readonly #problems: Problems;
+  readonly #r: ArgReader;
+  readonly #lvs: LvsReader;
+  readonly #globals: Stmt[] = [];
+  readonly #vrrp: Stmt[] = [];
+  readonly #virtualServerGroups: VirtualServerGroup[] = [];
+  readonly #virtualServers: VirtualServer[] = [];
+  readonly #root: BlockSpec<undefined>;
 
-  const vrrpScripts: VrrpScript[] = [];
-  const vrrpInstances: VrrpInstance[] = [];
-  const vrrpSyncGroups: VrrpSyncGroup[] = [];
-  const virtualServerGroups: VirtualServerGroup[] = [];
-  const virtualServers: VirtualServer[] = [];
-  const push = <T>(list: T[], item: T | undefined): void => {
-    if (item) list.push(item);
-  };
-  const keywords: Record<string, Handler<undefined>> = {
-    global_defs: () => {},
-    vrrp_script: (s) => push(vrrpScripts, readVrrpScript(s, r)),
-    vrrp_instance: (s) => push(vrrpInstances, readVrrpInstance(s, g, r)),
-    vrrp_sync_group: (s) => push(vrrpSyncGroups, readVrrpSyncGroup(s, g, r)),
-    virtual_server_group: (s) => push(virtualServerGroups, readVirtualServerGroup(s, r)),
-    virtual_server: (s) => push(virtualServers, readVirtualServer(s, r)),
-  };
-  walk(tree, { name: 'the top level', keywords, unsupported: ROOT_UNSUPPORTED }, undefined, r);
+  constructor(problems: Problems) {
+    this.#problems = problems;
+    this.#r = new ArgReader(problems);
+    this.#lvs = new LvsReader(this.#r);
+    const later = (s: Stmt): void => {
+      this.#vrrp.push(s);
+    };
+    this.#root = {
+      name: 'the top level',
+      unsupported: ROOT_UNSUPPORTED,
+      keywords: {
+        global_defs: (s) => {
+          this.#globals.push(s);
+        },
+        vrrp_script: later,
+        vrrp_instance: later,
+        vrrp_sync_group: later,
+        virtual_server_group: (s) => push(this.#virtualServerGroups, this.#lvs.readVirtualServerGroup(s)),
+        virtual_server: (s) => push(this.#virtualServers, this.#lvs.readVirtualServer(s)),
+      },
+    };
+  }
 
-  const config: Config = {
-    files, globalDefs: finishGlobals(g), vrrpScripts, vrrpInstances, vrrpSyncGroups, virtualServerGroups, virtualServers,
-  };
-  warnScriptSecurity(config, problems);
-  return config;
+  add(s: Stmt): void {
+    walk([s], this.#root, undefined, this.#r);
+  }
+
+  finish(files: readonly string[]): Config {
+    const r = this.#r;
+    const g = newGlobalDraft();
+    for (const s of this.#globals) readGlobalDefs(s, g, r);
+    const vrrpScripts: VrrpScript[] = [];
+    const vrrpInstances: VrrpInstance[] = [];
+    const vrrpSyncGroups: VrrpSyncGroup[] = [];
+    for (const s of this.#vrrp) {
+      if (s.key.text === 'vrrp_script') push(vrrpScripts, readVrrpScript(s, r));
+      else if (s.key.text === 'vrrp_instance') push(vrrpInstances, readVrrpInstance(s, g, r));
+      else push(vrrpSyncGroups, readVrrpSyncGroup(s, g, r));
+    }
+    const config: Config = {
+      files, globalDefs: finishGlobals(g), vrrpScripts, vrrpInstances, vrrpSyncGroups,
+      virtualServerGroups: this.#virtualServerGroups, virtualServers: this.#virtualServers,
+    };
+    warnScriptSecurity(config, this.#problems);
+    return config;
+  }
+}
+
+function push<T>(list: T[], item: T | undefined): void {
+  if (item) list.push(item);
 }
 
 /** keepalived -t refuses scripts without enable_script_security; ipvs-ts runs them and says how. */

@@ -1,10 +1,10 @@
 // The config front end's public API: keepalived.conf in, a typed model and every problem found out.
-import { buildConfig } from './build.ts';
+import { ConfigBuilder } from './build.ts';
 import { checkHost, readHostFacts, type HostFacts } from './host.ts';
 import type { Config } from './model.ts';
 import { Problems, formatProblem, type Problem } from './problems.ts';
-import { readConfigFile, readConfigText, type TokenStream } from './source.ts';
-import { buildTree } from './tree.ts';
+import { readConfigFile, readConfigText, type TokenSink } from './source.ts';
+import { TreeBuilder } from './tree.ts';
 import { validateConfig } from './validate.ts';
 
 export type { Config } from './model.ts';
@@ -31,21 +31,25 @@ export interface LoadResult {
 
 /** Reads a keepalived.conf and what it includes. Never throws for bad input: everything wrong is in `problems`. */
 export function loadConfig(path: string, options: LoadOptions = {}): LoadResult {
-  const problems = new Problems(options.strict);
-  return finish(readConfigFile(path, problems), problems, options);
+  return load((problems, sink) => readConfigFile(path, problems, sink), options);
 }
 
 /** The same, for text already in memory; `file` names it in messages and anchors relative includes. */
 export function parseConfigText(text: string, file = '<config>', options: LoadOptions = {}): LoadResult {
-  const problems = new Problems(options.strict);
-  return finish(readConfigText(text, file, problems), problems, options);
+  return load((problems, sink) => readConfigText(text, file, problems, sink), options);
 }
 
-function finish(stream: TokenStream, problems: Problems, options: LoadOptions): LoadResult {
-  const config = buildConfig(buildTree(stream.tokens, problems), stream.files, problems);
+/** Source → tokens → statements → model, streamed, then whole-config validation and host facts. */
+function load(read: (problems: Problems, sink: TokenSink) => string[], options: LoadOptions): LoadResult {
+  const problems = new Problems(options.strict);
+  const builder = new ConfigBuilder(problems);
+  const tree = new TreeBuilder(problems, (s) => builder.add(s));
+  const files = read(problems, (t) => tree.feed(t));
+  tree.end();
+  const config = builder.finish(files);
   validateConfig(config, problems);
   if (!options.skipHostChecks) checkHost(config, options.hostFacts ?? readHostFacts(), problems, options.host ?? false);
-  return { config: problems.hasErrors ? undefined : config, problems: inFileOrder(problems.toArray(), stream.files) };
+  return { config: problems.hasErrors ? undefined : config, problems: inFileOrder(problems.toArray(), files) };
 }
 
 /** Problems are found block by block; users read them top to bottom. */

@@ -102,7 +102,7 @@ function endpoint(s: Stmt, r: ArgReader, usage: string, portOptional: boolean, d
 
 // ------------------------------------------------------------------------------------------ virtual_server_group
 
-export function readVirtualServerGroup(s: Stmt, r: ArgReader): VirtualServerGroup | undefined {
+function readVirtualServerGroup(s: Stmt, r: ArgReader): VirtualServerGroup | undefined {
   if (!r.arity(s, 1, 1, 'virtual_server_group NAME { ADDRESS[-LAST] PORT | fwmark N … }')) return undefined;
   const members: VirtualServerGroupMember[] = [];
   for (const e of r.needBlock(s)) {
@@ -156,6 +156,7 @@ type VsDraft = Omit<Mutable<VirtualServer>, 'realServers' | 'schedulerFlags' | '
   inh: Inherited;
   lbAlgo?: LbAlgo;
   lbKind?: LbKind;
+  sorryKind?: LbKind;
   schedulerFlags: string[];
   rsStmts: Stmt[];
   family?: 4 | 6;
@@ -180,25 +181,168 @@ function virtualServerKey(s: Stmt, r: ArgReader): VirtualServerKey | undefined {
   return a && port !== undefined ? { kind: 'addr', address: a.address, family: a.family, port } : undefined;
 }
 
-export function readVirtualServer(s: Stmt, r: ArgReader): VirtualServer | undefined {
+/**
+ * Reads virtual servers. The keyword tables are built once per load, not per block: a large config has hundreds of
+ * thousands of real servers and checkers.
+ */
+export class LvsReader {
+  readonly #r: ArgReader;
+  readonly #vsSpec: BlockSpec<VsDraft>;
+  readonly #rsSpec: BlockSpec<RsDraft>;
+  readonly #checkerSpecs: Record<Checker['type'], BlockSpec<CheckerDraft>>;
+
+  constructor(r: ArgReader) {
+    this.#r = r;
+    this.#vsSpec = virtualServerSpec(r);
+    this.#rsSpec = realServerSpec(r);
+    this.#checkerSpecs = checkerSpecs(r);
+  }
+
+  readVirtualServerGroup(s: Stmt): VirtualServerGroup | undefined {
+    return readVirtualServerGroup(s, this.#r);
+  }
+
+  readVirtualServer(s: Stmt): VirtualServer | undefined {
+    const r = this.#r;
+    const p = r.problems;
+    const key = virtualServerKey(s, r);
+    const label = `virtual_server ${s.args.map((a) => a.text).join(' ')}`;
+    const d: VsDraft = {
+      protocol: 'TCP', schedulerFlags: [], onePacket: false, delayLoopMs: DEFAULTS.delayLoopMs, haSuspend: false, alpha: false,
+      omega: false, quorum: DEFAULTS.quorum, hysteresis: DEFAULTS.hysteresis, sorryServerInhibit: false, inhibitOnFailure: false,
+      pos: posOf(s.key), inh: {}, rsStmts: [], granularitySet: false,
+    };
+    walk(r.needBlock(s), this.#vsSpec, d, r, s);
+
+    if (!d.lbAlgo) p.warn('missing', `${label} has no lb_algo; using ${DEFAULT_LB_ALGO} as keepalived does`, posOf(s.key));
+    if (!d.lbKind) p.warn('missing', `${label} has no lb_kind; using NAT as keepalived does`, posOf(s.key));
+    if (d.onePacket && d.protocol !== 'UDP') p.warn('lenient', `${label}: ops (one-packet scheduling) only applies to UDP; ignored`, posOf(s.key));
+    if (d.granularitySet && d.persistenceTimeoutS === undefined) d.persistenceTimeoutS = DEFAULT_PERSISTENCE_S;
+    d.delayLoopMs = d.inh.delayLoopMs ?? DEFAULTS.delayLoopMs;
+    d.alpha = d.inh.alpha ?? false;
+    d.inhibitOnFailure = d.inh.inhibitOnFailure ?? false;
+    if (d.inh.virtualhost !== undefined) d.virtualhost = d.inh.virtualhost;
+    if (d.sorryServer && d.sorryKind) d.sorryServer = { ...d.sorryServer, lbKind: d.sorryKind };
+
+    const lbKind = d.lbKind ?? 'NAT';
+    const vsPort = key?.kind === 'addr' ? key.port : 0;
+    const realServers: RealServer[] = [];
+    const seen = new Map<string, RealServer>();
+    for (const t of d.rsStmts) {
+      const rs = this.#readRealServer(t, d, lbKind, vsPort);
+      if (!rs) continue;
+      const id = `${rs.address}|${rs.port}`;
+      const prev = seen.get(id);
+      if (prev) {
+        p.error('duplicate', `duplicate real_server ${rs.address} ${rs.port} in ${label} (first at ${prev.pos.file}:${prev.pos.line}:${prev.pos.col})`, rs.pos);
+        continue;
+      }
+      seen.set(id, rs);
+      realServers.push(rs);
+    }
+    if (!key) return undefined;
+    return {
+      key: key.kind === 'fwmark' && d.family ? { ...key, family: d.family } : key,
+      protocol: d.protocol, lbAlgo: d.lbAlgo ?? DEFAULT_LB_ALGO, lbKind, tunnel: d.tunnel, persistenceTimeoutS: d.persistenceTimeoutS,
+      persistenceGranularity: d.persistenceGranularity, schedulerFlags: d.schedulerFlags, onePacket: d.onePacket, delayLoopMs: d.delayLoopMs,
+      haSuspend: d.haSuspend, virtualhost: d.virtualhost, alpha: d.alpha, omega: d.omega, quorum: d.quorum, hysteresis: d.hysteresis,
+      quorumUp: d.quorumUp, quorumDown: d.quorumDown, sorryServer: d.sorryServer, sorryServerInhibit: d.sorryServerInhibit,
+      inhibitOnFailure: d.inhibitOnFailure, realServers, pos: d.pos,
+    };
+  }
+
+  #readRealServer(s: Stmt, vs: VsDraft, lbKind: LbKind, vsPort: number): RealServer | undefined {
+    const r = this.#r;
+    const ep = endpoint(s, r, 'real_server ADDRESS [PORT] { … }', true, vsPort);
+    const d: RsDraft = {
+      address: ep?.address ?? '', family: ep?.family ?? 4, port: ep?.port ?? 0, weight: DEFAULTS.weight, lbKind, inhibitOnFailure: false,
+      alpha: false, delayLoopMs: 0, pos: posOf(s.key), inh: {}, checkerStmts: [],
+    };
+    if (vs.tunnel) d.tunnel = vs.tunnel;
+    walk(r.needBlock(s), this.#rsSpec, d, r, s);
+    const inh = inherit(vs.inh, d.inh);
+    d.delayLoopMs = inh.delayLoopMs ?? DEFAULTS.delayLoopMs;
+    d.alpha = inh.alpha ?? false;
+    d.inhibitOnFailure = inh.inhibitOnFailure ?? false;
+    if (inh.virtualhost !== undefined) d.virtualhost = inh.virtualhost;
+    const checkers: Checker[] = [];
+    for (const t of d.checkerStmts) {
+      const c = this.#readChecker(t, d, inh);
+      if (c) checkers.push(c);
+    }
+    if (!ep) return undefined;
+    return {
+      address: d.address, family: d.family, port: d.port, weight: d.weight, lbKind: d.lbKind, tunnel: d.tunnel,
+      inhibitOnFailure: d.inhibitOnFailure, alpha: d.alpha, notifyUp: d.notifyUp, notifyDown: d.notifyDown, uthreshold: d.uthreshold,
+      lthreshold: d.lthreshold, delayLoopMs: d.delayLoopMs, virtualhost: d.virtualhost, checkers, pos: d.pos,
+    };
+  }
+
+  #readChecker(s: Stmt, rs: RsDraft, rsInh: Inherited): Checker | undefined {
+    const r = this.#r;
+    const type = s.key.text as Checker['type'];
+    const isHttp = type === 'HTTP_GET' || type === 'SSL_GET';
+    r.arity(s, 0, 0, `${type} { … }`);
+    const d: CheckerDraft = { inh: {}, urls: [], httpProtocol: '1.0', enableSni: false, dynamic: false };
+    walk(r.needBlock(s), this.#checkerSpecs[type], d, r);
+
+    const inh = inherit(rsInh, d.inh);
+    const delayLoopMs = inh.delayLoopMs ?? DEFAULTS.delayLoopMs;
+    const base: CheckerCommon = {
+      connectIp: d.connectIp ?? rs.address,
+      connectPort: d.connectPort ?? rs.port,
+      bindTo: d.bindTo,
+      bindPort: d.bindPort,
+      connectTimeoutMs: inh.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+      retry: inh.retry ?? (type === 'MISC_CHECK' ? DEFAULTS.miscRetry : DEFAULTS.retry),
+      delayBeforeRetryMs: inh.delayBeforeRetryMs ?? (isHttp ? DEFAULTS.httpDelayBeforeRetryMs : DEFAULTS.delayBeforeRetryMs),
+      warmupMs: inh.warmupMs ?? delayLoopMs,
+      delayLoopMs,
+      alpha: inh.alpha ?? false,
+      pos: posOf(s.key),
+    };
+    if (type === 'TCP_CHECK') return { type, ...base };
+    if (isHttp) {
+      if (d.urls.length === 0) r.problems.error('missing', `${type} has no url { path … } block`, posOf(s.key));
+      if (d.enableSni && type === 'HTTP_GET') r.problems.warn('lenient', 'enable_sni only applies to SSL_GET; ignored for HTTP_GET', posOf(s.key));
+      return {
+        ...base, type, urls: d.urls, httpProtocol: d.httpProtocol, enableSni: d.enableSni && type === 'SSL_GET',
+        ...(inh.virtualhost !== undefined ? { virtualhost: inh.virtualhost } : {}),
+      };
+    }
+    if (d.path === undefined) {
+      r.problems.error('missing', 'MISC_CHECK has no misc_path', posOf(s.key));
+      return undefined;
+    }
+    return {
+      ...base, type: 'MISC_CHECK', path: d.path, timeoutMs: d.timeoutMs ?? delayLoopMs, dynamic: d.dynamic,
+      ...(d.user ? { user: d.user } : {}),
+    };
+  }
+}
+
+function virtualServerSpec(r: ArgReader): BlockSpec<VsDraft> {
   const p = r.problems;
-  const key = virtualServerKey(s, r);
-  const label = `virtual_server ${s.args.map((a) => a.text).join(' ')}`;
-  const d: VsDraft = {
-    protocol: 'TCP', schedulerFlags: [], onePacket: false, delayLoopMs: DEFAULTS.delayLoopMs, haSuspend: false, alpha: false,
-    omega: false, quorum: DEFAULTS.quorum, hysteresis: DEFAULTS.hysteresis, sorryServerInhibit: false, inhibitOnFailure: false,
-    pos: posOf(s.key), inh: {}, rsStmts: [], granularitySet: false,
+  const algo = (t: Stmt, d: VsDraft): void => {
+    r.noBlock(t);
+    if (r.arity(t, 1, 1, `${t.key.text} ${LB_ALGOS.join('|')}`)) d.lbAlgo = r.oneOf(t.args[0] as Token, 'lb_algo', LB_ALGOS) ?? d.lbAlgo;
   };
-  let sorryKind: LbKind | undefined;
-  const spec: BlockSpec<VsDraft> = {
-    name: label,
+  const kind = (t: Stmt, d: VsDraft): void => {
+    const f = forwarding(t, r);
+    if (f) {
+      d.lbKind = f.lbKind;
+      d.tunnel = f.tunnel;
+    }
+  };
+  return {
+    name: 'virtual_server',
     unsupported: VS_UNSUPPORTED,
     keywords: {
       ...inheritedKeywords<VsDraft>(r),
-      lb_algo: (t, d) => algo(t, d),
-      lvs_sched: (t, d) => algo(t, d),
-      lb_kind: (t, d) => kind(t, d),
-      lvs_method: (t, d) => kind(t, d),
+      lb_algo: algo,
+      lvs_sched: algo,
+      lb_kind: kind,
+      lvs_method: kind,
       ops: (t, d) => {
         d.onePacket = r.flag(t);
       },
@@ -265,8 +409,8 @@ export function readVirtualServer(s: Stmt, r: ArgReader): VirtualServer | undefi
       sorry_server_inhibit: (t, d) => {
         d.sorryServerInhibit = r.flag(t);
       },
-      sorry_server_lvs_method: (t) => {
-        sorryKind = forwarding(t, r)?.lbKind ?? sorryKind;
+      sorry_server_lvs_method: (t, d) => {
+        d.sorryKind = forwarding(t, r)?.lbKind ?? d.sorryKind;
       },
       nat_mask: (t) => {
         p.warn('lenient', 'nat_mask is obsolete (keepalived ignores it since 1.x); ignored', posOf(t.key));
@@ -276,50 +420,6 @@ export function readVirtualServer(s: Stmt, r: ArgReader): VirtualServer | undefi
       },
     },
   };
-  walk(r.needBlock(s), spec, d, r);
-
-  function algo(t: Stmt, d: VsDraft): void {
-    r.noBlock(t);
-    if (r.arity(t, 1, 1, `${t.key.text} ${LB_ALGOS.join('|')}`)) d.lbAlgo = r.oneOf(t.args[0] as Token, 'lb_algo', LB_ALGOS) ?? d.lbAlgo;
-  }
-  function kind(t: Stmt, d: VsDraft): void {
-    const f = forwarding(t, r);
-    if (f) {
-      d.lbKind = f.lbKind;
-      d.tunnel = f.tunnel;
-    }
-  }
-
-  if (!d.lbAlgo) p.warn('missing', `${label} has no lb_algo; using ${DEFAULT_LB_ALGO} as keepalived does`, posOf(s.key));
-  if (!d.lbKind) p.warn('missing', `${label} has no lb_kind; using NAT as keepalived does`, posOf(s.key));
-  if (d.onePacket && d.protocol !== 'UDP') p.warn('lenient', `${label}: ops (one-packet scheduling) only applies to UDP; ignored`, posOf(s.key));
-  if (d.granularitySet && d.persistenceTimeoutS === undefined) d.persistenceTimeoutS = DEFAULT_PERSISTENCE_S;
-  d.delayLoopMs = d.inh.delayLoopMs ?? DEFAULTS.delayLoopMs;
-  d.alpha = d.inh.alpha ?? false;
-  d.inhibitOnFailure = d.inh.inhibitOnFailure ?? false;
-  if (d.inh.virtualhost !== undefined) d.virtualhost = d.inh.virtualhost;
-  if (d.sorryServer && sorryKind) d.sorryServer = { ...d.sorryServer, lbKind: sorryKind };
-
-  const lbKind = d.lbKind ?? 'NAT';
-  const vsPort = key?.kind === 'addr' ? key.port : 0;
-  const realServers: RealServer[] = [];
-  const seen = new Map<string, RealServer>();
-  for (const t of d.rsStmts) {
-    const rs = readRealServer(t, d, lbKind, vsPort, r);
-    if (!rs) continue;
-    const id = `${rs.address}|${rs.port}`;
-    const prev = seen.get(id);
-    if (prev) {
-      p.error('duplicate', `duplicate real_server ${rs.address} ${rs.port} in ${label} (first at ${prev.pos.file}:${prev.pos.line}:${prev.pos.col})`, rs.pos);
-      continue;
-    }
-    seen.set(id, rs);
-    realServers.push(rs);
-  }
-  if (!key) return undefined;
-  const finalKey: VirtualServerKey = key.kind === 'fwmark' && d.family ? { ...key, family: d.family } : key;
-  const { inh: _a, rsStmts: _b, family: _c, granularitySet: _d, ...vs } = d;
-  return { ...vs, key: finalKey, lbAlgo: d.lbAlgo ?? DEFAULT_LB_ALGO, lbKind, realServers };
 }
 
 function isNetmask(dotted: string): boolean {
@@ -332,18 +432,12 @@ function isNetmask(dotted: string): boolean {
 
 type RsDraft = Omit<Mutable<RealServer>, 'checkers' | 'lbKind'> & { inh: Inherited; lbKind: LbKind; checkerStmts: Stmt[] };
 
-function readRealServer(s: Stmt, vs: VsDraft, lbKind: LbKind, vsPort: number, r: ArgReader): RealServer | undefined {
-  const ep = endpoint(s, r, 'real_server ADDRESS [PORT] { … }', true, vsPort);
-  const d: RsDraft = {
-    address: ep?.address ?? '', family: ep?.family ?? 4, port: ep?.port ?? 0, weight: DEFAULTS.weight, lbKind, inhibitOnFailure: false,
-    alpha: false, delayLoopMs: 0, pos: posOf(s.key), inh: {}, checkerStmts: [],
-  };
-  if (vs.tunnel) d.tunnel = vs.tunnel;
+function realServerSpec(r: ArgReader): BlockSpec<RsDraft> {
   const checker: Handler<RsDraft> = (t, d) => {
     d.checkerStmts.push(t);
   };
-  walk(r.needBlock(s), {
-    name: `real_server ${s.args.map((a) => a.text).join(' ')}`,
+  return {
+    name: 'real_server',
     unsupported: RS_UNSUPPORTED,
     keywords: {
       ...inheritedKeywords<RsDraft>(r),
@@ -375,20 +469,21 @@ function readRealServer(s: Stmt, vs: VsDraft, lbKind: LbKind, vsPort: number, r:
       MISC_CHECK: checker,
       ...Object.fromEntries([...UNSUPPORTED_CHECKERS].map((c) => [c, (t: Stmt) => unsupported(t, r)])),
     },
-  }, d, r);
-  const inh: Inherited = { ...vs.inh, ...definedOnly(d.inh) };
-  d.delayLoopMs = inh.delayLoopMs ?? DEFAULTS.delayLoopMs;
-  d.alpha = inh.alpha ?? false;
-  d.inhibitOnFailure = inh.inhibitOnFailure ?? false;
-  if (inh.virtualhost !== undefined) d.virtualhost = inh.virtualhost;
-  const checkers = d.checkerStmts.map((t) => readChecker(t, d, inh, r)).filter((c): c is Checker => c !== undefined);
-  if (!ep) return undefined;
-  const { inh: _a, checkerStmts: _b, ...rs } = d;
-  return { ...rs, checkers };
+  };
 }
 
-function definedOnly(o: Inherited): Inherited {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Inherited;
+/** The lower level's settings override the upper level's. */
+function inherit(upper: Inherited, lower: Inherited): Inherited {
+  const out: Inherited = { ...upper };
+  if (lower.delayLoopMs !== undefined) out.delayLoopMs = lower.delayLoopMs;
+  if (lower.connectTimeoutMs !== undefined) out.connectTimeoutMs = lower.connectTimeoutMs;
+  if (lower.retry !== undefined) out.retry = lower.retry;
+  if (lower.delayBeforeRetryMs !== undefined) out.delayBeforeRetryMs = lower.delayBeforeRetryMs;
+  if (lower.warmupMs !== undefined) out.warmupMs = lower.warmupMs;
+  if (lower.alpha !== undefined) out.alpha = lower.alpha;
+  if (lower.inhibitOnFailure !== undefined) out.inhibitOnFailure = lower.inhibitOnFailure;
+  if (lower.virtualhost !== undefined) out.virtualhost = lower.virtualhost;
+  return out;
 }
 
 // ------------------------------------------------------------------------------------------ checkers
@@ -410,20 +505,17 @@ interface CheckerDraft {
   user?: ScriptUser;
 }
 
-function readChecker(s: Stmt, rs: RsDraft, rsInh: Inherited, r: ArgReader): Checker | undefined {
-  const type = s.key.text as Checker['type'];
-  const isHttp = type === 'HTTP_GET' || type === 'SSL_GET';
-  r.arity(s, 0, 0, `${type} { … }`);
-  const d: CheckerDraft = { inh: {}, urls: [], httpProtocol: '1.0', enableSni: false, dynamic: false };
+function checkerSpecs(r: ArgReader): Record<Checker['type'], BlockSpec<CheckerDraft>> {
   const inherited = inheritedKeywords<CheckerDraft>(r);
+  const pick = (k: string): Handler<CheckerDraft> => inherited[k] as Handler<CheckerDraft>;
   const common: Record<string, Handler<CheckerDraft>> = {
-    connect_timeout: inherited.connect_timeout as Handler<CheckerDraft>,
-    retry: inherited.retry as Handler<CheckerDraft>,
-    nb_get_retry: inherited.nb_get_retry as Handler<CheckerDraft>,
-    delay_before_retry: inherited.delay_before_retry as Handler<CheckerDraft>,
-    warmup: inherited.warmup as Handler<CheckerDraft>,
-    delay_loop: inherited.delay_loop as Handler<CheckerDraft>,
-    alpha: inherited.alpha as Handler<CheckerDraft>,
+    connect_timeout: pick('connect_timeout'),
+    retry: pick('retry'),
+    nb_get_retry: pick('nb_get_retry'),
+    delay_before_retry: pick('delay_before_retry'),
+    warmup: pick('warmup'),
+    delay_loop: pick('delay_loop'),
+    alpha: pick('alpha'),
     connect_ip: (t, d) => {
       d.connectIp = r.address(t)?.address ?? d.connectIp;
     },
@@ -440,11 +532,12 @@ function readChecker(s: Stmt, rs: RsDraft, rsInh: Inherited, r: ArgReader): Chec
     },
   };
   const http: Record<string, Handler<CheckerDraft>> = {
+    ...common,
     url: (t, d) => {
       const u = readUrl(t, r);
       if (u) d.urls.push(u);
     },
-    virtualhost: inherited.virtualhost as Handler<CheckerDraft>,
+    virtualhost: pick('virtualhost'),
     http_protocol: (t, d) => {
       r.noBlock(t);
       if (!r.arity(t, 1, 1, 'http_protocol 1.0|1.0C|1.1')) return;
@@ -456,6 +549,7 @@ function readChecker(s: Stmt, rs: RsDraft, rsInh: Inherited, r: ArgReader): Chec
     },
   };
   const misc: Record<string, Handler<CheckerDraft>> = {
+    ...common,
     misc_path: (t, d) => {
       d.path = r.command(t) ?? d.path;
     },
@@ -469,45 +563,12 @@ function readChecker(s: Stmt, rs: RsDraft, rsInh: Inherited, r: ArgReader): Chec
       d.user = r.user(t) ?? d.user;
     },
   };
-  const unsupportedHere = new Set(CHECKER_UNSUPPORTED);
-  if (isHttp) for (const k of ['sni_name', 'fast_recovery', 'tls_compliant']) unsupportedHere.add(k);
-  walk(r.needBlock(s), {
-    name: type,
-    unsupported: unsupportedHere,
-    keywords: { ...common, ...(isHttp ? http : {}), ...(type === 'MISC_CHECK' ? misc : {}) },
-  }, d, r);
-
-  const inh: Inherited = { ...rsInh, ...definedOnly(d.inh) };
-  const delayLoopMs = inh.delayLoopMs ?? DEFAULTS.delayLoopMs;
-  const base: CheckerCommon = {
-    connectIp: d.connectIp ?? rs.address,
-    connectPort: d.connectPort ?? rs.port,
-    connectTimeoutMs: inh.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
-    retry: inh.retry ?? (type === 'MISC_CHECK' ? DEFAULTS.miscRetry : DEFAULTS.retry),
-    delayBeforeRetryMs: inh.delayBeforeRetryMs ?? (isHttp ? DEFAULTS.httpDelayBeforeRetryMs : DEFAULTS.delayBeforeRetryMs),
-    warmupMs: inh.warmupMs ?? delayLoopMs,
-    delayLoopMs,
-    alpha: inh.alpha ?? false,
-    pos: posOf(s.key),
-    ...(d.bindTo !== undefined ? { bindTo: d.bindTo } : {}),
-    ...(d.bindPort !== undefined ? { bindPort: d.bindPort } : {}),
-  };
-  if (type === 'TCP_CHECK') return { ...base, type };
-  if (isHttp) {
-    if (d.urls.length === 0) r.problems.error('missing', `${type} has no url { path … } block`, posOf(s.key));
-    if (d.enableSni && type === 'HTTP_GET') r.problems.warn('lenient', 'enable_sni only applies to SSL_GET; ignored for HTTP_GET', posOf(s.key));
-    return {
-      ...base, type, urls: d.urls, httpProtocol: d.httpProtocol, enableSni: d.enableSni && type === 'SSL_GET',
-      ...(inh.virtualhost !== undefined ? { virtualhost: inh.virtualhost } : {}),
-    };
-  }
-  if (d.path === undefined) {
-    r.problems.error('missing', 'MISC_CHECK has no misc_path', posOf(s.key));
-    return undefined;
-  }
+  const httpUnsupported = new Set([...CHECKER_UNSUPPORTED, 'sni_name', 'fast_recovery', 'tls_compliant']);
   return {
-    ...base, type: 'MISC_CHECK', path: d.path, timeoutMs: d.timeoutMs ?? delayLoopMs, dynamic: d.dynamic,
-    ...(d.user ? { user: d.user } : {}),
+    TCP_CHECK: { name: 'TCP_CHECK', keywords: common, unsupported: CHECKER_UNSUPPORTED },
+    HTTP_GET: { name: 'HTTP_GET', keywords: http, unsupported: httpUnsupported },
+    SSL_GET: { name: 'SSL_GET', keywords: http, unsupported: httpUnsupported },
+    MISC_CHECK: { name: 'MISC_CHECK', keywords: misc, unsupported: CHECKER_UNSUPPORTED },
   };
 }
 

@@ -8,10 +8,21 @@ import { lexLine, posOf, type Token } from './lexer.ts';
 import type { Problems } from './problems.ts';
 import type { SourcePos } from './model.ts';
 
-export interface TokenStream {
-  readonly tokens: Token[];
-  /** Every file read, the main one first, in reading order. */
-  readonly files: string[];
+export type TokenSink = (t: Token) => void;
+
+/** Reads a file and its includes, feeding every token to `sink`; returns the files read, the main one first. */
+export function readConfigFile(path: string, problems: Problems, sink: TokenSink): string[] {
+  const reader = new SourceReader(problems, sink);
+  const text = reader.read(path);
+  if (text !== undefined) reader.readText(text, path);
+  return reader.files;
+}
+
+/** The same for text in memory; `file` names it in messages and anchors relative includes. */
+export function readConfigText(text: string, file: string, problems: Problems, sink: TokenSink): string[] {
+  const reader = new SourceReader(problems, sink);
+  reader.readText(text, file);
+  return reader.files;
 }
 
 const DEFINITION = /^\$([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/;
@@ -19,30 +30,30 @@ const USE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
 const GLOB_CHARS = /[*?[{]/;
 const MAX_INCLUDE_DEPTH = 32;
 const MAX_EXPANSION_DEPTH = 8;
+const DOLLAR = 0x24;
+const AT = 0x40;
+const BACKSLASH_CODE = 0x5c;
 
-export function readConfigFile(path: string, problems: Problems): TokenStream {
-  const reader = new SourceReader(problems);
-  const text = reader.read(path);
-  if (text !== undefined) reader.readText(text, path);
-  return { tokens: reader.tokens, files: reader.files };
-}
+/** Lines end with this one shared token: millions of lines, and nothing ever reports an end of line. */
+const EOL: Token = { kind: 'eol', text: '', file: '', line: 0, col: 0 };
 
-export function readConfigText(text: string, file: string, problems: Problems): TokenStream {
-  const reader = new SourceReader(problems);
-  reader.readText(text, file);
-  return { tokens: reader.tokens, files: reader.files };
+function isBlankCode(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0b || c === 0x0c;
 }
 
 class SourceReader {
-  readonly tokens: Token[] = [];
   readonly files: string[] = [];
   readonly #problems: Problems;
+  readonly #sink: TokenSink;
+  /** Tokens of the logical line being read. */
+  readonly #line: Token[] = [];
   readonly #defs = new Map<string, string>();
   /** Real paths of the files being read, outermost first: a repeat is an include loop. */
   readonly #stack: string[] = [];
 
-  constructor(problems: Problems) {
+  constructor(problems: Problems, sink: TokenSink) {
     this.#problems = problems;
+    this.#sink = sink;
   }
 
   read(path: string, from?: SourcePos): string | undefined {
@@ -76,38 +87,65 @@ class SourceReader {
       this.#problems.error('syntax', 'binary data (a NUL byte): this is not a keepalived.conf text file', { file, line, col });
       return;
     }
-    const lines = text.split('\n');
-    const pending: Token[] = [];
-    for (let i = 0; i < lines.length; i++) {
-      let raw = lines[i] ?? '';
-      if (raw.endsWith('\r')) raw = raw.slice(0, -1);
-      const lineNo = i + 1;
-      const trimmed = raw.trimStart();
-      const indent = raw.length - trimmed.length;
+    // Lines are cut one at a time rather than split up front: a large file's line array would outlive its use.
+    let at = 0;
+    let lineNo = 0;
+    const nextLine = (): string | undefined => {
+      if (at > text.length) return undefined;
+      let end = text.indexOf('\n', at);
+      if (end < 0) end = text.length;
+      let raw = text.slice(at, end);
+      at = end + 1;
+      lineNo++;
+      if (raw.charCodeAt(raw.length - 1) === 13) raw = raw.slice(0, -1);
+      return raw;
+    };
+    const more = (): boolean => at <= text.length;
+    const line = this.#line;
+    for (let raw = nextLine(); raw !== undefined; raw = nextLine()) {
+      let indent = 0;
+      while (indent < raw.length && isBlankCode(raw.charCodeAt(indent))) indent++;
+      const c0 = raw.charCodeAt(indent);
 
-      if (pending.length === 0 && trimmed.startsWith('$')) {
-        const def = DEFINITION.exec(trimmed);
+      if (c0 === DOLLAR && line.length === 0) {
+        const def = DEFINITION.exec(raw.slice(indent));
         if (def) {
           let value = stripComment(def[2] ?? '').trimEnd();
-          while (value.endsWith('\\') && i + 1 < lines.length) {
-            value = `${value.slice(0, -1).trimEnd()}\n${stripComment((lines[++i] ?? '').replace(/\r$/, '')).trim()}`;
-          }
+          while (value.endsWith('\\') && more()) value = `${value.slice(0, -1).trimEnd()}\n${stripComment(nextLine() ?? '').trim()}`;
           this.#defs.set(def[1] ?? '', value.endsWith('\\') ? value.slice(0, -1) : value);
           continue;
         }
       }
-      if (pending.length === 0 && trimmed.startsWith('@')) {
+      if (c0 === AT && line.length === 0) {
         this.#problems.warn('unsupported', `not supported: @config_id conditional lines (${file}:${lineNo}); line ignored`, { file, line: lineNo, col: indent + 1 });
         continue;
       }
 
-      const continued = /\\\s*$/.test(trimmed) && !/\\[#!]\s*$/.test(trimmed);
-      const body = continued ? raw.replace(/\\\s*$/, '') : raw;
-      const issue = lexLine(body, file, lineNo, pending);
+      let last = raw.length - 1;
+      while (last >= indent && isBlankCode(raw.charCodeAt(last))) last--;
+      const continued = last >= indent && raw.charCodeAt(last) === BACKSLASH_CODE;
+      const issue = lexLine(continued ? raw.slice(0, last) : raw, file, lineNo, line);
       if (issue) this.#problems.error('syntax', issue.message, { file, line: lineNo, col: issue.col });
-      if (continued && i + 1 < lines.length) continue;
-      if (pending.length > 0) this.#emitLine(pending.splice(0));
+      if (continued && more()) continue;
+      this.#endLine();
     }
+  }
+
+  /** Hands on the logical line just read: plain lines directly, lines with an include or a `$` expanded first. */
+  #endLine(): void {
+    const line = this.#line;
+    if (line.length === 0) return;
+    const first = line[0] as Token;
+    let special = first.kind === 'word' && first.text === 'include';
+    for (let j = 0; !special && j < line.length; j++) special = (line[j] as Token).text.includes('$');
+    if (special) {
+      this.#emitLine(line.splice(0));
+      return;
+    }
+    const sink = this.#sink;
+    for (let j = 0; j < line.length; j++) sink(line[j] as Token);
+    sink(EOL);
+    line.length = 0;
   }
 
   #emitLine(line: Token[]): void {
@@ -117,9 +155,8 @@ class SourceReader {
       if (!first) continue;
       if (first.kind === 'word' && first.text === 'include') this.#include(first, tokens.slice(1));
       else {
-        for (const t of tokens) this.tokens.push(t);
-        const last = tokens[tokens.length - 1] ?? first;
-        this.tokens.push({ kind: 'eol', text: '', file: last.file, line: last.line, col: last.col + last.text.length });
+        for (const t of tokens) this.#sink(t);
+        this.#sink(EOL);
       }
     }
   }

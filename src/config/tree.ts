@@ -1,6 +1,7 @@
-// Token stream → statement tree. A statement is a keyword, the rest of its line as arguments, and optionally a
-// `{ … }` block, opened on the same line or alone on the next one. Brace errors are reported where the user can
-// fix them: a `}` with nothing open, or the `{` that is never closed.
+// Tokens → statements, fed one token at a time so a large file never exists as one token array: each top-level
+// statement is handed on as soon as it is complete and its tokens become garbage young. A statement is a keyword,
+// the rest of its line as arguments, and optionally a `{ … }` block, opened on the same line or alone on the next
+// one. Brace errors are reported where the user can fix them: a `}` with nothing open, or the `{` never closed.
 import { posOf, type Token } from './lexer.ts';
 import type { Problems } from './problems.ts';
 
@@ -14,73 +15,140 @@ export interface Stmt {
 /** keepalived's deepest real nesting is 4 (virtual_server → real_server → HTTP_GET → url). */
 const MAX_DEPTH = 16;
 
-export function buildTree(tokens: readonly Token[], problems: Problems): Stmt[] {
-  let i = 0;
+interface Frame {
+  readonly open: Token;
+  /** Undefined while skipping a block nobody will read (too deep, or without a keyword). */
+  readonly list: Stmt[] | undefined;
+}
 
-  function skipEols(): void {
-    while (tokens[i]?.kind === 'eol') i++;
+interface Building {
+  key: Token;
+  args: Token[];
+}
+
+export class TreeBuilder {
+  readonly #problems: Problems;
+  readonly #emit: (s: Stmt) => void;
+  readonly #frames: Frame[] = [];
+  /** The statement whose line is being read. */
+  #current: Building | undefined;
+  /** A finished line that may still get its `{` at the start of the next line. */
+  #pending: Building | undefined;
+  #tooDeepReported = false;
+  /** The top-level statement whose block is open; emitted when that block closes. */
+  #openTop: Stmt | undefined;
+
+  constructor(problems: Problems, emit: (s: Stmt) => void) {
+    this.#problems = problems;
+    this.#emit = emit;
   }
 
-  /** Skips a too-deeply nested block without recursing, so hostile input cannot overflow the stack. */
-  function skipBlock(open: Token): void {
-    problems.error('syntax', `blocks nested deeper than ${MAX_DEPTH} levels`, posOf(open));
-    let depth = 1;
-    while (depth > 0 && i < tokens.length) {
-      const k = tokens[i++]?.kind;
-      if (k === '{') depth++;
-      else if (k === '}') depth--;
-    }
-    if (depth > 0) problems.error('unbalanced-braces', `unbalanced braces: the '{' opened here is never closed (end of input reached)`, posOf(open));
-  }
-
-  function parseList(open: Token | undefined, depth: number): Stmt[] {
-    const list: Stmt[] = [];
-    for (;;) {
-      skipEols();
-      const t = tokens[i];
-      if (t === undefined) {
-        if (open) problems.error('unbalanced-braces', `unbalanced braces: the '{' opened here is never closed (end of input reached)`, posOf(open));
-        return list;
-      }
-      if (t.kind === '}') {
-        i++;
-        if (open) return list;
-        problems.error('unbalanced-braces', `unbalanced braces: '}' without a matching '{'`, posOf(t));
-        continue;
-      }
-      if (t.kind === '{') {
-        i++;
-        problems.error('syntax', `'{' without a keyword before it`, posOf(t));
-        if (depth >= MAX_DEPTH) skipBlock(t);
-        else parseList(t, depth + 1);
-        continue;
-      }
-      i++;
-      const args: Token[] = [];
-      while (tokens[i]?.kind === 'word' || tokens[i]?.kind === 'string') args.push(tokens[i++] as Token);
-      let next = tokens[i];
-      if (next?.kind === 'eol') {
-        // keepalived accepts the opening brace alone on the following line.
-        let j = i;
-        while (tokens[j]?.kind === 'eol') j++;
-        if (tokens[j]?.kind === '{') {
-          i = j;
-          next = tokens[i];
-        }
-      }
-      if (next?.kind === '{') {
-        i++;
-        if (depth >= MAX_DEPTH) {
-          skipBlock(next);
-          list.push({ key: t, args });
+  feed(t: Token): void {
+    switch (t.kind) {
+      case 'word':
+      case 'string':
+        if (this.#current) {
+          this.#current.args.push(t);
         } else {
-          list.push({ key: t, args, block: parseList(next, depth + 1) });
+          this.#flushPending();
+          this.#current = { key: t, args: [] };
         }
-      } else {
-        list.push({ key: t, args });
-      }
+        return;
+      case 'eol':
+        if (this.#current) {
+          this.#pending = this.#current;
+          this.#current = undefined;
+        }
+        return;
+      case '{':
+        this.#open(t);
+        return;
+      case '}':
+        this.#close(t);
+        return;
     }
   }
 
-  return parseList(undefined, 0);
+  end(): void {
+    this.#flushCurrent();
+    this.#flushPending();
+    for (let f = this.#frames.pop(); f; f = this.#frames.pop()) {
+      this.#problems.error('unbalanced-braces', `unbalanced braces: the '{' opened here is never closed (end of input reached)`, posOf(f.open));
+    }
+  }
+
+  #open(t: Token): void {
+    const owner = this.#current ?? this.#pending;
+    this.#current = undefined;
+    this.#pending = undefined;
+    const parent = this.#frames[this.#frames.length - 1];
+    const skipping = parent !== undefined && parent.list === undefined;
+    if (!owner) {
+      if (!skipping) this.#problems.error('syntax', `'{' without a keyword before it`, posOf(t));
+      this.#frames.push({ open: t, list: undefined });
+      return;
+    }
+    if (this.#frames.length >= MAX_DEPTH && !skipping) {
+      if (!this.#tooDeepReported) this.#problems.error('syntax', `blocks nested deeper than ${MAX_DEPTH} levels`, posOf(t));
+      this.#tooDeepReported = true;
+      this.#place({ key: owner.key, args: owner.args });
+      this.#frames.push({ open: t, list: undefined });
+      return;
+    }
+    if (skipping) {
+      this.#frames.push({ open: t, list: undefined });
+      return;
+    }
+    const block: Stmt[] = [];
+    const stmt: Stmt = { key: owner.key, args: owner.args, block };
+    this.#frames.push({ open: t, list: block });
+    // The statement is placed in its parent now but emitted (at top level) only when its block closes.
+    if (parent) parent.list?.push(stmt);
+    else this.#openTop = stmt;
+  }
+
+  #close(t: Token): void {
+    this.#flushCurrent();
+    this.#flushPending();
+    const f = this.#frames.pop();
+    if (!f) {
+      this.#problems.error('unbalanced-braces', `unbalanced braces: '}' without a matching '{'`, posOf(t));
+      return;
+    }
+    if (this.#frames.length === 0 && this.#openTop) {
+      const top = this.#openTop;
+      this.#openTop = undefined;
+      this.#emit(top);
+    }
+  }
+
+  #flushCurrent(): void {
+    if (this.#current) {
+      this.#flushPending();
+      this.#pending = this.#current;
+      this.#current = undefined;
+    }
+  }
+
+  #flushPending(): void {
+    const p = this.#pending;
+    if (!p) return;
+    this.#pending = undefined;
+    this.#place({ key: p.key, args: p.args });
+  }
+
+  #place(s: Stmt): void {
+    const parent = this.#frames[this.#frames.length - 1];
+    if (!parent) this.#emit(s);
+    else parent.list?.push(s);
+  }
+}
+
+/** Builds the whole tree at once; for tests and small inputs. */
+export function buildTree(tokens: Iterable<Token>, problems: Problems): Stmt[] {
+  const out: Stmt[] = [];
+  const b = new TreeBuilder(problems, (s) => out.push(s));
+  for (const t of tokens) b.feed(t);
+  b.end();
+  return out;
 }

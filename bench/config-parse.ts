@@ -1,0 +1,40 @@
+// Parses a generated keepalived.conf with 10,000 virtual servers × 10 real servers, each with a TCP_CHECK, and
+// prints how long it took. Run: node bench/config-parse.ts [virtualServers] [realServersEach]
+import { performance } from 'node:perf_hooks';
+import { parseConfigText } from '../src/config/index.ts';
+
+export function generateConfig(virtualServers: number, realServers: number): string {
+  const out: string[] = ['global_defs {', '    router_id bench', '}', ''];
+  for (let v = 0; v < virtualServers; v++) {
+    out.push(`virtual_server 10.${(v >> 8) & 255}.${v & 255}.1 80 {`, '    delay_loop 6', '    lb_algo wrr', '    lb_kind DR', '    protocol TCP', '');
+    for (let r = 0; r < realServers; r++) {
+      out.push(
+        `    real_server 172.16.${v & 255}.${r + 10} 80 {`,
+        '        weight 1',
+        '        TCP_CHECK {',
+        '            connect_timeout 3',
+        '            retry 2',
+        '            delay_before_retry 2',
+        '        }',
+        '    }',
+      );
+    }
+    out.push('}', '');
+  }
+  return out.join('\n');
+}
+
+if (import.meta.main) {
+  const vsCount = Number(process.argv[2] ?? 10_000);
+  const rsCount = Number(process.argv[3] ?? 10);
+  const text = generateConfig(vsCount, rsCount);
+  const runs: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    const r = parseConfigText(text, 'bench.conf', { skipHostChecks: true });
+    runs.push(performance.now() - t0);
+    if (!r.config || r.config.virtualServers.length !== vsCount) throw new Error(`bench config did not parse: ${r.problems[0]?.message}`);
+  }
+  const mb = (Buffer.byteLength(text) / 1e6).toFixed(1);
+  console.log(`config-parse: ${vsCount} virtual servers x ${rsCount} real servers (TCP_CHECK), ${mb} MB: ${runs.map((t) => `${t.toFixed(0)} ms`).join(', ')} (best ${Math.min(...runs).toFixed(0)} ms)`);
+}
