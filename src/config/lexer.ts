@@ -32,6 +32,7 @@ const BANG = 0x21;
 const HASH = 0x23;
 const OPEN = 0x7b;
 const CLOSE = 0x7d;
+const DOLLAR = 0x24;
 
 function isBlank(c: number): boolean {
   return c === SPACE || c === TAB || c === CR || c === 0x0b || c === 0x0c;
@@ -67,6 +68,14 @@ export function lexLine(text: string, file: string, line: number, out: Token[], 
     let escaped = false;
     while (i < n) {
       const d = text.charCodeAt(i);
+      if (d === DOLLAR && text.charCodeAt(i + 1) === OPEN) {
+        // `${NAME}` is one piece of a word, not a block.
+        const close = text.indexOf('}', i + 2);
+        if (close > 0) {
+          i = close + 1;
+          continue;
+        }
+      }
       if (isBlank(d) || d === OPEN || d === CLOSE || d === QUOTE || d === BANG || d === HASH) break;
       if (d === BACKSLASH && i + 1 < n) {
         const e = text.charCodeAt(i + 1);

@@ -157,6 +157,9 @@ type VsDraft = Omit<Mutable<VirtualServer>, 'realServers' | 'schedulerFlags' | '
   lbAlgo?: LbAlgo;
   lbKind?: LbKind;
   sorryKind?: LbKind;
+  /** lb_algo / lb_kind were written (maybe invalid, already reported): no "missing" warning then. */
+  algoGiven: boolean;
+  kindGiven: boolean;
   schedulerFlags: string[];
   rsStmts: Stmt[];
   family?: 4 | 6;
@@ -210,12 +213,12 @@ export class LvsReader {
     const d: VsDraft = {
       protocol: 'TCP', schedulerFlags: [], onePacket: false, delayLoopMs: DEFAULTS.delayLoopMs, haSuspend: false, alpha: false,
       omega: false, quorum: DEFAULTS.quorum, hysteresis: DEFAULTS.hysteresis, sorryServerInhibit: false, inhibitOnFailure: false,
-      pos: posOf(s.key), inh: {}, rsStmts: [], granularitySet: false,
+      pos: posOf(s.key), inh: {}, rsStmts: [], granularitySet: false, algoGiven: false, kindGiven: false,
     };
     walk(r.needBlock(s), this.#vsSpec, d, r, s);
 
-    if (!d.lbAlgo) p.warn('missing', `${label} has no lb_algo; using ${DEFAULT_LB_ALGO} as keepalived does`, posOf(s.key));
-    if (!d.lbKind) p.warn('missing', `${label} has no lb_kind; using NAT as keepalived does`, posOf(s.key));
+    if (!d.algoGiven) p.warn('missing', `${label} has no lb_algo; using ${DEFAULT_LB_ALGO} as keepalived does`, posOf(s.key));
+    if (!d.kindGiven) p.warn('missing', `${label} has no lb_kind; using NAT as keepalived does`, posOf(s.key));
     if (d.onePacket && d.protocol !== 'UDP') p.warn('lenient', `${label}: ops (one-packet scheduling) only applies to UDP; ignored`, posOf(s.key));
     if (d.granularitySet && d.persistenceTimeoutS === undefined) d.persistenceTimeoutS = DEFAULT_PERSISTENCE_S;
     d.delayLoopMs = d.inh.delayLoopMs ?? DEFAULTS.delayLoopMs;
@@ -324,10 +327,12 @@ export class LvsReader {
 function virtualServerSpec(r: ArgReader): BlockSpec<VsDraft> {
   const p = r.problems;
   const algo = (t: Stmt, d: VsDraft): void => {
+    d.algoGiven = true;
     r.noBlock(t);
     if (r.arity(t, 1, 1, `${t.key.text} ${LB_ALGOS.join('|')}`)) d.lbAlgo = r.oneOf(t.args[0] as Token, 'lb_algo', LB_ALGOS) ?? d.lbAlgo;
   };
   const kind = (t: Stmt, d: VsDraft): void => {
+    d.kindGiven = true;
     const f = forwarding(t, r);
     if (f) {
       d.lbKind = f.lbKind;

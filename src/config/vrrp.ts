@@ -208,11 +208,8 @@ export function readVrrpInstance(s: Stmt, g: GlobalDraft, r: ArgReader): VrrpIns
         d.interface = r.word(t, 'interface NAME') ?? d.interface;
       },
       virtual_router_id: (t, d) => {
-        const v = r.int(t, 1, 255);
-        if (v !== undefined) {
-          d.vrid = v;
-          d.set.add('vrid');
-        }
+        d.set.add('vrid');
+        d.vrid = r.int(t, 1, 255) ?? d.vrid;
       },
       priority: (t, d) => {
         d.priority = r.int(t, 1, 255) ?? d.priority;
