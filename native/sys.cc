@@ -11,6 +11,7 @@
 #include <string>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <algorithm>
 #include <vector>
 
 namespace {
@@ -170,6 +171,63 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(n));
 }
 
+// recvmany(fd, buffer, addresses, controls, flags, meta: Int32Array, datagramSize) -> datagrams received
+// Drains up to (meta.length - 1) / 4 datagrams in one call, packed back to back in `buffer`; each recvmsg is
+// offered `datagramSize` bytes and the loop stops once less than that remains or nothing is queued. Datagram
+// i's source address goes to slot i of `addresses` (addresses.length / count bytes each), its control data to
+// slot i of `controls` (may be null). meta[0] = errno of a failure met after at least one datagram (reported
+// here because the kernel clears a pending socket error such as ENOBUFS once it has been returned), then per
+// datagram [offset, bytes, msg_flags, address length | control length << 16]. Errors before any datagram throw.
+Napi::Value RecvMany(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = IntArg(info, 0, "fd");
+  Napi::Uint8Array buf = BytesArg(info, 1, "buffer");
+  Napi::Uint8Array addrs = BytesArg(info, 2, "addresses");
+  bool withControl = !IsAbsent(info[3]);
+  Napi::Uint8Array ctrls = withControl ? BytesArg(info, 3, "controls") : Napi::Uint8Array();
+  int flags = IntArg(info, 4, "flags");
+  if (!info[5].IsTypedArray() || info[5].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throw Napi::TypeError::New(env, "meta must be an Int32Array");
+  Napi::Int32Array meta = info[5].As<Napi::Int32Array>();
+  size_t size = static_cast<size_t>(std::max(1, IntArg(info, 6, "datagramSize")));
+  size_t max = meta.ElementLength() > 0 ? (meta.ElementLength() - 1) / 4 : 0;
+  if (max == 0) throw Napi::RangeError::New(env, "meta has no room for a datagram");
+  size_t addrSlot = addrs.ByteLength() / max;
+  size_t ctrlSlot = withControl ? ctrls.ByteLength() / max : 0;
+  uint8_t* base = buf.Data();
+  size_t cap = buf.ByteLength(), off = 0, count = 0;
+  meta[0] = 0;
+  while (count < max && cap - off >= size) {
+    iovec iov{base + off, size};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_name = addrSlot ? addrs.Data() + count * addrSlot : nullptr;
+    msg.msg_namelen = addrSlot;
+    msg.msg_control = ctrlSlot ? ctrls.Data() + count * ctrlSlot : nullptr;
+    msg.msg_controllen = ctrlSlot;
+    ssize_t n;
+    do n = recvmsg(fd, &msg, flags);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      if (count == 0) ThrowErrno(env, errno, "recvmsg");
+      meta[0] = errno;
+      break;
+    }
+    size_t at = 1 + count * 4;
+    meta[at] = static_cast<int32_t>(off);
+    meta[at + 1] = static_cast<int32_t>(n);
+    meta[at + 2] = msg.msg_flags;
+    meta[at + 3] = static_cast<int32_t>((msg.msg_namelen & 0xffff) | (msg.msg_controllen << 16));
+    off += std::min(static_cast<size_t>(n), size);
+    off = (off + 7) & ~static_cast<size_t>(7);  // keep every datagram 8-byte aligned for typed views
+    if (off > cap) off = cap;
+    count++;
+  }
+  return Napi::Number::New(env, static_cast<double>(count));
+}
+
 Napi::Value Close(const Napi::CallbackInfo& info) {
   int fd = IntArg(info, 0, "fd");
   // Linux releases the descriptor even when close reports EINTR, so retrying would close someone else's fd.
@@ -217,6 +275,7 @@ class Poller : public Napi::ObjectWrap<Poller> {
       ThrowErrno(env, -rc, "uv_poll_init");
     }
     handle_->data = this;
+    fd_ = fd;
   }
 
   ~Poller() override { CloseHandle(); }
@@ -226,8 +285,8 @@ class Poller : public Napi::ObjectWrap<Poller> {
   Napi::Value Start(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!handle_) throw Napi::Error::New(env, "poller is closed");
-    int events = (info[0].ToBoolean() ? UV_READABLE : 0) | (info[1].ToBoolean() ? UV_WRITABLE : 0);
-    int rc = uv_poll_start(handle_, events, OnPoll);
+    events_ = (info[0].ToBoolean() ? UV_READABLE : 0) | (info[1].ToBoolean() ? UV_WRITABLE : 0);
+    int rc = uv_poll_start(handle_, events_, OnPoll);
     if (rc < 0) ThrowErrno(env, -rc, "uv_poll_start");
     // While polling, the JS object must stay alive even if the caller dropped it.
     if (!active_) Napi::ObjectWrap<Poller>::Ref();
@@ -275,7 +334,18 @@ class Poller : public Napi::ObjectWrap<Poller> {
     Napi::Env env = self->Env();
     Napi::HandleScope scope(env);
     Napi::Value err = env.Null();
-    if (status < 0) err = ErrnoError(env, -status, "uv_poll").Value();
+    if (status < 0) {
+      // libuv turns EPOLLERR into UV_EBADF and stops the handle. The real cause is a pending socket error
+      // (ENOBUFS on a netlink socket whose queue overflowed, ECONNREFUSED after an ICMP error): reading
+      // SO_ERROR clears it, so report that errno and keep polling.
+      int code = -status, soerr = 0;
+      socklen_t len = sizeof soerr;
+      if (status == UV_EBADF && getsockopt(self->fd_, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 && soerr != 0) {
+        code = soerr;
+        uv_poll_start(handle, self->events_, OnPoll);
+      }
+      err = ErrnoError(env, code, "poll").Value();
+    }
     try {
       self->callback_.MakeCallback(env.Global(), {err, Napi::Boolean::New(env, (events & UV_READABLE) != 0),
                                                   Napi::Boolean::New(env, (events & UV_WRITABLE) != 0)});
@@ -286,6 +356,8 @@ class Poller : public Napi::ObjectWrap<Poller> {
 
   Napi::FunctionReference callback_;
   uv_poll_t* handle_ = nullptr;
+  int fd_ = -1;
+  int events_ = 0;
   bool active_ = false;
 };
 
@@ -298,6 +370,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getsockopt", Napi::Function::New<GetSockOpt>(env, "getsockopt"));
   exports.Set("sendmsg", Napi::Function::New<SendMsg>(env, "sendmsg"));
   exports.Set("recvmsg", Napi::Function::New<RecvMsg>(env, "recvmsg"));
+  exports.Set("recvmany", Napi::Function::New<RecvMany>(env, "recvmany"));
   exports.Set("close", Napi::Function::New<Close>(env, "close"));
   exports.Set("ifNameToIndex", Napi::Function::New<IfNameToIndex>(env, "ifNameToIndex"));
   exports.Set("ifIndexToName", Napi::Function::New<IfIndexToName>(env, "ifIndexToName"));

@@ -11,7 +11,9 @@
 // window bounds how many are unacknowledged at once so the ACKs always fit in the receive buffer (the kernel
 // drops what does not fit and reports ENOBUFS). The kernel runs one dump per socket at a time, so dumps queue
 // behind each other; requests keep FIFO order. A failure rejects with NetlinkError (see errors.ts), carrying the
-// kernel's extended-ACK text when it sent one. A dump that ends with NLM_F_DUMP_INTR (the table changed under
+// kernel's extended-ACK text when it sent one. If the receive queue still overflows (ENOBUFS), the requests
+// whose ACK the kernel dropped reject with OVERRUN (their effect is unknown: retry or re-read) and subscribers
+// get onOverrun (events were lost: resync with a dump). A dump that ends with NLM_F_DUMP_INTR (the table changed under
 // it) is retried up to twice before rejecting with DUMP_INTERRUPTED.
 //
 // The socket does not keep the process alive while idle; it does while requests are in flight or while it
@@ -212,7 +214,7 @@ export class NetlinkSocket {
   #onDatagram(d: Datagram): void {
     if (d.truncated) {
       this.#sock.setReceiveBufferSize(d.size);
-      this.#lost(new NetlinkError('TRUNCATED', `a ${d.size}-byte netlink message did not fit the receive buffer and was lost`));
+      this.#lost(new NetlinkError('TRUNCATED', `a ${d.size}-byte netlink message did not fit the receive buffer and was lost`), true);
       return;
     }
     const multicast = d.from?.family === 'netlink' && d.from.groups !== 0;
@@ -222,7 +224,7 @@ export class NetlinkSocket {
       if (p) this.#onReply(p, m);
       else if (m.type !== NLMSG_NOOP && (multicast || m.seq === 0)) this.#emit(m);
     }
-    if (error && !multicast) this.#lost(new NetlinkError('MALFORMED', error));
+    if (error && !multicast) this.#lost(new NetlinkError('MALFORMED', error), true);
     this.#schedulePump();
     this.#updateRef();
   }
@@ -291,18 +293,34 @@ export class NetlinkSocket {
 
   #onReceiveError(err: Error): void {
     if (isErrno(err, 'ENOBUFS')) {
-      this.#lost(new NetlinkError('OVERRUN', 'the netlink receive queue overflowed (ENOBUFS): replies or events were lost', { errno: err.errno }));
+      // Requests are processed synchronously inside sendmsg, so every ACK that survived is queued by now: read
+      // them, then only the requests whose ACK was dropped remain. Dump parts are produced as we read, never
+      // dropped, so dumps carry on.
+      this.#drain();
+      this.#lost(new NetlinkError('OVERRUN', 'the netlink receive queue overflowed (ENOBUFS): the kernel dropped replies or events', { errno: err.errno }), false);
     } else {
-      this.#lost(new NetlinkError(isErrno(err) ? err.code : 'MALFORMED', `netlink receive failed: ${err.message}`));
+      this.#lost(new NetlinkError(isErrno(err) ? err.code : 'MALFORMED', `netlink receive failed: ${err.message}`), true);
     }
     this.#schedulePump();
     this.#updateRef();
   }
 
-  /** Replies may be gone: fail everything in flight (callers retry or resync) and tell the event listener. */
-  #lost(err: NetlinkError): void {
+  #drain(): void {
+    try {
+      for (let i = 0; i < 64; i++) {
+        const batch = this.#sock.receiveBatch();
+        if (batch.length === 0) return;
+        for (const d of batch) this.#onDatagram(d);
+      }
+    } catch {
+      // A second error while draining changes nothing: what is still in flight is failed next.
+    }
+  }
+
+  /** Replies may be gone: fail requests in flight (callers retry or resync) and tell the event listener. */
+  #lost(err: NetlinkError, dumpsToo: boolean): void {
     for (const p of this.#inflight.values()) {
-      if (p.abandoned) continue;
+      if (p.abandoned || (p.dump && !dumpsToo)) continue;
       p.abandoned = true;
       p.reject(err);
       if (!p.dump) this.#inflight.delete(p.seq);

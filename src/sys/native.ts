@@ -34,6 +34,14 @@ export interface NativeSys {
    * receives [address length, control length, msg_flags].
    */
   recvmsg(fd: number, buffer: Uint8Array, address: Uint8Array | null, control: Uint8Array | null, flags: number, out: Int32Array): number;
+  /**
+   * Drains up to (meta.length - 1) / 4 datagrams in one call, packed 8-byte aligned in `buffer`, each offered
+   * `datagramSize` bytes; stops when less than that remains or nothing is queued. Datagram i's source
+   * address lands in slot i of `addresses` and its control data in slot i of `controls` (equal slots). meta[0]:
+   * errno of a failure met after at least one datagram (0 if none); then per datagram
+   * [offset, bytes, msg_flags, address length | control length << 16]. Returns the count.
+   */
+  recvmany(fd: number, buffer: Uint8Array, addresses: Uint8Array, controls: Uint8Array | null, flags: number, meta: Int32Array, datagramSize: number): number;
   close(fd: number): void;
   ifNameToIndex(name: string): number;
   ifIndexToName(index: number): string;

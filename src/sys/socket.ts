@@ -9,8 +9,10 @@
 //   s.close();
 //
 // A handler that throws is reported as an uncaught exception (process 'uncaughtException'), the same as any
-// Node event callback; the socket keeps polling.
-import { MSG_CTRUNC } from './constants.ts';
+// Node event callback; the socket keeps polling. Each wake-up drains queued datagrams with one native call
+// per batch (recvmany), which matters for netlink where every ACK is its own datagram.
+import { constants as osConstants } from 'node:os';
+import { MSG_CTRUNC, MSG_TRUNC } from './constants.ts';
 import { type Cmsg, decodeCmsgs, encodeCmsgs } from './cmsg.ts';
 import { type NativePoller, sys } from './native.ts';
 import { decodeSockaddr, encodeSockaddr, type Sockaddr, SOCKADDR_CAPACITY } from './sockaddr.ts';
@@ -20,9 +22,9 @@ export interface Datagram {
   readonly data: Buffer;
   readonly from: Sockaddr | undefined;
   readonly control: readonly Cmsg[];
-  /** The datagram was larger than the receive buffer (recvmsg with MSG_TRUNC reported its real size). */
+  /** The datagram was larger than the receive buffer (the kernel set MSG_TRUNC in msg_flags). */
   readonly truncated: boolean;
-  /** Its real size, which exceeds data.length when truncated. */
+  /** Its real size when received with the MSG_TRUNC flag (else the truncated length). */
   readonly size: number;
   readonly controlTruncated: boolean;
 }
@@ -49,6 +51,7 @@ export class DatagramSocket {
   readonly #control: Buffer | null;
   readonly #out = new Int32Array(3);
   readonly #flags: number;
+  #batch: Batch | undefined;
 
   private constructor(fd: number, options: ReceiveOptions) {
     this.fd = fd;
@@ -117,15 +120,57 @@ export class DatagramSocket {
       data: Buffer.from(this.#buffer.subarray(0, got)),
       from: decodeSockaddr(this.#address.subarray(0, Math.min(out[0]!, SOCKADDR_CAPACITY))),
       control: this.#control && controlLength > 0 ? decodeCmsgs(this.#control.subarray(0, controlLength)) : [],
-      truncated: bytes > this.#buffer.length,
+      truncated: bytes > this.#buffer.length || (out[2]! & MSG_TRUNC) !== 0,
       size: bytes,
       controlTruncated: (out[2]! & MSG_CTRUNC) !== 0,
     };
   }
 
+  /**
+   * Every queued datagram up to a batch limit, read with one native call. Each `data` is a view into one
+   * fresh copy per batch, so it stays valid. A receive error met after some datagrams is thrown by the next
+   * call (the kernel reports a socket error such as ENOBUFS only once, so it is kept until then).
+   */
+  receiveBatch(): Datagram[] {
+    const b = (this.#batch ??= newBatch(this.#buffer.length, this.#control?.length ?? 0));
+    if (b.pending) {
+      const err = b.pending;
+      b.pending = undefined;
+      throw err;
+    }
+    const n = sys().recvmany(this.fd, b.buffer, b.addresses, b.controls, this.#flags, b.meta, this.#buffer.length);
+    if (n === 0) return [];
+    if (b.meta[0] !== 0) b.pending = errnoError(b.meta[0]!);
+    const lastOff = b.meta[1 + (n - 1) * 4]!;
+    const end = Math.min(b.buffer.length, lastOff + b.meta[2 + (n - 1) * 4]!);
+    const copy = Buffer.from(b.buffer.subarray(0, end));
+    const out: Datagram[] = [];
+    for (let i = 0; i < n; i++) {
+      const off = b.meta[1 + i * 4]!;
+      const bytes = b.meta[2 + i * 4]!;
+      const flags = b.meta[3 + i * 4]!;
+      const lens = b.meta[4 + i * 4]!;
+      const room = this.#buffer.length;
+      const addrLen = Math.min(lens & 0xffff, SOCKADDR_CAPACITY);
+      const ctlLen = lens >>> 16;
+      const ctl = b.controls && ctlLen > 0 ? b.controls.subarray(i * b.controlSlot, i * b.controlSlot + ctlLen) : undefined;
+      out.push({
+        data: copy.subarray(off, off + Math.min(bytes, room)),
+        from: decodeSockaddr(b.addresses.subarray(i * SOCKADDR_CAPACITY, i * SOCKADDR_CAPACITY + addrLen)),
+        control: ctl ? decodeCmsgs(ctl) : [],
+        truncated: bytes > room || (flags & MSG_TRUNC) !== 0,
+        size: bytes,
+        controlTruncated: (flags & MSG_CTRUNC) !== 0,
+      });
+    }
+    return out;
+  }
+
   /** Grows the receive buffer (e.g. after a truncated datagram). */
   setReceiveBufferSize(bytes: number): void {
-    if (bytes > this.#buffer.length) this.#buffer = Buffer.alloc(bytes);
+    if (bytes <= this.#buffer.length) return;
+    this.#buffer = Buffer.alloc(bytes);
+    this.#batch = undefined;
   }
 
   /**
@@ -139,15 +184,16 @@ export class DatagramSocket {
     this.#poller = new (sys().Poller)(this.fd, (err, readable) => {
       if (err) return report(err);
       if (!readable) return;
-      for (let i = 0; i < maxPerWake && !this.#closed; i++) {
-        let d: Datagram | null;
+      for (let done = 0; done < maxPerWake && !this.#closed; ) {
+        let batch: Datagram[];
         try {
-          d = this.receive();
+          batch = this.receiveBatch();
         } catch (e) {
           return report(e as Error);
         }
-        if (!d) return;
-        handler(d);
+        if (batch.length === 0) return;
+        for (const d of batch) if (!this.#closed) handler(d);
+        done += batch.length;
       }
     });
     if (!this.#referenced) this.#poller.unref();
@@ -178,6 +224,34 @@ export class DatagramSocket {
     this.pause();
     sys().close(this.fd);
   }
+}
+
+const BATCH_DATAGRAMS = 256;
+
+interface Batch {
+  readonly buffer: Buffer;
+  readonly addresses: Buffer;
+  readonly controls: Buffer | null;
+  readonly controlSlot: number;
+  readonly meta: Int32Array;
+  pending: Error | undefined;
+}
+
+/** Room for many small datagrams (netlink ACKs) while always offering a full-size datagram its space. */
+function newBatch(datagramSize: number, controlSize: number): Batch {
+  return {
+    buffer: Buffer.alloc(Math.max(4 * datagramSize, 256 * 1024)),
+    addresses: Buffer.alloc(BATCH_DATAGRAMS * SOCKADDR_CAPACITY),
+    controls: controlSize > 0 ? Buffer.alloc(BATCH_DATAGRAMS * controlSize) : null,
+    controlSlot: controlSize,
+    meta: new Int32Array(1 + 4 * BATCH_DATAGRAMS),
+    pending: undefined,
+  };
+}
+
+function errnoError(errno: number): Error {
+  const code = Object.entries(osConstants.errno).find(([, n]) => n === errno)?.[0] ?? `E${errno}`;
+  return Object.assign(new Error(`recvmsg failed: errno ${errno} (${code})`), { errno, code, syscall: 'recvmsg' });
 }
 
 function int32(v: number): Buffer {

@@ -7,6 +7,7 @@ import { string } from '../../src/netlink/attributes.ts';
 import { NetlinkError } from '../../src/netlink/errors.ts';
 import { CTRL_ATTR_FAMILY_NAME, CTRL_CMD_GETFAMILY, decodeGenl, GENL_ID_CTRL, genlRequest, resolveFamily } from '../../src/netlink/genl.ts';
 import { addAddress, listAddresses, listLinks } from '../../src/netlink/rtnetlink.ts';
+import { NLMSG_NOOP } from '../../src/netlink/message.ts';
 import { NetlinkSocket } from '../../src/netlink/socket.ts';
 import { NETLINK_GENERIC, NETLINK_ROUTE } from '../../src/sys/constants.ts';
 
@@ -127,3 +128,14 @@ test('an idle NetlinkSocket does not keep the process alive', () => {
   assert.equal(r.stdout.trim(), '16', r.stderr);
 });
 
+
+test('a receive-queue overflow (ENOBUFS) rejects what was in flight with OVERRUN and the socket recovers', async (t) => {
+  // A tiny queue and a window far beyond it make the kernel drop ACKs, as an oversized batch would.
+  const nl = genl(t, { receiveQueueBytes: 4096, window: 2000 });
+  const noop = { type: NLMSG_NOOP, payload: new Uint8Array(0) };
+  const results = await Promise.allSettled(nl.batch(Array.from({ length: 2000 }, () => noop)));
+  const reasons = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason);
+  assert.ok(reasons.length > 0, 'some ACKs were lost');
+  assert.ok(reasons.every((e) => e instanceof NetlinkError && e.code === 'OVERRUN'));
+  assert.equal((await nl.request(noop)).length, 0, 'the next request works');
+});

@@ -71,6 +71,43 @@ test('a datagram larger than the receive buffer is reported truncated with its r
   assert.equal(d.data.length, 8);
 });
 
+test('receiveBatch drains many datagrams in one native call, each with its own source and control data', (t) => {
+  const rx = DatagramSocket.open(AF_INET, SOCK_DGRAM, 0, { bufferSize: 64 });
+  const a = DatagramSocket.open(AF_INET, SOCK_DGRAM, 0);
+  const b = DatagramSocket.open(AF_INET, SOCK_DGRAM, 0);
+  t.after(() => [rx, a, b].forEach((s) => s.close()));
+  rx.setOption(SOL_IP, IP_RECVTTL, 1).bind({ family: 4, address: '127.0.0.1', port: 0 });
+  a.bind({ family: 4, address: '127.0.0.1', port: 0 });
+  b.bind({ family: 4, address: '127.0.0.1', port: 0 });
+  const to = rx.localAddress()!;
+  const sent = ['a', 'bb', 'ccc', 'x'.repeat(100), 'ddddd'];
+  sent.forEach((text, i) => (i % 2 ? b : a).send(Buffer.from(text), to));
+  const got = rx.receiveBatch();
+  assert.deepEqual(got.map((d) => d.data.toString()), ['a', 'bb', 'ccc', 'x'.repeat(64), 'ddddd']);
+  assert.deepEqual(got.map((d) => d.truncated), [false, false, false, true, false]);
+  assert.equal(got[3]!.size, 64, 'without MSG_TRUNC the kernel reports the truncated length');
+  assert.deepEqual(got.map((d) => (d.from?.family === 4 ? d.from.port : 0)), sent.map((_, i) => ((i % 2 ? b : a).localAddress() as { port: number }).port));
+  assert.ok(got.every((d) => decodePacketInfo(d.control).ttl === 64));
+  assert.deepEqual(rx.receiveBatch(), []);
+});
+
+test('a pending socket error (ICMP port unreachable) reaches onError with its errno and polling continues', async (t) => {
+  const gone = DatagramSocket.open(AF_INET, SOCK_DGRAM, 0).bind({ family: 4, address: '127.0.0.1', port: 0 });
+  const closedPort = gone.localAddress()!;
+  gone.close();
+  const s = DatagramSocket.open(AF_INET, SOCK_DGRAM, 0).bind({ family: 4, address: '127.0.0.1', port: 0 });
+  const peer = DatagramSocket.open(AF_INET, SOCK_DGRAM, 0).bind({ family: 4, address: '127.0.0.1', port: 0 });
+  t.after(() => [s, peer].forEach((x) => x.close()));
+  const errors: Error[] = [];
+  const got = new Promise<string>((resolve) => s.onMessage((d) => resolve(d.data.toString()), (e) => errors.push(e)));
+  s.connect(closedPort).send(Buffer.from('anyone?'));
+  for (let i = 0; i < 100 && errors.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(isErrno(errors[0], 'ECONNREFUSED'), `got ${errors[0]?.message}`);
+  s.connect(peer.localAddress()!);
+  peer.send(Buffer.from('still here'), s.localAddress());
+  assert.equal(await got, 'still here');
+});
+
 test('syscall failures are Errors with errno, code and syscall; receive on an empty socket is null', (t) => {
   const s = DatagramSocket.open(AF_INET, SOCK_DGRAM, 0);
   t.after(() => s.close());
