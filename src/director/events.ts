@@ -1,0 +1,59 @@
+// What the director reports: one event per thing that happened, for the log (one line each) and the metrics.
+export type DirectorEventBody =
+  | { readonly type: 'started'; readonly virtualServers: number; readonly instances: number }
+  | { readonly type: 'reloaded'; readonly virtualServers: number; readonly draining: number }
+  | { readonly type: 'reload-rejected'; readonly problems: readonly string[] }
+  | { readonly type: 'applied'; readonly reasons: readonly string[]; readonly ops: readonly string[]; readonly failed: number; readonly sinceVerdictMs?: number }
+  | { readonly type: 'drift'; readonly what: 'ipvs' | 'vip'; readonly repaired: readonly string[] }
+  | { readonly type: 'verdict'; readonly virtualServer: string; readonly realServer: string; readonly up: boolean; readonly present: boolean; readonly weight: number; readonly reason: string; readonly latencyMs: number }
+  | { readonly type: 'quorum'; readonly virtualServer: string; readonly up: boolean; readonly liveWeight: number }
+  | { readonly type: 'sorry-server'; readonly virtualServer: string; readonly server: string; readonly present: boolean; readonly weight: number }
+  | { readonly type: 'script'; readonly reason: string; readonly command: string }
+  | { readonly type: 'suspend'; readonly virtualServer: string; readonly suspended: boolean }
+  | { readonly type: 'vrrp'; readonly instance: string; readonly from: string; readonly to: string; readonly priority: number }
+  | { readonly type: 'vrrp-log'; readonly line: string }
+  | { readonly type: 'sync-daemon'; readonly state: 'master' | 'backup'; readonly interface: string }
+  | { readonly type: 'error'; readonly where: string; readonly message: string }
+  | { readonly type: 'stopping' }
+  | { readonly type: 'stopped' };
+
+/** `at` is wall-clock milliseconds. */
+export type DirectorEvent = DirectorEventBody & { readonly at: number };
+
+/** One human-readable line (no timestamp: journald and the JSON form add their own). */
+export function describeEvent(e: DirectorEventBody): string {
+  switch (e.type) {
+    case 'started':
+      return `started: ${e.virtualServers} virtual server(s), ${e.instances} VRRP instance(s)`;
+    case 'reloaded':
+      return `reloaded: ${e.virtualServers} virtual server(s)${e.draining ? `, ${e.draining} removed real server(s) draining` : ''}`;
+    case 'reload-rejected':
+      return `reload rejected, keeping the running configuration: ${e.problems.join('; ')}`;
+    case 'applied':
+      return `IPVS ${e.ops.length} change(s) (${e.reasons.join(', ')})${e.sinceVerdictMs !== undefined ? ` ${e.sinceVerdictMs} ms after the verdict` : ''}${e.failed ? `, ${e.failed} failed` : ''}: ${e.ops.join('; ')}`;
+    case 'drift':
+      return `drift repaired (${e.what === 'vip' ? 'VIP' : 'IPVS'} changed outside ipvs-ts): ${e.repaired.join('; ')}`;
+    case 'verdict':
+      return `${e.virtualServer} real server ${e.realServer} ${e.up ? 'UP' : 'DOWN'}${e.present ? ` weight ${e.weight}` : ', removed'}: ${e.reason}`;
+    case 'quorum':
+      return `${e.virtualServer} quorum ${e.up ? 'gained' : 'lost'} (live weight ${e.liveWeight})`;
+    case 'sorry-server':
+      return `${e.virtualServer} sorry server ${e.server} ${e.present ? `in (weight ${e.weight})` : 'out'}`;
+    case 'script':
+      return `${e.reason}: ${e.command}`;
+    case 'suspend':
+      return `${e.virtualServer} checkers ${e.suspended ? 'suspended (VIP not local, ha_suspend)' : 'running'}`;
+    case 'vrrp':
+      return `VRRP ${e.instance} ${e.from} -> ${e.to} (priority ${e.priority})`;
+    case 'vrrp-log':
+      return `VRRP ${e.line}`;
+    case 'sync-daemon':
+      return `IPVS sync daemon: ${e.state} on ${e.interface}`;
+    case 'error':
+      return `error (${e.where}): ${e.message}`;
+    case 'stopping':
+      return 'stopping';
+    case 'stopped':
+      return 'stopped';
+  }
+}

@@ -1,0 +1,73 @@
+// What the checkers last said about each virtual server: per real server the verdict (health, and what the IPVS
+// table should hold), the pool's quorum and the sorry server. Keyed by labels, so a reload keeps the entries of
+// real servers that remain even though the model objects are new.
+import type { CheckEvent } from '../check/types.ts';
+import { endpointLabel, virtualServerLabel } from '../check/labels.ts';
+import type { VirtualServer } from '../config/model.ts';
+
+export interface RsHealth {
+  readonly up: boolean;
+  readonly present: boolean;
+  readonly weight: number;
+  readonly reason: string;
+  readonly latencyMs: number;
+  /** Wall-clock ms of the verdict that set `up` to its current value. */
+  readonly since: number;
+}
+
+export interface VsHealth {
+  quorumUp: boolean;
+  liveWeight: number | undefined;
+  sorry: { present: boolean; weight: number } | undefined;
+  readonly rs: Map<string, RsHealth>;
+}
+
+export class HealthStore {
+  readonly #vs = new Map<string, VsHealth>();
+
+  get(vs: VirtualServer): VsHealth | undefined {
+    return this.#vs.get(virtualServerLabel(vs));
+  }
+
+  /** Records an event; returns whether the IPVS table may need to change. */
+  apply(event: CheckEvent, now: number): boolean {
+    if (event.kind === 'script') return false;
+    const h = this.#entry(virtualServerLabel(event.virtualServer));
+    if (event.kind === 'quorum') {
+      h.quorumUp = event.up;
+      h.liveWeight = event.liveWeight;
+      return false;
+    }
+    if (event.kind === 'sorryServer') {
+      h.sorry = { present: event.present, weight: event.weight };
+      return true;
+    }
+    const key = endpointLabel(event.realServer);
+    const old = h.rs.get(key);
+    h.rs.set(key, {
+      up: event.up,
+      present: event.present,
+      weight: event.weight,
+      reason: event.reason,
+      latencyMs: event.latencyMs,
+      since: old && old.up === event.up ? old.since : now,
+    });
+    return true;
+  }
+
+  /** Drops what no longer exists after a reload; entries of remaining real servers are kept. */
+  retain(virtualServers: readonly VirtualServer[]): void {
+    const keep = new Map(virtualServers.map((vs) => [virtualServerLabel(vs), new Set(vs.realServers.map(endpointLabel))]));
+    for (const [label, h] of this.#vs) {
+      const rss = keep.get(label);
+      if (!rss) this.#vs.delete(label);
+      else for (const rs of h.rs.keys()) if (!rss.has(rs)) h.rs.delete(rs);
+    }
+  }
+
+  #entry(label: string): VsHealth {
+    let h = this.#vs.get(label);
+    if (!h) this.#vs.set(label, (h = { quorumUp: true, liveWeight: undefined, sorry: undefined, rs: new Map() }));
+    return h;
+  }
+}

@@ -1,0 +1,63 @@
+// What the director needs from the kernel, the checkers, VRRP and the address table, as interfaces: the daemon
+// passes the real implementations (adapters.ts), the tests pass dummies.
+import type { Config, VirtualIp, VirtualServer } from '../config/model.ts';
+import type { ApplyResult, KernelTable } from '../ipvs/client.ts';
+import type { SyncDaemon } from '../ipvs/codec.ts';
+import type { IpvsOp } from '../ipvs/types.ts';
+import type { CheckEvent } from '../check/types.ts';
+import type { TransitionEvent } from '../vrrp/engine.ts';
+import type { VrrpStatus } from '../vrrp/service.ts';
+
+export interface KernelPort {
+  table(): Promise<KernelTable>;
+  apply(ops: readonly IpvsOp[]): Promise<ApplyResult>;
+  startDaemon(d: SyncDaemon): Promise<void>;
+  stopDaemon(state: SyncDaemon['state']): Promise<void>;
+}
+
+/** One virtual server's checkers (a CheckRunner over one virtual server). */
+export interface CheckPort {
+  subscribe(listener: (event: CheckEvent) => void): () => void;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export interface VrrpHooks {
+  readonly log: (line: string) => void;
+  readonly transition: (ev: TransitionEvent) => void;
+}
+
+export interface VrrpPort {
+  status(): Promise<VrrpStatus>;
+  stop(): Promise<void>;
+}
+
+export interface AddressEvent {
+  readonly kind: 'add' | 'del';
+  readonly address: string;
+}
+
+export interface AddressPort {
+  /** Every address configured on this host (any interface). */
+  local(): Promise<Set<string>>;
+  /** Address events from rtnetlink; returns the function that stops watching. */
+  watch(listener: (ev: AddressEvent) => void): () => void;
+  addVip(vip: VirtualIp): Promise<void>;
+}
+
+export interface StateStore {
+  /** serviceKeys of the services we own. */
+  loadOwned(): Set<string>;
+  save(applied: import('../ipvs/types.ts').IpvsTable, stillOwned: Iterable<string>): void;
+}
+
+export interface DirectorPorts {
+  readonly kernel: KernelPort;
+  readonly checks: (vs: VirtualServer) => CheckPort;
+  /** Absent when the configuration has no vrrp_instance. */
+  readonly vrrp: (config: Config, hooks: VrrpHooks) => Promise<VrrpPort>;
+  readonly addresses: AddressPort;
+  readonly state: StateStore;
+  /** Wall-clock milliseconds, for "since" in the status. */
+  readonly now: () => number;
+}

@@ -1,0 +1,187 @@
+// The daemon's state as one JSON-safe object: what `ipvs-ts status` prints and /metrics exports. Built from the
+// configuration, the checkers' verdicts, VRRP's own status and a fresh kernel dump.
+import { endpointLabel, virtualServerLabel } from '../check/labels.ts';
+import type { Config } from '../config/model.ts';
+import type { KernelTable } from '../ipvs/client.ts';
+import { destKey, serviceKey } from '../ipvs/identity.ts';
+import type { IpvsStats, ServiceId } from '../ipvs/types.ts';
+import type { VrrpStatus } from '../vrrp/service.ts';
+import type { Stats } from '../vrrp/engine.ts';
+import type { HealthStore } from './health.ts';
+import { servicesOf } from './table.ts';
+
+export interface Counters {
+  readonly conns: number;
+  readonly inPkts: number;
+  readonly outPkts: number;
+  readonly inBytes: number;
+  readonly outBytes: number;
+}
+
+export interface VrrpInstanceStatus {
+  readonly name: string;
+  readonly interface: string;
+  readonly vrid: number;
+  readonly state: string;
+  readonly priority: number;
+  readonly configuredPriority: number;
+  readonly master: string | null;
+  readonly vips: readonly string[];
+  readonly excludedVips: readonly string[];
+  readonly since: number;
+  readonly lastTransition: { readonly from: string; readonly to: string; readonly why: string } | null;
+  readonly stats: Stats | null;
+}
+
+export interface RealServerStatus {
+  readonly address: string;
+  readonly port: number;
+  /** null: not checked yet (the kernel's entry, if any, is kept as it is). */
+  readonly up: boolean | null;
+  readonly inTable: boolean;
+  readonly weight: number | null;
+  readonly configuredWeight: number;
+  readonly forward: string;
+  readonly reason: string;
+  readonly latencyMs: number | null;
+  readonly since: number | null;
+  readonly activeConns: number;
+  readonly inactiveConns: number;
+  readonly stats: Counters;
+}
+
+export interface ServiceStatus {
+  readonly key: string;
+  readonly protocol: string;
+  readonly address: string;
+  readonly port: number;
+  readonly fwmark: number | null;
+  readonly inKernel: boolean;
+  readonly stats: Counters;
+  /** Kernel entries of this service, including ones the configuration does not name (sorry server, draining). */
+  readonly destinations: readonly { readonly address: string; readonly port: number; readonly weight: number; readonly activeConns: number; readonly inactiveConns: number; readonly stats: Counters }[];
+}
+
+export interface VirtualServerStatus {
+  readonly name: string;
+  readonly scheduler: string;
+  readonly forwarding: string;
+  readonly persistenceS: number;
+  readonly quorum: { readonly configured: number; readonly hysteresis: number; readonly up: boolean; readonly liveWeight: number | null };
+  readonly suspended: boolean;
+  readonly sorryServer: string | null;
+  readonly realServers: readonly RealServerStatus[];
+  readonly services: readonly ServiceStatus[];
+}
+
+export interface DirectorStatus {
+  readonly pid: number;
+  readonly startedAt: number;
+  readonly ipvsAvailable: boolean;
+  readonly vrrp: readonly VrrpInstanceStatus[];
+  readonly virtualServers: readonly VirtualServerStatus[];
+  readonly counters: Readonly<Record<string, number>>;
+}
+
+export interface StatusInput {
+  readonly config: Config;
+  readonly health: HealthStore;
+  readonly kernel: KernelTable | undefined;
+  readonly vrrp: VrrpStatus | undefined;
+  readonly vrrpViews: ReadonlyMap<string, { state: string; priority: number; since: number; from: string | undefined }>;
+  readonly suspended: ReadonlySet<string>;
+  readonly startedAt: number;
+  readonly counters: Readonly<Record<string, number>>;
+}
+
+const ZERO: Counters = { conns: 0, inPkts: 0, outPkts: 0, inBytes: 0, outBytes: 0 };
+
+export function buildStatus(input: StatusInput): DirectorStatus {
+  const kernel = new Map((input.kernel?.services ?? []).map((s) => [serviceKey(s.service.id), s]));
+  const vrrpLive = new Map((input.vrrp?.instances ?? []).map((i) => [i.name, i]));
+  const vrrp = input.config.vrrpInstances.map((i): VrrpInstanceStatus => {
+    const live = vrrpLive.get(i.name);
+    const view = input.vrrpViews.get(i.name);
+    return {
+      name: i.name,
+      interface: i.interface,
+      vrid: i.vrid,
+      state: live?.state ?? view?.state ?? 'INIT',
+      priority: live?.priority ?? view?.priority ?? i.priority,
+      configuredPriority: i.priority,
+      master: live?.master ?? null,
+      vips: i.virtualIps.map((v) => `${v.address}/${v.prefix}`),
+      excludedVips: i.virtualIpsExcluded.map((v) => `${v.address}/${v.prefix}`),
+      since: view?.since ?? input.startedAt,
+      lastTransition: view?.from ? { from: view.from, to: view.state, why: transitionWhy(view.from, view.state, view.priority, i.priority) } : null,
+      stats: live?.stats ?? null,
+    };
+  });
+  const virtualServers = input.config.virtualServers.map((vs): VirtualServerStatus => {
+    const label = virtualServerLabel(vs);
+    const h = input.health.get(vs);
+    const services = servicesOf(input.config, vs);
+    const first = kernel.get(serviceKey(services[0]!.service.id));
+    const kernelDests = new Map((first?.destinations ?? []).map((d) => [destKey(d), d]));
+    const realServers = vs.realServers.map((rs, i): RealServerStatus => {
+      const spec = services[0]?.destinations[i];
+      const k = spec ? kernelDests.get(destKey(spec)) : undefined;
+      const v = h?.rs.get(endpointLabel(rs));
+      return {
+        address: rs.address,
+        port: rs.port,
+        up: v ? v.up : null,
+        inTable: k !== undefined,
+        weight: k ? k.weight : null,
+        configuredWeight: rs.weight,
+        forward: rs.lbKind,
+        reason: v?.reason ?? 'not checked yet',
+        latencyMs: v ? v.latencyMs : null,
+        since: v ? v.since : null,
+        activeConns: k?.activeConns ?? 0,
+        inactiveConns: k?.inactiveConns ?? 0,
+        stats: k ? counters(k.stats) : ZERO,
+      };
+    });
+    return {
+      name: label,
+      scheduler: vs.lbAlgo,
+      forwarding: vs.lbKind,
+      persistenceS: vs.persistenceTimeoutS ?? 0,
+      quorum: { configured: vs.quorum, hysteresis: vs.hysteresis, up: h?.quorumUp ?? true, liveWeight: h?.liveWeight ?? null },
+      suspended: input.suspended.has(label),
+      sorryServer: vs.sorryServer ? endpointLabel(vs.sorryServer) : null,
+      realServers,
+      services: services.map((s) => serviceStatus(s.service.id, kernel.get(serviceKey(s.service.id)))),
+    };
+  });
+  return { pid: process.pid, startedAt: input.startedAt, ipvsAvailable: input.kernel !== undefined, vrrp, virtualServers, counters: input.counters };
+}
+
+function serviceStatus(id: ServiceId, k: KernelTable['services'][number] | undefined): ServiceStatus {
+  return {
+    key: serviceKey(id),
+    protocol: id.kind === 'addr' ? id.protocol : 'FWM',
+    address: id.kind === 'addr' ? id.address : '',
+    port: id.kind === 'addr' ? id.port : 0,
+    fwmark: id.kind === 'fwmark' ? id.mark : null,
+    inKernel: k !== undefined,
+    stats: k ? counters(k.service.stats) : ZERO,
+    destinations: (k?.destinations ?? []).map((d) => ({ address: d.address, port: d.port, weight: d.weight, activeConns: d.activeConns, inactiveConns: d.inactiveConns, stats: counters(d.stats) })),
+  };
+}
+
+function counters(s: IpvsStats): Counters {
+  return { conns: Number(s.conns), inPkts: Number(s.inPkts), outPkts: Number(s.outPkts), inBytes: Number(s.inBytes), outBytes: Number(s.outBytes) };
+}
+
+/** The engine reports only from/to/priority; say what that combination means. */
+function transitionWhy(from: string, to: string, priority: number, configured: number): string {
+  if (to === 'FAULT') return 'a tracked interface or script failed';
+  if (to === 'MASTER' && from === 'BACKUP') return 'master down or lower priority (takeover)';
+  if (to === 'MASTER') return `priority ${priority}${priority === 255 ? ' (address owner)' : ''}: no higher master seen`;
+  if (to === 'BACKUP' && from === 'MASTER') return 'higher-priority master seen (preempted)';
+  if (to === 'BACKUP' && from === 'FAULT') return 'fault cleared';
+  if (priority !== configured) return `priority ${priority} (configured ${configured})`;
+  return 'start-up';
+}

@@ -1,0 +1,197 @@
+// Dummies for the director's ports: an in-memory IPVS table that applies ops, checkers the test drives by hand,
+// a VRRP handle the test transitions, and an address table.
+import { parseConfigText } from '../../src/config/index.ts';
+import type { Config, VirtualServer } from '../../src/config/model.ts';
+import type { CheckEvent } from '../../src/check/types.ts';
+import type { ApplyResult, KernelTable } from '../../src/ipvs/client.ts';
+import type { SyncDaemon } from '../../src/ipvs/codec.ts';
+import { destKey, serviceKey } from '../../src/ipvs/identity.ts';
+import type { DestinationEntry, IpvsOp, IpvsStats, IpvsTable, ServiceEntry } from '../../src/ipvs/types.ts';
+import { Director } from '../../src/director/director.ts';
+import type { DirectorEvent } from '../../src/director/events.ts';
+import type { AddressEvent, CheckPort, DirectorPorts, KernelPort, VrrpHooks, VrrpPort } from '../../src/director/ports.ts';
+import type { QuorumTrack } from '../../src/director/quorum-track.ts';
+
+export const ZERO_STATS: IpvsStats = { conns: 0n, inPkts: 0n, outPkts: 0n, inBytes: 0n, outBytes: 0n, cps: 0n, inPps: 0n, outPps: 0n, inBps: 0n, outBps: 0n };
+
+export function config(text: string): Config {
+  const { config: c, problems } = parseConfigText(text, 'test.conf', { skipHostChecks: true });
+  if (!c) throw new Error(problems.map((p) => p.message).join('\n'));
+  return c;
+}
+
+export class FakeKernel implements KernelPort {
+  services = new Map<string, { service: ServiceEntry; destinations: Map<string, DestinationEntry> }>();
+  applies: IpvsOp[][] = [];
+  daemons: string[] = [];
+  failNext = 0;
+
+  async table(): Promise<KernelTable> {
+    return { services: [...this.services.values()].map((s) => ({ service: s.service, destinations: [...s.destinations.values()] })) };
+  }
+
+  /** A plain view for assertions: "TCP 10.0.0.1:80" → ["10.1.0.1:80 w1", …]. */
+  view(): Record<string, string[]> {
+    return Object.fromEntries([...this.services].map(([k, s]) => [k, [...s.destinations.values()].map((d) => `${destKey(d)} w${d.weight}`).sort()]));
+  }
+
+  load(table: IpvsTable): void {
+    for (const s of table.services) {
+      this.services.set(serviceKey(s.service.id), {
+        service: { ...s.service, stats: ZERO_STATS },
+        destinations: new Map(s.destinations.map((d) => [destKey(d), { ...d, activeConns: 0, inactiveConns: 0, persistConns: 0, stats: ZERO_STATS }])),
+      });
+    }
+  }
+
+  async apply(ops: readonly IpvsOp[]): Promise<ApplyResult> {
+    this.applies.push([...ops]);
+    for (const op of ops) {
+      if (op.op === 'add-service' || op.op === 'edit-service') {
+        const old = this.services.get(serviceKey(op.service.id));
+        this.services.set(serviceKey(op.service.id), { service: { ...op.service, stats: ZERO_STATS }, destinations: old?.destinations ?? new Map() });
+      } else if (op.op === 'del-service') this.services.delete(serviceKey(op.id));
+      else if (op.op === 'del-dest') this.services.get(serviceKey(op.service))?.destinations.delete(destKey(op.dest));
+      else {
+        const s = this.services.get(serviceKey(op.service))!;
+        const old = s.destinations.get(destKey(op.dest));
+        s.destinations.set(destKey(op.dest), { ...op.dest, activeConns: old?.activeConns ?? 0, inactiveConns: old?.inactiveConns ?? 0, persistConns: 0, stats: ZERO_STATS });
+      }
+    }
+    return { applied: ops, failed: [] };
+  }
+
+  setConnections(service: string, dest: string, activeConns: number): void {
+    const s = this.services.get(service)!;
+    s.destinations.set(dest, { ...s.destinations.get(dest)!, activeConns });
+  }
+
+  async startDaemon(d: SyncDaemon): Promise<void> {
+    this.daemons.push(`start ${d.state} ${d.interface} ${d.syncId}`);
+  }
+
+  async stopDaemon(state: SyncDaemon['state']): Promise<void> {
+    this.daemons.push(`stop ${state}`);
+  }
+}
+
+export class FakeChecks implements CheckPort {
+  readonly listeners = new Set<(e: CheckEvent) => void>();
+  started = false;
+  stopped = false;
+  readonly vs: VirtualServer;
+  constructor(vs: VirtualServer) {
+    this.vs = vs;
+  }
+  subscribe(l: (e: CheckEvent) => void): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+  start(): void {
+    this.started = true;
+  }
+  async stop(): Promise<void> {
+    this.stopped = true;
+  }
+  /** Publishes a verdict for the real server at `address` (any port). */
+  verdict(address: string, up: boolean, opts: { present?: boolean; weight?: number } = {}): void {
+    const rs = this.vs.realServers.find((r) => r.address === address)!;
+    const e: CheckEvent = { kind: 'realServer', virtualServer: this.vs, realServer: rs, up, present: opts.present ?? up, weight: opts.weight ?? (up ? rs.weight : 0), reason: up ? 'ok' : 'connection refused', latencyMs: 1, at: 0 };
+    for (const l of this.listeners) l(e);
+  }
+  emit(e: CheckEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+}
+
+export class FakeVrrp implements VrrpPort {
+  stopped = false;
+  readonly config: Config;
+  readonly hooks: VrrpHooks;
+  constructor(config: Config, hooks: VrrpHooks) {
+    this.config = config;
+    this.hooks = hooks;
+  }
+  async status() {
+    return { instances: [], unmatched: {} };
+  }
+  async stop(): Promise<void> {
+    this.stopped = true;
+  }
+  transition(instance: string, from: 'INIT' | 'BACKUP' | 'MASTER', to: 'BACKUP' | 'MASTER' | 'FAULT', priority = 100): void {
+    this.hooks.transition({ instance, from, to, priority });
+  }
+}
+
+export interface Harness {
+  readonly director: Director;
+  readonly kernel: FakeKernel;
+  readonly checks: FakeChecks[];
+  readonly vrrps: FakeVrrp[];
+  readonly events: DirectorEvent[];
+  readonly local: Set<string>;
+  readonly saved: IpvsTable[];
+  addressEvent(ev: AddressEvent): void;
+  /** The live checker of a virtual server (by its first address). */
+  checker(address: string): FakeChecks;
+}
+
+export function harness(cfg: Config, opts: { kernel?: FakeKernel; owned?: string[]; local?: string[]; quorumTracks?: QuorumTrack[]; runDir?: string } = {}): Harness {
+  const kernel = opts.kernel ?? new FakeKernel();
+  const checks: FakeChecks[] = [];
+  const vrrps: FakeVrrp[] = [];
+  const local = new Set(opts.local ?? []);
+  const saved: IpvsTable[] = [];
+  let watcher: ((ev: AddressEvent) => void) | undefined;
+  const ports: DirectorPorts = {
+    kernel,
+    checks: (vs) => {
+      const c = new FakeChecks(vs);
+      checks.push(c);
+      return c;
+    },
+    vrrp: async (c, hooks) => {
+      const v = new FakeVrrp(c, hooks);
+      vrrps.push(v);
+      return v;
+    },
+    addresses: {
+      local: async () => new Set(local),
+      watch: (l) => {
+        watcher = l;
+        return () => (watcher = undefined);
+      },
+      addVip: async (v) => {
+        local.add(v.address);
+      },
+    },
+    state: {
+      loadOwned: () => new Set(opts.owned ?? []),
+      save: (applied) => void saved.push(applied),
+    },
+    now: () => 1_700_000_000_000,
+  };
+  const director = new Director(cfg, ports, { runDir: opts.runDir ?? '/nonexistent', driftIntervalMs: 0, ...(opts.quorumTracks ? { quorumTracks: opts.quorumTracks } : {}) });
+  const events: DirectorEvent[] = [];
+  director.onEvent((e) => events.push(e));
+  return {
+    director,
+    kernel,
+    checks,
+    vrrps,
+    events,
+    local,
+    saved,
+    addressEvent: (ev) => {
+      if (ev.kind === 'add') local.add(ev.address);
+      else local.delete(ev.address);
+      watcher?.(ev);
+    },
+    checker: (address) => {
+      const live = checks.filter((c) => !c.stopped && c.vs.key.kind === 'addr' && c.vs.key.address === address);
+      const c = live[live.length - 1];
+      if (!c) throw new Error(`no live checker for ${address}`);
+      return c;
+    },
+  };
+}
