@@ -75,6 +75,10 @@ export class TreeBuilder {
     for (let f = this.#frames.pop(); f; f = this.#frames.pop()) {
       this.#problems.error('unbalanced-braces', `unbalanced braces: the '{' opened here is never closed (end of input reached)`, posOf(f.open));
     }
+    // What was read of an unclosed block is still checked, so a truncated file reports its other problems too.
+    const top = this.#openTop;
+    this.#openTop = undefined;
+    if (top) this.#emit(top);
   }
 
   #open(t: Token): void {

@@ -112,7 +112,7 @@ test('a 10 MB config with an error at its end is reported at the right line', (t
   // Comment-heavy, as big generated configs are: the size is what matters here, the bench covers dense configs.
   const block = `virtual_server 10.NNN.1 80 {  ${'#'.repeat(900)}\n  lb_algo rr\n  lb_kind DR\n}\n`;
   const count = Math.ceil(10_000_000 / block.length);
-  const text = `${Array.from({ length: count }, (_, i) => block.replace('NNN', `${i >> 8}.${i & 255}`)).join('')}vrrp_script last {\n`;
+  const text = `${Array.from({ length: count }, (_, i) => block.replace('NNN', `${i >> 8}.${i & 255}`)).join('')}virtual_server 192.0.2.1 80 {\n`;
   assert.ok(text.length >= 10_000_000);
   const file = join(dir, 'big.conf');
   writeFileSync(file, text);
