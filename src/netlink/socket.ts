@@ -66,7 +66,7 @@ export class NetlinkSocket {
   readonly portId: number;
   readonly window: number;
   readonly #sock: DatagramSocket;
-  readonly #queue: Pending[] = [];
+  readonly #queue = new Fifo<Pending>();
   readonly #inflight = new Map<number, Pending>();
   readonly #groups = new Set<number>();
   readonly #sendChunkBytes: number;
@@ -160,9 +160,8 @@ export class NetlinkSocket {
     if (this.#sock.closed) return;
     this.#sock.close();
     const err = new NetlinkError('CLOSED', 'netlink socket closed with the request in flight');
-    for (const p of [...this.#inflight.values(), ...this.#queue]) if (!p.abandoned) p.reject(err);
+    for (const p of [...this.#inflight.values(), ...this.#queue.drain()]) if (!p.abandoned) p.reject(err);
     this.#inflight.clear();
-    this.#queue.length = 0;
   }
 
   #enqueue(req: NetlinkRequest, dump: boolean, pump = true): Promise<NetlinkMessage[]> {
@@ -184,7 +183,7 @@ export class NetlinkSocket {
       const iov: Buffer[] = [];
       let bytes = 0;
       while (this.#queue.length > 0 && this.#inflight.size + chunk.length < this.window && chunk.length < MAX_IOV) {
-        const p = this.#queue[0]!;
+        const p = this.#queue.peek()!;
         if (p.dump && this.#dumpActive) break;
         const flags = NLM_F_REQUEST | (p.dump ? NLM_F_DUMP : NLM_F_ACK) | (p.req.flags ?? 0);
         p.seq = this.#nextSeq();
@@ -334,6 +333,48 @@ export class NetlinkSocket {
     this.#referenced = busy;
     if (busy) this.#sock.ref();
     else this.#sock.unref();
+  }
+}
+
+/** A queue with O(1) shift: Array#shift copies, which made large batches quadratic. */
+class Fifo<T> {
+  #items: (T | undefined)[] = [];
+  #head = 0;
+
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  push(item: T): void {
+    this.#items.push(item);
+  }
+
+  peek(): T | undefined {
+    return this.#items[this.#head];
+  }
+
+  shift(): T | undefined {
+    if (this.#head >= this.#items.length) return undefined;
+    const item = this.#items[this.#head];
+    this.#items[this.#head++] = undefined;
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+
+  unshift(item: T): void {
+    if (this.#head > 0) this.#items[--this.#head] = item;
+    else this.#items.unshift(item);
+  }
+
+  /** Empties the queue, returning what it held. */
+  drain(): T[] {
+    const rest = this.#items.slice(this.#head) as T[];
+    this.#items = [];
+    this.#head = 0;
+    return rest;
   }
 }
 
