@@ -248,6 +248,30 @@ Napi::Value IfIndexToName(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), name);
 }
 
+class Poller;
+
+// The uv handle outlives its Poller until libuv's close callback. While open it is registered as an async
+// cleanup hook, so a Node environment that shuts down with the poller still open (a worker thread terminated,
+// process exit) closes it before the loop goes away instead of crashing.
+struct PollHandle {
+  uv_poll_t poll;  // first member: the uv_handle_t* libuv hands back is this struct
+  Poller* owner = nullptr;
+  napi_async_cleanup_hook_handle hook = nullptr;
+  bool closing = false;
+
+  void Close() {
+    if (closing) return;
+    closing = true;
+    owner = nullptr;
+    poll.data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(&poll), [](uv_handle_t* h) {
+      auto* self = reinterpret_cast<PollHandle*>(h);
+      if (self->hook) napi_remove_async_cleanup_hook(self->hook);
+      delete self;
+    });
+  }
+};
+
 // Poller(fd, callback(error | null, readable, writable)) delivers readiness on the Node event loop.
 // An exception thrown by the callback is handed to napi_fatal_exception, i.e. process 'uncaughtException'
 // semantics: it never aborts in C++, and a process with an 'uncaughtException' handler keeps running.
@@ -267,15 +291,30 @@ class Poller : public Napi::ObjectWrap<Poller> {
     callback_ = Napi::Persistent(info[1].As<Napi::Function>());
     uv_loop_t* loop = nullptr;
     if (napi_get_uv_event_loop(env, &loop) != napi_ok) throw Napi::Error::New(env, "no event loop");
-    handle_ = new uv_poll_t;
-    int rc = uv_poll_init_socket(loop, handle_, fd);
+    auto* ph = new PollHandle;
+    int rc = uv_poll_init_socket(loop, &ph->poll, fd);
     if (rc < 0) {
-      delete handle_;
-      handle_ = nullptr;
+      delete ph;
       ThrowErrno(env, -rc, "uv_poll_init");
     }
-    handle_->data = this;
+    ph->owner = this;
+    ph->poll.data = this;
+    if (napi_add_async_cleanup_hook(env, OnEnvCleanup, ph, &ph->hook) != napi_ok) ph->hook = nullptr;
+    ph_ = ph;
+    handle_ = &ph->poll;
     fd_ = fd;
+  }
+
+  // The environment is going away with this poller open.
+  static void OnEnvCleanup(napi_async_cleanup_hook_handle, void* arg) {
+    auto* ph = static_cast<PollHandle*>(arg);
+    if (ph->closing) return;  // its close callback removes the hook
+    if (ph->owner) {
+      ph->owner->handle_ = nullptr;
+      ph->owner->ph_ = nullptr;
+    }
+    uv_poll_stop(&ph->poll);
+    ph->Close();
   }
 
   ~Poller() override { CloseHandle(); }
@@ -322,9 +361,9 @@ class Poller : public Napi::ObjectWrap<Poller> {
   }
 
   void CloseHandle() {
-    if (!handle_) return;
-    handle_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(handle_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    if (!ph_) return;
+    ph_->Close();
+    ph_ = nullptr;
     handle_ = nullptr;
   }
 
@@ -355,6 +394,7 @@ class Poller : public Napi::ObjectWrap<Poller> {
   }
 
   Napi::FunctionReference callback_;
+  PollHandle* ph_ = nullptr;
   uv_poll_t* handle_ = nullptr;
   int fd_ = -1;
   int events_ = 0;

@@ -108,6 +108,19 @@ test('a pending socket error (ICMP port unreachable) reaches onError with its er
   assert.equal(await got, 'still here');
 });
 
+test('the poller reports writability when asked, and stop() silences it', async (t) => {
+  const fd = sys().socket(AF_INET, SOCK_DGRAM, 0);
+  t.after(() => sys().close(fd));
+  const seen = await new Promise<[boolean, boolean]>((resolve) => {
+    const p = new (sys().Poller)(fd, (_err, readable, writable) => {
+      p.close();
+      resolve([readable, writable]);
+    });
+    p.start(false, true);
+  });
+  assert.deepEqual(seen, [false, true]);
+});
+
 test('syscall failures are Errors with errno, code and syscall; receive on an empty socket is null', (t) => {
   const s = DatagramSocket.open(AF_INET, SOCK_DGRAM, 0);
   t.after(() => s.close());
@@ -163,4 +176,24 @@ test('an idle unref()ed socket does not keep the process alive; close() stops th
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', child], { encoding: 'utf8', timeout: 20_000 });
   assert.equal(r.error, undefined, 'the child must exit on its own');
   assert.equal(r.status, 0, r.stderr);
+});
+
+test('a worker thread terminated with a socket still polling shuts down cleanly', () => {
+  // Each environment closes its open pollers in an async cleanup hook; without it the process crashed here.
+  const worker = `
+    import { DatagramSocket } from ${JSON.stringify(new URL('../../src/sys/socket.ts', import.meta.url).href)};
+    import { parentPort } from 'node:worker_threads';
+    const s = DatagramSocket.open(2, 2, 0).bind({ family: 4, address: '127.0.0.1', port: 0 });
+    s.onMessage(() => {});
+    parentPort.postMessage('polling');
+  `;
+  const main = `
+    import { Worker } from 'node:worker_threads';
+    const w = new Worker(${JSON.stringify(worker)}, { eval: true });
+    w.on('message', async () => { await w.terminate(); console.log('terminated'); });
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', main], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.signal, null, `crashed: ${r.stderr}`);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'terminated');
 });
