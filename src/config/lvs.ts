@@ -147,7 +147,7 @@ function groupMember(e: Stmt, r: ArgReader): VirtualServerGroupMember | undefine
 
 // ------------------------------------------------------------------------------------------ virtual_server
 
-const VS_UNSUPPORTED = new Set(['persistence_engine', 'hashed', 'smtp_alert', 'snmp_name', 'ip_family_ignored']);
+const VS_UNSUPPORTED = new Set(['persistence_engine', 'hashed', 'smtp_alert', 'snmp_name', 'weight']);
 const RS_UNSUPPORTED = new Set(['smtp_alert', 'snmp_name']);
 const UNSUPPORTED_CHECKERS = new Set(['PING_CHECK', 'UDP_CHECK', 'DNS_CHECK', 'SMTP_CHECK', 'FILE_CHECK', 'BFD_CHECK']);
 const SCHEDULER_FLAGS = ['flag-1', 'flag-2', 'flag-3', 'sh-port', 'sh-fallback', 'mh-port', 'mh-fallback'];
@@ -479,6 +479,12 @@ function realServerSpec(r: ArgReader): BlockSpec<RsDraft> {
 
 /** The lower level's settings override the upper level's. */
 function inherit(upper: Inherited, lower: Inherited): Inherited {
+  let empty = true;
+  for (const _ in lower) {
+    empty = false;
+    break;
+  }
+  if (empty) return upper;
   const out: Inherited = { ...upper };
   if (lower.delayLoopMs !== undefined) out.delayLoopMs = lower.delayLoopMs;
   if (lower.connectTimeoutMs !== undefined) out.connectTimeoutMs = lower.connectTimeoutMs;

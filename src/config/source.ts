@@ -102,6 +102,7 @@ class SourceReader {
     };
     const more = (): boolean => at <= text.length;
     const line = this.#line;
+    let dollar = false;
     for (let raw = nextLine(); raw !== undefined; raw = nextLine()) {
       let indent = 0;
       while (indent < raw.length && isBlankCode(raw.charCodeAt(indent))) indent++;
@@ -126,19 +127,19 @@ class SourceReader {
       const continued = last >= indent && raw.charCodeAt(last) === BACKSLASH_CODE;
       const issue = lexLine(continued ? raw.slice(0, last) : raw, file, lineNo, line);
       if (issue) this.#problems.error('syntax', issue.message, { file, line: lineNo, col: issue.col });
+      dollar ||= raw.includes('$');
       if (continued && more()) continue;
-      this.#endLine();
+      this.#endLine(dollar);
+      dollar = false;
     }
   }
 
   /** Hands on the logical line just read: plain lines directly, lines with an include or a `$` expanded first. */
-  #endLine(): void {
+  #endLine(dollar: boolean): void {
     const line = this.#line;
     if (line.length === 0) return;
     const first = line[0] as Token;
-    let special = first.kind === 'word' && first.text === 'include';
-    for (let j = 0; !special && j < line.length; j++) special = (line[j] as Token).text.includes('$');
-    if (special) {
+    if (dollar || (first.kind === 'word' && first.text === 'include')) {
       this.#emitLine(line.splice(0));
       return;
     }

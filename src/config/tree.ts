@@ -21,9 +21,10 @@ interface Frame {
   readonly list: Stmt[] | undefined;
 }
 
+/** A statement still collecting its arguments; placed as it is (no copy) once its line ends. */
 interface Building {
-  key: Token;
-  args: Token[];
+  readonly key: Token;
+  readonly args: Token[];
 }
 
 export class TreeBuilder {
@@ -95,7 +96,7 @@ export class TreeBuilder {
     if (this.#frames.length >= MAX_DEPTH && !skipping) {
       if (!this.#tooDeepReported) this.#problems.error('syntax', `blocks nested deeper than ${MAX_DEPTH} levels`, posOf(t));
       this.#tooDeepReported = true;
-      this.#place({ key: owner.key, args: owner.args });
+      this.#place(owner);
       this.#frames.push({ open: t, list: undefined });
       return;
     }
@@ -138,7 +139,7 @@ export class TreeBuilder {
     const p = this.#pending;
     if (!p) return;
     this.#pending = undefined;
-    this.#place({ key: p.key, args: p.args });
+    this.#place(p);
   }
 
   #place(s: Stmt): void {
