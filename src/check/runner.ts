@@ -89,7 +89,7 @@ export class CheckRunner {
     const wasRunning = this.state === 'running';
     this.state = 'stopped';
     clearTimeout(this.timer);
-    this.limit.clearQueue();
+    // Queued checks see the stopped state and return at once (clearQueue would leave their promises pending).
     this.abort.abort();
     await Promise.allSettled([...this.inFlight]);
     if (!wasRunning) return;
@@ -130,6 +130,11 @@ export class CheckRunner {
     });
     this.inFlight.add(run);
     void run.finally(() => this.inFlight.delete(run));
+  }
+
+  /** Checks running now and checks waiting for a concurrency slot. */
+  get load(): { readonly active: number; readonly queued: number } {
+    return { active: this.limit.activeCount, queued: this.limit.pendingCount };
   }
 
   private deliver(events: readonly CheckEvent[]): void {

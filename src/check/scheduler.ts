@@ -139,6 +139,9 @@ export class CheckScheduler {
     c.running = false;
     c.reason = result.reason;
     c.latencyMs = result.latencyMs;
+    const rs = c.rs;
+    const healthBefore = rsHealth(rs);
+    const weightBefore = rsWeight(rs);
     const { delayLoopMs, delayBeforeRetryMs, retry } = c.checker;
     let delay = delayLoopMs;
     if (result.ok) {
@@ -163,8 +166,10 @@ export class CheckScheduler {
     c.hasRun = true;
     c.nextAt = now + delay;
     this.queue.push(c.nextAt, c.id);
+    // The common case — nothing observable changed — must stay O(1): a director checks tens of thousands of servers.
+    if (rsHealth(rs) === healthBefore && rsWeight(rs) === weightBefore) return [];
     const events: CheckEvent[] = [];
-    this.refresh(c.rs.vs, now, events, result.latencyMs);
+    this.refresh(rs.vs, now, events, result.latencyMs, rs);
     return events;
   }
 
@@ -181,9 +186,11 @@ export class CheckScheduler {
     return events;
   }
 
-  /** Recomputes a virtual server's derived state and appends what changed. */
-  private refresh(vs: VsState, now: number, events: CheckEvent[], latencyMs: number): void {
-    for (const rs of vs.rss) {
+  /** Recomputes a virtual server's derived state and appends what changed; `changed` limits it to one server
+   * unless the quorum moved. */
+  private refresh(vs: VsState, now: number, events: CheckEvent[], latencyMs: number, changed?: RsState): void {
+    const touched = changed ? [changed] : vs.rss;
+    for (const rs of touched) {
       const health = rsHealth(rs);
       const up = health !== 'down';
       // notify_up/notify_down on each change of health; pending counts as up, like keepalived's start state.
@@ -196,7 +203,7 @@ export class CheckScheduler {
     // Quorum is decided first (it decides whether the sorry server stands in) but reported after the verdicts.
     const quorumEvents: CheckEvent[] = [];
     this.refreshQuorum(vs, now, quorumEvents);
-    for (const rs of vs.rss) {
+    for (const rs of quorumEvents.length > 0 ? vs.rss : touched) {
       const health = rsHealth(rs);
       if (health === 'pending') continue;
       const up = health === 'up';

@@ -74,3 +74,20 @@ test('stop() cancels running checks and runs the omega scripts', async (t) => {
   assert.equal(cancelled, true);
   assert.equal(readFileSync(join(dir, 'omega'), 'utf8'), 'omega\n');
 });
+
+test('stop() resolves with checks still queued behind the concurrency limit', async () => {
+  const rss = Array.from({ length: 20 }, (_, i) => realServer({ port: 1000 + i, checkers: [tcpCheck({ connectPort: 1000 + i, warmupMs: 0 })] }));
+  let started = 0;
+  const runner = new CheckRunner([virtualServer({ realServers: rss })], {
+    concurrency: 2,
+    runChecker: (_c, signal) => {
+      started++;
+      return new Promise((resolve) => signal.addEventListener('abort', () => resolve({ ok: false, code: 'ABORTED', reason: 'cancelled', latencyMs: 0 })));
+    },
+  });
+  runner.start();
+  await new Promise((r) => setTimeout(r, 30));
+  assert.deepEqual(runner.load, { active: 2, queued: 18 });
+  await runner.stop();
+  assert.equal(started, 2);
+});
