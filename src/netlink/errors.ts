@@ -1,7 +1,7 @@
 // The netlink layer's one error type. `code` is stable: the errno name for kernel refusals ('EEXIST',
 // 'ENOENT', 'EPERM', …) or one of the layer's own codes below. `errno` is the positive kernel errno (0 when
 // the failure is not the kernel's answer).
-import { constants } from 'node:os';
+import { errnoName } from '../sys/native.ts';
 
 export type NetlinkErrorCode =
   | string // errno names from the kernel
@@ -48,14 +48,6 @@ export class NetlinkError extends Error {
 
 function describe(request: FailedRequest | undefined): string {
   return request ? `netlink request type ${request.type} seq ${request.seq}` : 'netlink request';
-}
-
-// Where two names share a number, the kernel's own spelling wins (EOPNOTSUPP, not ENOTSUP).
-const names = new Map<number, string>([[95, 'EOPNOTSUPP'], [11, 'EAGAIN'], [35, 'EDEADLK']]);
-for (const [name, num] of Object.entries(constants.errno)) if (!names.has(num)) names.set(num, name);
-
-export function errnoName(errno: number): string {
-  return names.get(errno) ?? `E${errno}`;
 }
 
 const texts: Record<string, string> = {

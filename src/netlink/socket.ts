@@ -19,10 +19,10 @@
 // The socket does not keep the process alive while idle; it does while requests are in flight or while it
 // has an event subscription.
 import { AF_NETLINK, NETLINK_ADD_MEMBERSHIP, NETLINK_CAP_ACK, NETLINK_DROP_MEMBERSHIP, NETLINK_EXT_ACK, MSG_TRUNC, SO_RCVBUF, SO_RCVBUFFORCE, SO_SNDBUF, SO_SNDBUFFORCE, SOCK_RAW, SOL_NETLINK, SOL_SOCKET } from '../sys/constants.ts';
-import { isErrno } from '../sys/native.ts';
+import { errnoName, isErrno } from '../sys/native.ts';
 import { encodeSockaddr } from '../sys/sockaddr.ts';
 import { type Datagram, DatagramSocket } from '../sys/socket.ts';
-import { errnoName, type FailedRequest, NetlinkError } from './errors.ts';
+import { type FailedRequest, NetlinkError } from './errors.ts';
 import { decodeDone, decodeError, decodeMessages, encodeMessage, type NetlinkMessage, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN } from './message.ts';
 
 export interface NetlinkRequest {

@@ -1,6 +1,7 @@
 // The compiled syscall shim (native/sys.cc), loaded on first use so modules that never touch a socket (the
 // config checker, the CLI's help) work even where the addon was not built.
 import { createRequire } from 'node:module';
+import { constants } from 'node:os';
 
 /** What the shim throws for a failed syscall. */
 export interface ErrnoException extends Error {
@@ -70,4 +71,12 @@ export function sys(): NativeSys {
 export function isErrno(err: unknown, code?: string): err is ErrnoException {
   if (!(err instanceof Error) || typeof (err as Partial<ErrnoException>).errno !== 'number') return false;
   return code === undefined || (err as ErrnoException).code === code;
+}
+
+// Where two names share a number, the kernel's own spelling wins (EOPNOTSUPP, not ENOTSUP).
+const names = new Map<number, string>([[95, 'EOPNOTSUPP'], [11, 'EAGAIN'], [35, 'EDEADLK']]);
+for (const [name, num] of Object.entries(constants.errno)) if (!names.has(num)) names.set(num, name);
+
+export function errnoName(errno: number): string {
+  return names.get(errno) ?? `E${errno}`;
 }

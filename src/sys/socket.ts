@@ -11,10 +11,9 @@
 // A handler that throws is reported as an uncaught exception (process 'uncaughtException'), the same as any
 // Node event callback; the socket keeps polling. Each wake-up drains queued datagrams with one native call
 // per batch (recvmany), which matters for netlink where every ACK is its own datagram.
-import { constants as osConstants } from 'node:os';
 import { MSG_CTRUNC, MSG_TRUNC } from './constants.ts';
 import { type Cmsg, decodeCmsgs, encodeCmsgs } from './cmsg.ts';
-import { type NativePoller, sys } from './native.ts';
+import { errnoName, type NativePoller, sys } from './native.ts';
 import { decodeSockaddr, encodeSockaddr, type Sockaddr, SOCKADDR_CAPACITY } from './sockaddr.ts';
 
 export interface Datagram {
@@ -142,7 +141,7 @@ export class DatagramSocket {
     if (n === 0) return [];
     if (b.meta[0] !== 0) b.pending = errnoError(b.meta[0]!);
     const lastOff = b.meta[1 + (n - 1) * 4]!;
-    const end = Math.min(b.buffer.length, lastOff + b.meta[2 + (n - 1) * 4]!);
+    const end = lastOff + Math.min(b.meta[2 + (n - 1) * 4]!, this.#buffer.length);
     const copy = Buffer.from(b.buffer.subarray(0, end));
     const out: Datagram[] = [];
     for (let i = 0; i < n; i++) {
@@ -250,7 +249,7 @@ function newBatch(datagramSize: number, controlSize: number): Batch {
 }
 
 function errnoError(errno: number): Error {
-  const code = Object.entries(osConstants.errno).find(([, n]) => n === errno)?.[0] ?? `E${errno}`;
+  const code = errnoName(errno);
   return Object.assign(new Error(`recvmsg failed: errno ${errno} (${code})`), { errno, code, syscall: 'recvmsg' });
 }
 

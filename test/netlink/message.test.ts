@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encodeAttrs, string, u32 } from '../../src/netlink/attributes.ts';
-import { errnoName, NetlinkError } from '../../src/netlink/errors.ts';
+import { NetlinkError } from '../../src/netlink/errors.ts';
+import { errnoName } from '../../src/sys/native.ts';
 import { decodeGenl, decodeFamily, encodeGenl } from '../../src/netlink/genl.ts';
 import {
   decodeDone, decodeError, decodeMessages, encodeMessage, NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_MULTI, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR,
