@@ -5,6 +5,9 @@ import { vrrpCommand } from './vrrp.ts';
 import { ipvsCommand } from './ipvs.ts';
 import { checkCommand } from './check.ts';
 import { genhashCommand } from './genhash.ts';
+import { daemonCommand } from './daemon.ts';
+import { statusCommand } from './status.ts';
+import { reloadCommand } from './reload.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -20,6 +23,9 @@ export function buildProgram(): Command {
   program.addCommand(ipvsCommand());
   program.addCommand(checkCommand());
   program.addCommand(genhashCommand());
+  program.addCommand(daemonCommand());
+  program.addCommand(statusCommand());
+  program.addCommand(reloadCommand());
   return program;
 }
 

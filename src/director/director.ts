@@ -411,6 +411,11 @@ export class Director {
     this.#emit({ type: 'error', where, message: err instanceof Error ? err.message : String(err) });
   }
 
+  /** Reports an event that happened outside the director (a rejected reload, a script failure) to its listeners. */
+  report(body: DirectorEventBody): void {
+    this.#emit(body);
+  }
+
   #emit(body: DirectorEventBody): void {
     const e = { ...body, at: this.#ports.now() } as DirectorEvent;
     for (const l of this.#listeners) l(e);

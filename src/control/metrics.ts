@@ -1,0 +1,225 @@
+// Prometheus metrics (prom-client). VRRP uses mehdy/keepalived-exporter's names and labels so existing keepalived
+// dashboards and alerts keep working; IPVS per service and real server uses node_exporter's ipvs label set under
+// our own prefix (a director host usually runs node_exporter, whose node_ipvs_* series would otherwise be
+// duplicated; --metrics-node-ipvs adds those exact names for hosts without it). See docs/metrics.md.
+import diagnostics from 'node:diagnostics_channel';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { attemptChannel, type AttemptMessage } from '../check/runner.ts';
+import { endpointLabel, virtualServerLabel } from '../check/labels.ts';
+import type { DirectorEvent } from '../director/events.ts';
+import type { DirectorStatus, ServiceStatus } from '../director/status.ts';
+import type { Stats } from '../vrrp/engine.ts';
+
+/** keepalived_vrrp_state values: the exporter's 0-3, and keepalived's internal STOP (98) for a stopped instance. */
+export const VRRP_STATE_VALUE: Readonly<Record<string, number>> = { INIT: 0, BACKUP: 1, MASTER: 2, FAULT: 3, STOP: 98 };
+
+/** mehdy/keepalived-exporter counter name → the engine's counter. */
+const VRRP_COUNTERS: readonly [string, keyof Stats, string][] = [
+  ['keepalived_advertisements_received_total', 'advert_rcvd', 'Adverts received'],
+  ['keepalived_advertisements_sent_total', 'advert_sent', 'Adverts sent'],
+  ['keepalived_become_master_total', 'become_master', 'Transitions to MASTER'],
+  ['keepalived_release_master_total', 'release_master', 'Transitions out of MASTER'],
+  ['keepalived_packet_length_errors_total', 'packet_len_err', 'Adverts dropped: bad length'],
+  ['keepalived_advertisements_interval_errors_total', 'advert_interval_err', 'Adverts dropped: advert interval mismatch'],
+  ['keepalived_ip_ttl_errors_total', 'ip_ttl_err', 'Adverts dropped: TTL/hop limit not 255'],
+  ['keepalived_invalid_type_received_total', 'invalid_type_rcvd', 'Adverts dropped: not an advertisement'],
+  ['keepalived_address_list_errors_total', 'addr_list_err', 'Adverts dropped: address list mismatch'],
+  ['keepalived_authentication_invalid_total', 'invalid_authtype', 'Adverts dropped: unknown authentication type'],
+  ['keepalived_authentication_mismatch_total', 'authtype_mismatch', 'Adverts dropped: authentication type mismatch'],
+  ['keepalived_authentication_failure_total', 'auth_failure', 'Adverts dropped: wrong password'],
+  ['keepalived_priority_zero_received_total', 'pri_zero_rcvd', 'Priority-0 adverts received'],
+  ['keepalived_priority_zero_sent_total', 'pri_zero_sent', 'Priority-0 adverts sent'],
+  ['ipvs_ts_vrrp_version_errors_total', 'vers_err', 'Adverts dropped: wrong VRRP version'],
+  ['ipvs_ts_vrrp_checksum_errors_total', 'chk_err', 'Adverts dropped: bad checksum'],
+  ['ipvs_ts_vrrp_vrid_errors_total', 'vrid_err', 'Adverts dropped: unknown VRID'],
+];
+
+const BACKEND = ['local_address', 'local_port', 'remote_address', 'remote_port', 'proto', 'local_mark'] as const;
+const SERVICE = ['local_address', 'local_port', 'proto', 'local_mark'] as const;
+const VRRP = ['iname', 'intf', 'vrid'] as const;
+const RS = ['virtual_server', 'real_server'] as const;
+
+export interface MetricsOptions {
+  /** Also export node_exporter's exact node_ipvs_backend_* names. */
+  readonly nodeIpvsNames?: boolean;
+}
+
+export class DirectorMetrics {
+  readonly registry = new Registry();
+  #snapshot: DirectorStatus | undefined;
+  readonly #lastUp = new Map<string, boolean>();
+  readonly #checkResults: Counter<'virtual_server' | 'real_server' | 'checker' | 'result'>;
+  readonly #checkDuration: Histogram<'virtual_server' | 'real_server' | 'checker'>;
+  readonly #checkTransitions: Counter<'virtual_server' | 'real_server' | 'to'>;
+  readonly #applies: Counter<'reason'>;
+  readonly #ops: Counter<'result'>;
+  readonly #verdictToKernel: Histogram;
+  readonly #drift: Counter<'what'>;
+  readonly #errors: Counter<'where'>;
+  readonly #reloads: Counter<'result'>;
+  readonly #transitions: Counter<'iname' | 'from' | 'to'>;
+  readonly #onAttempt = (m: unknown) => this.#attempt(m as AttemptMessage);
+
+  constructor(status: () => Promise<DirectorStatus>, opts: MetricsOptions = {}) {
+    this.#status = status;
+    const r = [this.registry];
+    const snap = () => this.#snapshot;
+    new Gauge({ name: 'keepalived_up', help: '1 when the daemon answered this scrape', registers: r, collect() { this.set(snap() ? 1 : 0); } });
+    gauge(r, 'keepalived_vrrp_state', 'VRRP state per VIP: 0 INIT, 1 BACKUP, 2 MASTER, 3 FAULT, 98 STOP', [...VRRP, 'ip_address'], snap, (s, set) => {
+      for (const i of s.vrrp) for (const vip of i.vips.length ? i.vips : ['']) set({ iname: i.name, intf: i.interface, vrid: String(i.vrid), ip_address: vip }, VRRP_STATE_VALUE[i.state] ?? 0);
+    });
+    gauge(r, 'keepalived_vrrp_excluded_state', 'VRRP state per excluded VIP', [...VRRP, 'ip_address'], snap, (s, set) => {
+      for (const i of s.vrrp) for (const vip of i.excludedVips) set({ iname: i.name, intf: i.interface, vrid: String(i.vrid), ip_address: vip }, VRRP_STATE_VALUE[i.state] ?? 0);
+    });
+    gauge(r, 'ipvs_ts_vrrp_priority', 'Current VRRP priority (after tracking)', VRRP, snap, (s, set) => {
+      for (const i of s.vrrp) set({ iname: i.name, intf: i.interface, vrid: String(i.vrid) }, i.priority);
+    });
+    gauge(r, 'ipvs_ts_vrrp_configured_priority', 'Configured VRRP priority', VRRP, snap, (s, set) => {
+      for (const i of s.vrrp) set({ iname: i.name, intf: i.interface, vrid: String(i.vrid) }, i.configuredPriority);
+    });
+    for (const [name, key, help] of VRRP_COUNTERS) {
+      counterFrom(r, name, help, VRRP, snap, (s, set) => {
+        for (const i of s.vrrp) if (i.stats) set({ iname: i.name, intf: i.interface, vrid: String(i.vrid) }, i.stats[key]);
+      });
+    }
+
+    const backends = (s: DirectorStatus, set: (l: Record<string, string>, v: number) => void, pick: (d: ServiceStatus['destinations'][number]) => number) => {
+      for (const vs of s.virtualServers) for (const svc of vs.services) for (const d of svc.destinations) {
+        const l = serviceLabels(svc);
+        // node_exporter's label order, so the exposition text reads the same.
+        set({ local_address: l.local_address!, local_port: l.local_port!, remote_address: d.address, remote_port: String(d.port), proto: l.proto!, local_mark: l.local_mark! }, pick(d));
+      }
+    };
+    const names = opts.nodeIpvsNames ? ['ipvs_ts_backend', 'node_ipvs_backend'] : ['ipvs_ts_backend'];
+    for (const prefix of names) {
+      gauge(r, `${prefix}_connections_active`, 'Active connections per real server (IPVS)', BACKEND, snap, (s, set) => backends(s, set, (d) => d.activeConns));
+      gauge(r, `${prefix}_connections_inactive`, 'Inactive connections per real server (IPVS)', BACKEND, snap, (s, set) => backends(s, set, (d) => d.inactiveConns));
+      gauge(r, `${prefix}_weight`, 'Weight in the IPVS table per real server', BACKEND, snap, (s, set) => backends(s, set, (d) => d.weight));
+    }
+    for (const [what, pick] of [['connections', 'conns'], ['incoming_packets', 'inPkts'], ['outgoing_packets', 'outPkts'], ['incoming_bytes', 'inBytes'], ['outgoing_bytes', 'outBytes']] as const) {
+      counterFrom(r, `ipvs_ts_backend_${what}_total`, `IPVS ${what.replace('_', ' ')} per real server`, BACKEND, snap, (s, set) => backends(s, set, (d) => d.stats[pick]));
+      counterFrom(r, `ipvs_ts_service_${what}_total`, `IPVS ${what.replace('_', ' ')} per virtual service`, SERVICE, snap, (s, set) => {
+        for (const vs of s.virtualServers) for (const svc of vs.services) if (svc.inKernel) set(serviceLabels(svc), svc.stats[pick]);
+      });
+    }
+    gauge(r, 'ipvs_ts_real_server_up', 'Health verdict per configured real server: 1 up, 0 down, -1 not checked yet', RS, snap, (s, set) => {
+      for (const vs of s.virtualServers) for (const rs of vs.realServers) set({ virtual_server: vs.name, real_server: endpointLabel(rs) }, rs.up === null ? -1 : rs.up ? 1 : 0);
+    });
+    gauge(r, 'ipvs_ts_real_server_configured_weight', 'Configured weight per real server', RS, snap, (s, set) => {
+      for (const vs of s.virtualServers) for (const rs of vs.realServers) set({ virtual_server: vs.name, real_server: endpointLabel(rs) }, rs.configuredWeight);
+    });
+    gauge(r, 'ipvs_ts_virtual_server_quorum_up', 'Quorum per virtual server: 1 up, 0 lost', ['virtual_server'], snap, (s, set) => {
+      for (const vs of s.virtualServers) set({ virtual_server: vs.name }, vs.quorum.up ? 1 : 0);
+    });
+    gauge(r, 'ipvs_ts_virtual_server_suspended', 'Checkers suspended by ha_suspend (VIP not local)', ['virtual_server'], snap, (s, set) => {
+      for (const vs of s.virtualServers) set({ virtual_server: vs.name }, vs.suspended ? 1 : 0);
+    });
+
+    this.#checkResults = new Counter({ name: 'ipvs_ts_check_results_total', help: 'Check attempts by result (ok or the failure code)', labelNames: [...RS, 'checker', 'result'], registers: r });
+    this.#checkDuration = new Histogram({
+      name: 'ipvs_ts_check_duration_seconds', help: 'Duration of check attempts', labelNames: [...RS, 'checker'], registers: r,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    });
+    this.#checkTransitions = new Counter({ name: 'ipvs_ts_check_transitions_total', help: 'Real server health changes', labelNames: [...RS, 'to'], registers: r });
+    this.#applies = new Counter({ name: 'ipvs_ts_reconcile_applies_total', help: 'Reconciler runs that changed the IPVS table', labelNames: ['reason'], registers: r });
+    this.#ops = new Counter({ name: 'ipvs_ts_reconcile_operations_total', help: 'IPVS operations sent by the reconciler', labelNames: ['result'], registers: r });
+    this.#verdictToKernel = new Histogram({
+      name: 'ipvs_ts_verdict_to_kernel_seconds', help: 'From a checker verdict to the IPVS change applied', registers: r,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    });
+    this.#drift = new Counter({ name: 'ipvs_ts_drift_repairs_total', help: 'External changes repaired', labelNames: ['what'], registers: r });
+    this.#errors = new Counter({ name: 'ipvs_ts_netlink_errors_total', help: 'Failed kernel requests (IPVS, addresses, sync daemon)', labelNames: ['where'], registers: r });
+    this.#reloads = new Counter({ name: 'ipvs_ts_reloads_total', help: 'Reloads by result', labelNames: ['result'], registers: r });
+    this.#transitions = new Counter({ name: 'ipvs_ts_vrrp_transitions_total', help: 'VRRP state transitions', labelNames: ['iname', 'from', 'to'], registers: r });
+    diagnostics.subscribe(attemptChannel.name, this.#onAttempt);
+  }
+
+  readonly #status: () => Promise<DirectorStatus>;
+
+  /** The director's events feed the event-driven counters. */
+  readonly onEvent = (e: DirectorEvent): void => {
+    switch (e.type) {
+      case 'applied':
+        this.#applies.inc({ reason: e.reasons.join(',') });
+        this.#ops.inc({ result: 'applied' }, e.ops.length - e.failed);
+        if (e.failed) this.#ops.inc({ result: 'failed' }, e.failed);
+        if (e.sinceVerdictMs !== undefined) this.#verdictToKernel.observe(e.sinceVerdictMs / 1000);
+        break;
+      case 'drift':
+        this.#drift.inc({ what: e.what }, e.repaired.length);
+        break;
+      case 'error':
+        this.#errors.inc({ where: e.where });
+        break;
+      case 'reloaded':
+        this.#reloads.inc({ result: 'applied' });
+        break;
+      case 'reload-rejected':
+        this.#reloads.inc({ result: 'rejected' });
+        break;
+      case 'vrrp':
+        this.#transitions.inc({ iname: e.instance, from: e.from, to: e.to });
+        break;
+      case 'verdict': {
+        const key = `${e.virtualServer}|${e.realServer}`;
+        const before = this.#lastUp.get(key);
+        this.#lastUp.set(key, e.up);
+        if (before !== undefined && before !== e.up) this.#checkTransitions.inc({ virtual_server: e.virtualServer, real_server: e.realServer, to: e.up ? 'up' : 'down' });
+        break;
+      }
+      default:
+    }
+  };
+
+  /** The exposition text, built from one status snapshot. */
+  async render(): Promise<string> {
+    this.#snapshot = await this.#status().catch(() => undefined);
+    try {
+      return await this.registry.metrics();
+    } finally {
+      this.#snapshot = undefined;
+    }
+  }
+
+  close(): void {
+    diagnostics.unsubscribe(attemptChannel.name, this.#onAttempt);
+  }
+
+  #attempt(m: AttemptMessage): void {
+    const labels = { virtual_server: virtualServerLabel(m.check.virtualServer), real_server: endpointLabel(m.check.realServer), checker: m.check.checker.type };
+    this.#checkResults.inc({ ...labels, result: m.result.ok ? 'ok' : (m.result.code ?? 'failed') });
+    this.#checkDuration.observe(labels, m.result.latencyMs / 1000);
+  }
+}
+
+type Setter = (labels: Record<string, string>, value: number) => void;
+
+function gauge(r: Registry[], name: string, help: string, labelNames: readonly string[], snap: () => DirectorStatus | undefined, fill: (s: DirectorStatus, set: Setter) => void): void {
+  new Gauge({
+    name, help, labelNames: [...labelNames], registers: r,
+    collect() {
+      this.reset();
+      const s = snap();
+      if (s) fill(s, (l, v) => this.set(l, v));
+    },
+  });
+}
+
+/** A counter whose value the daemon already keeps (kernel or engine totals): set at scrape time. */
+function counterFrom(r: Registry[], name: string, help: string, labelNames: readonly string[], snap: () => DirectorStatus | undefined, fill: (s: DirectorStatus, set: Setter) => void): void {
+  new Counter({
+    name, help, labelNames: [...labelNames], registers: r,
+    collect() {
+      this.reset();
+      const s = snap();
+      if (s) fill(s, (l, v) => this.inc(l, v));
+    },
+  });
+}
+
+/** node_exporter's labels: fwmark services have proto "FWM", empty address, port 0 and the mark as %08X. */
+function serviceLabels(svc: ServiceStatus): Record<string, string> {
+  return svc.fwmark !== null
+    ? { local_address: '', local_port: '0', proto: 'FWM', local_mark: svc.fwmark.toString(16).toUpperCase().padStart(8, '0') }
+    : { local_address: svc.address, local_port: String(svc.port), proto: svc.protocol, local_mark: '' };
+}

@@ -1,0 +1,69 @@
+// The real implementations of the director's ports: the IPVS client, one CheckRunner per virtual server, the VRRP
+// worker thread, rtnetlink addresses, and the ownership state file.
+import { CheckRunner } from '../check/runner.ts';
+import type { Config } from '../config/model.ts';
+import type { IpvsClient } from '../ipvs/client.ts';
+import { loadState, saveState } from '../ipvs/state.ts';
+import { decodeRtEvent, listAddresses, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR } from '../netlink/rtnetlink.ts';
+import { NetlinkSocket } from '../netlink/socket.ts';
+import { NETLINK_ROUTE } from '../sys/constants.ts';
+import { addVip } from '../vrrp/vips.ts';
+import { VrrpService } from '../vrrp/service.ts';
+import type { AddressPort, DirectorPorts } from './ports.ts';
+
+export interface RealPortsOptions {
+  readonly config: Config;
+  readonly ipvs: IpvsClient;
+  readonly stateFile: string;
+  readonly onScriptError: (message: string) => void;
+  readonly onAddressOverrun: () => void;
+}
+
+export function realPorts(opts: RealPortsOptions): DirectorPorts & { close(): void } {
+  const addresses = rtnetlinkAddresses(opts.onAddressOverrun);
+  const g = opts.config.globalDefs;
+  return {
+    kernel: opts.ipvs,
+    checks: (vs) =>
+      new CheckRunner([vs], {
+        ...(g.scriptUser ? { scriptUser: g.scriptUser } : {}),
+        enableScriptSecurity: g.enableScriptSecurity,
+        onScriptError: (a, m) => opts.onScriptError(`${a.reason} ${a.command}: ${m}`),
+      }),
+    vrrp: (config, hooks) => VrrpService.start(config, { log: hooks.log, transition: hooks.transition }),
+    addresses,
+    state: {
+      loadOwned: () => new Set(loadState(opts.stateFile).owned),
+      save: (applied, stillOwned) => saveState(opts.stateFile, applied, stillOwned),
+    },
+    now: Date.now,
+    close: () => addresses.close(),
+  };
+}
+
+/** Two sockets: events on one, requests (list, add) on the other, as src/netlink asks. */
+function rtnetlinkAddresses(onOverrun: () => void): AddressPort & { close(): void } {
+  const requests = NetlinkSocket.open(NETLINK_ROUTE);
+  let events: NetlinkSocket | undefined;
+  return {
+    local: async () => new Set((await listAddresses(requests)).map((a) => a.address)),
+    watch: (listener) => {
+      events = NetlinkSocket.open(NETLINK_ROUTE);
+      events.subscribe(
+        [RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR],
+        (m) => {
+          const ev = decodeRtEvent(m);
+          if (ev?.kind === 'newaddr') listener({ kind: 'add', address: ev.address.address });
+          else if (ev?.kind === 'deladdr') listener({ kind: 'del', address: ev.address.address });
+        },
+        onOverrun,
+      );
+      return () => events?.close();
+    },
+    addVip: (v) => addVip(requests, v),
+    close: () => {
+      requests.close();
+      events?.close();
+    },
+  };
+}

@@ -1,0 +1,135 @@
+// The daemon process around the director: config loading, the IPVS check, control socket, metrics, logging,
+// signals (SIGHUP reload, SIGTERM/SIGINT stop within a bound) and systemd readiness.
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:net';
+import { virtualServerLabel } from '../check/labels.ts';
+import { formatProblem, loadConfig } from '../config/index.ts';
+import type { Config } from '../config/model.ts';
+import { IpvsClient } from '../ipvs/client.ts';
+import { IpvsError } from '../ipvs/errors.ts';
+import { listenMetrics } from '../control/http.ts';
+import { DirectorMetrics } from '../control/metrics.ts';
+import type { ReloadOutcome } from '../control/protocol.ts';
+import { listenControl } from '../control/server.ts';
+import { realPorts } from './adapters.ts';
+import { Director } from './director.ts';
+import { eventLogger } from './log.ts';
+import type { KernelPort } from './ports.ts';
+import { checkQuorumTracks, parseQuorumTrack } from './quorum-track.ts';
+import { sdNotify } from './sd-notify.ts';
+
+export const DEFAULT_CONFIG_FILE = '/etc/keepalived/keepalived.conf';
+
+export interface DaemonOptions {
+  readonly file: string;
+  readonly control: string;
+  /** HOST:PORT or "off". */
+  readonly metrics: string;
+  readonly metricsNodeIpvs: boolean;
+  readonly logJson: boolean;
+  readonly stateFile: string;
+  readonly runDir: string;
+  readonly driftIntervalS: number;
+  readonly stopTimeoutS: number;
+  readonly quorumTrack: readonly string[];
+}
+
+/** Runs until SIGTERM/SIGINT; resolves to the exit code. Every failure is one line on stderr. */
+export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStream = process.stderr): Promise<number> {
+  const fail = (message: string) => {
+    stderr.write(`ipvs-ts daemon: ${message}\n`);
+    return 1;
+  };
+  // IPVS first: without it nothing else matters, and the fix is one command.
+  let ipvs: IpvsClient;
+  try {
+    ipvs = await IpvsClient.open();
+  } catch (err) {
+    if (err instanceof IpvsError && err.code === 'IPVS_UNAVAILABLE') return fail(err.message);
+    return fail(`cannot open IPVS: ${(err as Error).message}`);
+  }
+  const log = eventLogger(opts.logJson, stderr);
+  const servers: Server[] = [];
+  let ports: ReturnType<typeof realPorts> | undefined;
+  let metrics: DirectorMetrics | undefined;
+  try {
+    const loaded = load(opts.file, stderr);
+    if (!loaded.config) return fail(`${opts.file} has errors; nothing started`);
+    const config = loaded.config;
+    const tracks = opts.quorumTrack.map(parseQuorumTrack);
+    const trackProblems = checkQuorumTracks(config, tracks, virtualServerLabel);
+    if (trackProblems.length) return fail(trackProblems.join('; '));
+    mkdirSync(opts.runDir, { recursive: true, mode: 0o755 });
+    if (config.globalDefs.lvs.flushOnStart) await ipvs.flush();
+    ports = realPorts({
+      config,
+      ipvs,
+      stateFile: opts.stateFile,
+      onScriptError: (message) => director.report({ type: 'error', where: 'script', message }),
+      onAddressOverrun: () => director.checkDrift(),
+    });
+    const kernel: KernelPort = ipvs;
+    const director = new Director(config, { ...ports, kernel }, { quorumTracks: tracks, runDir: opts.runDir, driftIntervalMs: opts.driftIntervalS * 1000 });
+    director.onEvent(log);
+    metrics = new DirectorMetrics(() => director.status(), { nodeIpvsNames: opts.metricsNodeIpvs });
+    director.onEvent(metrics.onEvent);
+
+    let reloading: Promise<ReloadOutcome> | undefined;
+    const reload = (): Promise<ReloadOutcome> => {
+      reloading ??= (async () => {
+        sdNotify(`RELOADING=1\nMONOTONIC_USEC=${process.hrtime.bigint() / 1000n}`);
+        try {
+          const next = load(opts.file, stderr);
+          const problems = next.problems;
+          const bad = next.config ? checkQuorumTracks(next.config, tracks, virtualServerLabel) : [];
+          if (!next.config || bad.length) {
+            const why = [...problems.filter((p) => p.includes('error: ')), ...bad];
+            director.report({ type: 'reload-rejected', problems: why.length ? why : ['the configuration has errors'] });
+            return { applied: false, problems: [...problems, ...bad] };
+          }
+          await director.reload(next.config);
+          return { applied: true, problems };
+        } finally {
+          sdNotify('READY=1');
+          reloading = undefined;
+        }
+      })();
+      return reloading;
+    };
+
+    servers.push(await listenControl(opts.control, { status: () => director.status(), reload }));
+    if (opts.metrics !== 'off') servers.push(await listenMetrics(opts.metrics, metrics));
+    await director.start();
+    sdNotify(`READY=1\nSTATUS=${config.virtualServers.length} virtual server(s), ${config.vrrpInstances.length} VRRP instance(s)`);
+
+    await new Promise<void>((resolve) => {
+      process.on('SIGHUP', () => void reload());
+      process.once('SIGTERM', resolve);
+      process.once('SIGINT', resolve);
+    });
+    sdNotify('STOPPING=1');
+    const bound = setTimeout(() => {
+      stderr.write(`ipvs-ts daemon: did not stop within ${opts.stopTimeoutS} s; exiting anyway\n`);
+      process.exit(1);
+    }, opts.stopTimeoutS * 1000);
+    bound.unref();
+    for (const s of servers) s.close();
+    await director.stop();
+    clearTimeout(bound);
+    return 0;
+  } catch (err) {
+    return fail(err instanceof Error ? err.message : String(err));
+  } finally {
+    for (const s of servers) s.close();
+    metrics?.close();
+    ports?.close();
+    ipvs.close();
+  }
+}
+
+function load(file: string, stderr: NodeJS.WritableStream): { config: Config | undefined; problems: string[] } {
+  const { config, problems } = loadConfig(file);
+  const lines = problems.map(formatProblem);
+  for (const l of lines) stderr.write(`${l}\n`);
+  return { config, problems: lines };
+}
