@@ -161,7 +161,7 @@ test('a body that trickles forever fails at connect_timeout', async (t) => {
   const r = await checkHttp(check(port, { connectTimeoutMs: 300, urls: [url({ digest: md5('x') })] }), never);
   assert.equal(r.code, 'HTTP_TIMEOUT', r.reason);
   assert.equal(r.reason, '/health: body not complete within 300 ms');
-  assert.ok(r.latencyMs < 1_000);
+  assert.ok(r.latencyMs < 3_000);
 });
 
 test('headers that trickle forever fail at connect_timeout', async (t) => {

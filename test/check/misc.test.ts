@@ -78,7 +78,7 @@ test('a hanging script is killed at misc_timeout, with the children it forked', 
   const pidFile = join(dir, 'child.pid');
   const r = await checkMisc(miscCheck({ path: `/bin/sh -c "sleep 30 & echo $! > ${pidFile}; sleep 30"`, timeoutMs: 300 }), never);
   assert.equal(r.code, 'SCRIPT_TIMEOUT');
-  assert.ok(r.latencyMs >= 290 && r.latencyMs < 1_500, `latency ${r.latencyMs}`);
+  assert.ok(r.latencyMs >= 290 && r.latencyMs < 5_000, `latency ${r.latencyMs}`);
   const child = Number(readFileSync(pidFile, 'utf8'));
   assert.ok(await waitUntil(() => !running(child), 1_000), `forked child ${child} still running`);
 });
@@ -97,7 +97,7 @@ test('a script that ignores SIGTERM gets SIGKILL after the grace period, and is 
   const run = await runScript(`/bin/sh -c "trap '' TERM; sleep 30"`, { timeoutMs: 100, killGraceMs: 200 });
   const took = performance.now() - started;
   assert.deepEqual([run.timedOut, run.signal], [true, 'SIGKILL']);
-  assert.ok(took >= 290 && took < 1_500, `took ${took}`);
+  assert.ok(took >= 290 && took < 5_000, `took ${took}`);
 });
 
 test('the direct child is reaped: no zombie left after a check', async (t) => {
@@ -113,7 +113,7 @@ test('aborting a check kills the script', async () => {
   setTimeout(() => ac.abort(), 100);
   const r = await checkMisc(miscCheck({ path: '/bin/sleep 30', timeoutMs: 10_000 }), ac.signal);
   assert.equal(r.code, 'ABORTED');
-  assert.ok(r.latencyMs < 2_000);
+  assert.ok(r.latencyMs < 5_000);
 });
 
 test('script users resolve from passwd/group files', (t) => {

@@ -46,11 +46,11 @@ test('a real server goes up, then down after retry+1 failures once its listener 
   const down = await waitFor(() => events.find(({ e }) => e.kind === 'realServer' && !e.up), 2_000);
   // The next planned check (≤ 100 ms) fails, then two retries 50 ms apart: down within ~100 + 2×50 ms.
   const took = down.at - closedAt;
-  assert.ok(took >= 90 && took < 1_000, `down after ${took} ms`);
+  assert.ok(took >= 90 && took < 3_000, `down after ${took} ms`);
   assert.equal(down.e.kind === 'realServer' && down.e.reason, 'connection refused');
   await waitFor(() => (existsSync(join(dir, 'down')) ? true : undefined), 2_000);
   assert.ok(attempts.length >= 4);
-  for (const a of attempts) assert.ok(a.latenessMs >= 0 && a.latenessMs < 500, `lateness ${a.latenessMs}`);
+  for (const a of attempts) assert.ok(a.latenessMs >= 0 && a.latenessMs < 2_000, `lateness ${a.latenessMs}`);
 });
 
 test('stop() cancels running checks and runs the omega scripts', async (t) => {
@@ -70,7 +70,7 @@ test('stop() cancels running checks and runs the omega scripts', async (t) => {
   await new Promise((r) => setTimeout(r, 30));
   const started = performance.now();
   await runner.stop();
-  assert.ok(performance.now() - started < 1_000);
+  assert.ok(performance.now() - started < 3_000);
   assert.equal(cancelled, true);
   assert.equal(readFileSync(join(dir, 'omega'), 'utf8'), 'omega\n');
 });

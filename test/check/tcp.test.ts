@@ -35,7 +35,7 @@ test('TCP_CHECK fails with CONNECT_TIMEOUT within connect_timeout when the serve
   t.after(hole.close);
   const r = await checkTcp(tcpCheck({ connectPort: hole.port, connectTimeoutMs: 300 }), never);
   assert.equal(r.code, 'CONNECT_TIMEOUT', r.reason);
-  assert.ok(r.latencyMs >= 290 && r.latencyMs < 1_500, `latency ${r.latencyMs}`);
+  assert.ok(r.latencyMs >= 290 && r.latencyMs < 5_000, `latency ${r.latencyMs}`);
 });
 
 test('TCP_CHECK binds to bindto/bind_port', async (t) => {
