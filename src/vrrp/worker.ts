@@ -1,6 +1,9 @@
 // The VRRP worker thread: owns the sockets, timers and scripts of every instance, so advert timing does not
 // depend on what the main thread is doing (health checks, IPVS syncs, a busy reload). Talks to service.ts by
 // messages only.
+import { execFileSync } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../config/model.ts';
 import { VrrpEngine } from './engine.ts';
@@ -10,6 +13,25 @@ const port = parentPort;
 if (port === null) throw new Error('worker.ts runs only as a worker thread');
 const data = workerData as { config: Config; reportSends: boolean };
 const post = (m: FromWorker) => port.postMessage(m);
+
+/**
+ * Advert timing must not depend on other processes of a busy director either: this thread asks for SCHED_RR
+ * priority 1 with reset-on-fork, so scripts run normally (keepalived's vrrp_rt_priority; real time runs before every normal task; the
+ * kernel's RT throttling still caps it), else nice −10. Linux applies both to one thread when given its TID.
+ * Measured in docs/benchmarks.md.
+ */
+try {
+  const tid = Number(readlinkSync('/proc/thread-self').split('/').at(-1));
+  if (tid > 0) {
+    try {
+      execFileSync('chrt', ['-r', '--reset-on-fork', '-p', '1', String(tid)], { stdio: 'ignore' });
+    } catch {
+      setPriority(tid, -10);
+    }
+  }
+} catch {
+  // not root or not Linux: run at normal priority
+}
 
 const engine = new VrrpEngine(data.config, {
   log: (line) => post({ type: 'log', line }),
