@@ -7,7 +7,7 @@
 import { type Attr, type Attrs, attrsLength, decodeAttrs, string, writeAttrs } from './attributes.ts';
 import { NetlinkError } from './errors.ts';
 import type { NetlinkMessage } from './message.ts';
-import type { NetlinkRequest, NetlinkSocket } from './socket.ts';
+import type { NetlinkConnection, NetlinkRequest } from './socket.ts';
 
 export const GENL_HDRLEN = 4;
 export const GENL_ID_CTRL = 0x10;
@@ -71,7 +71,7 @@ export function decodeGenl(msg: NetlinkMessage, hdrsize = 0): GenlMessage {
 }
 
 /** CTRL_CMD_GETFAMILY by name. A family the kernel does not know rejects with code FAMILY_NOT_FOUND. */
-export async function resolveFamily(nl: NetlinkSocket, name: string): Promise<GenlFamily> {
+export async function resolveFamily(nl: NetlinkConnection, name: string): Promise<GenlFamily> {
   let replies: NetlinkMessage[];
   try {
     replies = await nl.request(genlRequest({ id: GENL_ID_CTRL, version: 1 }, CTRL_CMD_GETFAMILY, [string(CTRL_ATTR_FAMILY_NAME, name)], { what: `resolve generic netlink family ${name}` }));

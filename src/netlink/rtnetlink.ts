@@ -13,7 +13,7 @@ import { inetNtop, inetPton } from '../sys/inet.ts';
 import { type Attr, type Attrs, attrsLength, binary, decodeAttrs, string, u32, writeAttrs } from './attributes.ts';
 import { NetlinkError } from './errors.ts';
 import { type NetlinkMessage, NLM_F_CREATE, NLM_F_EXCL } from './message.ts';
-import type { NetlinkSocket } from './socket.ts';
+import type { NetlinkConnection } from './socket.ts';
 
 export const RTM_NEWLINK = 16;
 export const RTM_DELLINK = 17;
@@ -103,13 +103,13 @@ export type RtEvent =
   | { readonly kind: 'newlink' | 'dellink'; readonly link: Link }
   | { readonly kind: 'newaddr' | 'deladdr'; readonly address: Address };
 
-export async function listLinks(nl: NetlinkSocket): Promise<Link[]> {
+export async function listLinks(nl: NetlinkConnection): Promise<Link[]> {
   const replies = await nl.dump({ type: RTM_GETLINK, payload: ifinfomsg(AF_UNSPEC, 0), what: 'list links' });
   return replies.filter((m) => m.type === RTM_NEWLINK).map(decodeLink);
 }
 
 /** Every address, optionally only one family or one interface (filtered here: not every kernel filters dumps). */
-export async function listAddresses(nl: NetlinkSocket, filter: { family?: 4 | 6; ifindex?: number } = {}): Promise<Address[]> {
+export async function listAddresses(nl: NetlinkConnection, filter: { family?: 4 | 6; ifindex?: number } = {}): Promise<Address[]> {
   const af = filter.family === 4 ? AF_INET : filter.family === 6 ? AF_INET6 : AF_UNSPEC;
   const replies = await nl.dump({ type: RTM_GETADDR, payload: ifaddrmsg(af, 0, 0, 0, 0, []), what: 'list addresses' });
   return replies
@@ -119,12 +119,12 @@ export async function listAddresses(nl: NetlinkSocket, filter: { family?: 4 | 6;
 }
 
 /** Adds an address with NLM_F_CREATE|NLM_F_EXCL, so an existing one rejects with code 'EEXIST'. */
-export async function addAddress(nl: NetlinkSocket, spec: AddressSpec): Promise<void> {
+export async function addAddress(nl: NetlinkConnection, spec: AddressSpec): Promise<void> {
   await nl.request(addressRequest(RTM_NEWADDR, spec, NLM_F_CREATE | NLM_F_EXCL, `add address ${spec.address}/${spec.prefixLength}`));
 }
 
 /** Removes an address; one that is not there rejects with code 'EADDRNOTAVAIL'. */
-export async function deleteAddress(nl: NetlinkSocket, spec: Pick<AddressSpec, 'address' | 'prefixLength' | 'ifindex'>): Promise<void> {
+export async function deleteAddress(nl: NetlinkConnection, spec: Pick<AddressSpec, 'address' | 'prefixLength' | 'ifindex'>): Promise<void> {
   await nl.request(addressRequest(RTM_DELADDR, spec, 0, `delete address ${spec.address}/${spec.prefixLength}`));
 }
 

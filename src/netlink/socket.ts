@@ -13,17 +13,17 @@
 // behind each other; requests keep FIFO order. A failure rejects with NetlinkError (see errors.ts), carrying the
 // kernel's extended-ACK text when it sent one. If the receive queue still overflows (ENOBUFS), the requests
 // whose ACK the kernel dropped reject with OVERRUN (their effect is unknown: retry or re-read) and subscribers
-// get onOverrun (events were lost: resync with a dump). A dump that ends with NLM_F_DUMP_INTR (the table changed under
-// it) is retried up to twice before rejecting with DUMP_INTERRUPTED.
+// get onOverrun (events were lost: resync with a dump). A dump that ends with NLM_F_DUMP_INTR (the table
+// changed under it) is retried up to twice before rejecting with DUMP_INTERRUPTED.
+//
+// Code that only sends requests should depend on `NetlinkConnection`, which a test can fake with plain objects.
 //
 // The socket does not keep the process alive while idle; it does while requests are in flight or while it
 // has an event subscription.
-import { AF_NETLINK, NETLINK_ADD_MEMBERSHIP, NETLINK_CAP_ACK, NETLINK_DROP_MEMBERSHIP, NETLINK_EXT_ACK, MSG_TRUNC, SO_RCVBUF, SO_RCVBUFFORCE, SO_SNDBUF, SO_SNDBUFFORCE, SOCK_RAW, SOL_NETLINK, SOL_SOCKET } from '../sys/constants.ts';
 import { errnoName, isErrno } from '../sys/native.ts';
-import { encodeSockaddr } from '../sys/sockaddr.ts';
-import { type Datagram, DatagramSocket } from '../sys/socket.ts';
 import { type FailedRequest, NetlinkError } from './errors.ts';
 import { decodeDone, decodeError, decodeMessages, encodeMessage, type NetlinkMessage, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN } from './message.ts';
+import { KernelTransport, type KernelTransportOptions, type NetlinkDatagram, type NetlinkTransport } from './transport.ts';
 
 export interface NetlinkRequest {
   readonly type: number;
@@ -35,10 +35,11 @@ export interface NetlinkRequest {
   readonly what?: string;
 }
 
-export interface NetlinkSocketOptions {
-  /** Receive queue size to ask for (SO_RCVBUFFORCE when privileged, else SO_RCVBUF); default 4 MiB. */
-  readonly receiveQueueBytes?: number;
-  /** Most unacknowledged requests at once; default derived from the receive queue (at most 1024). */
+/** The request side of a NetlinkSocket, for consumers that want to be testable without a kernel. */
+export type NetlinkConnection = Pick<NetlinkSocket, 'request' | 'dump' | 'batch'>;
+
+export interface NetlinkSocketOptions extends KernelTransportOptions {
+  /** Most unacknowledged requests at once; default: what the transport's receive queue holds (at most 1024). */
   readonly window?: number;
 }
 
@@ -62,59 +63,35 @@ const MAX_IOV = 1024;
 const DUMP_ATTEMPTS = 3;
 
 export class NetlinkSocket {
-  readonly protocol: number;
   readonly portId: number;
   readonly window: number;
-  readonly #sock: DatagramSocket;
+  readonly #t: NetlinkTransport;
   readonly #queue = new Fifo<Pending>();
   readonly #inflight = new Map<number, Pending>();
   readonly #groups = new Set<number>();
-  readonly #sendChunkBytes: number;
   #seq = 0;
   #dumpActive = false;
   #onEvent: EventHandler | undefined;
   #onOverrun: OverrunHandler | undefined;
-  #referenced = true;
+  #referenced = false;
   #pumpScheduled = false;
 
-  private constructor(protocol: number, sock: DatagramSocket, portId: number, window: number, sendChunkBytes: number) {
-    this.protocol = protocol;
-    this.#sock = sock;
-    this.portId = portId;
-    this.window = window;
-    this.#sendChunkBytes = sendChunkBytes;
+  /** Runs over any transport (the kernel's, or a fake in tests). */
+  constructor(transport: NetlinkTransport, options: { window?: number } = {}) {
+    this.#t = transport;
+    this.portId = transport.portId;
+    this.window = options.window ?? transport.ackCapacity;
+    transport.listen((d) => this.#onDatagram(d), (e) => this.#onReceiveError(e));
+    transport.unref();
   }
 
-  /** Opens and binds a netlink socket (NETLINK_GENERIC, NETLINK_ROUTE, …). */
+  /** Opens a kernel netlink socket (NETLINK_GENERIC, NETLINK_ROUTE, …). */
   static open(protocol: number, options: NetlinkSocketOptions = {}): NetlinkSocket {
-    const sock = DatagramSocket.open(AF_NETLINK, SOCK_RAW, protocol, { bufferSize: 64 * 1024, controlSize: 0, flags: MSG_TRUNC });
-    try {
-      trySet(sock, SOL_NETLINK, NETLINK_EXT_ACK, 1);
-      // Errors then carry only the failed request's header, not its whole payload: we keep requests by seq.
-      trySet(sock, SOL_NETLINK, NETLINK_CAP_ACK, 1);
-      const want = options.receiveQueueBytes ?? 4 * 1024 * 1024;
-      if (!trySet(sock, SOL_SOCKET, SO_RCVBUFFORCE, want)) trySet(sock, SOL_SOCKET, SO_RCVBUF, want);
-      if (!trySet(sock, SOL_SOCKET, SO_SNDBUFFORCE, 1024 * 1024)) trySet(sock, SOL_SOCKET, SO_SNDBUF, 1024 * 1024);
-      const rcvbuf = sock.getIntOption(SOL_SOCKET, SO_RCVBUF);
-      const sndbuf = sock.getIntOption(SOL_SOCKET, SO_SNDBUF);
-      sock.bind({ family: 'netlink', pid: 0, groups: 0 });
-      const local = sock.localAddress();
-      const portId = local?.family === 'netlink' ? local.pid : 0;
-      // An ACK costs about 1 KiB of receive queue (skb truesize); keep headroom for error ACKs with text.
-      const window = options.window ?? Math.max(16, Math.min(1024, Math.floor(rcvbuf / 2048)));
-      const nl = new NetlinkSocket(protocol, sock, portId, window, Math.max(4096, Math.floor(sndbuf / 2) - 1024));
-      sock.onMessage((d) => nl.#onDatagram(d), (e) => nl.#onReceiveError(e));
-      sock.unref();
-      nl.#referenced = false;
-      return nl;
-    } catch (err) {
-      sock.close();
-      throw err;
-    }
+    return new NetlinkSocket(KernelTransport.open(protocol, options), options);
   }
 
   get closed(): boolean {
-    return this.#sock.closed;
+    return this.#t.closed;
   }
 
   /** Sends one request with NLM_F_ACK; resolves with any reply messages once the kernel ACKs it. */
@@ -142,7 +119,7 @@ export class NetlinkSocket {
     this.#onEvent = onEvent;
     this.#onOverrun = onOverrun;
     for (const g of groups) {
-      this.#sock.setOption(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, g);
+      this.#t.join(g);
       this.#groups.add(g);
     }
     this.#updateRef();
@@ -150,22 +127,22 @@ export class NetlinkSocket {
 
   unsubscribe(groups: readonly number[]): void {
     for (const g of groups) {
-      if (this.#groups.delete(g)) this.#sock.setOption(SOL_NETLINK, NETLINK_DROP_MEMBERSHIP, g);
+      if (this.#groups.delete(g)) this.#t.leave(g);
     }
     this.#updateRef();
   }
 
   /** Closes the socket; requests still in flight reject with CLOSED. */
   close(): void {
-    if (this.#sock.closed) return;
-    this.#sock.close();
+    if (this.#t.closed) return;
+    this.#t.close();
     const err = new NetlinkError('CLOSED', 'netlink socket closed with the request in flight');
     for (const p of [...this.#inflight.values(), ...this.#queue.drain()]) if (!p.abandoned) p.reject(err);
     this.#inflight.clear();
   }
 
   #enqueue(req: NetlinkRequest, dump: boolean, pump = true): Promise<NetlinkMessage[]> {
-    if (this.#sock.closed) return Promise.reject(new NetlinkError('CLOSED', 'netlink socket is closed'));
+    if (this.#t.closed) return Promise.reject(new NetlinkError('CLOSED', 'netlink socket is closed'));
     return new Promise((resolve, reject) => {
       this.#queue.push({ seq: 0, dump, req, replies: [], resolve, reject, interrupted: false, attempts: 0, abandoned: false });
       if (pump) this.#pump();
@@ -178,7 +155,7 @@ export class NetlinkSocket {
   }
 
   #pump(): void {
-    while (this.#queue.length > 0 && !this.#sock.closed) {
+    while (this.#queue.length > 0 && !this.#t.closed) {
       const chunk: Pending[] = [];
       const iov: Buffer[] = [];
       let bytes = 0;
@@ -188,7 +165,7 @@ export class NetlinkSocket {
         const flags = NLM_F_REQUEST | (p.dump ? NLM_F_DUMP : NLM_F_ACK) | (p.req.flags ?? 0);
         p.seq = this.#nextSeq();
         const buf = encodeMessage({ type: p.req.type, flags, seq: p.seq, pid: this.portId, payload: p.req.payload });
-        if (chunk.length > 0 && bytes + buf.length > this.#sendChunkBytes) break;
+        if (chunk.length > 0 && bytes + buf.length > this.#t.maxSendBytes) break;
         this.#queue.shift();
         if (p.dump) this.#dumpActive = true;
         chunk.push(p);
@@ -198,7 +175,7 @@ export class NetlinkSocket {
       if (chunk.length === 0) break;
       for (const p of chunk) this.#inflight.set(p.seq, p);
       try {
-        this.#sock.send(iov, KERNEL_ADDRESS);
+        this.#t.send(iov);
       } catch (err) {
         for (const p of chunk) {
           this.#inflight.delete(p.seq);
@@ -210,13 +187,13 @@ export class NetlinkSocket {
     this.#updateRef();
   }
 
-  #onDatagram(d: Datagram): void {
+  #onDatagram(d: NetlinkDatagram): void {
     if (d.truncated) {
-      this.#sock.setReceiveBufferSize(d.size);
+      this.#t.growReceiveBuffer(d.size);
       this.#lost(new NetlinkError('TRUNCATED', `a ${d.size}-byte netlink message did not fit the receive buffer and was lost`), true);
       return;
     }
-    const multicast = d.from?.family === 'netlink' && d.from.groups !== 0;
+    const multicast = d.groups !== 0;
     const { messages, error } = decodeMessages(d.data);
     for (const m of messages) {
       const p = multicast ? undefined : this.#inflight.get(m.seq);
@@ -307,7 +284,7 @@ export class NetlinkSocket {
   #drain(): void {
     try {
       for (let i = 0; i < 64; i++) {
-        const batch = this.#sock.receiveBatch();
+        const batch = this.#t.drain();
         if (batch.length === 0) return;
         for (const d of batch) this.#onDatagram(d);
       }
@@ -329,10 +306,10 @@ export class NetlinkSocket {
 
   #updateRef(): void {
     const busy = this.#inflight.size > 0 || this.#queue.length > 0 || this.#groups.size > 0;
-    if (busy === this.#referenced || this.#sock.closed) return;
+    if (busy === this.#referenced || this.#t.closed) return;
     this.#referenced = busy;
-    if (busy) this.#sock.ref();
-    else this.#sock.unref();
+    if (busy) this.#t.ref();
+    else this.#t.unref();
   }
 }
 
@@ -378,7 +355,6 @@ class Fifo<T> {
   }
 }
 
-const KERNEL_ADDRESS = encodeSockaddr({ family: 'netlink', pid: 0, groups: 0 });
 
 function failed(p: Pending): FailedRequest {
   return { type: p.req.type, flags: p.req.flags ?? 0, seq: p.seq };
@@ -387,13 +363,4 @@ function failed(p: Pending): FailedRequest {
 function sendError(err: unknown, p: Pending): NetlinkError {
   if (!isErrno(err)) return new NetlinkError('MALFORMED', String(err));
   return new NetlinkError(errnoName(err.errno), `${p.req.what ?? 'netlink request'} could not be sent: ${err.message}`, { errno: err.errno, request: failed(p) });
-}
-
-function trySet(sock: DatagramSocket, level: number, name: number, value: number): boolean {
-  try {
-    sock.setOption(level, name, value);
-    return true;
-  } catch {
-    return false;
-  }
 }
