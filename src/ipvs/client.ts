@@ -87,7 +87,7 @@ export class IpvsClient {
         const fallback = pass === 0 ? fallbackFor(op, error.errno) : undefined;
         if (fallback === 'done') return;
         if (fallback) retry.push(fallback);
-        else failed.push({ op, error });
+        else failed.push({ op, error: explain(op, error) });
       });
       pending = retry;
     }
@@ -169,6 +169,18 @@ function fallbackFor(op: IpvsOp, errno: string | undefined): IpvsOp | 'done' | u
     case 'edit-dest':
       return errno === 'ENOENT' ? { op: 'add-dest', service: op.service, dest: op.dest } : errno === 'ESRCH' ? op : undefined;
   }
+}
+
+/** The kernel's errnos are terse and reused; say what they mean for this kind of request. */
+function explain(op: IpvsOp, error: IpvsError): IpvsError {
+  const service = op.op === 'add-service' || op.op === 'edit-service';
+  const hint =
+    error.errno === 'ENOENT' && service ? `no scheduler "${op.service.scheduler}"${op.service.pe ? ` or persistence engine "${op.service.pe}"` : ''} in this kernel`
+    : error.errno === 'ESRCH' ? 'the virtual service does not exist'
+    : error.errno === 'EINVAL' && service ? 'the kernel rejected the settings (persistence netmask, timeout or flags)'
+    : error.errno === 'EINVAL' ? 'the kernel rejected the settings (weight, thresholds or tunnel options)'
+    : undefined;
+  return hint ? new IpvsError('IPVS_KERNEL', `${describeOp(op)} failed: ${hint} (${error.errno})`, error.errno) : error;
 }
 
 function asIpvsError(err: unknown): IpvsError {

@@ -16,7 +16,7 @@ export function desiredTable(config: Config): IpvsTable {
       const key = JSON.stringify(id);
       if (seen.has(key)) continue;
       seen.add(key);
-      services.push({ service: serviceSpec(vs, id), destinations: vs.realServers.map((rs) => destination(vs, id, rs)) });
+      services.push({ service: serviceSpec(vs, id), destinations: vs.realServers.map((rs) => destination(vs, rs)) });
     }
   }
   return { services };
@@ -48,15 +48,13 @@ function serviceSpec(vs: VirtualServer, id: ServiceId): ServiceSpec {
   return { id, scheduler: vs.lbAlgo, flags, timeoutS, netmask };
 }
 
-function destination(vs: VirtualServer, id: ServiceId, rs: RealServer): DestinationSpec {
+function destination(vs: VirtualServer, rs: RealServer): DestinationSpec {
   const forward = FORWARD[rs.lbKind];
-  // The kernel forwards DR/TUN to the virtual port whatever is asked; asking for exactly that avoids perpetual drift.
-  const port = forward !== 'masq' && id.kind === 'addr' ? id.port : rs.port;
   const tunnel = rs.tunnel ?? vs.tunnel;
   const dest: DestinationSpec = {
     address: rs.address,
     family: rs.family,
-    port,
+    port: rs.port,
     forward,
     weight: rs.weight,
     upperThreshold: rs.uthreshold ?? 0,

@@ -1,5 +1,6 @@
 // The kernel table as text laid out like `ipvsadm -Ln --exact` (same header, columns and flag words), so
 // operators read it at a glance and tests can compare it with ipvsadm's own output line for line.
+import { inetPton } from '../sys/inet.ts';
 import type { KernelTable } from './client.ts';
 import type { IpvsInfo } from './codec.ts';
 import { hostPort } from './identity.ts';
@@ -8,6 +9,27 @@ import type { DestinationEntry, ForwardMethod, IpvsStats, ServiceEntry } from '.
 export type ListMode = 'plain' | 'stats' | 'rate';
 
 const FORWARD_NAMES: Record<ForwardMethod, string> = { masq: 'Masq', local: 'Local', tunnel: 'Tunnel', droute: 'Route', bypass: 'Bypass' };
+
+/** ipvsadm's order (libipvs ipvs_cmp_services/ipvs_cmp_dests): fwmark, family, protocol, address, port. */
+export function sortTable(table: KernelTable): KernelTable {
+  const services = table.services.map((s) => ({ service: s.service, destinations: [...s.destinations].sort(compareDests) }));
+  return { services: services.sort((a, b) => compareServices(a.service, b.service)) };
+}
+
+const PROTO_ORDER = { TCP: 6, UDP: 17, SCTP: 132 } as const;
+
+function compareServices(a: ServiceEntry, b: ServiceEntry): number {
+  const mark = (s: ServiceEntry): number => (s.id.kind === 'fwmark' ? s.id.mark : 0);
+  return (
+    mark(a) - mark(b) ||
+    a.id.family - b.id.family ||
+    (a.id.kind === 'addr' && b.id.kind === 'addr' ? PROTO_ORDER[a.id.protocol] - PROTO_ORDER[b.id.protocol] || inetPton(a.id.address).compare(inetPton(b.id.address)) || a.id.port - b.id.port : 0)
+  );
+}
+
+function compareDests(a: DestinationEntry, b: DestinationEntry): number {
+  return a.family - b.family || inetPton(a.address).compare(inetPton(b.address)) || a.port - b.port;
+}
 
 export function formatTable(info: IpvsInfo, table: KernelTable, mode: ListMode = 'plain'): string {
   const lines = [`IP Virtual Server version ${info.version} (size=${info.connTableSize})`];
@@ -22,7 +44,7 @@ export function formatTable(info: IpvsInfo, table: KernelTable, mode: ListMode =
 }
 
 function serviceLine(s: ServiceEntry, mode: ListMode): string {
-  const name = s.id.kind === 'fwmark' ? `FWM  ${s.id.mark}${s.id.family === 6 ? ' IPv6' : ''}` : `${s.id.protocol}  ${hostPort(s.id.address, s.id.port)}`;
+  const name = s.id.kind === 'fwmark' ? `FWM  ${s.id.mark}${s.id.family === 6 ? ' IPv6' : ''}` : `${s.id.protocol.padEnd(4)} ${hostPort(s.id.address, s.id.port)}`;
   if (mode !== 'plain') return `${name.padEnd(33)} ${numbers(s.stats, mode)}`;
   let line = `${name} ${s.scheduler}`;
   const sched = [s.flags.shFallback && 'flag-1', s.flags.shPort && 'flag-2', s.flags.schedFlag3 && 'flag-3'].filter(Boolean);
