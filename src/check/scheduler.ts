@@ -38,7 +38,6 @@ interface CheckerState {
   nextAt: number;
   dynamicWeight: number | undefined;
   reason: string;
-  latencyMs: number;
 }
 
 interface RsState {
@@ -84,7 +83,6 @@ export class CheckScheduler {
             nextAt: 0,
             dynamicWeight: undefined,
             reason: checker.alpha ? 'alpha: down until the first successful check' : 'not checked yet',
-            latencyMs: 0,
           };
           rsState.checkers.push(state);
           this.checkers.push(state);
@@ -94,10 +92,6 @@ export class CheckScheduler {
       }
       return vsState;
     });
-  }
-
-  get checkerCount(): number {
-    return this.checkers.length;
   }
 
   /** Publishes the initial verdicts and plans each checker's first attempt at a random point within its warmup. */
@@ -138,7 +132,6 @@ export class CheckScheduler {
     if (!c || !c.running) throw new Error(`check ${id} is not running`);
     c.running = false;
     c.reason = result.reason;
-    c.latencyMs = result.latencyMs;
     const rs = c.rs;
     const healthBefore = rsHealth(rs);
     const weightBefore = rsWeight(rs);
