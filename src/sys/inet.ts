@@ -47,3 +47,8 @@ export function inetNtop(bytes: Uint8Array): string {
   if (bestStart < 0) return hex(words);
   return `${hex(words.slice(0, bestStart))}::${hex(words.slice(bestStart + bestLen))}`;
 }
+
+/** A 16-bit value in network byte order, as socket(AF_PACKET, type, htons(ETH_P_…)) wants its protocol. */
+export function htons(v: number): number {
+  return ((v & 0xff) << 8) | ((v >> 8) & 0xff);
+}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeCmsgs, decodePacketInfo, encodeCmsgs, cmsgSpace, pktinfoCmsg } from '../../src/sys/cmsg.ts';
 import { IP_PKTINFO, IP_TTL, IPV6_HOPLIMIT, IPV6_PKTINFO, SOL_IP, SOL_IPV6 } from '../../src/sys/constants.ts';
-import { inetFamily, inetNtop, inetPton } from '../../src/sys/inet.ts';
+import { htons, inetFamily, inetNtop, inetPton } from '../../src/sys/inet.ts';
 import { decodeSockaddr, encodeSockaddr } from '../../src/sys/sockaddr.ts';
 
 test('inetPton/inetNtop: IPv4 and IPv6 round trips in canonical form', () => {
@@ -19,6 +19,7 @@ test('inetPton/inetNtop: IPv4 and IPv6 round trips in canonical form', () => {
   assert.equal(inetFamily('ff02::12'), 6);
   assert.equal(inetFamily('nope'), undefined);
   assert.throws(() => inetPton('300.1.1.1'), TypeError);
+  assert.equal(htons(0x0806), 0x0608);
 });
 
 test('sockaddr_in: 16 bytes, family host order, port and address network order', () => {
