@@ -43,8 +43,13 @@ function isBlank(c: number): boolean {
  * the caller positions them.
  */
 export function lexLine(text: string, file: string, line: number, out: Token[], col0 = 1): LexIssue | undefined {
-  const n = text.length;
-  let i = 0;
+  return lexRange(text, 0, text.length, file, line, out, col0);
+}
+
+/** Splits text[from, to), one line of a larger text, without cutting the line out first; text[from] is column 1. */
+export function lexRange(text: string, from: number, n: number, file: string, line: number, out: Token[], col1 = 1): LexIssue | undefined {
+  const col0 = col1 - from;
+  let i = from;
   while (i < n) {
     const c = text.charCodeAt(i);
     if (isBlank(c)) {
@@ -59,7 +64,7 @@ export function lexLine(text: string, file: string, line: number, out: Token[], 
     }
     if (c === QUOTE) {
       const end = text.indexOf('"', i + 1);
-      if (end < 0) return { message: 'unterminated quoted string (a closing " is missing on this line)', col: col0 + i };
+      if (end < 0 || end >= n) return { message: 'unterminated quoted string (a closing " is missing on this line)', col: col0 + i };
       out.push({ kind: 'string', text: text.slice(i + 1, end), file, line, col: col0 + i });
       i = end + 1;
       continue;
@@ -71,7 +76,7 @@ export function lexLine(text: string, file: string, line: number, out: Token[], 
       if (d === DOLLAR && text.charCodeAt(i + 1) === OPEN) {
         // `${NAME}` is one piece of a word, not a block.
         const close = text.indexOf('}', i + 2);
-        if (close > 0) {
+        if (close > 0 && close < n) {
           i = close + 1;
           continue;
         }

@@ -4,7 +4,7 @@
 // keepalived's grammar is line-based: a keyword's arguments are the rest of its line.
 import { readFileSync, realpathSync, globSync } from 'node:fs';
 import { dirname, resolve, isAbsolute } from 'node:path';
-import { lexLine, posOf, type Token } from './lexer.ts';
+import { lexLine, lexRange, posOf, type Token } from './lexer.ts';
 import type { Problems } from './problems.ts';
 import type { SourcePos } from './model.ts';
 
@@ -87,48 +87,51 @@ class SourceReader {
       this.#problems.error('syntax', 'binary data (a NUL byte): this is not a keepalived.conf text file', { file, line, col });
       return;
     }
-    // Lines are cut one at a time rather than split up front: a large file's line array would outlive its use.
+    // Lines are lexed in place, by offsets, rather than split or cut out: a large file has millions of them.
     let at = 0;
     let lineNo = 0;
-    const nextLine = (): string | undefined => {
-      if (at > text.length) return undefined;
-      let end = text.indexOf('\n', at);
-      if (end < 0) end = text.length;
-      let raw = text.slice(at, end);
-      at = end + 1;
-      lineNo++;
-      if (raw.charCodeAt(raw.length - 1) === 13) raw = raw.slice(0, -1);
-      return raw;
-    };
-    const more = (): boolean => at <= text.length;
+    let nextDollar = text.indexOf('$');
     const line = this.#line;
     let dollar = false;
-    for (let raw = nextLine(); raw !== undefined; raw = nextLine()) {
-      let indent = 0;
-      while (indent < raw.length && isBlankCode(raw.charCodeAt(indent))) indent++;
-      const c0 = raw.charCodeAt(indent);
+    while (at <= text.length) {
+      const from = at;
+      let end = text.indexOf('\n', at);
+      if (end < 0) end = text.length;
+      at = end + 1;
+      lineNo++;
+      if (end > from && text.charCodeAt(end - 1) === 13) end--;
+      let first = from;
+      while (first < end && isBlankCode(text.charCodeAt(first))) first++;
+      const c0 = first < end ? text.charCodeAt(first) : -1;
 
       if (c0 === DOLLAR && line.length === 0) {
-        const def = DEFINITION.exec(raw.slice(indent));
+        const def = DEFINITION.exec(text.slice(first, end));
         if (def) {
           let value = stripComment(def[2] ?? '').trimEnd();
-          while (value.endsWith('\\') && more()) value = `${value.slice(0, -1).trimEnd()}\n${stripComment(nextLine() ?? '').trim()}`;
+          while (value.endsWith('\\') && at <= text.length) {
+            let next = text.indexOf('\n', at);
+            if (next < 0) next = text.length;
+            value = `${value.slice(0, -1).trimEnd()}\n${stripComment(text.slice(at, next).replace(/\r$/, '')).trim()}`;
+            at = next + 1;
+            lineNo++;
+          }
           this.#defs.set(def[1] ?? '', value.endsWith('\\') ? value.slice(0, -1) : value);
           continue;
         }
       }
       if (c0 === AT && line.length === 0) {
-        this.#problems.warn('unsupported', `not supported: @config_id conditional lines (${file}:${lineNo}); line ignored`, { file, line: lineNo, col: indent + 1 });
+        this.#problems.warn('unsupported', `not supported: @config_id conditional lines (${file}:${lineNo}); line ignored`, { file, line: lineNo, col: first - from + 1 });
         continue;
       }
 
-      let last = raw.length - 1;
-      while (last >= indent && isBlankCode(raw.charCodeAt(last))) last--;
-      const continued = last >= indent && raw.charCodeAt(last) === BACKSLASH_CODE;
-      const issue = lexLine(continued ? raw.slice(0, last) : raw, file, lineNo, line);
+      let last = end - 1;
+      while (last >= first && isBlankCode(text.charCodeAt(last))) last--;
+      const continued = last >= first && text.charCodeAt(last) === BACKSLASH_CODE;
+      const issue = lexRange(text, from, continued ? last : end, file, lineNo, line);
       if (issue) this.#problems.error('syntax', issue.message, { file, line: lineNo, col: issue.col });
-      dollar ||= raw.includes('$');
-      if (continued && more()) continue;
+      if (nextDollar >= 0 && nextDollar < from) nextDollar = text.indexOf('$', from);
+      dollar ||= nextDollar >= 0 && nextDollar < end;
+      if (continued && at <= text.length) continue;
       this.#endLine(dollar);
       dollar = false;
     }
