@@ -27,6 +27,7 @@ const cases: Case[] = [
   { name: 'extra closing brace', text: `${vi('  priority 10')}}\n`, code: 'unbalanced-braces', line: 6, message: /'\}' without a matching '\{'/ },
   { name: 'brace without keyword', text: '{\n  priority 1\n}\n', code: 'syntax', line: 1, message: /'\{' without a keyword/ },
   { name: 'unterminated quote', text: vi('  notify_master "/bin/echo up'), code: 'syntax', line: 4, message: /unterminated quoted string/ },
+  { name: 'quote closed only on a later line', text: vi('  notify_master "/bin/echo up\n  notify_backup "/bin/down"'), code: 'syntax', line: 4, message: /unterminated quoted string/ },
   { name: 'priority not a number', text: vi('  priority high'), code: 'bad-value', line: 4, message: /priority: 'high' is not a whole number/ },
   { name: 'priority fractional', text: vi('  priority 1.5'), code: 'bad-value', line: 4, message: /not a whole number/ },
   { name: 'priority out of range', text: vi('  priority 0'), code: 'range', line: 4, message: /priority 0 is out of range 1-255/ },

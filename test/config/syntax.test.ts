@@ -83,13 +83,16 @@ test('include: globs relative to the including file, nested directories, missing
   writeFileSync(join(dir, 'conf.d', 'a.conf'), 'include ../vs/web.inc\n');
   writeFileSync(join(dir, 'conf.d', 'b.conf'), instance(' priority 150'));
   mkdirSync(join(dir, 'vs'));
-  writeFileSync(join(dir, 'vs', 'web.inc'), 'virtual_server 10.0.0.1 80 {\n lb_algo rr\n lb_kind NAT\n real_server 10.0.1.1 80 {\n  TCP_CHECK {\n  }\n }\n}\n');
+  // Definitions are global across files, and an include may sit inside a block.
+  writeFileSync(join(dir, 'vs', 'web.inc'), '$PORT=80\nvirtual_server 10.0.0.1 $PORT {\n lb_algo rr\n lb_kind NAT\n include rs.inc\n}\n');
+  writeFileSync(join(dir, 'vs', 'rs.inc'), 'real_server 10.0.1.1 $PORT {\n  TCP_CHECK {\n  }\n}\n');
   const ok = loadConfig(join(dir, 'keepalived.conf'), opts);
   assert.deepEqual(ok.problems, []);
   assert.equal(ok.config?.globalDefs.routerId, 'main');
   assert.equal(ok.config?.vrrpInstances[0]?.priority, 150);
   assert.equal(ok.config?.virtualServers[0]?.realServers[0]?.address, '10.0.1.1');
-  assert.deepEqual(ok.config?.files.map((f) => f.slice(dir.length + 1)), ['keepalived.conf', 'conf.d/a.conf', 'vs/web.inc', 'conf.d/b.conf']);
+  assert.equal(ok.config?.virtualServers[0]?.realServers[0]?.port, 80);
+  assert.deepEqual(ok.config?.files.map((f) => f.slice(dir.length + 1)), ['keepalived.conf', 'conf.d/a.conf', 'vs/web.inc', 'vs/rs.inc', 'conf.d/b.conf']);
   assert.equal(ok.config?.virtualServers[0]?.pos.file, join(dir, 'vs', 'web.inc'));
 
   writeFileSync(join(dir, 'missing.conf'), '\n  include nothing/here.conf\ninclude none-*.conf\n');
