@@ -1,4 +1,5 @@
-// The check and genhash commands through the real binary, against loopback servers in this process.
+// The check and genhash commands against loopback servers in this process: in-process through their run
+// functions, and through the real binary where the wiring (exit code, signals) is the point.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -9,6 +10,9 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Writable } from 'node:stream';
+import { runCheck } from '../../src/cli/check.ts';
+import { runGenhash, type GenhashOptions } from '../../src/cli/genhash.ts';
 import { makePki, type TestPki } from './certs.ts';
 import { close, closedPort, listen } from './servers.ts';
 
@@ -30,6 +34,18 @@ function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr:
   });
 }
 
+/** Runs a command's run function with captured stdout/stderr. */
+async function inProcess(run: (out: Writable, err: Writable) => Promise<number>): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const sink = (append: (s: string) => void) => new Writable({ write: (chunk, _enc, cb) => (append(String(chunk)), cb()) });
+  const code = await run(sink((s) => (stdout += s)), sink((s) => (stderr += s)));
+  return { code, stdout, stderr };
+}
+
+const genhash = (opts: GenhashOptions) => inProcess((out, err) => runGenhash(opts, out, err));
+const check = (file: string, json = false) => inProcess((out, err) => runCheck({ file, once: true, json }, out, err));
+
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ipvs-ts-cli-'));
   pki = makePki();
@@ -49,24 +65,24 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('genhash prints the MD5 of the body, equal to one computed independently', async () => {
+test('genhash (the binary) prints the MD5 of the body, equal to one computed independently', async () => {
   const r = await cli('genhash', '-s', '127.0.0.1', '-p', String(httpPort), '-u', '/health');
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, `${md5}\n`);
 });
 
 test('genhash over TLS with SNI', async () => {
-  const r = await cli('genhash', '-S', '-I', 'www.example.test', '-s', '127.0.0.1', '-p', String(httpsPort), '-u', '/health');
+  const r = await genhash({ ssl: true, sni: 'www.example.test', server: '127.0.0.1', port: httpsPort, url: '/health' });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, `${md5}\n`);
 });
 
 test('genhash exits non-zero with a one-line reason on failure or a non-2xx status', async () => {
-  const refused = await cli('genhash', '-s', '127.0.0.1', '-p', String(deadPort), '-u', '/');
+  const refused = await genhash({ server: '127.0.0.1', port: deadPort, url: '/' });
   assert.equal(refused.code, 1);
   assert.equal(refused.stdout, '');
   assert.equal(refused.stderr, 'genhash: /: connection refused\n');
-  const missing = await cli('genhash', '-s', '127.0.0.1', '-p', String(httpPort), '-u', '/missing');
+  const missing = await genhash({ server: '127.0.0.1', port: httpPort, url: '/missing' });
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /status 404/);
 });
@@ -84,7 +100,7 @@ const bothRs = (port: number) =>
 const tcpRs = (port: number) => `  real_server 127.0.0.1 ${port} {\n    TCP_CHECK {\n      connect_timeout 2\n    }\n  }\n`;
 
 test('check --once prints a table and exits 0 when every real server is up', async () => {
-  const r = await cli('check', '--once', '-f', writeConfig('up.conf', bothRs(httpPort)));
+  const r = await check(writeConfig('up.conf', bothRs(httpPort)));
   assert.equal(r.code, 0, r.stdout + r.stderr);
   const lines = r.stdout.trim().split('\n');
   assert.match(lines[0]!, /^VIRTUAL SERVER\s+REAL SERVER\s+CHECK\s+RESULT\s+LATENCY\s+REASON$/);
@@ -93,7 +109,7 @@ test('check --once prints a table and exits 0 when every real server is up', asy
 });
 
 test('check --once --json exits 2 when a real server is down', async () => {
-  const r = await cli('check', '--once', '--json', '-f', writeConfig('down.conf', httpRs(httpPort, '0'.repeat(32)) + tcpRs(deadPort)));
+  const r = await check(writeConfig('down.conf', httpRs(httpPort, '0'.repeat(32)) + tcpRs(deadPort)), true);
   assert.equal(r.code, 2, r.stderr);
   const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { ok: boolean; code?: string });
   assert.deepEqual(rows.map((x) => [x.ok, x.code]), [[false, 'HTTP_DIGEST'], [false, 'CONNECT_REFUSED']]);
@@ -104,7 +120,7 @@ test('check -f prints verdict changes live and stops cleanly on SIGTERM', async 
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d));
   try {
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 20_000;
     while (!/ UP /.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.match(out, /TCP 10\.0\.0\.1:80 -> 127\.0\.0\.1:\d+ UP weight 1 \(connected; [\d.]+ ms\)/);
     child.kill('SIGTERM');
@@ -118,7 +134,7 @@ test('check -f prints verdict changes live and stops cleanly on SIGTERM', async 
 test('check reports config errors and exits 1', async () => {
   const file = join(dir, 'bad.conf');
   writeFileSync(file, 'virtual_server 10.0.0.1 80 {\n  real_server 127.0.0.1 {\n');
-  const r = await cli('check', '--once', '-f', file);
+  const r = await check(file);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /bad\.conf:\d+:\d+: error/);
 });
