@@ -1,7 +1,7 @@
 // Namespace lab: ipvs-ts directors electing one master, failing over on SIGKILL and graceful stop, preempting.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { instanceConf, Lab, labUnavailable, sleep, waitFor } from './lab.ts';
+import { instanceConf, Lab, labUnavailable, START_MS, sleep, waitFor } from './lab.ts';
 import { masterDownMs, skewMs } from '../../src/vrrp/machine.ts';
 
 const skip = labUnavailable();
@@ -16,7 +16,7 @@ test('two directors elect one master; the VIP answers ping; SIGKILL -> backup ta
   const conf = (prio: number) => instanceConf({ vrid: 7, priority: prio, version: 3, advert, vips: ['10.77.0.100/24'] });
   const d1 = lab.ipvsTs('d1', conf(150));
   lab.ipvsTs('d2', conf(100));
-  await waitFor('d1 master', () => lab.addresses('d1').includes('10.77.0.100'), 5000);
+  await waitFor('d1 master', () => lab.addresses('d1').includes('10.77.0.100'), START_MS);
   await sleep(3 * advert * 1000);
   assert.ok(!lab.addresses('d2').includes('10.77.0.100'), 'exactly one director owns the VIP');
   lab.sh(lab.ns('client'), 'ping -c 1 -W 1 10.77.0.100 >/dev/null');
@@ -33,7 +33,7 @@ test('two directors elect one master; the VIP answers ping; SIGKILL -> backup ta
 
   // d1 comes back with the higher priority: it preempts after its Master_Down_Interval and d2 releases the VIP.
   const d1b = lab.ipvsTs('d1', conf(150), 'ipvs-ts-d1-again');
-  await waitFor('d1 master again', () => lab.entered(d1b, 'MASTER') > 0, 5000);
+  await waitFor('d1 master again', () => lab.entered(d1b, 'MASTER') > 0, START_MS);
   await waitFor('d2 releases', () => !lab.addresses('d2').includes('10.77.0.100'), 2000);
   assert.ok(lab.addresses('d1').includes('10.77.0.100'));
 

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { instanceConf, Lab, labUnavailable, NODE, sleep, waitFor } from './lab.ts';
+import { instanceConf, Lab, labUnavailable, START_MS, NODE, sleep, waitFor } from './lab.ts';
 import { DROP_REASONS } from '../../src/vrrp/codec.ts';
 
 const skip = labUnavailable();
@@ -15,7 +15,7 @@ test(`fuzz: ${COUNT} invalid adverts at a running master are all counted and cha
   t.after(() => lab.cleanup());
   lab.setup({ d1: ['10.80.0.1/24'], evil: ['10.80.0.66/24'] });
   const d1 = lab.ipvsTs('d1', instanceConf({ vrid: 30, priority: 100, advert: 0.1, vips: ['10.80.0.100/24'] }));
-  await waitFor('d1 master', () => lab.entered(d1, 'MASTER') > 0, 5000);
+  await waitFor('d1 master', () => lab.entered(d1, 'MASTER') > 0, START_MS);
   const out = execFileSync('ip', ['netns', 'exec', lab.ns('evil'), NODE, new URL('./fuzz-sender.ts', import.meta.url).pathname, 'eth0', '30', String(COUNT), '7', '10.80.0.100'], { encoding: 'utf8' });
   const expected = JSON.parse(out) as Record<string, number>;
   await sleep(300);

@@ -3,7 +3,7 @@
 // the wire (compared from a tcpdump capture on the LAN bridge).
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { advertFields, haveCommand, instanceConf, Lab, labUnavailable, readPcap, sleep, waitFor } from './lab.ts';
+import { advertFields, haveCommand, instanceConf, Lab, labUnavailable, START_MS, readPcap, sleep, waitFor } from './lab.ts';
 import { masterDownMs } from '../../src/vrrp/machine.ts';
 import { decodeAdvert } from '../../src/vrrp/codec.ts';
 
@@ -30,9 +30,9 @@ async function interop(t: TestContext, o: { version: 2 | 3; advert: number; unic
 
   // ipvs-ts master (150), keepalived backup (100).
   const ipvs = lab.ipvsTs('i', conf(I, K, 150));
-  await waitFor('ipvs-ts master', () => lab.entered(ipvs, 'MASTER') > 0, 4 * adv + 3000);
+  await waitFor('ipvs-ts master', () => lab.entered(ipvs, 'MASTER') > 0, START_MS);
   const ka = lab.keepalived('k', conf(K, I, 100));
-  await waitFor('keepalived backup', () => lab.entered(ka, 'BACKUP') > 0, 3000);
+  await waitFor('keepalived backup', () => lab.entered(ka, 'BACKUP') > 0, START_MS);
   await sleep(masterDownMs(100, adv) + adv);
   assert.equal(lab.entered(ka, 'MASTER'), 0, 'keepalived accepts the ipvs-ts master');
   assert.ok(lab.addresses('i').includes(VIP) && !lab.addresses('k').includes(VIP));
@@ -44,7 +44,7 @@ async function interop(t: TestContext, o: { version: 2 | 3; advert: number; unic
 
   // ipvs-ts backup (50) under the keepalived master.
   const ipvs2 = lab.ipvsTs('i', conf(I, K, 50), 'ipvs-ts-i-backup');
-  await waitFor('ipvs-ts backup', () => lab.entered(ipvs2, 'BACKUP') > 0, 3000);
+  await waitFor('ipvs-ts backup', () => lab.entered(ipvs2, 'BACKUP') > 0, START_MS);
   await sleep(masterDownMs(50, adv) + adv);
   assert.equal(lab.entered(ipvs2, 'MASTER'), 0, 'ipvs-ts accepts the keepalived master');
   const st = await lab.stats(ipvs2, 'ipvs-ts-i-backup');

@@ -36,6 +36,12 @@ export function haveCommand(cmd: string): boolean {
   }
 }
 
+/**
+ * How long a director may take to start and settle: a node process start plus its worker is ~0.5 s idle but
+ * several seconds when the shared machine is loaded. Protocol timing is asserted separately, never with this.
+ */
+export const START_MS = 20_000;
+
 let labSeq = 0;
 
 export interface Proc {
