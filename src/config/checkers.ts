@@ -3,7 +3,7 @@
 import { posOf, type Token } from './lexer.ts';
 import { walk, type BlockSpec, type Handler } from './blocks.ts';
 import { inherit, inheritedKeywords, MAX_SECONDS_MS, type Inherited } from './inherit.ts';
-import { DEFAULTS, type Checker, type CheckerCommon, type Endpoint, type HttpUrl, type ScriptUser, type StatusRange } from './model.ts';
+import { DEFAULTS, type Checker, type CheckerCommon, type Endpoint, type HttpUrl, type ScriptUser, type StatusRange, type TcpCheck } from './model.ts';
 import type { Stmt } from './tree.ts';
 import type { ArgReader } from './values.ts';
 
@@ -15,7 +15,7 @@ interface CheckerDraft {
   connectPort?: number;
   bindTo?: string;
   bindPort?: number;
-  urls: HttpUrl[];
+  urls?: HttpUrl[];
   httpProtocol: '1.0' | '1.0C' | '1.1';
   enableSni: boolean;
   path?: string;
@@ -54,7 +54,7 @@ function checkerSpecs(r: ArgReader): Record<Checker['type'], BlockSpec<CheckerDr
     ...common,
     url: (t, d) => {
       const u = readUrl(t, r);
-      if (u) d.urls.push(u);
+      if (u) (d.urls ??= []).push(u);
     },
     virtualhost: pick('virtualhost'),
     http_protocol: (t, d) => {
@@ -153,13 +153,14 @@ export class CheckerReader {
     const r = this.#r;
     const type = s.key.text as Checker['type'];
     const isHttp = type === 'HTTP_GET' || type === 'SSL_GET';
-    r.arity(s, 0, 0, `${type} { … }`);
-    const d: CheckerDraft = { inh: {}, urls: [], httpProtocol: '1.0', enableSni: false, dynamic: false };
+    r.arity(s, 0, 0, (k) => `${k} { … }`);
+    const d: CheckerDraft = { inh: {}, httpProtocol: '1.0', enableSni: false, dynamic: false };
     walk(r.needBlock(s), this.#specs[type], d, r);
 
     const inh = inherit(rsInh, d.inh);
     const delayLoopMs = inh.delayLoopMs ?? DEFAULTS.delayLoopMs;
-    const base: CheckerCommon = {
+    const base: CheckerCommon & { type: Checker['type'] } = {
+      type,
       connectIp: d.connectIp ?? rs.address,
       connectPort: d.connectPort ?? rs.port,
       bindTo: d.bindTo,
@@ -172,12 +173,13 @@ export class CheckerReader {
       alpha: inh.alpha ?? false,
       pos: posOf(s.key),
     };
-    if (type === 'TCP_CHECK') return { type, ...base };
+    // A TCP_CHECK is exactly the common settings: returned as built, one object per checker in large configs.
+    if (type === 'TCP_CHECK') return base as TcpCheck;
     if (isHttp) {
-      if (d.urls.length === 0) r.problems.error('missing', `${type} has no url { path … } block`, posOf(s.key));
+      if (!d.urls) r.problems.error('missing', `${type} has no url { path … } block`, posOf(s.key));
       if (d.enableSni && type === 'HTTP_GET') r.problems.warn('lenient', 'enable_sni only applies to SSL_GET; ignored for HTTP_GET', posOf(s.key));
       return {
-        ...base, type, urls: d.urls, httpProtocol: d.httpProtocol, enableSni: d.enableSni && type === 'SSL_GET',
+        ...base, type, urls: d.urls ?? [], httpProtocol: d.httpProtocol, enableSni: d.enableSni && type === 'SSL_GET',
         ...(inh.virtualhost !== undefined ? { virtualhost: inh.virtualhost } : {}),
       };
     }

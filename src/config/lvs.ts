@@ -22,7 +22,7 @@ const MAX_WEIGHT = 65535;
 /** `lb_kind|lvs_method NAT|DR|TUN [type ipip|gue|gre] [port N] [nocsum|csum|remcsum]`. */
 function forwarding(s: Stmt, r: ArgReader): { lbKind: LbKind; tunnel?: Tunnel } | undefined {
   r.noBlock(s);
-  if (!r.arity(s, 1, 6, `${s.key.text} NAT|DR|TUN [type ipip|gue|gre] [port N] [nocsum|csum|remcsum]`)) return undefined;
+  if (!r.arity(s, 1, 6, (k) => `${k} NAT|DR|TUN [type ipip|gue|gre] [port N] [nocsum|csum|remcsum]`)) return undefined;
   const [kindTok, ...rest] = s.args as [Token, ...Token[]];
   const lbKind = r.oneOf(kindTok, s.key.text, LB_KINDS, true);
   if (!lbKind) return undefined;
@@ -248,7 +248,7 @@ function virtualServerSpec(r: ArgReader): BlockSpec<VsDraft> {
   const algo = (t: Stmt, d: VsDraft): void => {
     d.algoGiven = true;
     r.noBlock(t);
-    if (r.arity(t, 1, 1, `${t.key.text} ${LB_ALGOS.join('|')}`)) d.lbAlgo = r.oneOf(t.args[0] as Token, 'lb_algo', LB_ALGOS) ?? d.lbAlgo;
+    if (r.arity(t, 1, 1, (k) => `${k} ${LB_ALGOS.join('|')}`)) d.lbAlgo = r.oneOf(t.args[0] as Token, 'lb_algo', LB_ALGOS) ?? d.lbAlgo;
   };
   const kind = (t: Stmt, d: VsDraft): void => {
     d.kindGiven = true;

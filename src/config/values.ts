@@ -36,12 +36,13 @@ export class ArgReader {
     this.problems = problems;
   }
 
-  /** Checks the argument count; `usage` shows the expected form. */
-  arity(s: Stmt, min: number, max: number, usage: string): boolean {
+  /** Checks the argument count; `usage` (text, or a function building it only when needed) shows the expected form. */
+  arity(s: Stmt, min: number, max: number, usage: string | ((key: string) => string)): boolean {
     const n = s.args.length;
     if (n < min || n > max) {
       const what = n < min ? 'is missing an argument' : 'has too many arguments';
-      this.problems.error('arguments', `${s.key.text} ${what}; usage: ${usage}`, posOf(n < min ? s.key : (s.args[max] ?? s.key)));
+      const text = typeof usage === 'string' ? usage : usage(s.key.text);
+      this.problems.error('arguments', `${s.key.text} ${what}; usage: ${text}`, posOf(n < min ? s.key : (s.args[max] ?? s.key)));
       return false;
     }
     return true;
@@ -71,14 +72,15 @@ export class ArgReader {
     return true;
   }
 
-  integer(t: Token, what: string, min: number, max: number): number | undefined {
+  /** `what` names the value in messages; `suffix` is appended to it, so callers need not build strings up front. */
+  integer(t: Token, what: string, min: number, max: number, suffix = ''): number | undefined {
     if (!/^[+-]?\d+$/.test(t.text)) {
-      this.problems.error('bad-value', `${what}: '${t.text}' is not a whole number${templateHint(t.text)}`, posOf(t));
+      this.problems.error('bad-value', `${what}${suffix}: '${t.text}' is not a whole number${templateHint(t.text)}`, posOf(t));
       return undefined;
     }
     const v = Number(t.text);
     if (v < min || v > max) {
-      this.problems.error('range', `${what} ${t.text} is out of range ${min}-${max}`, posOf(t));
+      this.problems.error('range', `${what}${suffix} ${t.text} is out of range ${min}-${max}`, posOf(t));
       return undefined;
     }
     return v;
@@ -87,7 +89,7 @@ export class ArgReader {
   /** The single integer argument of a keyword. */
   int(s: Stmt, min: number, max: number): number | undefined {
     this.noBlock(s);
-    if (!this.arity(s, 1, 1, `${s.key.text} N (${min}-${max})`)) return undefined;
+    if (!this.arity(s, 1, 1, (k) => `${k} N (${min}-${max})`)) return undefined;
     return this.integer(s.args[0] as Token, s.key.text, min, max);
   }
 
@@ -107,7 +109,7 @@ export class ArgReader {
 
   seconds(s: Stmt, minMs = 0, maxMs = 31 * 86_400_000): number | undefined {
     this.noBlock(s);
-    if (!this.arity(s, 1, 1, `${s.key.text} SECONDS`)) return undefined;
+    if (!this.arity(s, 1, 1, (k) => `${k} SECONDS`)) return undefined;
     return this.secondsToken(s.args[0] as Token, s.key.text, minMs, maxMs);
   }
 
@@ -119,12 +121,12 @@ export class ArgReader {
 
   address(s: Stmt): Address | undefined {
     this.noBlock(s);
-    if (!this.arity(s, 1, 1, `${s.key.text} ADDRESS`)) return undefined;
+    if (!this.arity(s, 1, 1, (k) => `${k} ADDRESS`)) return undefined;
     return this.addressToken(s.args[0] as Token, s.key.text);
   }
 
   portToken(t: Token, what: string): number | undefined {
-    return this.integer(t, `${what} port`, 0, 65535);
+    return this.integer(t, what, 0, 65535, ' port');
   }
 
   oneOf<T extends string>(t: Token, what: string, allowed: readonly T[], caseless = false): T | undefined {
@@ -137,20 +139,20 @@ export class ArgReader {
 
   word(s: Stmt, usage?: string): string | undefined {
     this.noBlock(s);
-    if (!this.arity(s, 1, 1, usage ?? `${s.key.text} VALUE`)) return undefined;
+    if (!this.arity(s, 1, 1, usage ?? ((k) => `${k} VALUE`))) return undefined;
     return (s.args[0] as Token).text;
   }
 
   /** A command line: one quoted argument, or the rest of the line (keepalived joins unquoted words). */
   command(s: Stmt): string | undefined {
     this.noBlock(s);
-    if (!this.arity(s, 1, Infinity, `${s.key.text} "/path/to/script [args]"`)) return undefined;
+    if (!this.arity(s, 1, Infinity, (k) => `${k} "/path/to/script [args]"`)) return undefined;
     return s.args.map((a) => (a.kind === 'string' && s.args.length > 1 ? `"${a.text}"` : a.text)).join(' ');
   }
 
   user(s: Stmt): ScriptUser | undefined {
     this.noBlock(s);
-    if (!this.arity(s, 1, 2, `${s.key.text} USERNAME [GROUPNAME]`)) return undefined;
+    if (!this.arity(s, 1, 2, (k) => `${k} USERNAME [GROUPNAME]`)) return undefined;
     const [user, group] = s.args;
     return group ? { user: (user as Token).text, group: group.text } : { user: (user as Token).text };
   }
