@@ -7,7 +7,6 @@
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],
-      "cflags": ["-O2", "-Wall"],
       "cflags_cc": ["-O2", "-Wall", "-std=c++17", "-fexceptions"]
     }
   ]
