@@ -34,6 +34,11 @@ const OPEN = 0x7b;
 const CLOSE = 0x7d;
 const DOLLAR = 0x24;
 
+/** 1 for ASCII characters that simply continue a word; blanks, braces, quote, comment starts, `$` and `\` are 0. */
+const WORD_CHAR = new Uint8Array(128).map((_, c) =>
+  isBlank(c) || c === OPEN || c === CLOSE || c === QUOTE || c === BANG || c === HASH || c === DOLLAR || c === BACKSLASH ? 0 : 1,
+);
+
 function isBlank(c: number): boolean {
   return c === SPACE || c === TAB || c === CR || c === 0x0b || c === 0x0c;
 }
@@ -73,6 +78,11 @@ export function lexRange(text: string, from: number, n: number, file: string, li
     let escaped = false;
     while (i < n) {
       const d = text.charCodeAt(i);
+      // One table lookup per character: most characters of a word are ordinary.
+      if (d >= 128 || WORD_CHAR[d] === 1) {
+        i++;
+        continue;
+      }
       if (d === DOLLAR && text.charCodeAt(i + 1) === OPEN) {
         // `${NAME}` is one piece of a word, not a block.
         const close = text.indexOf('}', i + 2);
@@ -81,7 +91,6 @@ export function lexRange(text: string, from: number, n: number, file: string, li
           continue;
         }
       }
-      if (isBlank(d) || d === OPEN || d === CLOSE || d === QUOTE || d === BANG || d === HASH) break;
       if (d === BACKSLASH && i + 1 < n) {
         const e = text.charCodeAt(i + 1);
         if (e === HASH || e === BANG) {
@@ -90,8 +99,13 @@ export function lexRange(text: string, from: number, n: number, file: string, li
           continue;
         }
       }
-      i++;
+      if (d === DOLLAR || d === BACKSLASH) {
+        i++;
+        continue;
+      }
+      break;
     }
+    if (i === start) i++; // never stall on a character no rule above consumes
     let word = text.slice(start, i);
     if (escaped) word = word.replace(/\\([#!])/g, '$1');
     out.push({ kind: 'word', text: word, file, line, col: col0 + start });
