@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -126,4 +126,18 @@ test('ipvs-ts daemon where the kernel has no IPVS: one line with the fix, exit 1
   assert.equal(r.status, 1);
   assert.equal(r.stdout, '');
   assert.equal(r.stderr, 'ipvs-ts daemon: IPVS is not available in this kernel: load it with `modprobe ip_vs`\n');
+});
+
+test('the Grafana dashboard queries only metrics the daemon exports', async () => {
+  const dash = readFileSync(new URL('../../deploy/grafana/ipvs-ts-dashboard.json', import.meta.url), 'utf8');
+  const h = await runningDirector();
+  const m = new DirectorMetrics(() => h.director.status());
+  try {
+    const names = new Set(m.registry.getMetricsAsArray().map((x) => x.name));
+    const used = new Set([...dash.matchAll(/\b(?:keepalived|ipvs_ts)_[a-z_]+\b/g)].map((x) => x[0].replace(/_bucket$/, '')).filter((n) => !n.endsWith('_')));
+    assert.ok(used.size > 10);
+    assert.deepEqual([...used].filter((n) => !names.has(n)), []);
+  } finally {
+    m.close();
+  }
 });

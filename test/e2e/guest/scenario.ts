@@ -1,0 +1,346 @@
+// The end-to-end lab, run inside the IPVS VM (test/e2e/director.test.ts, `npm run demo`): a LAN bridge, two
+// directors running `ipvs-ts daemon` (VRRP master 150 / backup 100, one LVS-DR virtual server), four busybox HTTP
+// real servers (three configured, one added by a reload), and this process as the client on the LAN, requesting
+// the VIP every 50 ms with a fresh connection and counting failures. Each step is timed and its failures counted;
+// the results go to the JSON file named by argv[2], the narration (with `ipvs-ts status` and /metrics excerpts)
+// to stdout. Exits non-zero when a step misses its bound.
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { askDaemon } from '../../../src/control/client.ts';
+import { formatStatus } from '../../../src/control/format.ts';
+import type { DirectorStatus } from '../../../src/director/status.ts';
+import { CLI, Lab, NODE, type Proc, sleep } from '../../vrrp/lab.ts';
+
+const VIP = '10.0.0.100';
+const DIRECTORS = { dir1: { ip: '10.0.0.2', priority: 150, state: 'MASTER' }, dir2: { ip: '10.0.0.3', priority: 100, state: 'BACKUP' } } as const;
+type Dir = keyof typeof DIRECTORS;
+const REAL = { rs1: '10.0.0.11', rs2: '10.0.0.12', rs3: '10.0.0.13', rs4: '10.0.0.14' } as const;
+type Rs = keyof typeof REAL;
+const ADVERT_S = 1;
+// Checker bound: delay_loop + retry × delay_before_retry + connect_timeout, plus the reconcile.
+const CHECK = { delayLoopS: 1, retry: 1, delayBeforeRetryS: 0.5, connectTimeoutS: 1 };
+const CHECK_BOUND_MS = (CHECK.delayLoopS + CHECK.retry * CHECK.delayBeforeRetryS + CHECK.connectTimeoutS) * 1000 + 500;
+// RFC 5798: 3 × advert interval + skew (256 − priority) / 256 × advert interval, plus the GARP and a margin for TCG.
+const VRRP_BOUND_MS = (3 * ADVERT_S + ((256 - DIRECTORS.dir2.priority) / 256) * ADVERT_S) * 1000 + 1500;
+
+const out = process.argv[2] ?? '/tmp/e2e-results.json';
+const verbose = process.argv.includes('--verbose');
+const say = (line: string) => process.stdout.write(`[e2e ${new Date().toISOString().slice(11, 23)}] ${line}\n`);
+
+function conf(dir: Dir, rss: readonly Rs[]): string {
+  const d = DIRECTORS[dir];
+  const rsBlocks = rss.map((r) => `  real_server ${REAL[r]} 80 {
+    weight 1
+    HTTP_GET {
+      url {
+        path /
+        status_code 200
+      }
+      connect_timeout ${CHECK.connectTimeoutS}
+      retry ${CHECK.retry}
+      delay_before_retry ${CHECK.delayBeforeRetryS}
+    }
+  }`);
+  return `global_defs {
+  router_id ${dir}
+}
+vrrp_instance VI_1 {
+  state ${d.state}
+  interface eth0
+  virtual_router_id 51
+  priority ${d.priority}
+  advert_int ${ADVERT_S}
+  virtual_ipaddress {
+    ${VIP}/32 dev eth0
+  }
+}
+virtual_server ${VIP} 80 {
+  delay_loop ${CHECK.delayLoopS}
+  lb_algo rr
+  lb_kind DR
+  protocol TCP
+${rsBlocks.join('\n')}
+}
+`;
+}
+
+interface Sample {
+  readonly t: number;
+  readonly ok: boolean;
+  readonly server: string;
+}
+
+/** Requests the VIP every 50 ms, each on a new connection, 1 s timeout. */
+class Client {
+  readonly samples: Sample[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  start(): void {
+    this.#timer = setInterval(() => this.#one(), 50);
+  }
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+  failuresBetween(from: number, to = performance.now()): number {
+    return this.samples.filter((s) => !s.ok && s.t >= from && s.t <= to).length;
+  }
+  servedBy(from: number): Set<string> {
+    return new Set(this.samples.filter((s) => s.ok && s.t >= from).map((s) => s.server));
+  }
+  #one(): void {
+    const t = performance.now();
+    const done = (ok: boolean, server: string) => this.samples.push({ t, ok, server });
+    const req = request({ host: VIP, port: 80, path: '/', agent: false, timeout: 1000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => done(res.statusCode === 200, body.trim()));
+      res.on('error', () => done(false, 'error'));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (e) => done(false, e.message));
+    req.end();
+  }
+}
+
+interface StepResult {
+  readonly step: string;
+  readonly ms: number;
+  readonly boundMs?: number;
+  readonly failedRequests: number;
+  readonly requests: number;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+const lab = new Lab('e2e');
+const results: StepResult[] = [];
+const daemons = new Map<Dir, Proc>();
+const rsProcs = new Map<Rs, Proc>();
+const client = new Client();
+let failed = false;
+
+function record(r: StepResult): void {
+  results.push(r);
+  if (!r.ok) failed = true;
+  say(`${r.ok ? 'PASS' : 'FAIL'} ${r.step}: ${r.ms.toFixed(0)} ms${r.boundMs ? ` (bound ${r.boundMs.toFixed(0)} ms)` : ''}, ${r.failedRequests}/${r.requests} requests failed; ${r.detail}`);
+}
+
+const sock = (d: Dir) => join(lab.dir, `${d}.sock`);
+
+async function status(d: Dir): Promise<DirectorStatus | undefined> {
+  try {
+    const r = await askDaemon(sock(d), { cmd: 'status' }, 3000);
+    return 'status' in r ? r.status : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function until(what: string, cond: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    if (await cond()) return performance.now() - t0;
+    if (performance.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+/** Wall-clock ms of the first line of d's current daemon log at or after `after` that matches `re`. */
+function logAt(d: Dir, re: RegExp, after: number): number | undefined {
+  for (const line of lab.readLog(daemons.get(d)!).split('\n')) {
+    const ts = Date.parse(line.slice(0, 24));
+    if (ts >= after && re.test(line)) return ts;
+  }
+  return undefined;
+}
+
+/** Waits for a daemon log line; resolves with its delay from `t0w` (wall-clock ms, logged by the daemon itself). */
+async function logged(d: Dir, re: RegExp, t0w: number, timeoutMs: number): Promise<number> {
+  let at: number | undefined;
+  await until(`${d} to log ${re}`, async () => (at = logAt(d, re, t0w)) !== undefined, timeoutMs);
+  return at! - t0w;
+}
+
+const rsOf = (s: DirectorStatus | undefined, rs: Rs) => s?.virtualServers[0]?.realServers.find((r) => r.address === REAL[rs]);
+const destOf = (s: DirectorStatus | undefined, rs: Rs) => s?.virtualServers[0]?.services[0]?.destinations.find((d) => d.address === REAL[rs]);
+
+function startDaemon(d: Dir): Proc {
+  const p = lab.start(d, [NODE, CLI, 'daemon', '-f', join(lab.dir, `${d}.conf`), '--control', sock(d), '--metrics', `${DIRECTORS[d].ip}:9650`,
+    '--state', join(lab.dir, `${d}.state.json`), '--run-dir', join(lab.dir, `${d}.run`), '--drift-interval', '2'], `daemon-${d}-${daemons.size}`);
+  daemons.set(d, p);
+  return p;
+}
+
+function startRs(rs: Rs): void {
+  rsProcs.set(rs, lab.start(rs, ['busybox', 'httpd', '-f', '-p', '80', '-h', join(lab.dir, rs)], `httpd-${rs}`));
+}
+
+async function metrics(d: Dir): Promise<string> {
+  const res = await fetch(`http://${DIRECTORS[d].ip}:9650/metrics`);
+  return res.text();
+}
+
+async function show(d: Dir): Promise<void> {
+  if (!verbose) return;
+  const s = await status(d);
+  if (s) process.stdout.write(formatStatus(s).replace(/^/gm, `    ${d}| `));
+}
+
+async function main(): Promise<void> {
+  execFileSync('modprobe', ['-a', 'ip_vs', 'ip_vs_rr']);
+  lab.setup({ dir1: [`${DIRECTORS.dir1.ip}/24`], dir2: [`${DIRECTORS.dir2.ip}/24`], rs1: [`${REAL.rs1}/24`], rs2: [`${REAL.rs2}/24`], rs3: [`${REAL.rs3}/24`], rs4: [`${REAL.rs4}/24`] });
+  // This process is the client: a veth from the root namespace into the LAN bridge.
+  execFileSync('sh', ['-c', `ip link add e2e0 type veth peer name e2ep netns ${lab.ns('lan')} && ip -n ${lab.ns('lan')} link set e2ep master br0 up && ip addr add 10.0.0.1/24 dev e2e0 && ip link set e2e0 up`]);
+  for (const rs of Object.keys(REAL) as Rs[]) {
+    // LVS-DR real server: the VIP on lo, and never answer ARP for it.
+    lab.sh(lab.ns(rs), `ip addr add ${VIP}/32 dev lo && sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 && mkdir -p ${join(lab.dir, rs)} && echo ${rs} > ${join(lab.dir, rs, 'index.html')}`);
+    startRs(rs);
+  }
+  for (const d of Object.keys(DIRECTORS) as Dir[]) writeFileSync(join(lab.dir, `${d}.conf`), conf(d, ['rs1', 'rs2', 'rs3']));
+  let t0 = performance.now();
+  startDaemon('dir1');
+  startDaemon('dir2');
+  const ready = async () => {
+    const [a, b] = [await status('dir1'), await status('dir2')];
+    return a?.vrrp[0]?.state === 'MASTER' && b?.vrrp[0]?.state === 'BACKUP' && (['rs1', 'rs2', 'rs3'] as Rs[]).every((r) => destOf(a, r)?.weight === 1);
+  };
+  const startMs = await until('dir1 MASTER with three real servers, dir2 BACKUP', ready, 400_000);
+  say(`lab up: dir1 MASTER, dir2 BACKUP, rs1-3 in the table ${startMs.toFixed(0)} ms after starting the daemons`);
+  await show('dir1');
+  client.start();
+  await sleep(2000);
+  const base = performance.now();
+  record({ step: 'steady state', ms: 2000, failedRequests: client.failuresBetween(0), requests: client.samples.length, ok: client.failuresBetween(0) === 0 && client.servedBy(0).size === 3, detail: `served by ${[...client.servedBy(0)].sort().join(', ')}` });
+
+  // 1. A real server stops: removed within its checker bound, no failures after that.
+  t0 = performance.now();
+  let t0w = Date.now();
+  await lab.stop(rsProcs.get('rs2')!, 'SIGKILL');
+  const removedMs = await logged('dir1', /delete real server 10\.0\.0\.12:80/, t0w, 30_000);
+  const removedAt = t0 + removedMs;
+  await sleep(2000);
+  const after = client.failuresBetween(removedAt + 1000);
+  record({ step: 'real server stopped → removed', ms: removedMs, boundMs: CHECK_BOUND_MS, failedRequests: client.failuresBetween(t0), requests: client.samples.filter((s) => s.t >= t0).length, ok: removedMs <= CHECK_BOUND_MS && after === 0, detail: `${client.failuresBetween(t0, removedAt + 1000)} failed before removal (requests routed to the dead server), ${after} after` });
+  await show('dir1');
+
+  // 2. It returns: back in rotation.
+  t0 = performance.now();
+  t0w = Date.now();
+  startRs('rs2');
+  const backMs = await logged('dir1', /add real server 10\.0\.0\.12:80/, t0w, 30_000);
+  const backAt = t0 + backMs;
+  await sleep(1500);
+  record({ step: 'real server restored → back in rotation', ms: backMs, boundMs: CHECK.delayLoopS * 1000 + 1500, failedRequests: client.failuresBetween(t0), requests: client.samples.filter((s) => s.t >= t0).length, ok: client.failuresBetween(t0) === 0 && client.servedBy(backAt).has('rs2'), detail: `served by ${[...client.servedBy(backAt)].sort().join(', ')} afterwards` });
+
+  // 3. kill -9 of the master director: the backup takes the VIP and serves within the VRRP bound.
+  const conns2 = (await status('dir2'))?.virtualServers[0]?.services[0]?.stats.conns ?? 0;
+  t0 = performance.now();
+  t0w = Date.now();
+  await lab.stop(daemons.get('dir1')!, 'SIGKILL');
+  const takeoverMs = await logged('dir2', /VRRP VI_1 BACKUP -> MASTER/, t0w, 30_000);
+  const takeoverAt = t0 + takeoverMs;
+  await sleep(2000);
+  const conns2After = (await status('dir2'))?.virtualServers[0]?.services[0]?.stats.conns ?? 0;
+  const leftover = lab.sh(lab.ns('dir1'), 'ip -o addr show dev eth0').includes(VIP);
+  record({ step: 'master killed -9 → backup takes over', ms: takeoverMs, boundMs: VRRP_BOUND_MS, failedRequests: client.failuresBetween(t0), requests: client.samples.filter((s) => s.t >= t0).length, ok: takeoverMs <= VRRP_BOUND_MS && conns2After > conns2 && client.failuresBetween(takeoverAt + 1000) === 0, detail: `dir2 IPVS connections ${conns2} → ${conns2After}; dir1's kernel kept serving meanwhile (VIP still on dir1: ${leftover})` });
+  await show('dir2');
+
+  // 4. The old master returns, adopts its kernel table unchanged and preempts.
+  t0 = performance.now();
+  t0w = Date.now();
+  startDaemon('dir1');
+  const restartMs = await logged('dir1', /started:/, t0w, 400_000);
+  const preemptMs = await logged('dir1', /VRRP VI_1 \w+ -> MASTER/, t0w, 60_000);
+  await logged('dir2', /VRRP VI_1 MASTER -> BACKUP/, t0w, 30_000);
+  const preemptAt = t0 + preemptMs;
+  await sleep(2000);
+  const s1 = await status('dir1');
+  const conns1 = s1?.virtualServers[0]?.services[0]?.stats.conns ?? 0;
+  await sleep(1000);
+  const conns1After = (await status('dir1'))?.virtualServers[0]?.services[0]?.stats.conns ?? 0;
+  const adoptedOps = s1?.counters.opsApplied ?? -1;
+  record({ step: 'old master restarts → adopts the table, preempts', ms: preemptMs, failedRequests: client.failuresBetween(t0), requests: client.samples.filter((s) => s.t >= t0).length, ok: client.failuresBetween(preemptAt + 1000) === 0 && conns1After > conns1 && adoptedOps === 0, detail: `daemon start ${restartMs} ms (node in the VM), MASTER ${preemptMs - restartMs} ms after that; IPVS changes made at restart: ${adoptedOps} (the running table was adopted); dir1 connections ${conns1} → ${conns1After}` });
+  await show('dir1');
+
+  // 5. Reload: rs4 added, rs3 removed (drained), no failed requests on the others.
+  t0 = performance.now();
+  t0w = Date.now();
+  for (const d of Object.keys(DIRECTORS) as Dir[]) writeFileSync(join(lab.dir, `${d}.conf`), conf(d, ['rs1', 'rs2', 'rs4']));
+  for (const d of Object.keys(DIRECTORS) as Dir[]) {
+    const r = await askDaemon(sock(d), { cmd: 'reload' });
+    if (!('reload' in r) || !r.reload.applied) throw new Error(`${d} refused the reload`);
+  }
+  const reloadMs = await logged('dir1', /add real server 10\.0\.0\.14:80/, t0w, 30_000);
+  await until('rs4 in, rs3 drained or gone on dir1', async () => {
+    const s = await status('dir1');
+    const rs3 = destOf(s, 'rs3');
+    return destOf(s, 'rs4')?.weight === 1 && (rs3 === undefined || rs3.weight === 0) && rsOf(s, 'rs1')?.up === true;
+  }, 20_000);
+  const reloadAt = t0 + reloadMs;
+  await sleep(2000);
+  const served = client.servedBy(reloadAt + 500);
+  record({ step: 'reload: rs4 added, rs3 removed', ms: reloadMs, failedRequests: client.failuresBetween(t0), requests: client.samples.filter((s) => s.t >= t0).length, ok: client.failuresBetween(t0) === 0 && served.has('rs4') && !served.has('rs3'), detail: `served by ${[...served].sort().join(', ')} afterwards; rs3 ${destOf(await status('dir1'), 'rs3') ? 'draining at weight 0' : 'deleted (no connections left)'}` });
+  await show('dir1');
+
+  // 6. A bad config is refused and the running one kept.
+  writeFileSync(join(lab.dir, 'dir1.conf'), 'virtual_server {\n');
+  const bad = await askDaemon(sock('dir1'), { cmd: 'reload' });
+  const kept = (await status('dir1'))?.virtualServers.length === 1;
+  record({ step: 'reload with a broken config → refused, old one kept', ms: 0, failedRequests: 0, requests: 0, ok: 'reload' in bad && !bad.reload.applied && kept, detail: 'reload' in bad ? bad.reload.problems.slice(0, 1).join('') : '' });
+  writeFileSync(join(lab.dir, 'dir1.conf'), conf('dir1', ['rs1', 'rs2', 'rs4']));
+
+  // 7. Drift: someone deletes a real server behind our back; repaired.
+  t0 = performance.now();
+  t0w = Date.now();
+  lab.sh(lab.ns('dir1'), `ipvsadm -d -t ${VIP}:80 -r ${REAL.rs1}:80`);
+  const driftMs = await logged('dir1', /drift repaired/, t0w, 15_000);
+  record({ step: 'drift: rs1 deleted with ipvsadm → repaired', ms: driftMs, boundMs: 2000 + 1000, failedRequests: client.failuresBetween(t0), requests: client.samples.filter((s) => s.t >= t0).length, ok: driftMs <= 3000, detail: `drift repairs counted: ${(await status('dir1'))?.counters.driftRepairs}` });
+
+  // 8. /metrics shows it all.
+  const m = await metrics('dir1');
+  const want = [
+    /^keepalived_vrrp_state\{iname="VI_1",intf="eth0",vrid="51",ip_address="10\.0\.0\.100\/32"\} 2$/m,
+    /^keepalived_advertisements_sent_total\{iname="VI_1",intf="eth0",vrid="51"\} [1-9]/m,
+    /^ipvs_ts_backend_weight\{local_address="10\.0\.0\.100",local_port="80",remote_address="10\.0\.0\.14",remote_port="80",proto="TCP",local_mark=""\} 1$/m,
+    /^ipvs_ts_check_results_total\{virtual_server="TCP 10\.0\.0\.100:80",real_server="10\.0\.0\.11:80",checker="HTTP_GET",result="ok"\} [1-9]/m,
+    /^ipvs_ts_drift_repairs_total\{what="ipvs"\} [1-9]/m,
+    /^ipvs_ts_reloads_total\{result="applied"\} 1$/m,
+    /^ipvs_ts_reloads_total\{result="rejected"\} 1$/m,
+  ];
+  const missing = want.filter((re) => !re.test(m));
+  record({ step: '/metrics', ms: 0, failedRequests: 0, requests: 0, ok: missing.length === 0, detail: missing.length ? `missing: ${missing.map(String).join(' ')}` : 'VRRP state, adverts, backend weights, check results, drift repairs, reloads present' });
+  if (verbose) process.stdout.write(m.split('\n').filter((l) => /^(keepalived_vrrp_state|ipvs_ts_backend_weight|ipvs_ts_real_server_up|ipvs_ts_verdict_to_kernel_seconds_(sum|count))/.test(l)).map((l) => `    dir1/metrics| ${l}\n`).join(''));
+
+  // 9. SIGTERM: bounded stop, VIP removed, IPVS kept (lvs_flush_on_stop off); the backup takes over gracefully.
+  t0 = performance.now();
+  await lab.stop(daemons.get('dir1')!);
+  const stopMs = performance.now() - t0;
+  const vipGone = !lab.sh(lab.ns('dir1'), 'ip -o addr show dev eth0').includes(VIP);
+  const ipvsKept = lab.sh(lab.ns('dir1'), 'ipvsadm -Ln').includes(`${VIP}:80`);
+  const handoverMs = await logged('dir2', /VRRP VI_1 BACKUP -> MASTER/, Date.now() - stopMs, 10_000);
+  await sleep(1500);
+  record({ step: 'SIGTERM master → priority 0, VIP removed, IPVS kept', ms: stopMs, boundMs: 10_000, failedRequests: client.failuresBetween(t0), requests: client.samples.filter((s) => s.t >= t0).length, ok: stopMs < 10_000 && vipGone && ipvsKept, detail: `backup MASTER ${handoverMs.toFixed(0)} ms after the stop returned; VIP removed ${vipGone}, IPVS table kept ${ipvsKept}` });
+  client.stop();
+  say(`client: ${client.samples.length} requests, ${client.failuresBetween(0)} failed in total (from ${((performance.now() - base) / 1000).toFixed(0)} s after the steady state began)`);
+}
+
+try {
+  await main();
+} catch (err) {
+  failed = true;
+  say(`ERROR ${(err as Error).message}`);
+  for (const [d, p] of daemons) say(`--- ${d} log (tail)\n${lab.readLog(p).split('\n').slice(-25).join('\n')}`);
+} finally {
+  client.stop();
+  writeFileSync(out, `${JSON.stringify({ ok: !failed, steps: results }, null, 2)}\n`);
+  if (verbose || failed) for (const [d, p] of daemons) say(`--- ${d} daemon log\n${lab.readLog(p)}`);
+  await lab.cleanup();
+  try {
+    execFileSync('ip', ['link', 'del', 'e2e0'], { stdio: 'ignore' });
+  } catch {
+    // gone with its namespace peer
+  }
+}
+process.exit(failed ? 1 : 0);
