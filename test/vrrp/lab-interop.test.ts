@@ -18,8 +18,8 @@ async function interop(t: TestContext, o: { version: 2 | 3; advert: number; unic
   t.after(() => lab.cleanup());
   lab.setup({ k: [`${K}/24`], i: [`${I}/24`] });
   const pcap = `${lab.dir}/lan.pcap`;
-  const dump = lab.start('lan', ['tcpdump', '-i', 'br0', '-n', '-U', '-w', pcap, 'ip proto 112'], 'tcpdump');
-  await sleep(400);
+  const dump = lab.start('lan', ['tcpdump', '-i', 'br0', '-n', '-U', '--immediate-mode', '-w', pcap, 'ip proto 112'], 'tcpdump');
+  await waitFor('tcpdump', () => lab.readLog(dump).includes('listening on'), START_MS);
   const conf = (self: string, peer: string, priority: number) =>
     instanceConf({
       vrid: 42, priority, version: o.version, advert: o.advert, vips: [`${VIP}/24`],
