@@ -94,8 +94,8 @@ function warnScriptSecurity(c: Config, p: Problems): void {
 function firstScript(c: Config): SourcePos | undefined {
   const candidates: SourcePos[] = [];
   for (const s of c.vrrpScripts) candidates.push(s.pos);
-  for (const i of c.vrrpInstances) if (Object.keys(i.notify).length > 0) candidates.push(i.pos);
-  for (const g of c.vrrpSyncGroups) if (Object.keys(g.notify).length > 0) candidates.push(g.pos);
+  for (const i of c.vrrpInstances) if (Object.values(i.notify).some(Boolean)) candidates.push(i.pos);
+  for (const g of c.vrrpSyncGroups) if (Object.values(g.notify).some(Boolean)) candidates.push(g.pos);
   for (const vs of c.virtualServers) {
     if (vs.quorumUp || vs.quorumDown) candidates.push(vs.pos);
     for (const rs of vs.realServers) {
@@ -103,5 +103,6 @@ function firstScript(c: Config): SourcePos | undefined {
       for (const ch of rs.checkers) if (ch.type === 'MISC_CHECK') candidates.push(ch.pos);
     }
   }
-  return candidates.sort((a, b) => (a.file === b.file ? a.line - b.line : 0))[0];
+  const rank = (p: SourcePos): number => c.files.indexOf(p.file);
+  return candidates.sort((a, b) => rank(a) - rank(b) || a.line - b.line || a.col - b.col)[0];
 }
