@@ -104,5 +104,6 @@ function firstScript(c: Config): SourcePos | undefined {
     }
   }
   const rank = (p: SourcePos): number => c.files.indexOf(p.file);
-  return candidates.sort((a, b) => rank(a) - rank(b) || a.line - b.line || a.col - b.col)[0];
+  const before = (a: SourcePos, b: SourcePos): boolean => rank(a) - rank(b) < 0 || (a.file === b.file && (a.line - b.line || a.col - b.col) < 0);
+  return candidates.reduce<SourcePos | undefined>((best, p) => (best === undefined || before(p, best) ? p : best), undefined);
 }
