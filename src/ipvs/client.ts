@@ -15,6 +15,9 @@ import { describeOp } from './describe.ts';
 import { IPVS_UNAVAILABLE_MESSAGE, IpvsError } from './errors.ts';
 import type { DestinationEntry, IpvsOp, ServiceEntry, ServiceId } from './types.ts';
 
+/** Sockets used at once for the per-service destination dumps of a large table. */
+const DUMP_LANES = 8;
+
 export interface KernelTable {
   readonly services: readonly { readonly service: ServiceEntry; readonly destinations: readonly DestinationEntry[] }[];
 }
@@ -57,15 +60,33 @@ export class IpvsClient {
 
   /** An unknown service gives an empty list (that is what the kernel's dump returns). */
   async destinations(id: ServiceId): Promise<DestinationEntry[]> {
-    const replies = await this.#dump(getDestsRequest(id), 'list real servers');
-    return replies.map((m) => decodeDest(decodeGenl(m).attrs, id.family));
+    return this.#destinationsOn(this.#nl, id);
   }
 
-  /** The whole table: one service dump, then one destination dump per service (queued back to back). */
+  /**
+   * The whole table: one service dump, then one destination dump per service. The kernel runs one dump at a
+   * time per socket, so large tables spread those dumps over a few extra sockets to keep several in flight.
+   */
   async table(): Promise<KernelTable> {
     const services = await this.services();
-    const dests = await Promise.all(services.map((s) => this.destinations(s.id)));
-    return { services: services.map((service, i) => ({ service, destinations: dests[i] ?? [] })) };
+    const lanes = Math.min(DUMP_LANES, Math.ceil(services.length / 64));
+    const extra = Array.from({ length: Math.max(0, lanes - 1) }, () => NetlinkSocket.open(NETLINK_GENERIC));
+    try {
+      const sockets = [this.#nl, ...extra];
+      const dests = await Promise.all(services.map((s, i) => this.#destinationsOn(sockets[i % sockets.length] as NetlinkSocket, s.id)));
+      return { services: services.map((service, i) => ({ service, destinations: dests[i] ?? [] })) };
+    } finally {
+      for (const nl of extra) nl.close();
+    }
+  }
+
+  async #destinationsOn(nl: NetlinkSocket, id: ServiceId): Promise<DestinationEntry[]> {
+    try {
+      const replies = await nl.dump(this.#request(getDestsRequest(id), 'list real servers'));
+      return replies.map((m) => decodeDest(decodeGenl(m).attrs, id.family));
+    } catch (err) {
+      throw asIpvsError(err);
+    }
   }
 
   /**

@@ -1,0 +1,119 @@
+// Runs INSIDE the test VM; started by test/kernel/ipvs.test.ts. Real TCP connections through IPVS: this VM's
+// root namespace is the director, on a bridged LAN with a client namespace and real-server namespaces running
+// a one-line perl server (each answers with its own name). NAT real servers sit on their own subnet behind the director; DR
+// and TUN real servers hold the VIP on lo and answer the client directly.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import { IpvsClient } from '../../../src/ipvs/client.ts';
+import type { DestinationSpec, IpvsOp, ServiceSpec } from '../../../src/ipvs/types.ts';
+import { NO_FLAGS, sh } from './ipvs-kit.ts';
+
+const VIP = '10.7.0.100';
+const CLIENT = 'ipvst-cli';
+const NAT_RS = [1, 2, 3].map((i) => ({ ns: `ipvst-nat${i}`, addr: `10.8.0.1${i}`, name: `nat${i}` }));
+const DR_RS = [1, 2, 3].map((i) => ({ ns: `ipvst-dr${i}`, addr: `10.7.0.1${i}`, name: `dr${i}` }));
+const ALL_NS = [CLIENT, ...NAT_RS.map((r) => r.ns), ...DR_RS.map((r) => r.ns)];
+
+let client: IpvsClient;
+
+/** Shell lines that put namespace `ns` on the LAN bridge. */
+function joinLan(ns: string, idx: number, cidr: string, gateway?: string): string[] {
+  return [
+    `ip netns add ${ns}`,
+    `ip link add vt${idx} type veth peer name eth0 netns ${ns}`,
+    `ip link set vt${idx} master ipvst-br up`,
+    `ip -n ${ns} link set lo up`,
+    `ip -n ${ns} link set eth0 up`,
+    `ip -n ${ns} addr add ${cidr} dev eth0`,
+    ...(gateway ? [`ip -n ${ns} route add default via ${gateway}`] : []),
+  ];
+}
+
+// Perl, not busybox: the static busybox's wget and httpd crash in the guest (static glibc NSS), and a node start
+// takes seconds under TCG. The server answers every connection with its name; the client makes `n` in a row.
+const SERVER = `use IO::Socket::INET; my $s = IO::Socket::INET->new(LocalPort => 80, Listen => 128, ReuseAddr => 1) or die "listen: $!";
+while (my $c = $s->accept) { print $c "$ARGV[0]\n"; close $c }`;
+const CLIENT_LOOP = `use IO::Socket::INET; $| = 1; for (1 .. $ARGV[1]) {
+  my $c = IO::Socket::INET->new(PeerAddr => $ARGV[0], PeerPort => 80, Timeout => 5);
+  if (!$c) { print "FAILED\n"; next } my $l = <$c>; print defined $l ? $l : "FAILED\n"; close $c }`;
+
+// Everything runs as one shell script: each spawn from node forks a large process, which is slow under TCG.
+function cleanup(): void {
+  sh([...ALL_NS.map((ns) => `for p in $(ip netns pids ${ns} 2>/dev/null); do kill $p; done; ip netns del ${ns} 2>/dev/null`), 'ip link del ipvst-br 2>/dev/null', 'ipvsadm -C', 'true'].join('\n'));
+}
+
+before(async () => {
+  cleanup();
+  writeFileSync('/tmp/ipvst-server.pl', SERVER);
+  writeFileSync('/tmp/ipvst-client.pl', CLIENT_LOOP);
+  const servers = [...NAT_RS, ...DR_RS];
+  const script = [
+    'set -e',
+    'modprobe -a ip_vs ip_vs_rr ip_vs_wrr ip_vs_wlc ipip veth bridge',
+    'ip link add ipvst-br type bridge stp_state 0 forward_delay 0',
+    'ip link set ipvst-br up',
+    `ip addr add 10.7.0.1/24 dev ipvst-br`,
+    `ip addr add 10.8.0.1/24 dev ipvst-br`,
+    `ip addr add ${VIP}/32 dev ipvst-br`,
+    'sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.ipvst-br.send_redirects=0',
+    ...joinLan(CLIENT, 0, '10.7.0.2/24'),
+    ...NAT_RS.flatMap((r, i) => joinLan(r.ns, 10 + i, `${r.addr}/24`, '10.8.0.1')),
+    ...DR_RS.flatMap((r, i) => [
+      ...joinLan(r.ns, 20 + i, `${r.addr}/24`),
+      // The VIP is local but never answered for in ARP; decapsulated TUN packets arrive on tunl0.
+      `ip -n ${r.ns} addr add ${VIP}/32 dev lo`,
+      `ip -n ${r.ns} link set tunl0 up`,
+      `ip netns exec ${r.ns} sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.tunl0.rp_filter=0 net.ipv4.conf.default.rp_filter=0`,
+    ]),
+    ...servers.map((r) => `ip netns exec ${r.ns} perl /tmp/ipvst-server.pl ${r.name} >/dev/null 2>&1 &`),
+    // Wait (up to 30 s) until every server listens.
+    `for ns in ${servers.map((r) => r.ns).join(' ')}; do i=0; until [ -n "$(ip netns exec $ns ss -Hltn 'sport = :80')" ]; do i=$((i+1)); [ $i -lt 150 ]; sleep 0.2; done; done`,
+  ];
+  sh(script.join('\n'));
+  client = await IpvsClient.open();
+});
+
+after(() => {
+  client?.close();
+  cleanup();
+});
+
+/** Programs one service on the VIP, then makes `n` sequential connections from the client; counts per backend. */
+async function distribute(service: Omit<ServiceSpec, 'id' | 'flags' | 'timeoutS' | 'netmask'>, dests: DestinationSpec[], n: number): Promise<Record<string, number>> {
+  sh('ipvsadm -C');
+  const id = { kind: 'addr', family: 4, protocol: 'TCP', address: VIP, port: 80 } as const;
+  const ops: IpvsOp[] = [
+    { op: 'add-service', service: { id, flags: NO_FLAGS, timeoutS: 0, netmask: '255.255.255.255', ...service } },
+    ...dests.map((dest): IpvsOp => ({ op: 'add-dest', service: id, dest })),
+  ];
+  const r = await client.apply(ops);
+  assert.deepEqual(r.failed.map((f) => f.error.message), []);
+  const out = sh(`ip netns exec ${CLIENT} perl /tmp/ipvst-client.pl ${VIP} ${n}`);
+  const counts: Record<string, number> = {};
+  for (const line of out.split('\n').filter(Boolean)) counts[line] = (counts[line] ?? 0) + 1;
+  return counts;
+}
+
+const dest = (address: string, forward: DestinationSpec['forward'], weight: number): DestinationSpec => ({
+  address, family: 4, port: 80, forward, weight, upperThreshold: 0, lowerThreshold: 0, ...(forward === 'tunnel' ? { tunnel: { type: 'ipip' } } : {}),
+});
+
+test('NAT forwards real TCP connections; rr spreads them evenly', async () => {
+  const counts = await distribute({ scheduler: 'rr' }, NAT_RS.map((r) => dest(r.addr, 'masq', 1)), 30);
+  assert.deepEqual(counts, { nat1: 10, nat2: 10, nat3: 10 });
+});
+
+test('DR forwards real TCP connections; wrr with weights 1:2:3 gives 10:20:30 of 60', async () => {
+  const counts = await distribute({ scheduler: 'wrr' }, DR_RS.map((r, i) => dest(r.addr, 'droute', i + 1)), 60);
+  assert.deepEqual(counts, { dr1: 10, dr2: 20, dr3: 30 });
+});
+
+test('TUN (ipip) forwards real TCP connections; wlc with weights 1:2:3 follows the weights', async () => {
+  const counts = await distribute({ scheduler: 'wlc' }, DR_RS.map((r, i) => dest(r.addr, 'tunnel', i + 1)), 60);
+  assert.equal(counts.FAILED, undefined);
+  // Finished connections linger as inactive, so wlc's overhead/weight keeps the split at the weights (±1).
+  for (const [name, want] of [['dr1', 10], ['dr2', 20], ['dr3', 30]] as const) {
+    assert.ok(Math.abs((counts[name] ?? 0) - want) <= 1, `${name}: ${counts[name]} connections, want ${want} ±1 (${JSON.stringify(counts)})`);
+  }
+});
