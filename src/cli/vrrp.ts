@@ -17,8 +17,16 @@ export async function runVrrp(opts: VrrpOptions): Promise<number> {
   if (config === undefined) return 1;
   const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
   let svc: VrrpService;
+  let failed: Error | undefined;
+  let wake: () => void = () => undefined;
   try {
-    svc = await VrrpService.start(config, { log });
+    svc = await VrrpService.start(config, {
+      log,
+      failed: (err) => {
+        failed = err;
+        wake();
+      },
+    });
   } catch (err) {
     const e = err as Error & { code?: string };
     process.stderr.write(`ipvs-ts vrrp: ${e.message}${e.code ? ` [${e.code}]` : ''}\n`);
@@ -33,12 +41,17 @@ export async function runVrrp(opts: VrrpOptions): Promise<number> {
   };
   process.on('SIGUSR2', dumpStats);
   await new Promise<void>((resolve) => {
+    wake = resolve;
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
   log('Stopping');
   await svc.stop();
   process.off('SIGUSR2', dumpStats);
+  if (failed !== undefined) {
+    process.stderr.write(`ipvs-ts vrrp: ${failed.message}\n`);
+    return 1;
+  }
   log('Stopped');
   return 0;
 }

@@ -148,6 +148,7 @@ export class VrrpEngine {
 
   #addInstance(ic: VrrpInstance): void {
     if (ic.auth?.type === 'AH') throw new VrrpError('VRRP_AH_UNSUPPORTED', `(${ic.name}) auth_type AH (IPSEC-AH) is not supported; use PASS or no authentication`);
+    if (ic.useVmac !== undefined) throw new VrrpError('VRRP_VMAC_UNSUPPORTED', `(${ic.name}) use_vmac is not supported yet; remove it to run with the interface's own MAC`);
     if (ic.version === 2 && ic.family === 6) throw new VrrpError('VRRP_V2_IPV6', `(${ic.name}) VRRP version 2 does not support IPv6; use version 3`);
     const nics = networkInterfaces()[ic.interface];
     if (nics === undefined) throw new VrrpError('VRRP_NO_INTERFACE', `(${ic.name}) interface ${ic.interface} does not exist`);

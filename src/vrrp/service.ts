@@ -25,6 +25,8 @@ export interface ServiceHooks {
   readonly log?: (line: string) => void;
   readonly transition?: (ev: TransitionEvent) => void;
   readonly sent?: (instance: string, plannedMs: number, actualMs: number) => void;
+  /** The worker failed after start-up (it has left mastership and removed its VIPs); VRRP is no longer running. */
+  readonly failed?: (err: VrrpError) => void;
 }
 
 export class VrrpService {
@@ -43,10 +45,14 @@ export class VrrpService {
   static start(config: Config, hooks: ServiceHooks = {}): Promise<VrrpService> {
     const worker = new Worker(new URL('./worker.ts', import.meta.url), { workerData: { config, reportSends: hooks.sent !== undefined } });
     const svc = new VrrpService(worker);
+    let started = false;
     return new Promise((resolve, reject) => {
+      const fail = (err: VrrpError) => (started ? hooks.failed?.(err) : reject(err));
       worker.on('message', (m: FromWorker) => {
-        if (m.type === 'started') resolve(svc);
-        else if (m.type === 'failed') reject(new VrrpError(m.code, m.message));
+        if (m.type === 'started') {
+          started = true;
+          resolve(svc);
+        } else if (m.type === 'failed') fail(new VrrpError(m.code, m.message));
         else if (m.type === 'log') hooks.log?.(m.line);
         else if (m.type === 'transition') hooks.transition?.(m.ev);
         else if (m.type === 'sent') hooks.sent?.(m.instance, m.plannedMs, m.actualMs);
@@ -55,8 +61,11 @@ export class VrrpService {
           svc.#statusWaiters.delete(m.id);
         }
       });
-      worker.once('error', (err) => reject(new VrrpError('VRRP_WORKER', `VRRP worker failed: ${err.message}`)));
-      worker.once('exit', () => reject(new VrrpError('VRRP_WORKER', 'VRRP worker exited during start-up')));
+      worker.once('error', (err) => fail(new VrrpError('VRRP_WORKER', `VRRP worker failed: ${err.message}`)));
+      worker.once('exit', () => {
+        if (!started) reject(new VrrpError('VRRP_WORKER', 'VRRP worker exited during start-up'));
+        else if (svc.#stopped === undefined) hooks.failed?.(new VrrpError('VRRP_WORKER', 'VRRP worker exited unexpectedly'));
+      });
     });
   }
 

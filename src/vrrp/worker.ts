@@ -39,6 +39,15 @@ const engine = new VrrpEngine(data.config, {
   ...(data.reportSends ? { sent: (instance: string, plannedMs: number, actualMs: number) => post({ type: 'sent', instance, plannedMs, actualMs }) } : {}),
 });
 
+// A bug must not leave VIPs behind: leave mastership and remove them, then report and end the thread.
+process.on('uncaughtException', (err) => {
+  post({ type: 'log', line: `VRRP worker error: ${err.stack ?? err.message}` });
+  void engine.stop().finally(() => {
+    post({ type: 'failed', code: 'VRRP_WORKER', message: err.message });
+    process.exit(1);
+  });
+});
+
 port.on('message', (m: ToWorker) => {
   if (m.type === 'status') post({ type: 'status', id: m.id, status: engine.status() });
   else if (m.type === 'stop') {
