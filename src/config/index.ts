@@ -2,7 +2,7 @@
 import { ConfigBuilder } from './build.ts';
 import { checkHost, readHostFacts, type HostFacts } from './host.ts';
 import type { Config } from './model.ts';
-import { Problems, formatProblem, type Problem } from './problems.ts';
+import { Problems, type Problem } from './problems.ts';
 import { readConfigFile, readConfigText, type TokenSink } from './source.ts';
 import { TreeBuilder } from './tree.ts';
 import { validateConfig } from './validate.ts';
@@ -59,9 +59,4 @@ function inFileOrder(list: Problem[], files: readonly string[]): Problem[] {
     .map((p, i) => ({ p, i, k: rank(p) }))
     .sort((a, b) => (a.k[0] ?? 0) - (b.k[0] ?? 0) || (a.k[1] ?? 0) - (b.k[1] ?? 0) || (a.k[2] ?? 0) - (b.k[2] ?? 0) || a.i - b.i)
     .map((x) => x.p);
-}
-
-/** All problems as `file:line:col: severity: message` lines. */
-export function formatProblems(problems: readonly Problem[]): string {
-  return problems.map(formatProblem).join('\n');
 }

@@ -148,12 +148,3 @@ export class TreeBuilder {
     else parent.list?.push(s);
   }
 }
-
-/** Builds the whole tree at once; for tests and small inputs. */
-export function buildTree(tokens: Iterable<Token>, problems: Problems): Stmt[] {
-  const out: Stmt[] = [];
-  const b = new TreeBuilder(problems, (s) => out.push(s));
-  for (const t of tokens) b.feed(t);
-  b.end();
-  return out;
-}
