@@ -279,7 +279,10 @@ export async function runInVm(opts: VmRunOptions): Promise<VmRunResult> {
     '-chardev', `file,id=err,path=${errFile}`, '-device', 'virtserialport,chardev=err,name=stderr',
   ];
   const started = Date.now();
-  const qemu = spawn(QEMU, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // setpriv --pdeathsig: QEMU dies with us even when we are killed outright (no 'exit' handler runs then).
+  const qemu = onPath('setpriv')
+    ? spawn('setpriv', ['--pdeathsig', 'KILL', '--', QEMU, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
+    : spawn(QEMU, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let qemuErr = '';
   qemu.stderr.on('data', (d: Buffer) => (qemuErr += d.toString()));
   let timedOut = false;

@@ -79,9 +79,13 @@ test('ipvs-ts → ipvsadm: every scheduler, NAT/DR/TUN, IPv4/IPv6, fwmark, persi
   assert.deepEqual(ipvsadmThresholds(), tableThresholds(table));
 });
 
-test('ipvs-ts list is laid out exactly like ipvsadm -Ln --exact', async () => {
-  const ours = formatTable(await client.info(), sortTable(await client.table()));
-  assert.equal(ours, sh('ipvsadm -Ln --exact'));
+test('ipvs-ts list is laid out exactly like ipvsadm -Ln --exact, with --stats and --rate too', async () => {
+  const info = await client.info();
+  const table = sortTable(await client.table());
+  assert.equal(formatTable(info, table), sh('ipvsadm -Ln --exact'));
+  // No traffic flows here, so the counters are the same for both reads.
+  assert.equal(formatTable(info, table, 'stats'), sh('ipvsadm -Ln --stats --exact'));
+  assert.equal(formatTable(info, table, 'rate'), sh('ipvsadm -Ln --rate --exact'));
 });
 
 test('ipvsadm → ipvs-ts: what ipvsadm-restore programs, ipvs-ts reads back identically', async () => {
