@@ -33,7 +33,7 @@ export function gratuitousArp(mac: Buffer, address: string): Buffer {
 export function unsolicitedNa(mac: Buffer, address: string, router = false): Buffer {
   const b = Buffer.alloc(32);
   b[0] = 136;
-  b.writeUInt32BE((router ? 0x80000000 : 0) | 0x20000000, 4);
+  b.writeUInt32BE(((router ? 0x80000000 : 0) | 0x20000000) >>> 0, 4);
   inetPton(address).copy(b, 8);
   b[24] = 2; // target link-layer address
   b[25] = 1; // in units of 8 octets

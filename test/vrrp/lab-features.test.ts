@@ -164,3 +164,21 @@ test('sync group: a FAULT in one member faults the other, both VIPs move togethe
   await waitFor('notify ran', () => existsSync(notes) && readFileSync(notes, 'utf8').includes('GROUP G FAULT 0'), 2000);
   assert.match(readFileSync(notes, 'utf8'), /GROUP G MASTER 0/);
 });
+
+test('track_interface: the master whose interface goes down enters FAULT and releases the VIP; the backup takes over', { skip }, async (t) => {
+  const lab = new Lab('tif');
+  t.after(() => lab.cleanup());
+  lan(lab, 2);
+  const d1 = lab.ipvsTs('d1', instanceConf({ vrid: 14, priority: 150, advert: ADV / 1000, vips: [`${VIP}/24`], extra: '  track_interface {\n    eth0\n  }' }));
+  await waitFor('d1 master', () => lab.entered(d1, 'MASTER') > 0, START_MS);
+  const d2 = lab.ipvsTs('d2', instanceConf({ vrid: 14, priority: 100, advert: ADV / 1000, vips: [`${VIP}/24`] }));
+  await waitFor('d2 backup', () => lab.entered(d2, 'BACKUP') > 0, START_MS);
+  await sleep(masterDownMs(100, ADV) * 2);
+  lab.sh(lab.ns('d1'), 'ip link set eth0 down');
+  await waitFor('d1 FAULT', () => lab.entered(d1, 'FAULT') > 0, 3000);
+  await waitFor('d1 releases', () => !has(lab, 'd1'), 2000);
+  await waitFor('d2 takes over', () => has(lab, 'd2'), 3000);
+  lab.sh(lab.ns('d1'), 'ip link set eth0 up');
+  await waitFor('d1 back to BACKUP then MASTER', () => lab.entered(d1, 'MASTER') > 1, 5000);
+  await waitFor('d2 releases', () => !has(lab, 'd2'), 2000);
+});

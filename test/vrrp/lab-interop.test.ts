@@ -5,7 +5,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { advertFields, haveCommand, instanceConf, Lab, labUnavailable, START_MS, readPcap, sleep, waitFor } from './lab.ts';
 import { masterDownMs } from '../../src/vrrp/machine.ts';
-import { decodeAdvert } from '../../src/vrrp/codec.ts';
+import { decodeAdvert, encodeAdvert } from '../../src/vrrp/codec.ts';
 
 const skip = labUnavailable() ?? (haveCommand('keepalived') && haveCommand('tcpdump') ? undefined : 'needs keepalived and tcpdump (Debian packages)');
 const MARGIN_MS = 150;
@@ -72,7 +72,12 @@ async function interop(t: TestContext, o: { version: 2 | 3; advert: number; unic
     auth: a.version === 2 ? a.payload.subarray(8 + 4 * a.naddr).toString('hex') : '',
   });
   assert.deepEqual(same(fromI[0]!), same(fromK[0]!));
-  for (const a of [...fromK, ...fromI]) assert.ok(decodeAdvert(a.payload, 4, a).ok, 'checksum verifies');
+  for (const a of [...fromK, ...fromI]) {
+    const d = decodeAdvert(a.payload, 4, a);
+    assert.ok(d.ok, 'checksum verifies');
+    // Byte-exact: re-encoding what keepalived sent (and what we sent) gives the captured bytes back.
+    assert.equal(encodeAdvert(d.advert, a).toString('hex'), a.payload.toString('hex'));
+  }
   if (o.unicast) {
     assert.ok(fromI.every((a) => a.dst === K) && fromK.every((a) => a.dst === I), 'unicast adverts go to the peer');
   }
