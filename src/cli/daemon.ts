@@ -31,7 +31,9 @@ export function daemonCommand(): Command {
         stopTimeoutS: o.stopTimeout,
         quorumTrack: o.quorumTrack,
       };
-      process.exitCode = await runDaemon(opts);
+      // Exit as soon as the shutdown is done: a library handle left open (a checker's connection pool) must not
+      // keep a stopped director's process around.
+      process.exit(await runDaemon(opts));
     });
 }
 

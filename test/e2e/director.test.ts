@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { canBootVm, PROJECT_DIR, runInVm } from '../kernel/vm.ts';
+import { guestCommand } from './guest/command.ts';
 
 interface Step {
   readonly step: string;
@@ -24,7 +25,7 @@ test('director end to end in the IPVS VM', { skip: can.ok ? false : can.reason, 
   mkdirSync(dir, { recursive: true });
   const results = join(dir, `results-${process.pid}.json`);
   t.after(() => rmSync(results, { force: true }));
-  const r = await runInVm({ command: `node test/e2e/guest/scenario.ts ${results}`, timeoutMs: 900_000, memoryMb: 1536 });
+  const r = await runInVm({ command: guestCommand(`${results}`), timeoutMs: 900_000, memoryMb: 1536 });
   let steps: Step[] = [];
   try {
     steps = (JSON.parse(readFileSync(results, 'utf8')) as { steps: Step[] }).steps;
