@@ -9,20 +9,22 @@ import { decodeAdvert, encodeAdvert } from '../../src/vrrp/codec.ts';
 
 const skip = labUnavailable() ?? (haveCommand('keepalived') && haveCommand('tcpdump') ? undefined : 'needs keepalived and tcpdump (Debian packages)');
 const MARGIN_MS = 150;
-const K = '10.78.0.1';
-const I = '10.78.0.2';
-const VIP = '10.78.0.100';
 
-async function interop(t: TestContext, o: { version: 2 | 3; advert: number; unicast: boolean; pass?: string }): Promise<void> {
+async function interop(t: TestContext, o: { version: 2 | 3; advert: number; unicast: boolean; pass?: string; family?: 4 | 6 }): Promise<void> {
+  const v6 = o.family === 6;
+  const [K, I, VIP, len] = v6 ? ['fd78::1', 'fd78::2', 'fd78::100', 64] : ['10.78.0.1', '10.78.0.2', '10.78.0.100', 24];
   const lab = new Lab('io');
   t.after(() => lab.cleanup());
-  lab.setup({ k: [`${K}/24`], i: [`${I}/24`] });
+  lab.setup({ k: [`${K}/${len}`], i: [`${I}/${len}`] });
+  // Multicast IPv6 adverts come from the link-local address.
+  const srcK = v6 && !o.unicast ? lab.linkLocal('k') : K;
+  const srcI = v6 && !o.unicast ? lab.linkLocal('i') : I;
   const pcap = `${lab.dir}/lan.pcap`;
-  const dump = lab.start('lan', ['tcpdump', '-i', 'br0', '-n', '-U', '--immediate-mode', '-w', pcap, 'ip proto 112'], 'tcpdump');
+  const dump = lab.start('lan', ['tcpdump', '-i', 'br0', '-n', '-U', '--immediate-mode', '-w', pcap, 'ip proto 112 or ip6 proto 112'], 'tcpdump');
   await waitFor('tcpdump', () => lab.readLog(dump).includes('listening on'), START_MS);
   const conf = (self: string, peer: string, priority: number) =>
     instanceConf({
-      vrid: 42, priority, version: o.version, advert: o.advert, vips: [`${VIP}/24`],
+      vrid: 42, priority, version: o.version, advert: o.advert, vips: [`${VIP}/${len}`],
       ...(o.pass !== undefined ? { pass: o.pass } : {}),
       ...(o.unicast ? { unicastSrc: self, peers: [peer] } : {}),
     });
@@ -63,17 +65,18 @@ async function interop(t: TestContext, o: { version: 2 | 3; advert: number; unic
   await sleep(2 * adv);
   await lab.stop(dump);
   const ads = readPcap(pcap).map((p) => advertFields(p.frame)).filter((f) => f !== undefined);
-  const fromK = ads.filter((a) => a.src === K && a.priority > 0);
-  const fromI = ads.filter((a) => a.src === I && a.priority > 0);
+  const fromK = ads.filter((a) => a.src === srcK && a.priority > 0);
+  const fromI = ads.filter((a) => a.src === srcI && a.priority > 0);
+  const alen = v6 ? 16 : 4;
   assert.ok(fromK.length >= 2 && fromI.length >= 2, `captured ${fromK.length} keepalived and ${fromI.length} ipvs-ts adverts`);
   const same = (a: NonNullable<(typeof ads)[number]>) => ({
     dst: o.unicast ? 'unicast' : a.dst, tos: a.tos, ttl: a.ttl, df: a.df, version: a.version, type: a.type, vrid: a.vrid,
-    naddr: a.naddr, authType: a.authType, interval: a.interval, addrs: a.payload.subarray(8, 8 + 4 * a.naddr).toString('hex'),
-    auth: a.version === 2 ? a.payload.subarray(8 + 4 * a.naddr).toString('hex') : '',
+    naddr: a.naddr, authType: a.authType, interval: a.interval, addrs: a.payload.subarray(8, 8 + alen * a.naddr).toString('hex'),
+    auth: a.version === 2 ? a.payload.subarray(8 + alen * a.naddr).toString('hex') : '',
   });
   assert.deepEqual(same(fromI[0]!), same(fromK[0]!));
   for (const a of [...fromK, ...fromI]) {
-    const d = decodeAdvert(a.payload, 4, a);
+    const d = decodeAdvert(a.payload, a.family, a);
     assert.ok(d.ok, 'checksum verifies');
     // Byte-exact: re-encoding what keepalived sent (and what we sent) gives the captured bytes back.
     assert.equal(encodeAdvert(d.advert, a).toString('hex'), a.payload.toString('hex'));
@@ -85,5 +88,6 @@ async function interop(t: TestContext, o: { version: 2 | 3; advert: number; unic
 
 test('interop with keepalived: VRRPv3, advert 0.1 s, multicast', { skip }, (t) => interop(t, { version: 3, advert: 0.1, unicast: false }));
 test('interop with keepalived: VRRPv3, advert 0.1 s, unicast', { skip }, (t) => interop(t, { version: 3, advert: 0.1, unicast: true }));
+test('interop with keepalived: VRRPv3, advert 0.1 s, IPv6 multicast', { skip }, (t) => interop(t, { version: 3, advert: 0.1, unicast: false, family: 6 }));
 test('interop with keepalived: VRRPv2, advert 1 s, multicast, PASS auth', { skip }, (t) => interop(t, { version: 2, advert: 1, unicast: false, pass: 'pw4test' }));
 test('interop with keepalived: VRRPv2, advert 1 s, unicast', { skip }, (t) => interop(t, { version: 2, advert: 1, unicast: true }));

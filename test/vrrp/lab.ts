@@ -98,6 +98,13 @@ export class Lab {
     return [...out.matchAll(/inet6? ([0-9a-f.:]+)\//g)].map((m) => m[1] ?? '');
   }
 
+  linkLocal(node: string): string {
+    const out = this.sh(this.ns(node), 'ip -6 -o addr show dev eth0 scope link');
+    const m = /inet6 (fe80[0-9a-f:]+)\//.exec(out);
+    if (m?.[1] === undefined) throw new Error(`${node} has no link-local address`);
+    return m[1];
+  }
+
   writeFile(name: string, text: string): string {
     const path = join(this.dir, name);
     writeFileSync(path, text);
