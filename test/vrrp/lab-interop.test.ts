@@ -8,7 +8,10 @@ import { masterDownMs } from '../../src/vrrp/machine.ts';
 import { decodeAdvert, encodeAdvert } from '../../src/vrrp/codec.ts';
 
 const skip = labUnavailable() ?? (haveCommand('keepalived') && haveCommand('tcpdump') ? undefined : 'needs keepalived and tcpdump (Debian packages)');
-const MARGIN_MS = 150;
+/** Capture-measured handover may exceed the bound by this much (keepalived is not real-time scheduled here). */
+const WIRE_MARGIN_MS = 50;
+/** Wall clock from SIGKILL to the VIP visible through `ip` on a loaded machine: only a sanity limit. */
+const WALL_SLACK_MS = 1500;
 
 async function interop(t: TestContext, o: { version: 2 | 3; advert: number; unicast: boolean; pass?: string; family?: 4 | 6 }): Promise<void> {
   const v6 = o.family === 6;
@@ -58,16 +61,21 @@ async function interop(t: TestContext, o: { version: 2 | 3; advert: number; unic
   lab.killKeepalived(ka, 'keepalived-k');
   await waitFor('ipvs-ts takes over', () => lab.addresses('i').includes(VIP), masterDownMs(50, adv) + 2000, 5);
   const toIpvs = performance.now() - t0;
-  t.diagnostic(`failover ipvs-ts->keepalived ${toKa.toFixed(0)} ms (bound ${masterDownMs(100, adv).toFixed(0)}), keepalived->ipvs-ts ${toIpvs.toFixed(0)} ms (bound ${masterDownMs(50, adv).toFixed(0)})`);
-  assert.ok(toKa <= masterDownMs(100, adv) + MARGIN_MS);
-  assert.ok(toIpvs <= masterDownMs(50, adv) + MARGIN_MS);
+  assert.ok(toKa <= masterDownMs(100, adv) + WALL_SLACK_MS && toIpvs <= masterDownMs(50, adv) + WALL_SLACK_MS);
 
   await sleep(2 * adv);
   await lab.stop(dump);
-  const ads = readPcap(pcap).map((p) => advertFields(p.frame)).filter((f) => f !== undefined);
+  const ads = readPcap(pcap).map((p) => advertFields(p.frame, p.timeMs)).filter((f) => f !== undefined);
   const fromK = ads.filter((a) => a.src === srcK && a.priority > 0);
   const fromI = ads.filter((a) => a.src === srcI && a.priority > 0);
   const alen = v6 ? 16 : 4;
+  // Handover on the wire: the gap between the dead master's last advert and the new master's first.
+  const seq = ads.filter((a) => a.priority > 0 && (a.src === srcK || a.src === srcI));
+  const gaps = seq.flatMap((a, n) => (n > 0 && seq[n - 1]!.src !== a.src ? [{ to: a.src === srcK ? 'keepalived' : 'ipvs-ts', ms: a.timeMs - seq[n - 1]!.timeMs }] : []));
+  t.diagnostic(`handover on the wire: ${gaps.map((g) => `to ${g.to} ${g.ms.toFixed(1)} ms`).join(', ')} (bounds ${masterDownMs(100, adv).toFixed(1)}, ${masterDownMs(50, adv).toFixed(1)}); wall clock to VIP ${toKa.toFixed(0)} / ${toIpvs.toFixed(0)} ms`);
+  assert.equal(gaps.length, 2);
+  assert.ok(gaps[0]!.to === 'keepalived' && gaps[0]!.ms >= 3 * adv && gaps[0]!.ms <= masterDownMs(100, adv) + WIRE_MARGIN_MS);
+  assert.ok(gaps[1]!.to === 'ipvs-ts' && gaps[1]!.ms >= 3 * adv && gaps[1]!.ms <= masterDownMs(50, adv) + WIRE_MARGIN_MS);
   assert.ok(fromK.length >= 2 && fromI.length >= 2, `captured ${fromK.length} keepalived and ${fromI.length} ipvs-ts adverts`);
   const same = (a: NonNullable<(typeof ads)[number]>) => ({
     dst: o.unicast ? 'unicast' : a.dst, tos: a.tos, ttl: a.ttl, df: a.df, version: a.version, type: a.type, vrid: a.vrid,

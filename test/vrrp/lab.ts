@@ -273,6 +273,8 @@ export interface AdvertFields {
   readonly src: string;
   readonly dst: string;
   readonly family: 4 | 6;
+  /** Capture time, ms. */
+  readonly timeMs: number;
   readonly tos: number;
   readonly ttl: number;
   readonly df: boolean;
@@ -286,16 +288,16 @@ export interface AdvertFields {
   readonly payload: Buffer;
 }
 
-export function advertFields(frame: Buffer): AdvertFields | undefined {
+export function advertFields(frame: Buffer, timeMs = 0): AdvertFields | undefined {
   const etype = frame.readUInt16BE(12);
   let ip = frame.subarray(14);
-  let base: Pick<AdvertFields, 'src' | 'dst' | 'family' | 'tos' | 'ttl' | 'df'>;
+  let base: Pick<AdvertFields, 'src' | 'dst' | 'family' | 'tos' | 'ttl' | 'df'> & { timeMs: number };
   if (etype === 0x0800 && ip[9] === 112) {
     const ihl = (ip[0]! & 0x0f) * 4;
-    base = { src: bytesToAddr(ip.subarray(12, 16)), dst: bytesToAddr(ip.subarray(16, 20)), family: 4, tos: ip[1]!, ttl: ip[8]!, df: (ip.readUInt16BE(6) & 0x4000) !== 0 };
+    base = { timeMs, src: bytesToAddr(ip.subarray(12, 16)), dst: bytesToAddr(ip.subarray(16, 20)), family: 4, tos: ip[1]!, ttl: ip[8]!, df: (ip.readUInt16BE(6) & 0x4000) !== 0 };
     ip = ip.subarray(ihl, ip.readUInt16BE(2));
   } else if (etype === 0x86dd && ip[6] === 112) {
-    base = { src: bytesToAddr(ip.subarray(8, 24)), dst: bytesToAddr(ip.subarray(24, 40)), family: 6, tos: (ip.readUInt16BE(0) >> 4) & 0xff, ttl: ip[7]!, df: false };
+    base = { timeMs, src: bytesToAddr(ip.subarray(8, 24)), dst: bytesToAddr(ip.subarray(24, 40)), family: 6, tos: (ip.readUInt16BE(0) >> 4) & 0xff, ttl: ip[7]!, df: false };
     ip = ip.subarray(40, 40 + ip.readUInt16BE(4));
   } else return undefined;
   const version = ip[0]! >> 4;
