@@ -33,6 +33,8 @@ const HASH = 0x23;
 const OPEN = 0x7b;
 const CLOSE = 0x7d;
 const DOLLAR = 0x24;
+/** Longest `${NAME}` looked for, so a line of unclosed `${` stays linear. */
+const MAX_NAME = 128;
 
 /** 1 for ASCII characters that simply continue a word; blanks, braces, quote, comment starts, `$` and `\` are 0. */
 const WORD_CHAR = new Uint8Array(128).map((_, c) =>
@@ -68,8 +70,8 @@ export function lexRange(text: string, from: number, n: number, file: string, li
       continue;
     }
     if (c === QUOTE) {
-      const end = text.indexOf('"', i + 1);
-      if (end < 0 || end >= n) return { message: 'unterminated quoted string (a closing " is missing on this line)', col: col0 + i };
+      const end = indexWithin(text, QUOTE, i + 1, n);
+      if (end < 0) return { message: 'unterminated quoted string (a closing " is missing on this line)', col: col0 + i };
       out.push({ kind: 'string', text: text.slice(i + 1, end), file, line, col: col0 + i });
       i = end + 1;
       continue;
@@ -85,8 +87,8 @@ export function lexRange(text: string, from: number, n: number, file: string, li
       }
       if (d === DOLLAR && text.charCodeAt(i + 1) === OPEN) {
         // `${NAME}` is one piece of a word, not a block.
-        const close = text.indexOf('}', i + 2);
-        if (close > 0 && close < n) {
+        const close = indexWithin(text, CLOSE, i + 2, Math.min(n, i + 2 + MAX_NAME));
+        if (close > 0) {
           i = close + 1;
           continue;
         }
@@ -111,4 +113,10 @@ export function lexRange(text: string, from: number, n: number, file: string, li
     out.push({ kind: 'word', text: word, file, line, col: col0 + start });
   }
   return undefined;
+}
+
+/** indexOf bounded to the line: text is the whole file, and an unbounded search per token would be quadratic. */
+function indexWithin(text: string, code: number, from: number, to: number): number {
+  for (let i = from; i < to; i++) if (text.charCodeAt(i) === code) return i;
+  return -1;
 }

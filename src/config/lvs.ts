@@ -84,7 +84,7 @@ function groupMember(e: Stmt, r: ArgReader): VirtualServerGroupMember | undefine
   }
   const text = e.key.text;
   // A range replaces the last byte (IPv4) or the last group (IPv6): 10.0.0.1-10, 2001:db8::1-ff.
-  const range = /^(.*[.:])([0-9a-fA-F]+)-([0-9a-fA-F]+)$/.exec(text);
+  const range = text.length <= 64 ? /^(.*[.:])([0-9a-fA-F]+)-([0-9a-fA-F]+)$/.exec(text) : null;
   const addrText = range ? `${range[1]}${range[2]}` : text;
   const a = r.addressToken({ ...e.key, text: addrText }, 'virtual_server_group member');
   if (!a) return undefined;

@@ -30,6 +30,8 @@ const USE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
 const GLOB_CHARS = /[*?[{]/;
 const MAX_INCLUDE_DEPTH = 32;
 const MAX_EXPANSION_DEPTH = 8;
+/** Definitions that use definitions can grow exponentially; no real config comes near this. */
+const MAX_EXPANSION_CHARS = 65_536;
 const DOLLAR = 0x24;
 const AT = 0x40;
 const BACKSLASH_CODE = 0x5c;
@@ -189,6 +191,11 @@ class SourceReader {
         this.#problems.warn('undefined-variable', `$${undefinedName} is not defined (define it with a line "$${undefinedName}=value" before use); kept as written`, posOf(t));
       }
       if (text === t.text) {
+        current.push(t);
+        continue;
+      }
+      if (text.length > MAX_EXPANSION_CHARS) {
+        this.#problems.error('syntax', `$definitions here expand to more than ${MAX_EXPANSION_CHARS} characters; not expanded`, posOf(t));
         current.push(t);
         continue;
       }
