@@ -138,3 +138,9 @@ test('check reports config errors and exits 1', async () => {
   assert.equal(r.code, 1);
   assert.match(r.stderr, /bad\.conf:\d+:\d+: error/);
 });
+
+test('check --once lists a real server without checkers as up', async () => {
+  const r = await check(writeConfig('bare.conf', '  real_server 127.0.0.1 8080 {\n  }\n'));
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /127\.0\.0\.1:8080\s+-\s+up\s+0\.0 ms\s+no checkers: always up/);
+});

@@ -91,3 +91,19 @@ test('stop() resolves with checks still queued behind the concurrency limit', as
   await runner.stop();
   assert.equal(started, 2);
 });
+
+test('every event is also published on the ipvs-ts:check:event diagnostics channel', async (t) => {
+  const seen: string[] = [];
+  const onEvent = (m: unknown) => seen.push((m as CheckEvent).kind);
+  diagnostics.subscribe('ipvs-ts:check:event', onEvent);
+  const runner = new CheckRunner([virtualServer({ realServers: [realServer({ checkers: [] })] })]);
+  t.after(async () => {
+    diagnostics.unsubscribe('ipvs-ts:check:event', onEvent);
+    await runner.stop();
+  });
+  const direct: string[] = [];
+  runner.subscribe((e) => direct.push(e.kind));
+  runner.start();
+  assert.deepEqual(direct, ['realServer', 'quorum']);
+  assert.deepEqual(seen, direct);
+});
