@@ -28,7 +28,7 @@ export function walk<D>(stmts: readonly Stmt[], spec: BlockSpec<D>, draft: D, r:
     } else if (spec.unsupported?.has(key)) {
       unsupported(s, r);
     } else {
-      const hint = closest(key, [...Object.keys(spec.keywords), ...(spec.unsupported ?? [])]);
+      const hint = r.problems.full ? undefined : closest(key, [...Object.keys(spec.keywords), ...(spec.unsupported ?? [])]);
       const shown = key.length > 40 ? `${key.slice(0, 40)}…` : key;
       const template = key.includes('|') ? ` ('${printable(shown)}' looks like a grammar template: pick one)` : '';
       const where = owner && owner.args.length > 0 ? `${spec.name} ${owner.args.map((a) => a.text).join(' ')}` : spec.name;

@@ -71,6 +71,11 @@ export class Problems {
     this.#list.push(pos ? { severity, code, message, pos } : { severity, code, message });
   }
 
+  /** True once further problems are only counted: callers can skip work that only improves a message. */
+  get full(): boolean {
+    return this.#list.length >= MAX_PROBLEMS;
+  }
+
   get hasErrors(): boolean {
     return this.#errors > 0;
   }

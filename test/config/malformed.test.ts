@@ -128,6 +128,13 @@ test('a garbage file is cut off after 500 problems with a count of the rest', ()
   const r = parseConfigText('bogus_keyword 1\n'.repeat(800), 'k.conf', opts);
   assert.equal(r.problems.length, 501);
   assert.match(r.problems[500]?.message ?? '', /^300 more problems not shown/);
+  // Random printable text: a flood of unknown words, each cheap once the list is full.
+  const rnd = prng(7);
+  const chars = 'abcdefghijklmnopqrstuvwxyz_0123456789 \n{}';
+  const text = Array.from({ length: 1_000_000 }, () => chars[Math.floor(rnd() * chars.length)]).join('');
+  const g = parseConfigText(text, 'g.conf', opts);
+  assert.equal(g.config, undefined);
+  assert.equal(g.problems.length, 501);
 });
 
 /** mulberry32: a small seeded PRNG, so a failing mutation can be replayed from its seed. */
