@@ -214,6 +214,13 @@ class SourceReader {
         });
       }
     }
+    // Many small words can blow up as surely as one long one.
+    let size = 0;
+    for (const l of lines) for (const t of l) size += t.text.length + 1;
+    if (size > MAX_EXPANSION_CHARS) {
+      this.#problems.error('syntax', `$definitions here expand to more than ${MAX_EXPANSION_CHARS} characters; not expanded`, posOf(line[0] as Token));
+      return [line];
+    }
     // A definition's value may itself use definitions.
     if (changed && depth < MAX_EXPANSION_DEPTH && lines.some((l) => l.some(hasDollar))) {
       return lines.flatMap((l) => this.#substitute(l, depth + 1));

@@ -60,6 +60,7 @@ const cases: Case[] = [
   { name: 'binary garbage with NUL', text: `global_defs {\n\u0000\u0001\u00ff\u0007garbage`, code: 'syntax', line: 2, message: /binary data \(a NUL byte\)/ },
   { name: 'binary garbage without NUL', text: '\u0089PNG\r\n\u001a\n\u00fe\u00ed{{', code: 'unknown-keyword', line: 1, message: /unknown keyword '\\x89PNG' in the top level/ },
   { name: 'definitions that expand exponentially', text: `$H=x\n${['G', 'F', 'E', 'D', 'C', 'B', 'A'].map((n, i) => `$${n}=${`$${'HGFEDCB'[i]}`.repeat(10)}`).join('\n')}\nglobal_defs {\n  router_id $A\n}\n`, code: 'syntax', line: 10, message: /expand to more than 65536 characters/ },
+  { name: 'definitions that expand to ever more words', text: `$H=x\n${['G', 'F', 'E', 'D', 'C', 'B', 'A'].map((n, i) => `$${n}=${`$${'HGFEDCB'[i]} `.repeat(10)}`).join('\n')}\nglobal_defs {\n  router_id $A\n}\n`, code: 'syntax', line: 10, message: /expand to more than 65536 characters/ },
   { name: 'a line of unclosed ${', text: `global_defs {\n  router_id ${'${ '.repeat(50_000)}\n}\n`, code: 'syntax', line: 2, message: /nested deeper than 16 levels/ },
   { name: 'absurdly deep nesting', text: `${'a {\n'.repeat(100_000)}`, code: 'syntax', line: 17, message: /nested deeper than 16 levels/ },
 ];
