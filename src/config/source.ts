@@ -244,7 +244,9 @@ class SourceReader {
         this.#problems.error('syntax', `include: unexpected '${arg.text}'`, posOf(arg));
         continue;
       }
-      const pattern = isAbsolute(arg.text) ? arg.text : resolve(baseDir, arg.text);
+      // glob(3), which keepalived uses, has no recursive `**`: it means `*` here too, so an include cannot walk a tree.
+      const written = arg.text.replace(/\*{2,}/g, '*');
+      const pattern = isAbsolute(written) ? written : resolve(baseDir, written);
       const matches = GLOB_CHARS.test(arg.text) ? globSync(pattern).sort() : [pattern];
       if (matches.length === 0) {
         this.#problems.error('include-missing', `include ${arg.text}: no file matches (looked in ${baseDir})`, posOf(arg));

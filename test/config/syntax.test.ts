@@ -100,6 +100,14 @@ test('include: globs relative to the including file, nested directories, missing
   assert.deepEqual(missing.problems.map((p) => [p.code, p.pos?.line, p.pos?.col]), [['include-missing', 2, 11], ['include-missing', 3, 9]]);
   assert.match(missing.problems[0]?.message ?? '', /cannot read .*nothing\/here\.conf: no such file/);
 
+  // `**` is glob(3)'s `*`: one directory level, never a recursive walk.
+  mkdirSync(join(dir, 'deep', 'a', 'b'), { recursive: true });
+  writeFileSync(join(dir, 'deep', 'a', 'x.conf'), 'global_defs {\n router_id shallow\n}\n');
+  writeFileSync(join(dir, 'deep', 'a', 'b', 'y.conf'), 'global_defs {\n router_id deep\n}\n');
+  writeFileSync(join(dir, 'star.conf'), 'include deep/**/*.conf\n');
+  const star = loadConfig(join(dir, 'star.conf'), opts);
+  assert.deepEqual([star.problems, star.config?.globalDefs.routerId], [[], 'shallow']);
+
   writeFileSync(join(dir, 'loop-a.conf'), 'include loop-b.conf\n');
   writeFileSync(join(dir, 'loop-b.conf'), '\ninclude loop-a.conf\n');
   const loop = loadConfig(join(dir, 'loop-a.conf'), opts);
