@@ -54,7 +54,10 @@ export class Director {
   readonly #local = new Set<string>();
   #owned = new Set<string>();
   #applied: IpvsTable = { services: [] };
-  #lastDesired = '';
+  /** Bumped by everything that changes the wanted table; a drift check that finds work at an unchanged
+   * generation found someone else's change. */
+  #generation = 0;
+  #appliedGeneration = -1;
   #vrrp: VrrpPort | undefined;
   #vrrpConfig = '';
   #syncRole: 'master' | 'backup' | undefined;
@@ -252,6 +255,7 @@ export class Director {
   // ------------------------------------------------------------------------------------------- reconcile
 
   #schedule(reason: string): void {
+    if (reason !== 'drift') this.#generation++;
     this.#reasons.add(reason);
     if (this.#loop) return;
     // setImmediate: every verdict delivered in this turn (a burst) lands in the same plan.
@@ -280,11 +284,11 @@ export class Director {
     pruneDraining(this.#draining, kernel, this.#config);
     const desired = this.#stopping && this.#config.globalDefs.lvs.flushOnStop ? { services: [] } : buildTable({ config: this.#config, health: this.#health, kernel, draining: this.#draining });
     const ops = planIpvs({ desired, kernel, owned: this.#owned });
-    const json = JSON.stringify(desired);
-    const drift = ops.length > 0 && reasons.every((r) => r === 'drift') && json === this.#lastDesired;
+    const generation = this.#generation;
+    const drift = ops.length > 0 && reasons.every((r) => r === 'drift') && generation === this.#appliedGeneration;
     if (reasons.includes('drift')) await this.#repairVips();
     if (ops.length === 0) {
-      this.#commit(desired, json, [], false);
+      this.#commit(desired, generation, [], false);
       return;
     }
     const result = await this.#ports.kernel.apply(ops);
@@ -294,7 +298,7 @@ export class Director {
     this.counters.netlinkErrors += result.failed.length;
     for (const f of result.failed) this.#emit({ type: 'error', where: 'ipvs', message: f.error.message });
     const failedDeletes = result.failed.flatMap((f) => (f.op.op === 'del-service' ? [serviceKey(f.op.id)] : []));
-    this.#commit(desired, json, failedDeletes, true);
+    this.#commit(desired, generation, failedDeletes, true);
     if (drift) {
       this.counters.driftRepairs++;
       this.#emit({ type: 'drift', what: 'ipvs', repaired: ops.map(describeOp) });
@@ -308,9 +312,9 @@ export class Director {
     });
   }
 
-  #commit(desired: IpvsTable, json: string, stillOwned: readonly string[], changed: boolean): void {
+  #commit(desired: IpvsTable, generation: number, stillOwned: readonly string[], changed: boolean): void {
     this.#applied = desired;
-    this.#lastDesired = json;
+    this.#appliedGeneration = generation;
     const owned = new Set([...desired.services.map((s) => serviceKey(s.service.id)), ...stillOwned]);
     const same = owned.size === this.#owned.size && [...owned].every((k) => this.#owned.has(k));
     this.#owned = owned;

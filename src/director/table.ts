@@ -54,9 +54,14 @@ export function buildTable(input: TableInput): IpvsTable {
   return { services };
 }
 
+const servicesCache = new WeakMap<VirtualServer, IpvsTable['services']>();
+
 /** The services one virtual server stands for (a group expands to several), with every real server in order. */
 export function servicesOf(config: Config, vs: VirtualServer): IpvsTable['services'] {
-  return desiredTable({ ...config, virtualServers: [vs] }).services;
+  // Model objects are immutable and a reload brings new ones, so the expansion is computed once per object.
+  let services = servicesCache.get(vs);
+  if (!services) servicesCache.set(vs, (services = desiredTable({ ...config, virtualServers: [vs] }).services));
+  return services;
 }
 
 /** Real servers a reload removed from services that remain: they drain (weight 0) instead of being cut. */
@@ -75,6 +80,7 @@ export function removedDestinations(applied: IpvsTable, next: Config): Map<strin
 
 /** Drops from `draining` what has no connections left, is gone from the kernel, or is configured again. */
 export function pruneDraining(draining: Map<string, Set<string>>, kernel: { services: readonly { service: { id: import('../ipvs/types.ts').ServiceId }; destinations: readonly DestinationEntry[] }[] }, config: Config): void {
+  if (draining.size === 0) return;
   const configured = new Map(desiredTable(config).services.map((s) => [serviceKey(s.service.id), new Set(s.destinations.map(destKey))]));
   const byKey = new Map(kernel.services.map((s) => [serviceKey(s.service.id), new Map(s.destinations.map((d) => [destKey(d), d]))]));
   for (const [svc, dests] of draining) {
