@@ -202,7 +202,10 @@ export function readVrrpInstance(s: Stmt, g: GlobalDraft, r: ArgReader): VrrpIns
         r.noBlock(t);
         if (!r.arity(t, 1, 1, 'state MASTER|BACKUP')) return;
         const v = r.oneOf(t.args[0] as Token, 'state', ['MASTER', 'BACKUP'] as const, true);
-        if (v) d.state = v;
+        if (v) {
+          d.state = v;
+          d.set.add('state');
+        }
       },
       interface: (t, d) => {
         d.interface = r.word(t, 'interface NAME') ?? d.interface;
@@ -212,6 +215,7 @@ export function readVrrpInstance(s: Stmt, g: GlobalDraft, r: ArgReader): VrrpIns
         d.vrid = r.int(t, 1, 255) ?? d.vrid;
       },
       priority: (t, d) => {
+        d.set.add('priority');
         d.priority = r.int(t, 1, 255) ?? d.priority;
       },
       advert_int: (t, d) => {
@@ -313,6 +317,10 @@ export function readVrrpInstance(s: Stmt, g: GlobalDraft, r: ArgReader): VrrpIns
 
   if (!d.interface) p.error('missing', `vrrp_instance ${d.name} has no interface`, posOf(s.key));
   if (!d.set.has('vrid')) p.error('missing', `vrrp_instance ${d.name} has no virtual_router_id`, posOf(s.key));
+  // keepalived derives each of state and priority from the other when only one is given (vrrp.c): a MASTER
+  // without a priority is the address owner (255), and priority 255 without a state starts as MASTER.
+  if (!d.set.has('priority') && d.state === 'MASTER') d.priority = 255;
+  if (!d.set.has('state') && d.priority === 255) d.state = 'MASTER';
   if (d.useVmac === '') d.useVmac = `vrrp.${d.vrid}`;
   checkAdvertInt(d, advertTok, r);
   if (d.version === 3 && d.auth) p.warn('lenient', `vrrp_instance ${d.name}: VRRPv3 has no authentication; the authentication block is ignored`, posOf(s.key));

@@ -312,3 +312,11 @@ test('host facts are warnings by default and errors with host: true', () => {
   assert.equal(hard.config, undefined);
   assert.deepEqual(hard.problems.map((p) => p.severity), ['error', 'error']);
 });
+
+test('state and priority follow from each other when only one is given, as in keepalived', () => {
+  const r = parse(['MASTER', 'BACKUP'].map((st, i) => `vrrp_instance S${i} {\n interface eth0\n virtual_router_id ${i + 1}\n state ${st}\n}\n`).join('') +
+    'vrrp_instance P {\n interface eth0\n virtual_router_id 9\n priority 255\n}\nvrrp_instance N {\n interface eth0\n virtual_router_id 10\n}\n');
+  assert.deepEqual(r.config?.vrrpInstances.map((i) => [i.name, i.state, i.priority]), [
+    ['S0', 'MASTER', 255], ['S1', 'BACKUP', 100], ['P', 'MASTER', 255], ['N', 'BACKUP', 100],
+  ]);
+});
