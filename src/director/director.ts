@@ -62,6 +62,8 @@ export class Director {
   #vrrpConfig = '';
   #syncRole: 'master' | 'backup' | undefined;
   #syncChain: Promise<void> = Promise.resolve();
+  /** Quorum-track flag files, written in event order. */
+  #flags: Promise<void> = Promise.resolve();
   #reasons = new Set<string>();
   #firstVerdictAt: number | undefined;
   #loop: Promise<void> | undefined;
@@ -141,9 +143,10 @@ export class Director {
     this.#schedule('drift');
   }
 
-  /** Resolves when no reconcile is queued or running. */
+  /** Resolves when no reconcile is queued or running and every flag file is written. */
   async idle(): Promise<void> {
     while (this.#loop) await this.#loop;
+    await this.#flags;
   }
 
   /** Leaves VRRP first (priority-0 adverts, VIPs removed) so a peer takes over, then stops the checkers. */
@@ -229,7 +232,7 @@ export class Director {
       this.#emit({ type: 'verdict', virtualServer: label, realServer: endpointLabel(e.realServer), up: e.up, present: e.present, weight: e.weight, reason: e.reason, latencyMs: e.latencyMs });
     } else if (e.kind === 'quorum') {
       this.#emit({ type: 'quorum', virtualServer: label, up: e.up, liveWeight: e.liveWeight });
-      void this.#quorumFlag(label, e.up);
+      this.#flags = this.#flags.then(() => this.#quorumFlag(label, e.up));
     } else if (e.kind === 'sorryServer') {
       this.#emit({ type: 'sorry-server', virtualServer: label, server: endpointLabel(e.sorryServer), present: e.present, weight: e.weight });
     } else {
