@@ -130,7 +130,7 @@ export class VrrpEngine {
     if (this.#stopping) return;
     this.#stopping = true;
     for (const s of this.#scripts.values()) clearTimeout(s.timer);
-    for (const inst of this.#instances) this.#apply(inst, { kind: 'stop' });
+    for (const inst of this.#instances) if (inst.m.state !== 'INIT') this.#apply(inst, { kind: 'stop' });
     await Promise.all(this.#instances.map((i) => i.vipChain));
     for (const { chan } of this.#channels.values()) chan.close();
     for (const inst of this.#instances) inst.announcer.close();

@@ -80,7 +80,7 @@ while (sent < count) {
   tally[reason] = (tally[reason] ?? 0) + 1;
   sent++;
   // Pace the burst so the receiver's socket buffer never overflows (a kernel drop would not be counted).
-  if (sent % 100 === 0) await new Promise((r) => setTimeout(r, 20));
+  if (sent % 25 === 0) await new Promise((r) => setTimeout(r, 10));
 }
 sock.close();
 process.stdout.write(`${JSON.stringify(tally)}\n`);

@@ -3,11 +3,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { instanceConf, Lab, labUnavailable, START_MS, sleep, waitFor } from './lab.ts';
+import { handovers, haveCommand, instanceConf, Lab, labUnavailable, START_MS, sleep, waitFor } from './lab.ts';
 import { masterDownMs } from '../../src/vrrp/machine.ts';
 
-const skip = labUnavailable();
-const MARGIN_MS = 150;
+const skip = labUnavailable() ?? (haveCommand('tcpdump') ? undefined : 'needs tcpdump');
+/** Handover measured on the wire may exceed the bound by this much (see lab-failover.test.ts). */
+const WIRE_MARGIN_MS = 20;
+/** Wall clock from SIGKILL to the VIP visible through `ip`, where no capture can see the adverts (unicast). */
+const WALL_MARGIN_MS = 400;
 const ADV = 100;
 const VIP = '10.79.0.100';
 const has = (lab: Lab, node: string, addr = VIP) => lab.addresses(node).includes(addr);
@@ -29,13 +32,15 @@ test('three directors: one master; on SIGKILL the next-highest priority takes ov
   await waitFor('backups up', () => lab.entered(d2, 'BACKUP') > 0 && lab.entered(d3, 'BACKUP') > 0, START_MS);
   await sleep(masterDownMs(100, ADV) * 2);
   assert.deepEqual([has(lab, 'd1'), has(lab, 'd2'), has(lab, 'd3')], [true, false, false]);
-  const t0 = performance.now();
+  const cap = await lab.capture();
+  await sleep(2 * ADV);
   d1.child.kill('SIGKILL');
-  await waitFor('d2 takes over', () => has(lab, 'd2'), 3000, 5);
-  const took = performance.now() - t0;
-  t.diagnostic(`takeover ${took.toFixed(0)} ms, bound ${masterDownMs(200, ADV).toFixed(0)} ms`);
-  assert.ok(took <= masterDownMs(200, ADV) + MARGIN_MS);
+  await waitFor('d2 takes over', () => has(lab, 'd2'), START_MS, 5);
   await sleep(masterDownMs(50, ADV) * 2);
+  const h = handovers(await cap.stop(), 3);
+  t.diagnostic(`handover on the wire ${h.map((x) => x.gapMs.toFixed(1)).join(', ')} ms, bound ${masterDownMs(200, ADV).toFixed(1)} ms`);
+  assert.deepEqual(h.map((x) => [x.from, x.to]), [['10.79.0.1', '10.79.0.2']]);
+  assert.ok(h[0]!.gapMs <= masterDownMs(200, ADV) + WIRE_MARGIN_MS);
   assert.equal(lab.entered(d3, 'MASTER'), 0, 'the lowest priority never became master');
   assert.ok(!has(lab, 'd3'));
   lab.sh(lab.ns('client'), `ping -c 1 -W 1 ${VIP} >/dev/null`);
@@ -65,10 +70,10 @@ test('preempt_delay: the higher-priority director waits the delay before preempt
   const t0 = performance.now();
   await sleep(800);
   assert.equal(lab.entered(d1, 'MASTER'), 0, 'no preemption inside the delay');
-  await waitFor('d1 preempts', () => has(lab, 'd1'), 3000, 5);
+  await waitFor('d1 preempts', () => has(lab, 'd1'), START_MS, 5);
   const took = performance.now() - t0;
   t.diagnostic(`preempted ${took.toFixed(0)} ms after entering BACKUP (delay 1000 + master down ${masterDownMs(150, ADV).toFixed(0)})`);
-  assert.ok(took >= 1000 && took <= 1000 + masterDownMs(150, ADV) + MARGIN_MS + 200);
+  assert.ok(took >= 1000 && took <= 1000 + masterDownMs(150, ADV) + WALL_MARGIN_MS);
   await waitFor('d2 releases', () => !has(lab, 'd2'), 2000);
 });
 
@@ -78,7 +83,8 @@ test('track_script: a failing script lowers the master priority below the backup
   lan(lab, 2);
   const flag = `${lab.dir}/healthy`;
   writeFileSync(flag, '');
-  const script = `vrrp_script chk {\n  script "/bin/test -e ${flag}"\n  interval 0.1\n  weight -60\n  rise 1\n  fall 1\n}\n`;
+  // A generous timeout: on a loaded machine a fork+exec can take longer than the interval.
+  const script = `vrrp_script chk {\n  script "/bin/test -e ${flag}"\n  interval 0.1\n  timeout 5\n  weight -60\n  rise 1\n  fall 1\n}\n`;
   const d1 = lab.ipvsTs('d1', script + instanceConf({ vrid: 6, priority: 150, advert: ADV / 1000, vips: [`${VIP}/24`], extra: '  track_script {\n    chk\n  }' }));
   await waitFor('d1 master', () => lab.entered(d1, 'MASTER') > 0, START_MS);
   const d2 = lab.ipvsTs('d2', instanceConf({ vrid: 6, priority: 100, advert: ADV / 1000, vips: [`${VIP}/24`] }));
@@ -87,7 +93,7 @@ test('track_script: a failing script lowers the master priority below the backup
   assert.ok(has(lab, 'd1') && !has(lab, 'd2'));
   rmSync(flag);
   const t0 = performance.now();
-  await waitFor('d2 takes over', () => has(lab, 'd2'), 3000, 5);
+  await waitFor('d2 takes over', () => has(lab, 'd2'), START_MS, 5);
   t.diagnostic(`script failure to takeover: ${(performance.now() - t0).toFixed(0)} ms`);
   await waitFor('d1 releases', () => !has(lab, 'd1'), 2000);
   writeFileSync(flag, '');
@@ -111,8 +117,8 @@ test('unicast: adverts only to unicast_peer from unicast_src_ip; failover works'
   assert.ok((st.instances[0]?.stats.advert_rcvd ?? 0) > 3);
   const t0 = performance.now();
   d1.child.kill('SIGKILL');
-  await waitFor('d2 takes over', () => has(lab, 'd2'), 3000, 5);
-  assert.ok(performance.now() - t0 <= masterDownMs(100, ADV) + MARGIN_MS);
+  await waitFor('d2 takes over', () => has(lab, 'd2'), START_MS, 5);
+  assert.ok(performance.now() - t0 <= masterDownMs(100, ADV) + WALL_MARGIN_MS);
 });
 
 test('IPv6: VRRPv3 over ff02::12 with an IPv6 VIP; the client reaches it after failover thanks to the unsolicited NA', { skip }, async (t) => {
@@ -128,13 +134,15 @@ test('IPv6: VRRPv3 over ff02::12 with an IPv6 VIP; the client reaches it after f
   await sleep(masterDownMs(100, ADV) * 2);
   assert.ok(has(lab, 'd1', V6) && !has(lab, 'd2', V6));
   lab.sh(lab.ns('client'), `ping -6 -c 1 -W 1 ${V6} >/dev/null`);
-  const t0 = performance.now();
+  const cap = await lab.capture();
+  await sleep(2 * ADV);
   d1.child.kill('SIGKILL');
-  await waitFor('d2 takes over', () => has(lab, 'd2', V6), 3000, 5);
-  const took = performance.now() - t0;
-  t.diagnostic(`IPv6 takeover ${took.toFixed(0)} ms, bound ${masterDownMs(100, ADV).toFixed(0)} ms`);
-  assert.ok(took <= masterDownMs(100, ADV) + MARGIN_MS);
-  await sleep(50);
+  await waitFor('d2 takes over', () => has(lab, 'd2', V6), START_MS, 5);
+  await sleep(2 * ADV);
+  const h = handovers(await cap.stop(), 13);
+  t.diagnostic(`IPv6 handover on the wire ${h.map((x) => x.gapMs.toFixed(1)).join(', ')} ms, bound ${masterDownMs(100, ADV).toFixed(1)} ms`);
+  assert.deepEqual(h.map((x) => [x.from, x.to]), [[lab.linkLocal('d1'), lab.linkLocal('d2')]]);
+  assert.ok(h[0]!.gapMs <= masterDownMs(100, ADV) + WIRE_MARGIN_MS);
   lab.sh(lab.ns('client'), `ping -6 -c 1 -W 1 ${V6} >/dev/null`);
 });
 
@@ -146,7 +154,7 @@ test('sync group: a FAULT in one member faults the other, both VIPs move togethe
   const notes = `${lab.dir}/notify.txt`;
   writeFileSync(flag, '');
   const conf = (priority: number, withScript: boolean) => [
-    ...(withScript ? [`vrrp_script chk {\n  script "/bin/test -e ${flag}"\n  interval 0.1\n  weight 0\n  rise 1\n  fall 1\n}`] : []),
+    ...(withScript ? [`vrrp_script chk {\n  script "/bin/test -e ${flag}"\n  interval 0.1\n  timeout 5\n  weight 0\n  rise 1\n  fall 1\n}`] : []),
     `vrrp_sync_group G {\n  group {\n    A\n    B\n  }\n${withScript ? `  notify "/bin/sh -c 'echo $* >> ${notes}' notify"\n` : ''}}`,
     instanceConf({ name: 'A', vrid: 20, priority, advert: ADV / 1000, vips: ['10.79.0.100/24'] }),
     instanceConf({ name: 'B', vrid: 21, priority, advert: ADV / 1000, vips: ['10.79.0.101/24'], ...(withScript ? { extra: '  track_script {\n    chk\n  }' } : {}) }),
@@ -160,7 +168,8 @@ test('sync group: a FAULT in one member faults the other, both VIPs move togethe
   rmSync(flag);
   await waitFor('both VIPs on d2', () => has(lab, 'd2', '10.79.0.100') && has(lab, 'd2', '10.79.0.101'), 3000);
   await waitFor('both VIPs gone from d1', () => !has(lab, 'd1', '10.79.0.100') && !has(lab, 'd1', '10.79.0.101'), 2000);
-  assert.equal(lab.entered(d1, 'FAULT'), 2, 'both members of the group are in FAULT');
+  const st = await lab.stats(d1, 'ipvs-ts-d1');
+  assert.deepEqual(st.instances.map((i) => i.state), ['FAULT', 'FAULT'], 'both members of the group are in FAULT');
   await waitFor('notify ran', () => existsSync(notes) && readFileSync(notes, 'utf8').includes('GROUP G FAULT 0'), 2000);
   assert.match(readFileSync(notes, 'utf8'), /GROUP G MASTER 0/);
 });

@@ -8,8 +8,11 @@ import { masterDownMs } from '../../src/vrrp/machine.ts';
 import { decodeAdvert, encodeAdvert } from '../../src/vrrp/codec.ts';
 
 const skip = labUnavailable() ?? (haveCommand('keepalived') && haveCommand('tcpdump') ? undefined : 'needs keepalived and tcpdump (Debian packages)');
-/** Capture-measured handover may exceed the bound by this much (keepalived is not real-time scheduled here). */
-const WIRE_MARGIN_MS = 50;
+/**
+ * Capture-measured handover may exceed the bound by this much: ipvs-ts's worker thread is real-time scheduled
+ * (+1 to +3 ms measured); keepalived runs at normal priority here and is late by tens of ms when the machine is loaded.
+ */
+const WIRE_MARGIN_MS = { 'ipvs-ts': 20, keepalived: 150 };
 /** Wall clock from SIGKILL to the VIP visible through `ip` on a loaded machine: only a sanity limit. */
 const WALL_SLACK_MS = 1500;
 
@@ -35,7 +38,9 @@ async function interop(t: TestContext, o: { version: 2 | 3; advert: number; unic
 
   // ipvs-ts master (150), keepalived backup (100).
   const ipvs = lab.ipvsTs('i', conf(I, K, 150));
-  await waitFor('ipvs-ts master', () => lab.entered(ipvs, 'MASTER') > 0, START_MS);
+  await waitFor('ipvs-ts master', () => lab.entered(ipvs, 'MASTER') > 0, START_MS).catch((e: Error) => {
+    throw new Error(`${e.message}\n${lab.logTails()}`);
+  });
   const ka = lab.keepalived('k', conf(K, I, 100));
   await waitFor('keepalived backup', () => lab.entered(ka, 'BACKUP') > 0, START_MS);
   await sleep(masterDownMs(100, adv) + adv);
@@ -74,8 +79,8 @@ async function interop(t: TestContext, o: { version: 2 | 3; advert: number; unic
   const gaps = seq.flatMap((a, n) => (n > 0 && seq[n - 1]!.src !== a.src ? [{ to: a.src === srcK ? 'keepalived' : 'ipvs-ts', ms: a.timeMs - seq[n - 1]!.timeMs }] : []));
   t.diagnostic(`handover on the wire: ${gaps.map((g) => `to ${g.to} ${g.ms.toFixed(1)} ms`).join(', ')} (bounds ${masterDownMs(100, adv).toFixed(1)}, ${masterDownMs(50, adv).toFixed(1)}); wall clock to VIP ${toKa.toFixed(0)} / ${toIpvs.toFixed(0)} ms`);
   assert.equal(gaps.length, 2);
-  assert.ok(gaps[0]!.to === 'keepalived' && gaps[0]!.ms >= 3 * adv && gaps[0]!.ms <= masterDownMs(100, adv) + WIRE_MARGIN_MS);
-  assert.ok(gaps[1]!.to === 'ipvs-ts' && gaps[1]!.ms >= 3 * adv && gaps[1]!.ms <= masterDownMs(50, adv) + WIRE_MARGIN_MS);
+  assert.ok(gaps[0]!.to === 'keepalived' && gaps[0]!.ms >= 3 * adv && gaps[0]!.ms <= masterDownMs(100, adv) + WIRE_MARGIN_MS.keepalived);
+  assert.ok(gaps[1]!.to === 'ipvs-ts' && gaps[1]!.ms >= 3 * adv && gaps[1]!.ms <= masterDownMs(50, adv) + WIRE_MARGIN_MS['ipvs-ts']);
   assert.ok(fromK.length >= 2 && fromI.length >= 2, `captured ${fromK.length} keepalived and ${fromI.length} ipvs-ts adverts`);
   const same = (a: NonNullable<(typeof ads)[number]>) => ({
     dst: o.unicast ? 'unicast' : a.dst, tos: a.tos, ttl: a.ttl, df: a.df, version: a.version, type: a.type, vrid: a.vrid,

@@ -149,6 +149,19 @@ export class Lab {
     return this.start(node, ['keepalived', '--vrrp', '-n', '-l', '-D', '-f', path, '-p', pid, '-r', join(this.dir, `${name}.vrrp.pid`)], name);
   }
 
+  /** Starts tcpdump on the LAN bridge (immediate mode, so nothing waits in a ring buffer); stop() returns the adverts. */
+  async capture(name = 'lan'): Promise<{ stop: () => Promise<AdvertFields[]> }> {
+    const pcap = join(this.dir, `${name}.pcap`);
+    const dump = this.start('lan', ['tcpdump', '-i', 'br0', '-n', '-U', '--immediate-mode', '-w', pcap, 'ip proto 112 or ip6 proto 112'], `tcpdump-${name}`);
+    await waitFor('tcpdump', () => this.readLog(dump).includes('listening on'), START_MS);
+    return {
+      stop: async () => {
+        await this.stop(dump);
+        return readPcap(pcap).flatMap((p) => advertFields(p.frame, p.timeMs) ?? []);
+      },
+    };
+  }
+
   /**
    * SIGKILLs keepalived's VRRP child, then its parent. Killing only the parent is a graceful stop in effect: the
    * child gets SIGTERM from PR_SET_PDEATHSIG and sends priority-0 adverts.
@@ -177,6 +190,11 @@ export class Lab {
   async stop(p: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);
     return p.exited;
+  }
+
+  /** The last lines of every log this lab wrote, for a failing test's message. */
+  logTails(lines = 15): string {
+    return this.#procs.map((p) => `--- ${p.log}\n${this.readLog(p).trimEnd().split('\n').slice(-lines).join('\n')}`).join('\n');
   }
 
   async cleanup(): Promise<void> {
@@ -264,6 +282,21 @@ export function readPcap(path: string): { timeMs: number; frame: Buffer }[] {
     if (off + 16 + len > b.length) break;
     out.push({ timeMs: sec * 1000 + (nano ? frac / 1e6 : frac / 1e3), frame: b.subarray(off + 16, off + 16 + len) });
     off += 16 + len;
+  }
+  return out;
+}
+
+/**
+ * Handovers on the wire: each time the sender of the adverts changes, the gap between the last advert of the old
+ * sender and the first of the new one. Priority-0 adverts count (a graceful stop ends with one).
+ */
+export function handovers(ads: readonly AdvertFields[], vrid: number): { from: string; to: string; gapMs: number; lastPriority: number }[] {
+  const seq = ads.filter((a) => a.vrid === vrid);
+  const out: { from: string; to: string; gapMs: number; lastPriority: number }[] = [];
+  for (let i = 1; i < seq.length; i++) {
+    const a = seq[i - 1]!;
+    const b = seq[i]!;
+    if (a.src !== b.src) out.push({ from: a.src, to: b.src, gapMs: b.timeMs - a.timeMs, lastPriority: a.priority });
   }
   return out;
 }
