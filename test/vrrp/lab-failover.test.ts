@@ -16,12 +16,18 @@ test('two directors elect one master; the VIP answers ping; SIGKILL -> backup ta
   t.after(() => lab.cleanup());
   lab.setup({ d1: ['10.77.0.1/24'], d2: ['10.77.0.2/24'], client: ['10.77.0.9/24'] });
   const advert = 0.2;
-  const conf = (prio: number) => instanceConf({ vrid: 7, priority: prio, version: 3, advert, vips: ['10.77.0.100/24'] });
+  const conf = (prio: number) =>
+    instanceConf({
+      vrid: 7, priority: prio, version: 3, advert, vips: ['10.77.0.100/24 dev eth0 label eth0:vip'],
+      extra: '  virtual_ipaddress_excluded {\n    10.77.0.101/24\n  }',
+    });
   const d1 = lab.ipvsTs('d1', conf(150));
   lab.ipvsTs('d2', conf(100));
   await waitFor('d1 master', () => lab.addresses('d1').includes('10.77.0.100'), START_MS);
   await sleep(3 * advert * 1000);
   assert.ok(!lab.addresses('d2').includes('10.77.0.100'), 'exactly one director owns the VIP');
+  assert.ok(lab.addresses('d1').includes('10.77.0.101'), 'excluded addresses are added too');
+  assert.match(lab.sh(lab.ns('d1'), 'ip -o -4 addr show dev eth0'), /10\.77\.0\.100\/24 .*eth0:vip/, 'with the label');
   lab.sh(lab.ns('client'), 'ping -c 1 -W 1 10.77.0.100 >/dev/null');
 
   let cap = await lab.capture('kill');
@@ -55,5 +61,5 @@ test('two directors elect one master; the VIP answers ping; SIGKILL -> backup ta
   t.diagnostic(`handover after graceful stop on the wire: ${h.map((x) => x.gapMs.toFixed(1)).join(', ')} ms (skew ${skew.toFixed(1)} + ${WIRE_MARGIN_MS})`);
   assert.equal(h.length, 1);
   assert.ok(h[0]!.lastPriority === 0 && h[0]!.gapMs <= skew + WIRE_MARGIN_MS, `gap ${h[0]!.gapMs} ms`);
-  assert.ok(!lab.addresses('d1').includes('10.77.0.100'), 'a stopped director leaves no VIP behind');
+  assert.ok(!lab.addresses('d1').some((a) => a === '10.77.0.100' || a === '10.77.0.101'), 'a stopped director leaves no VIP behind');
 });
