@@ -257,6 +257,7 @@ export async function runInVm(opts: VmRunOptions): Promise<VmRunResult> {
   const check = canBootVm();
   if (!check.ok) throw new Error(check.reason);
   const image = await prepareVm();
+  removeStaleRuns();
   const runDir = join(CACHE_DIR, 'runs', `${process.pid}-${randomBytes(4).toString('hex')}`);
   mkdirSync(runDir, { recursive: true });
   writeFileSync(join(runDir, 'command.sh'), opts.command + '\n');
@@ -312,6 +313,16 @@ export async function runInVm(opts: VmRunOptions): Promise<VmRunResult> {
     process.removeListener('exit', kill);
     if (qemu.exitCode === null && qemu.signalCode === null) qemu.kill('SIGKILL');
     rmSync(runDir, { recursive: true, force: true });
+  }
+}
+
+/** Run directories of processes that were killed before they could clean up. */
+function removeStaleRuns(): void {
+  const runs = join(CACHE_DIR, 'runs');
+  if (!existsSync(runs)) return;
+  for (const name of readdirSync(runs)) {
+    const pid = Number(name.split('-')[0]);
+    if (pid && !alive(pid)) rmSync(join(runs, name), { recursive: true, force: true });
   }
 }
 
