@@ -367,14 +367,20 @@ export class Director {
   #startSyncDaemon(role: 'master' | 'backup'): void {
     const follow = syncFollow(this.#config);
     if (!follow || this.#syncRole === role) return;
-    const previous = this.#syncRole;
+    // At start the other role may still run in the kernel, left by a daemon that was killed: stop it too.
+    const previous = this.#syncRole ?? (role === 'master' ? 'backup' : 'master');
     this.#syncRole = role;
     const kernel = this.#ports.kernel;
     this.#syncChain = this.#syncChain.then(async () => {
-      if (previous) await kernel.stopDaemon(previous).catch(() => undefined);
+      await kernel.stopDaemon(previous).catch(() => undefined);
       const d = follow.daemon(role);
       try {
-        await kernel.startDaemon(d);
+        // EEXIST: a killed daemon left this role running, perhaps with other settings; restart it with ours.
+        await kernel.startDaemon(d).catch(async (err: unknown) => {
+          if ((err as { errno?: string }).errno !== 'EEXIST') throw err;
+          await kernel.stopDaemon(role);
+          await kernel.startDaemon(d);
+        });
         this.#emit({ type: 'sync-daemon', state: role, interface: d.interface });
       } catch (err) {
         this.#netlinkError('sync-daemon', err);

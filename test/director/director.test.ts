@@ -160,7 +160,7 @@ test('the sync daemon follows the lvs_sync_daemon instance: backup at start, mas
   h.vrrps[0]!.transition('VI_1', 'INIT', 'MASTER');
   h.vrrps[0]!.transition('VI_1', 'MASTER', 'BACKUP');
   await h.director.stop();
-  assert.deepEqual(h.kernel.daemons, ['start backup lo 0', 'stop backup', 'start master lo 0', 'stop master', 'start backup lo 0', 'stop backup']);
+  assert.deepEqual(h.kernel.daemons, ['stop master', 'start backup lo 0', 'stop backup', 'start master lo 0', 'stop master', 'start backup lo 0', 'stop backup']);
   assert.equal(h.vrrps[0]!.stopped, true);
 });
 

@@ -45,6 +45,7 @@ function conf(dir: Dir, rss: readonly Rs[]): string {
   }`);
   return `global_defs {
   router_id ${dir}
+  lvs_sync_daemon eth0 VI_1
 }
 vrrp_instance VI_1 {
   state ${d.state}
@@ -266,7 +267,9 @@ async function main(): Promise<void> {
   await sleep(2000);
   const conns2After = (await status('dir2'))?.virtualServers[0]?.services[0]?.stats.conns ?? 0;
   const leftover = lab.sh(lab.ns('dir1'), 'ip -o addr show dev eth0').includes(VIP);
-  record({ step: 'master killed -9 → backup takes over', ms: takeoverMs, boundMs: VRRP_BOUND_MS, failedRequests: client.failuresBetween(t0), requests: client.samples.filter((s) => s.t >= t0).length, ok: takeoverMs <= VRRP_BOUND_MS && conns2After > conns2 && client.failuresBetween(takeoverAt + 1000) === 0, detail: `dir2 IPVS connections ${conns2} → ${conns2After}; dir1's kernel kept serving meanwhile (VIP still on dir1: ${leftover}); ${failureTimes(t0)}` });
+  // The connection-sync daemon follows VRRP: dir2 now runs the master daemon.
+  const syncDaemon = lab.sh(lab.ns('dir2'), 'ipvsadm -L --daemon');
+  record({ step: 'master killed -9 → backup takes over', ms: takeoverMs, boundMs: VRRP_BOUND_MS, failedRequests: client.failuresBetween(t0), requests: client.samples.filter((s) => s.t >= t0).length, ok: takeoverMs <= VRRP_BOUND_MS && conns2After > conns2 && client.failuresBetween(takeoverAt + 1000) === 0 && /master sync daemon/.test(syncDaemon), detail: `dir2 sync daemon: ${syncDaemon.trim().replaceAll('\n', '; ')}; dir2 IPVS connections ${conns2} → ${conns2After}; dir1's kernel kept serving meanwhile (VIP still on dir1: ${leftover}); ${failureTimes(t0)}` });
   await show('dir2');
 
   // 4. The old master returns, adopts its kernel table unchanged and preempts.
