@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { test } from 'node:test';
+import { eventLogger } from '../../src/director/log.ts';
+
+function capture(): { out: Writable; lines: string[] } {
+  const lines: string[] = [];
+  const out = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(...chunk.toString().split('\n').filter(Boolean));
+      done();
+    },
+  });
+  return { out, lines };
+}
+
+const at = Date.UTC(2026, 10, 22, 1, 2, 3, 456);
+
+test('one human line per event, errors marked', () => {
+  const { out, lines } = capture();
+  const log = eventLogger(false, out);
+  log({ type: 'verdict', virtualServer: 'TCP 10.0.0.1:80', realServer: '10.1.0.1:80', up: false, present: false, weight: 0, reason: 'connection refused', latencyMs: 1, at });
+  log({ type: 'error', where: 'ipvs', message: 'add real server failed (EINVAL)', at });
+  assert.deepEqual(lines, [
+    '2026-11-22T01:02:03.456Z TCP 10.0.0.1:80 real server 10.1.0.1:80 DOWN, removed: connection refused',
+    '2026-11-22T01:02:03.456Z ERROR error (ipvs): add real server failed (EINVAL)',
+  ]);
+});
+
+test('--log-json: one JSON object per line with the fields, the time and the human message', () => {
+  const { out, lines } = capture();
+  eventLogger(true, out)({ type: 'vrrp', instance: 'VI_1', from: 'BACKUP', to: 'MASTER', priority: 150, at });
+  assert.equal(lines.length, 1);
+  assert.deepEqual(JSON.parse(lines[0]!), {
+    time: '2026-11-22T01:02:03.456Z', type: 'vrrp', instance: 'VI_1', from: 'BACKUP', to: 'MASTER', priority: 150, at, message: 'VRRP VI_1 BACKUP -> MASTER (priority 150)',
+  });
+});
