@@ -197,3 +197,22 @@ test('ipvs apply -f twice: the second run changes nothing; ipvs list matches ipv
   assert.match(sh('ipvsadm -Sn'), /-A -f 9 -s wlc -p 120/);
   assert.match(sh('ipvsadm -Ln --thresholds'), /10\.60\.1\.1:8443\s+100\s+0\s/);
 });
+
+test('timeouts, zeroing and the connection sync daemon agree with ipvsadm', async () => {
+  await client.setTimeouts({ tcp: 901, tcpFin: 121, udp: 301 });
+  assert.deepEqual(await client.timeouts(), { tcp: 901, tcpFin: 121, udp: 301 });
+  assert.match(sh('ipvsadm -L --timeout'), /Timeout \(tcp tcpfin udp\): 901 121 301/);
+  await client.setTimeouts({ tcp: 900, tcpFin: 120, udp: 300 });
+  await client.zero();
+
+  sh('ip link add ipvst-s0 type veth peer name ipvst-s1 && ip link set ipvst-s0 up && ip link set ipvst-s1 up');
+  try {
+    await client.startDaemon({ state: 'master', interface: 'ipvst-s0', syncId: 7, port: 8850, ttl: 2 });
+    assert.deepEqual(await client.daemons(), [{ state: 'master', interface: 'ipvst-s0', syncId: 7, maxlen: 1472, group: '224.0.0.81', port: 8850, ttl: 2 }]);
+    assert.match(sh('ipvsadm -L --daemon'), /master sync daemon \(mcast=ipvst-s0, syncid=7/);
+    await client.stopDaemon('master');
+    assert.deepEqual(await client.daemons(), []);
+  } finally {
+    sh('ip link del ipvst-s0');
+  }
+});
