@@ -1,6 +1,6 @@
 // IPVS generic-netlink attributes <-> the project's IPVS types. Pure: no sockets, unit-tested on bytes.
 import { inetNtop, inetPton } from '../sys/inet.ts';
-import { type Attr, type Attrs, be16, binary, nested, string, u16, u32, u8 } from '../netlink/attributes.ts';
+import { type Attr, type Attrs, be16, binary, encodeAttrs, NLA_F_NESTED, nested, string, u16, u32, u8 } from '../netlink/attributes.ts';
 import type { Family } from '../config/model.ts';
 import {
   AF_INET, AF_INET6, IP_VS_CONN_F, IP_VS_CONN_F_FWD_MASK, IP_VS_STATE, IP_VS_SVC_F, IP_VS_TUNNEL_ENCAP_FLAG,
@@ -98,12 +98,25 @@ export function opRequest(op: IpvsOp): IpvsRequest {
     case 'del-service':
       return { cmd: IPVS_CMD.DEL_SERVICE, attrs: [svc(serviceIdAttrs(op.id))] };
     case 'add-dest':
-      return { cmd: IPVS_CMD.NEW_DEST, attrs: [svc(serviceIdAttrs(op.service)), dst(destAttrs(op.dest))] };
+      return { cmd: IPVS_CMD.NEW_DEST, attrs: [encodedServiceId(op.service), dst(destAttrs(op.dest))] };
     case 'edit-dest':
-      return { cmd: IPVS_CMD.SET_DEST, attrs: [svc(serviceIdAttrs(op.service)), dst(destAttrs(op.dest))] };
+      return { cmd: IPVS_CMD.SET_DEST, attrs: [encodedServiceId(op.service), dst(destAttrs(op.dest))] };
     case 'del-dest':
-      return { cmd: IPVS_CMD.DEL_DEST, attrs: [svc(serviceIdAttrs(op.service)), dst(destIdAttrs(op.dest))] };
+      return { cmd: IPVS_CMD.DEL_DEST, attrs: [encodedServiceId(op.service), dst(destIdAttrs(op.dest))] };
   }
+}
+
+// Every destination request repeats its service's identity; a plan for a big table shares the ServiceId object
+// across them, so encode it once (programming 10,000 × 10 spends most of its CPU on small allocations).
+const serviceIdCache = new WeakMap<ServiceId, Attr>();
+
+function encodedServiceId(id: ServiceId): Attr {
+  let attr = serviceIdCache.get(id);
+  if (!attr) {
+    attr = { type: IPVS_CMD_ATTR.SERVICE | NLA_F_NESTED, value: encodeAttrs(serviceIdAttrs(id)) };
+    serviceIdCache.set(id, attr);
+  }
+  return attr;
 }
 
 export function getDestsRequest(id: ServiceId): IpvsRequest {
@@ -167,8 +180,16 @@ function encodeFlags(f: ServiceFlags): number {
   );
 }
 
+// Real server addresses repeat across services; parsing them is a visible share of encoding a large plan.
+const addressCache = new Map<string, Buffer>();
+
 function addressBytes(address: string, family: Family): Buffer {
-  const b = inetPton(address);
+  let b = addressCache.get(address);
+  if (!b) {
+    b = inetPton(address);
+    if (addressCache.size >= 65536) addressCache.clear();
+    addressCache.set(address, b);
+  }
   if (b.length !== (family === 4 ? 4 : 16)) throw new IpvsError('IPVS_DECODE', `${address} is not an IPv${family} address`);
   return b;
 }
