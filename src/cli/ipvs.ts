@@ -4,7 +4,7 @@ import { formatProblem, loadConfig } from '../config/index.ts';
 import { IpvsClient } from '../ipvs/client.ts';
 import { describeOp } from '../ipvs/describe.ts';
 import { desiredTable } from '../ipvs/desired.ts';
-import { formatTable, type ListMode, tableJson } from '../ipvs/format.ts';
+import { formatTable, type ListMode, sortTable, tableJson } from '../ipvs/format.ts';
 import { reconcile } from '../ipvs/reconcile.ts';
 import { DEFAULT_STATE_FILE } from '../ipvs/state.ts';
 import type { IpvsOp } from '../ipvs/types.ts';
@@ -14,7 +14,8 @@ const MARK: Record<IpvsOp['op'], string> = { 'add-service': '+', 'add-dest': '+'
 export async function runIpvsList(opts: { json?: boolean; stats?: boolean; rate?: boolean }, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const client = await IpvsClient.open();
   try {
-    const [info, table] = await Promise.all([client.info(), client.table()]);
+    const [info, kernel] = await Promise.all([client.info(), client.table()]);
+    const table = sortTable(kernel);
     const mode: ListMode = opts.stats ? 'stats' : opts.rate ? 'rate' : 'plain';
     out.write(opts.json ? tableJson(info, table) : formatTable(info, table, mode));
     return 0;
