@@ -1,7 +1,6 @@
 // Runs every vrrp_instance of a config: one state machine each, driven by timers and received adverts, with the
 // side effects of its transitions (adverts, VIPs, gratuitous ARP/NA, notify scripts, sync-group followers).
 // Everything here runs on one event loop that does nothing else (see worker.ts), so timers fire on time.
-import { execFile } from 'node:child_process';
 import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { NETLINK_ROUTE } from '../sys/constants.ts';
@@ -15,8 +14,15 @@ import {
 } from './codec.ts';
 import { initialState, step, type MachineEvent, type MachineParams, type MachineState, type VrrpStateName } from './machine.ts';
 import { addVip, deleteVip } from './vips.ts';
-import { notifyCommands, splitCommand, syncForce } from './sync.ts';
+import { notifyCommands, syncForce } from './sync.ts';
+import { splitCommandLine } from '../check/command-line.ts';
+import { runScript } from '../check/script.ts';
+import { assertScriptSecure } from '../check/script-security.ts';
+import { resolveUser } from '../check/users.ts';
 import { effectivePriority, initialScriptHealth, scriptResult, type ScriptHealth, type Tracked } from './track.ts';
+
+/** keepalived lets notify scripts run unbounded; a stuck one is killed after this so none pile up. */
+const NOTIFY_TIMEOUT_MS = 60_000;
 
 export class VrrpError extends Error {
   readonly code: string;
@@ -248,16 +254,32 @@ export class VrrpEngine {
     s.timer = setTimeout(() => this.#runScript(s), s.cfg.intervalMs);
     if (s.running) return;
     s.running = true;
-    const [cmd = '', ...args] = splitCommand(s.cfg.script);
-    execFile(cmd, args, { timeout: s.cfg.timeoutMs ?? s.cfg.intervalMs }, (err) => {
+    void this.#exec(s.cfg.script, s.cfg.timeoutMs ?? s.cfg.intervalMs, s.cfg.user).then((ok) => {
       s.running = false;
       const before = s.health.up;
-      s.health = scriptResult(s.health, err === null, s.cfg.rise, s.cfg.fall);
+      s.health = scriptResult(s.health, ok, s.cfg.rise, s.cfg.fall);
       if (s.health.up !== before) {
         this.#hooks.log(`Script \`${s.cfg.name}\` now returning ${s.health.up ? 0 : 1}`);
         this.#retrack();
       }
     });
+  }
+
+  /**
+   * Runs a script through the checker's runner (no shell, own process group killed on timeout, script_user,
+   * enable_script_security); true when it exits 0 in time. A script that cannot run counts as failing.
+   */
+  async #exec(command: string, timeoutMs: number, user: VrrpScript['user']): Promise<boolean> {
+    const g = this.#config.globalDefs;
+    const as = user ?? g.scriptUser;
+    try {
+      if (g.enableScriptSecurity) assertScriptSecure(splitCommandLine(command)[0] ?? '');
+      const run = await runScript(command, { timeoutMs, ...(as !== undefined ? { credentials: resolveUser(as) } : {}) });
+      return run.exitCode === 0 && !run.timedOut;
+    } catch (err) {
+      this.#hooks.log(`cannot run ${command}: ${err instanceof Error ? err.message : String(err)}`);
+      return false;
+    }
   }
 
   #apply(inst: Instance, ev: MachineEvent): void {
@@ -400,11 +422,7 @@ export class VrrpEngine {
   }
 
   #notify(n: VrrpInstance['notify'], kind: 'INSTANCE' | 'GROUP', name: string, state: VrrpStateName, priority: number): void {
-    for (const [cmd = '', ...args] of notifyCommands(n, kind, name, state, priority)) {
-      execFile(cmd, args, (err) => {
-        if (err !== null) this.#hooks.log(`notify ${cmd} failed: ${err.message.split('\n')[0] ?? ''}`);
-      });
-    }
+    for (const cmd of notifyCommands(n, kind, name, state, priority)) void this.#exec(cmd, NOTIFY_TIMEOUT_MS, undefined);
   }
 }
 

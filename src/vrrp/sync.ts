@@ -20,20 +20,16 @@ export interface NotifyConfig {
 
 /**
  * The command lines to run for one transition: the state's own script as written, then `notify` with keepalived's
- * four arguments (GROUP|INSTANCE, name, state, priority).
+ * four arguments (GROUP|INSTANCE, name, state, priority), quoted for the no-shell splitter that runs them.
  */
-export function notifyCommands(n: NotifyConfig, kind: 'INSTANCE' | 'GROUP', name: string, state: VrrpStateName, priority: number): string[][] {
+export function notifyCommands(n: NotifyConfig, kind: 'INSTANCE' | 'GROUP', name: string, state: VrrpStateName, priority: number): string[] {
   const own = { MASTER: n.master, BACKUP: n.backup, FAULT: n.fault, STOP: n.stop, INIT: undefined }[state];
-  const out: string[][] = [];
-  if (own !== undefined) out.push(splitCommand(own));
-  if (n.any !== undefined) out.push([...splitCommand(n.any), kind, name, state, String(priority)]);
+  const out: string[] = [];
+  if (own !== undefined) out.push(own);
+  if (n.any !== undefined) out.push([n.any, ...[kind, name, state, String(priority)].map(quote)].join(' '));
   return out;
 }
 
-/** Splits a keepalived command line on white space, honouring single and double quotes (no shell is involved). */
-export function splitCommand(line: string): string[] {
-  const out: string[] = [];
-  const re = /"([^"]*)"|'([^']*)'|(\S+)/g;
-  for (let m = re.exec(line); m !== null; m = re.exec(line)) out.push(m[1] ?? m[2] ?? m[3] ?? '');
-  return out;
+function quote(arg: string): string {
+  return `"${arg.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 }

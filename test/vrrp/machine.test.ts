@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initialState, masterDownMs, skewMs, step, type MachineAction, type MachineEvent, type MachineParams, type MachineState } from '../../src/vrrp/machine.ts';
 import { effectivePriority, initialScriptHealth, scriptResult } from '../../src/vrrp/track.ts';
-import { notifyCommands, splitCommand, syncForce } from '../../src/vrrp/sync.ts';
+import { notifyCommands, syncForce } from '../../src/vrrp/sync.ts';
+import { splitCommandLine } from '../../src/check/command-line.ts';
 
 const P: MachineParams = { version: 2, advertIntMs: 1000, preempt: true, preemptDelayMs: 0, primaryAddress: '10.0.0.2' };
 
@@ -228,10 +229,10 @@ test('rise/fall debounce and weights', () => {
 });
 
 test('notify: own script as written, then notify with the four keepalived arguments', () => {
-  assert.deepEqual(notifyCommands({ master: '/bin/m "a b"', any: '/bin/n' }, 'INSTANCE', 'VI_1', 'MASTER', 150), [
+  const cmds = notifyCommands({ master: '/bin/m "a b"', any: '/bin/n --x' }, 'INSTANCE', 'VI "1"', 'MASTER', 150);
+  assert.deepEqual(cmds.map(splitCommandLine), [
     ['/bin/m', 'a b'],
-    ['/bin/n', 'INSTANCE', 'VI_1', 'MASTER', '150'],
+    ['/bin/n', '--x', 'INSTANCE', 'VI "1"', 'MASTER', '150'],
   ]);
   assert.deepEqual(notifyCommands({ fault: '/bin/f' }, 'GROUP', 'G', 'BACKUP', 0), []);
-  assert.deepEqual(splitCommand(`/x 'one two' three`), ['/x', 'one two', 'three']);
 });
