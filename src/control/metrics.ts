@@ -59,6 +59,7 @@ export class DirectorMetrics {
   readonly #reloads: Counter<'result'>;
   readonly #transitions: Counter<'iname' | 'from' | 'to'>;
   readonly #onAttempt = (m: unknown) => this.#attempt(m as AttemptMessage);
+  readonly #status: () => Promise<DirectorStatus>;
 
   constructor(status: () => Promise<DirectorStatus>, opts: MetricsOptions = {}) {
     this.#status = status;
@@ -133,8 +134,6 @@ export class DirectorMetrics {
     this.#transitions = new Counter({ name: 'ipvs_ts_vrrp_transitions_total', help: 'VRRP state transitions', labelNames: ['iname', 'from', 'to'], registers: r });
     diagnostics.subscribe(attemptChannel.name, this.#onAttempt);
   }
-
-  readonly #status: () => Promise<DirectorStatus>;
 
   /** The director's events feed the event-driven counters. */
   readonly onEvent = (e: DirectorEvent): void => {

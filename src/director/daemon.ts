@@ -14,7 +14,6 @@ import { listenControl } from '../control/server.ts';
 import { realPorts } from './adapters.ts';
 import { Director } from './director.ts';
 import { eventLogger } from './log.ts';
-import type { KernelPort } from './ports.ts';
 import { checkQuorumTracks, parseQuorumTrack } from './quorum-track.ts';
 import { sdNotify } from './sd-notify.ts';
 
@@ -68,8 +67,7 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
       onScriptError: (message) => director.report({ type: 'error', where: 'script', message }),
       onAddressOverrun: () => director.checkDrift(),
     });
-    const kernel: KernelPort = ipvs;
-    const director = new Director(config, { ...ports, kernel }, { quorumTracks: tracks, runDir: opts.runDir, driftIntervalMs: opts.driftIntervalS * 1000 });
+    const director = new Director(config, ports, { quorumTracks: tracks, runDir: opts.runDir, driftIntervalMs: opts.driftIntervalS * 1000 });
     director.onEvent(log);
     metrics = new DirectorMetrics(() => director.status(), { nodeIpvsNames: opts.metricsNodeIpvs });
     director.onEvent(metrics.onEvent);
