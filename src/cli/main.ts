@@ -23,7 +23,7 @@ export function buildProgram(): Command {
   program.addCommand(ipvsCommand());
   program.addCommand(checkCommand());
   program.addCommand(genhashCommand());
-  program.addCommand(daemonCommand());
+  program.addCommand(daemonCommand(), { isDefault: true });
   program.addCommand(statusCommand());
   program.addCommand(reloadCommand());
   return program;

@@ -122,10 +122,13 @@ test('metrics listen address and sd_notify socket address encoding', () => {
 
 test('ipvs-ts daemon where the kernel has no IPVS: one line with the fix, exit 1, no trace', { skip: existsSync('/proc/net/ip_vs') ? 'this kernel has IPVS' : false }, () => {
   const bin = new URL('../../bin/ipvs-ts.js', import.meta.url).pathname;
-  const r = spawnSync(process.execPath, [bin, 'daemon', '--control', '/nonexistent/x.sock'], { encoding: 'utf8' });
-  assert.equal(r.status, 1);
-  assert.equal(r.stdout, '');
-  assert.equal(r.stderr, 'ipvs-ts daemon: IPVS is not available in this kernel: load it with `modprobe ip_vs`\n');
+  // `ipvs-ts` alone runs the daemon on /etc/keepalived/keepalived.conf, as `keepalived` alone does.
+  for (const args of [['daemon', '--control', '/nonexistent/x.sock'], []]) {
+    const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, 'ipvs-ts daemon: IPVS is not available in this kernel: load it with `modprobe ip_vs`\n');
+  }
 });
 
 test('the Grafana dashboard queries only metrics the daemon exports', async () => {
