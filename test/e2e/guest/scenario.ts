@@ -210,6 +210,7 @@ async function show(d: Dir): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  say('building the lab: a LAN bridge, directors dir1 (10.0.0.2) and dir2 (10.0.0.3), real servers rs1-rs4 (10.0.0.11-14), this client (10.0.0.1), VIP 10.0.0.100');
   execFileSync('modprobe', ['-a', 'ip_vs', 'ip_vs_rr']);
   lab.setup({ dir1: [`${DIRECTORS.dir1.ip}/24`], dir2: [`${DIRECTORS.dir2.ip}/24`], rs1: [`${REAL.rs1}/24`], rs2: [`${REAL.rs2}/24`], rs3: [`${REAL.rs3}/24`], rs4: [`${REAL.rs4}/24`] });
   // This process is the client: a veth from the root namespace into the LAN bridge.
@@ -223,6 +224,7 @@ async function main(): Promise<void> {
   let t0 = performance.now();
   startDaemon('dir1');
   startDaemon('dir2');
+  say('started `ipvs-ts daemon` on dir1 (priority 150) and dir2 (priority 100); waiting for VRRP and the first checks (node starts slowly under emulation)');
   const ready = async () => {
     const [a, b] = [await status('dir1'), await status('dir2')];
     return a?.vrrp[0]?.state === 'MASTER' && b?.vrrp[0]?.state === 'BACKUP' && (['rs1', 'rs2', 'rs3'] as Rs[]).every((r) => destOf(a, r)?.weight === 1);
