@@ -206,6 +206,7 @@ function explain(op: IpvsOp, error: IpvsError): IpvsError {
 
 function asIpvsError(err: unknown): IpvsError {
   if (err instanceof IpvsError) return err;
+  if (err instanceof NetlinkError && err.code === 'EPERM') return new IpvsError('IPVS_KERNEL', `${err.message}: IPVS needs root (CAP_NET_ADMIN)`, 'EPERM');
   if (err instanceof NetlinkError) return new IpvsError(err.errno ? 'IPVS_KERNEL' : 'IPVS_DECODE', err.message, err.errno ? err.code : undefined);
   return new IpvsError('IPVS_KERNEL', err instanceof Error ? err.message : String(err));
 }
