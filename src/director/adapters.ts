@@ -9,7 +9,11 @@ import { NetlinkSocket } from '../netlink/socket.ts';
 import { NETLINK_ROUTE } from '../sys/constants.ts';
 import { addVip } from '../vrrp/vips.ts';
 import { VrrpService } from '../vrrp/service.ts';
+import { DirectorError } from './errors.ts';
 import type { AddressPort, DirectorPorts } from './ports.ts';
+
+/** A director whose VRRP never starts would never take over: fail instead, so systemd restarts the daemon. */
+const VRRP_START_TIMEOUT_MS = 120_000;
 
 export interface RealPortsOptions {
   readonly config: Config;
@@ -30,7 +34,7 @@ export function realPorts(opts: RealPortsOptions): DirectorPorts & { close(): vo
         enableScriptSecurity: g.enableScriptSecurity,
         onScriptError: (a, m) => opts.onScriptError(`${a.reason} ${a.command}: ${m}`),
       }),
-    vrrp: (config, hooks) => VrrpService.start(config, { log: hooks.log, transition: hooks.transition }),
+    vrrp: (config, hooks) => bounded(VrrpService.start(config, { log: hooks.log, transition: hooks.transition }), VRRP_START_TIMEOUT_MS),
     addresses,
     state: {
       loadOwned: () => new Set(loadState(opts.stateFile).owned),
@@ -66,4 +70,12 @@ function rtnetlinkAddresses(onOverrun: () => void): AddressPort & { close(): voi
       events?.close();
     },
   };
+}
+
+function bounded<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DirectorError('DIRECTOR_START', `VRRP did not start within ${ms / 1000} s (its worker thread never reported ready)`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
