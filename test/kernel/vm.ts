@@ -5,7 +5,7 @@
 //
 // CLI for humans:  node test/kernel/vm.ts [--timeout SECONDS] -- COMMAND...
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   accessSync, chmodSync, closeSync, constants, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync,
   rmSync, writeFileSync, writeSync,
@@ -46,6 +46,8 @@ interface VmImage {
   readonly initramfs: string;
   readonly modulesDir: string;
   readonly stage2: string;
+  /** Hash of the boot scripts the initramfs and stage2 were made from. */
+  readonly scripts?: string;
 }
 
 /** Whether this host can boot the test VM; the reason is the skip message when it cannot. */
@@ -124,6 +126,10 @@ mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=loose,ro hostroo
 mount -t tmpfs -o size=80% tmpfs /mnt/rw
 mkdir -p /mnt/rw/upper /mnt/rw/work
 mount -t overlay overlay -o lowerdir=/mnt/lower,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work /newroot || exec sh
+# Fresh /tmp and /run before the project is mounted, so a project that lives under /tmp (a CI clone) stays visible.
+mount -t tmpfs tmpfs /newroot/tmp
+mount -t tmpfs tmpfs /newroot/run
+mkdir -p /newroot$PROJECT
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=mmap project /newroot$PROJECT || exec sh
 mkdir -p /newroot/lib/modules/$KVER
 mount --bind /newroot$PROJECT/.cache/vm/kernel/lib/modules/$KVER /newroot/lib/modules/$KVER
@@ -136,8 +142,6 @@ exec switch_root /newroot /bin/sh $PROJECT/.cache/vm/stage2.sh $PROJECT $RUN
 // Runs on the host's userland after switch_root: the usual pseudo filesystems, the command with its output on
 // the two virtio-serial ports, the exit status into the shared run directory, then power off.
 const STAGE2 = `PROJECT=$1 RUN=$2
-mount -t tmpfs tmpfs /tmp
-mount -t tmpfs tmpfs /run
 mkdir -p /dev/pts /dev/shm && mount -t devpts devpts /dev/pts && mount -t tmpfs tmpfs /dev/shm
 ln -sf /proc/self/fd /dev/fd
 ln -sf /proc/self/fd/0 /dev/stdin
@@ -158,6 +162,8 @@ echo $? >$RUN/status.tmp && mv $RUN/status.tmp $RUN/status
 sync
 /bin/busybox poweroff -f
 `;
+
+const SCRIPTS_HASH = createHash('sha256').update(INIT).update(STAGE2).digest('hex');
 
 async function withLock<T>(fn: () => T | Promise<T>): Promise<T> {
   mkdirSync(CACHE_DIR, { recursive: true });
@@ -196,7 +202,15 @@ export async function prepareVm(): Promise<VmImage> {
     const manifest = join(CACHE_DIR, 'image.json');
     if (existsSync(manifest)) {
       const image = JSON.parse(readFileSync(manifest, 'utf8')) as VmImage;
-      if (existsSync(image.vmlinux) && existsSync(image.initramfs)) return image;
+      if (existsSync(image.vmlinux) && existsSync(image.initramfs)) {
+        // The boot scripts change with the project; the downloaded kernel does not, so only they are redone.
+        if (image.scripts !== SCRIPTS_HASH) {
+          buildInitramfs(join(CACHE_DIR, 'kernel'), image.kernelVersion, image.initramfs);
+          writeFileSync(image.stage2, STAGE2);
+          writeFileSync(manifest, JSON.stringify({ ...image, scripts: SCRIPTS_HASH }, null, 2));
+        }
+        return image;
+      }
     }
     const kernelDir = join(CACHE_DIR, 'kernel');
     const dlDir = join(CACHE_DIR, 'download');
@@ -216,7 +230,7 @@ export async function prepareVm(): Promise<VmImage> {
     const stage2 = join(CACHE_DIR, 'stage2.sh');
     writeFileSync(stage2, STAGE2);
     rmSync(dlDir, { recursive: true, force: true });
-    const image: VmImage = { kernelVersion, vmlinux, initramfs, modulesDir: join(kernelDir, 'lib/modules', kernelVersion), stage2 };
+    const image: VmImage = { kernelVersion, vmlinux, initramfs, modulesDir: join(kernelDir, 'lib/modules', kernelVersion), stage2, scripts: SCRIPTS_HASH };
     writeFileSync(manifest, JSON.stringify(image, null, 2));
     return image;
   });
