@@ -8,7 +8,7 @@ import { NetlinkSocket } from '../netlink/socket.ts';
 import { nested } from '../netlink/attributes.ts';
 import {
   decodeConfig, decodeDaemon, decodeDest, decodeInfo, decodeService, delDaemonRequest, getDestsRequest, type IpvsInfo,
-  type IpvsRequest, type IpvsTimeouts, newDaemonRequest, opRequest, serviceIdAttrs, setConfigRequest, type SyncDaemon,
+  type IpvsRequest, type IpvsTimeouts, newDaemonRequest, opPayload, serviceIdAttrs, setConfigRequest, type SyncDaemon,
 } from './codec.ts';
 import { IPVS_CMD, IPVS_CMD_ATTR, IPVS_GENL_NAME } from './constants.ts';
 import { describeOp } from './describe.ts';
@@ -99,7 +99,7 @@ export class IpvsClient {
     const failed: { op: IpvsOp; error: IpvsError }[] = [];
     let pending: IpvsOp[] = [...ops];
     for (let pass = 0; pass < 2 && pending.length > 0; pass++) {
-      const results = await Promise.allSettled(this.#nl.batch(pending.map((op) => this.#request(opRequest(op), describeOp(op)))));
+      const results = await Promise.allSettled(this.#nl.batch(pending.map((op) => this.#opRequest(op))));
       const retry: IpvsOp[] = [];
       results.forEach((r, i) => {
         const op = pending[i] as IpvsOp;
@@ -153,6 +153,17 @@ export class IpvsClient {
   async daemons(): Promise<SyncDaemon[]> {
     const replies = await this.#dump({ cmd: IPVS_CMD.GET_DAEMON, attrs: [] }, 'list sync daemons');
     return replies.map((m) => decodeDaemon(decodeGenl(m).attrs));
+  }
+
+  /** Described only when a message needs it: formatting 100,000 descriptions up front was a visible cost. */
+  #opRequest(op: IpvsOp): NetlinkRequest {
+    return {
+      type: this.#family.id,
+      payload: opPayload(op, this.#family.version),
+      get what() {
+        return describeOp(op);
+      },
+    };
   }
 
   #request(r: IpvsRequest, what: string): NetlinkRequest {

@@ -1,6 +1,7 @@
 // IPVS generic-netlink attributes <-> the project's IPVS types. Pure: no sockets, unit-tested on bytes.
 import { inetNtop, inetPton } from '../sys/inet.ts';
-import { type Attr, type Attrs, be16, binary, encodeAttrs, NLA_F_NESTED, nested, string, u16, u32, u8 } from '../netlink/attributes.ts';
+import { type Attr, type Attrs, be16, binary, encodeAttrs, NLA_F_NESTED, NLA_HDRLEN, nested, nlaAlign, string, u16, u32, u8 } from '../netlink/attributes.ts';
+import { encodeGenl, GENL_HDRLEN } from '../netlink/genl.ts';
 import type { Family } from '../config/model.ts';
 import {
   AF_INET, AF_INET6, IP_VS_CONN_F, IP_VS_CONN_F_FWD_MASK, IP_VS_STATE, IP_VS_SVC_F, IP_VS_TUNNEL_ENCAP_FLAG,
@@ -108,15 +109,89 @@ export function opRequest(op: IpvsOp): IpvsRequest {
 
 // Every destination request repeats its service's identity; a plan for a big table shares the ServiceId object
 // across them, so encode it once (programming 10,000 × 10 spends most of its CPU on small allocations).
-const serviceIdCache = new WeakMap<ServiceId, Attr>();
+const serviceIdCache = new WeakMap<ServiceId, { readonly attr: Attr; readonly bytes: Buffer }>();
+
+function cachedServiceId(id: ServiceId): { readonly attr: Attr; readonly bytes: Buffer } {
+  let entry = serviceIdCache.get(id);
+  if (!entry) {
+    const attr = { type: IPVS_CMD_ATTR.SERVICE | NLA_F_NESTED, value: encodeAttrs(serviceIdAttrs(id)) };
+    entry = { attr, bytes: encodeAttrs([attr]) };
+    serviceIdCache.set(id, entry);
+  }
+  return entry;
+}
 
 function encodedServiceId(id: ServiceId): Attr {
-  let attr = serviceIdCache.get(id);
-  if (!attr) {
-    attr = { type: IPVS_CMD_ATTR.SERVICE | NLA_F_NESTED, value: encodeAttrs(serviceIdAttrs(id)) };
-    serviceIdCache.set(id, attr);
+  return cachedServiceId(id).attr;
+}
+
+const DEST_CMDS = { 'add-dest': IPVS_CMD.NEW_DEST, 'edit-dest': IPVS_CMD.SET_DEST, 'del-dest': IPVS_CMD.DEL_DEST } as const;
+
+/**
+ * The genl payload (genlmsghdr + attributes) of one plan step, byte for byte encodeGenl(opRequest(op)). The
+ * destination steps, nearly all of a large plan, are written straight into a shared zero-filled slab instead of
+ * through a dozen small Attr buffers each: those allocations and their GC dominated programming a big table.
+ */
+export function opPayload(op: IpvsOp, version: number): Buffer {
+  if (op.op === 'add-dest' || op.op === 'edit-dest' || op.op === 'del-dest') {
+    const full = op.op !== 'del-dest';
+    if (!full || op.dest.forward !== 'tunnel') return destPayload(DEST_CMDS[op.op], version, op.service, op.dest, full);
   }
-  return attr;
+  const r = opRequest(op);
+  return encodeGenl(r.cmd, version, r.attrs);
+}
+
+function destPayload(cmd: number, version: number, service: ServiceId, d: DestinationSpec | DestinationId, full: boolean): Buffer {
+  const svc = cachedServiceId(service).bytes;
+  const addr = addressBytes(d.address, d.family);
+  const destLen = NLA_HDRLEN + NLA_HDRLEN + nlaAlign(addr.length) + 2 * 8 + (full ? 4 * 8 : 0);
+  const out = slab(GENL_HDRLEN + svc.length + destLen);
+  out[0] = cmd;
+  out[1] = version;
+  out.set(svc, GENL_HDRLEN);
+  let o = header(out, GENL_HDRLEN + svc.length, destLen, IPVS_CMD_ATTR.DEST | NLA_F_NESTED);
+  o = header(out, o, NLA_HDRLEN + addr.length, IPVS_DEST_ATTR.ADDR);
+  out.set(addr, o);
+  o = header(out, o + nlaAlign(addr.length), NLA_HDRLEN + 2, IPVS_DEST_ATTR.PORT);
+  out.writeUInt16BE(d.port, o);
+  o = header(out, o + 4, NLA_HDRLEN + 2, IPVS_DEST_ATTR.ADDR_FAMILY);
+  out.writeUInt16LE(afOf(d.family), o);
+  o += 4;
+  if (full) {
+    const s = d as DestinationSpec;
+    o = u32At(out, o, IPVS_DEST_ATTR.FWD_METHOD, FORWARD_BITS[s.forward]);
+    o = u32At(out, o, IPVS_DEST_ATTR.WEIGHT, s.weight);
+    o = u32At(out, o, IPVS_DEST_ATTR.U_THRESH, s.upperThreshold);
+    u32At(out, o, IPVS_DEST_ATTR.L_THRESH, s.lowerThreshold);
+  }
+  return out;
+}
+
+function header(out: Buffer, o: number, len: number, type: number): number {
+  out.writeUInt16LE(len, o);
+  out.writeUInt16LE(type, o + 2);
+  return o + NLA_HDRLEN;
+}
+
+function u32At(out: Buffer, o: number, type: number, v: number): number {
+  out.writeUInt32LE(v >>> 0, header(out, o, NLA_HDRLEN + 4, type));
+  return o + 8;
+}
+
+// Payloads are views into zero-filled slabs handed out front to back; a slab is freed once its last request is.
+const SLAB_BYTES = 64 * 1024;
+let slabBuf = Buffer.alloc(SLAB_BYTES);
+let slabUsed = 0;
+
+function slab(size: number): Buffer {
+  const n = nlaAlign(size);
+  if (slabUsed + n > SLAB_BYTES) {
+    slabBuf = Buffer.alloc(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const out = slabBuf.subarray(slabUsed, slabUsed + size);
+  slabUsed += n;
+  return out;
 }
 
 export function getDestsRequest(id: ServiceId): IpvsRequest {

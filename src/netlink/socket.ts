@@ -22,7 +22,7 @@
 // has an event subscription.
 import { errnoName, isErrno } from '../sys/native.ts';
 import { type FailedRequest, NetlinkError } from './errors.ts';
-import { decodeDone, decodeError, decodeMessages, encodeMessage, type NetlinkMessage, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN } from './message.ts';
+import { decodeDone, decodeError, decodeMessages, type NetlinkMessage, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLMSG_NOOP, NLMSG_OVERRUN, nlmsgAlign, writeHeader } from './message.ts';
 import { KernelTransport, type KernelTransportOptions, type NetlinkDatagram, type NetlinkTransport } from './transport.ts';
 
 export interface NetlinkRequest {
@@ -157,25 +157,31 @@ export class NetlinkSocket {
   #pump(): void {
     while (this.#queue.length > 0 && !this.#t.closed) {
       const chunk: Pending[] = [];
-      const iov: Buffer[] = [];
       let bytes = 0;
       while (this.#queue.length > 0 && this.#inflight.size + chunk.length < this.window && chunk.length < MAX_IOV) {
         const p = this.#queue.peek()!;
         if (p.dump && this.#dumpActive) break;
-        const flags = NLM_F_REQUEST | (p.dump ? NLM_F_DUMP : NLM_F_ACK) | (p.req.flags ?? 0);
-        p.seq = this.#nextSeq();
-        const buf = encodeMessage({ type: p.req.type, flags, seq: p.seq, pid: this.portId, payload: p.req.payload });
-        if (chunk.length > 0 && bytes + buf.length > this.#t.maxSendBytes) break;
+        const size = nlmsgAlign(NLMSG_HDRLEN + p.req.payload.length);
+        if (chunk.length > 0 && bytes + size > this.#t.maxSendBytes) break;
         this.#queue.shift();
         if (p.dump) this.#dumpActive = true;
         chunk.push(p);
-        iov.push(buf);
-        bytes += buf.length;
+        bytes += size;
       }
       if (chunk.length === 0) break;
-      for (const p of chunk) this.#inflight.set(p.seq, p);
+      // One buffer for the whole chunk: a buffer per message made large batches allocation-bound.
+      const out = Buffer.alloc(bytes);
+      let off = 0;
+      for (const p of chunk) {
+        p.seq = this.#nextSeq();
+        const len = NLMSG_HDRLEN + p.req.payload.length;
+        writeHeader(out, off, len, p.req.type, NLM_F_REQUEST | (p.dump ? NLM_F_DUMP : NLM_F_ACK) | (p.req.flags ?? 0), p.seq, this.portId);
+        out.set(p.req.payload, off + NLMSG_HDRLEN);
+        off += nlmsgAlign(len);
+        this.#inflight.set(p.seq, p);
+      }
       try {
-        this.#t.send(iov);
+        this.#t.send([out]);
       } catch (err) {
         for (const p of chunk) {
           this.#inflight.delete(p.seq);
