@@ -1,23 +1,102 @@
 // IPVS programming speed, ipvs-ts versus ipvsadm-restore, in the test VM (the host kernel has no IPVS).
 //
 //   node bench/ipvs-apply.ts [services...]        default: 1000 10000 (× 10 real servers each)
+//   node bench/ipvs-apply.ts --host [services...]  on the host, no kernel: the JS cost of apply() alone
+//
+// --host runs IpvsClient.apply over a transport that ACKs every request at once (the host kernel has no IPVS),
+// three times per size, and prints CPU time per request and a hash of the bytes sent (an encoder change must
+// keep it). Use it with --cpu-prof to find hot spots; it says nothing about the kernel's share.
 //
 // On the host it boots the VM and runs itself there; in the VM (IPVS_TS_IN_VM=1) it measures. Both tools start
 // from an empty table and program the same rules; ipvsadm-restore is timed as a process (that is how it is
 // used), ipvs-ts in-process from "open socket" to "every ACK in" (add ~0.4 s of node start-up in the VM for a
 // CLI run). Only ratios measured in the same VM run mean anything: TCG runs code several times slower.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { IpvsClient } from '../src/ipvs/client.ts';
 import { addAddress } from '../src/ipvs/desired.ts';
 import { planIpvs } from '../src/ipvs/plan.ts';
 import { reconcile } from '../src/ipvs/reconcile.ts';
+import { encodeMessage, NLM_F_CAPPED, NLMSG_ERROR, NLMSG_HDRLEN, nlmsgAlign } from '../src/netlink/message.ts';
+import { NetlinkSocket } from '../src/netlink/socket.ts';
+import type { NetlinkDatagram, NetlinkTransport } from '../src/netlink/transport.ts';
 import type { DestinationSpec, IpvsTable } from '../src/ipvs/types.ts';
 
 const DESTS = 10;
 const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
 const counts = sizes.length ? sizes : [1000, 10000];
+
+const sh = (cmd: string, input?: string): string => execFileSync('/bin/sh', ['-c', cmd], { encoding: 'utf8', input, maxBuffer: 1 << 28 });
+const ms = (t0: number): number => performance.now() - t0;
+const fmt = (x: number): string => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(1)} ms`);
+
+/** ACKs every request of a send in one datagram on the next turn of the event loop, like a kernel that never fails. */
+class AckingTransport implements NetlinkTransport {
+  readonly portId = 4242;
+  readonly ackCapacity = 1024;
+  readonly maxSendBytes = 1 << 20;
+  closed = false;
+  readonly hash = createHash('sha256');
+  bytes = 0;
+  sends = 0;
+  #onDatagram: ((d: NetlinkDatagram) => void) | undefined;
+
+  send(messages: readonly Buffer[]): void {
+    this.sends++;
+    const acks: Buffer[] = [];
+    for (const m of messages) {
+      this.hash.update(m);
+      this.bytes += m.length;
+      for (let off = 0; off + NLMSG_HDRLEN <= m.length; off += nlmsgAlign(m.readUInt32LE(off))) {
+        const seq = m.readUInt32LE(off + 8);
+        const err = Buffer.alloc(4 + NLMSG_HDRLEN);
+        err.writeUInt32LE(NLMSG_HDRLEN, 4);
+        err.writeUInt32LE(seq, 12);
+        acks.push(encodeMessage({ type: NLMSG_ERROR, flags: NLM_F_CAPPED, seq, payload: err }));
+      }
+    }
+    const data = Buffer.concat(acks);
+    setImmediate(() => this.#onDatagram?.({ data, groups: 0, truncated: false, size: data.length }));
+  }
+  listen(onDatagram: (d: NetlinkDatagram) => void): void {
+    this.#onDatagram = onDatagram;
+  }
+  drain(): NetlinkDatagram[] {
+    return [];
+  }
+  growReceiveBuffer(): void {}
+  join(): void {}
+  leave(): void {}
+  ref(): void {}
+  unref(): void {}
+  close(): void {
+    this.closed = true;
+  }
+}
+
+if (process.argv.includes('--host')) {
+  for (const n of counts) {
+    for (let rep = 0; rep < 3; rep++) {
+      const plan = planIpvs({ desired: table(n), kernel: { services: [] }, owned: new Set() });
+      const t = new AckingTransport();
+      const family = { id: 0x20, version: 1, name: 'IPVS', hdrsize: 0, maxattr: 0, mcastGroups: new Map() };
+      const client = Reflect.construct(IpvsClient as unknown as new (...a: unknown[]) => IpvsClient, [new NetlinkSocket(t), family]);
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      const r = await client.apply(plan);
+      const wall = ms(t0);
+      const c = process.cpuUsage(c0);
+      if (r.applied.length !== plan.length) throw new Error(`${plan.length - r.applied.length} operations failed`);
+      const cpu = (c.user + c.system) / 1000;
+      process.stdout.write(
+        `${n} × ${DESTS}: ${plan.length} requests, CPU ${fmt(cpu)} (${((cpu * 1000) / plan.length).toFixed(2)} µs each, fake ACKs included), wall ${fmt(wall)}, ${t.sends} sends, ${t.bytes} bytes, sha256 ${t.hash.digest('hex').slice(0, 16)}\n`,
+      );
+    }
+  }
+  process.exit(0);
+}
 
 if (!process.env.IPVS_TS_IN_VM) {
   const { canBootVm, runInVm } = await import('../test/kernel/vm.ts');
@@ -32,9 +111,6 @@ if (!process.env.IPVS_TS_IN_VM) {
   process.exit(r.code ?? 1);
 }
 
-const sh = (cmd: string, input?: string): string => execFileSync('/bin/sh', ['-c', cmd], { encoding: 'utf8', input, maxBuffer: 1 << 28 });
-const ms = (t0: number): number => performance.now() - t0;
-const fmt = (x: number): string => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(1)} ms`);
 
 function table(n: number): IpvsTable {
   const dests: DestinationSpec[] = Array.from({ length: DESTS }, (_, j) => ({
