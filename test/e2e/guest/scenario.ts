@@ -222,9 +222,12 @@ async function main(): Promise<void> {
   }
   for (const d of Object.keys(DIRECTORS) as Dir[]) writeFileSync(join(lab.dir, `${d}.conf`), conf(d, ['rs1', 'rs2', 'rs3']));
   let t0 = performance.now();
+  // One after the other: two node processes starting together under emulation have stalled the guest.
   startDaemon('dir1');
+  say('started `ipvs-ts daemon` on dir1 (priority 150); waiting for it (node starts slowly under emulation)');
+  await logged('dir1', /started:/, 0, 400_000);
   startDaemon('dir2');
-  say('started `ipvs-ts daemon` on dir1 (priority 150) and dir2 (priority 100); waiting for VRRP and the first checks (node starts slowly under emulation)');
+  say('started `ipvs-ts daemon` on dir2 (priority 100); waiting for VRRP and the first checks');
   const ready = async () => {
     const [a, b] = [await status('dir1'), await status('dir2')];
     return a?.vrrp[0]?.state === 'MASTER' && b?.vrrp[0]?.state === 'BACKUP' && (['rs1', 'rs2', 'rs3'] as Rs[]).every((r) => destOf(a, r)?.weight === 1);
