@@ -155,15 +155,8 @@ export class IpvsClient {
     return replies.map((m) => decodeDaemon(decodeGenl(m).attrs));
   }
 
-  /** Described only when a message needs it: formatting 100,000 descriptions up front was a visible cost. */
   #opRequest(op: IpvsOp): NetlinkRequest {
-    return {
-      type: this.#family.id,
-      payload: opPayload(op, this.#family.version),
-      get what() {
-        return describeOp(op);
-      },
-    };
+    return new OpRequest(this.#family.id, opPayload(op, this.#family.version), op);
   }
 
   #request(r: IpvsRequest, what: string): NetlinkRequest {
@@ -184,6 +177,23 @@ export class IpvsClient {
     } catch (err) {
       throw asIpvsError(err);
     }
+  }
+}
+
+/** Described only when a message needs it: formatting 100,000 descriptions up front was a visible cost. */
+class OpRequest implements NetlinkRequest {
+  readonly type: number;
+  readonly payload: Buffer;
+  readonly #op: IpvsOp;
+
+  constructor(type: number, payload: Buffer, op: IpvsOp) {
+    this.type = type;
+    this.payload = payload;
+    this.#op = op;
+  }
+
+  get what(): string {
+    return describeOp(this.#op);
   }
 }
 
