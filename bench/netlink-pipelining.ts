@@ -3,13 +3,13 @@
 // like IPVS writes that answer with a bare ACK) and generic-netlink CTRL_CMD_GETFAMILY "nlctrl" (a GET whose
 // reply the kernel has to build). Prints wall time and this process's CPU time (user + system, which includes
 // the kernel's work inside sendmsg/recvmsg); on a shared, loaded machine the CPU figure is the steadier one.
-// Run: node test/netlink/pipelining.bench.ts [N]
+// Run: node bench/netlink-pipelining.ts [N]
 import { performance } from 'node:perf_hooks';
-import { string } from '../../src/netlink/attributes.ts';
-import { CTRL_ATTR_FAMILY_NAME, CTRL_CMD_GETFAMILY, GENL_ID_CTRL, genlRequest } from '../../src/netlink/genl.ts';
-import { NLMSG_NOOP } from '../../src/netlink/message.ts';
-import { type NetlinkRequest, NetlinkSocket } from '../../src/netlink/socket.ts';
-import { NETLINK_GENERIC } from '../../src/sys/constants.ts';
+import { string } from '../src/netlink/attributes.ts';
+import { CTRL_ATTR_FAMILY_NAME, CTRL_CMD_GETFAMILY, GENL_ID_CTRL, genlRequest } from '../src/netlink/genl.ts';
+import { NLMSG_NOOP } from '../src/netlink/message.ts';
+import { type NetlinkRequest, NetlinkSocket } from '../src/netlink/socket.ts';
+import { NETLINK_GENERIC } from '../src/sys/constants.ts';
 
 const n = Number(process.argv[2] ?? 1000);
 const runs = 7;
