@@ -1,4 +1,4 @@
-// The end-to-end lab, run inside the IPVS VM (test/e2e/director.test.ts, `npm run demo`): a LAN bridge, two
+// The end-to-end lab, run inside the IPVS VM (test/e2e/director.vmtest.ts, `npm run demo`): a LAN bridge, two
 // directors running `ipvs-ts daemon` (VRRP master 150 / backup 100, one LVS-DR virtual server), four busybox HTTP
 // real servers (three configured, one added by a reload), and this process as the client on the LAN, requesting
 // the VIP every 50 ms with a fresh connection and counting failures. Each step is timed and its failures counted;

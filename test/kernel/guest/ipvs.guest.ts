@@ -1,4 +1,4 @@
-// Runs INSIDE the test VM (a kernel with IPVS); started by test/kernel/ipvs.test.ts. Conformance with the
+// Runs INSIDE the test VM (a kernel with IPVS); started by test/kernel/ipvs.vmtest.ts. Conformance with the
 // reference client both ways, the reconciler against a live table, and the kernel's error paths.
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';

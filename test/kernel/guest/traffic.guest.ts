@@ -1,4 +1,4 @@
-// Runs INSIDE the test VM; started by test/kernel/ipvs.test.ts. Real TCP connections through IPVS: this VM's
+// Runs INSIDE the test VM; started by test/kernel/ipvs.vmtest.ts. Real TCP connections through IPVS: this VM's
 // root namespace is the director, on a bridged LAN with a client namespace and real-server namespaces running
 // a one-line perl server (each answers with its own name). NAT real servers sit on their own subnet behind the director; DR
 // and TUN real servers hold the VIP on lo and answer the client directly.
