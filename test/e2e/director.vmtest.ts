@@ -7,16 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { canBootVm, PROJECT_DIR, runInVm } from '../kernel/vm.ts';
 import { guestCommand } from './guest/command.ts';
-
-interface Step {
-  readonly step: string;
-  readonly ms: number;
-  readonly boundMs?: number;
-  readonly failedRequests: number;
-  readonly requests: number;
-  readonly ok: boolean;
-  readonly detail: string;
-}
+import type { StepResult as Step } from './guest/scenario.ts';
 
 const can = canBootVm();
 

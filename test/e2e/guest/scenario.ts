@@ -105,7 +105,7 @@ class Client {
   }
 }
 
-interface StepResult {
+export interface StepResult {
   readonly step: string;
   readonly ms: number;
   readonly boundMs?: number;
