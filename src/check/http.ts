@@ -9,6 +9,7 @@ import { Client, type buildConnector } from 'undici';
 import type { HttpCheck, HttpUrl, StatusRange } from '../config/model.ts';
 import { CheckError, type CheckFailureCode } from './errors.ts';
 import { failed, passed } from './result.ts';
+import { hostPort } from '../sys/inet.ts';
 import type { CheckResult } from './types.ts';
 
 /** What keepalived.conf cannot say: TLS verification and client identity, and the body cap. */
@@ -83,10 +84,6 @@ export function httpTarget(checker: HttpCheck, url: HttpUrl, options: HttpOption
     ...(checker.bindPort === undefined ? {} : { bindPort: checker.bindPort }),
     timeoutMs: checker.connectTimeoutMs,
   };
-}
-
-export function hostPort(address: string, port: number): string {
-  return net.isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 /**

@@ -1,6 +1,6 @@
 // How virtual and real servers are named in output: `IP:port` (IPv6 bracketed), `fwmark N`, `group NAME`.
 import type { VirtualServer } from '../config/model.ts';
-import { hostPort } from './http.ts';
+import { hostPort } from '../sys/inet.ts';
 
 export function virtualServerLabel(vs: VirtualServer): string {
   const k = vs.key;

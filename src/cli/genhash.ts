@@ -2,7 +2,8 @@
 // `digest`. Unlike keepalived's genhash it exits non-zero when the fetch fails or the status is not 2xx.
 import { Command, Option } from 'commander';
 import { CheckError } from '../check/errors.ts';
-import { fetchUrl, hostPort, type HttpTarget } from '../check/http.ts';
+import { fetchUrl, type HttpTarget } from '../check/http.ts';
+import { hostPort } from '../sys/inet.ts';
 
 export interface GenhashOptions {
   server: string;

@@ -1,7 +1,7 @@
 // `ipvs-ts status` for people: keepalived's VRRP state, then the virtual servers as `ipvsadm -Ln` shows them,
 // with each real server's health, weights and last check.
 import type { DirectorStatus, RealServerStatus } from '../director/status.ts';
-import { hostPort } from '../ipvs/identity.ts';
+import { hostPort } from '../sys/inet.ts';
 
 export function formatStatus(s: DirectorStatus, now = Date.now()): string {
   const out: string[] = [];

@@ -3,7 +3,7 @@
 import { inetPton } from '../sys/inet.ts';
 import type { KernelTable } from './client.ts';
 import type { IpvsInfo } from './codec.ts';
-import { hostPort } from './identity.ts';
+import { hostPort } from '../sys/inet.ts';
 import type { DestinationEntry, ForwardMethod, IpvsStats, ServiceEntry } from './types.ts';
 
 export type ListMode = 'plain' | 'stats' | 'rate';

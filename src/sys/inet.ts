@@ -49,6 +49,11 @@ export function inetNtop(bytes: Uint8Array): string {
 }
 
 /** A 16-bit value in network byte order, as socket(AF_PACKET, type, htons(ETH_P_…)) wants its protocol. */
+/** `host:port` with IPv6 bracketed, as ipvsadm prints and URLs need: `10.0.0.1:80`, `[2001:db8::1]:80`. */
+export function hostPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
 export function htons(v: number): number {
   return ((v & 0xff) << 8) | ((v >> 8) & 0xff);
 }

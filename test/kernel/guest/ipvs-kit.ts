@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { KernelTable } from '../../../src/ipvs/client.ts';
-import { hostPort } from '../../../src/ipvs/identity.ts';
+import { hostPort } from '../../../src/sys/inet.ts';
 import type { DestinationSpec, IpvsTable, ServiceFlags, ServiceId, ServiceSpec } from '../../../src/ipvs/types.ts';
 
 export function sh(cmd: string, input?: string): string {
