@@ -17,7 +17,6 @@ import { eventLogger } from './log.ts';
 import { checkQuorumTracks, parseQuorumTrack } from './quorum-track.ts';
 import { sdNotify } from './sd-notify.ts';
 
-export const DEFAULT_CONFIG_FILE = '/etc/keepalived/keepalived.conf';
 
 export interface DaemonOptions {
   readonly file: string;

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
-import { runCheck } from '../../src/cli/check.ts';
-import { runGenhash, type GenhashOptions } from '../../src/cli/genhash.ts';
+import { runCheck } from '../../src/cli/check-run.ts';
+import { runGenhash, type GenhashOptions } from '../../src/cli/genhash-run.ts';
 import { makePki, type TestPki } from './certs.ts';
 import { close, closedPort, listen } from './servers.ts';
 

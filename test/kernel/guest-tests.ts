@@ -12,6 +12,7 @@ interface GuestResult {
   readonly skip?: string;
   readonly ms?: number;
   readonly error?: string;
+  readonly diagnostics?: readonly string[];
 }
 
 export function guestTests(title: string, files: readonly string[], opts: { timeoutMs: number; setup?: string }): void {
@@ -32,7 +33,8 @@ export function guestTests(title: string, files: readonly string[], opts: { time
       assert.fail(`the guest ran no tests (exit ${r.code}${r.timedOut ? ', timed out' : ''})\n--- stdout\n${r.stdout.slice(-2000)}\n--- stderr\n${r.stderr.slice(-3000)}\n--- console\n${r.console.slice(-2000)}`);
     }
     for (const res of results) {
-      await t.test(res.name, { skip: res.skip ?? false }, () => {
+      await t.test(res.name, { skip: res.skip ?? false }, (st) => {
+        for (const d of res.diagnostics ?? []) st.diagnostic(d);
         if (!res.ok) assert.fail(res.error ?? 'failed in the guest');
       });
     }
