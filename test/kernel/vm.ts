@@ -159,14 +159,19 @@ for p in /sys/class/virtio-ports/*; do
 done
 export PATH=$PROJECT/node_modules/.bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
 # Node runs from the guest's tmpfs: paging its 120 MB binary in over 9p made every start seconds slower. Its
-# compile cache (type-stripped, compiled modules) persists in the project's .cache across boots.
-mkdir -p /run/vm-node/bin
+# compile cache (type-stripped, compiled modules) lives on tmpfs too, since every process writes its new entries
+# as it exits (seconds over 9p, enough to miss a daemon's stop bound), and is carried across boots in .cache.
+CACHE=$PROJECT/.cache/vm/compile-cache
+mkdir -p /run/vm-node/bin /run/vm-node/compile-cache
 cp "$(readlink -f "$(command -v node)")" /run/vm-node/bin/node
-export PATH=/run/vm-node/bin:$PATH NODE_COMPILE_CACHE=$PROJECT/.cache/vm/compile-cache
+[ -d $CACHE ] && cp -a $CACHE/. /run/vm-node/compile-cache/
+export PATH=/run/vm-node/bin:$PATH NODE_COMPILE_CACHE=/run/vm-node/compile-cache
 export IPVS_TS_IN_VM=1
 cd $PROJECT
 /bin/sh $RUN/command.sh >$OUT 2>$ERR </dev/null
-echo $? >$RUN/status.tmp && mv $RUN/status.tmp $RUN/status
+STATUS=$?
+mkdir -p $CACHE && cp -a -u /run/vm-node/compile-cache/. $CACHE/
+echo $STATUS >$RUN/status.tmp && mv $RUN/status.tmp $RUN/status
 sync
 /bin/busybox poweroff -f
 `;
