@@ -149,7 +149,7 @@ export class CheckRunner {
     if (this.options.runScripts === false) return;
     const report = this.options.onScriptError ?? ((a, m) => process.stderr.write(`${a.reason} ${a.command}: ${m}\n`));
     try {
-      const user = this.options.scriptUser;
+      const user = action.user ?? this.options.scriptUser;
       if (this.options.enableScriptSecurity) assertScriptSecure(splitCommandLine(action.command)[0]!);
       const run = await runScript(action.command, {
         timeoutMs: this.options.scriptTimeoutMs ?? 30_000,

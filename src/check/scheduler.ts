@@ -2,9 +2,9 @@
 // injected function, and side effects go out as returned events (verdicts, quorum, sorry server, scripts to run).
 // The runner (runner.ts) maps it onto real timers and real checks. Every rule is documented where it is coded and
 // summarised in docs/checks.md.
-import type { Checker, RealServer, VirtualServer } from '../config/model.ts';
+import type { Checker, RealServer, ScriptUser, VirtualServer } from '../config/model.ts';
 import { TimerHeap } from './heap.ts';
-import type { CheckEvent, CheckResult, DueCheck, RealServerVerdict } from './types.ts';
+import type { CheckEvent, CheckResult, DueCheck, RealServerVerdict, ScriptAction } from './types.ts';
 
 export interface SchedulerOptions {
   /** Uniform in [0, 1); staggers first checks inside `warmup`. */
@@ -172,9 +172,9 @@ export class CheckScheduler {
     for (const vs of this.vss) {
       if (!vs.vs.omega) continue;
       for (const rs of vs.rss) {
-        if (rs.notifiedUp && rs.rs.notifyDown) events.push({ kind: 'script', command: rs.rs.notifyDown, reason: 'notify_down', at: now });
+        if (rs.notifiedUp && rs.rs.notifyDown) events.push(script(rs.rs.notifyDown, rs.rs.notifyDownUser, 'notify_down', now));
       }
-      if (vs.quorumUp && vs.vs.quorumDown) events.push({ kind: 'script', command: vs.vs.quorumDown, reason: 'quorum_down', at: now });
+      if (vs.quorumUp && vs.vs.quorumDown) events.push(script(vs.vs.quorumDown, vs.vs.quorumDownUser, 'quorum_down', now));
     }
     return events;
   }
@@ -190,7 +190,7 @@ export class CheckScheduler {
       if (up !== rs.notifiedUp) {
         rs.notifiedUp = up;
         const command = up ? rs.rs.notifyUp : rs.rs.notifyDown;
-        if (command) events.push({ kind: 'script', command, reason: up ? 'notify_up' : 'notify_down', at: now });
+        if (command) events.push(script(command, up ? rs.rs.notifyUpUser : rs.rs.notifyDownUser, up ? 'notify_up' : 'notify_down', now));
       }
     }
     // Quorum is decided first (it decides whether the sorry server stands in) but reported after the verdicts.
@@ -231,7 +231,7 @@ export class CheckScheduler {
     events.push({ kind: 'quorum', virtualServer: vs.vs, up: vs.quorumUp, liveWeight: live, at: now });
     if (wasUp !== vs.quorumUp) {
       const command = vs.quorumUp ? vs.vs.quorumUp : vs.vs.quorumDown;
-      if (command) events.push({ kind: 'script', command, reason: vs.quorumUp ? 'quorum_up' : 'quorum_down', at: now });
+      if (command) events.push(script(command, vs.quorumUp ? vs.vs.quorumUpUser : vs.vs.quorumDownUser, vs.quorumUp ? 'quorum_up' : 'quorum_down', now));
     }
     if (sorryServer) {
       // sorry_server_inhibit keeps the sorry server in the table at weight 0 while the pool is healthy.
@@ -263,6 +263,10 @@ function rsWeight(rs: RsState): number {
   let weight = rs.rs.weight;
   for (const c of rs.checkers) if (c.dynamicWeight !== undefined) weight = c.dynamicWeight;
   return weight;
+}
+
+function script(command: string, user: ScriptUser | undefined, reason: ScriptAction['reason'], at: number): ScriptAction {
+  return user ? { kind: 'script', command, user, reason, at } : { kind: 'script', command, reason, at };
 }
 
 function verdict(

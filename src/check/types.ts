@@ -1,6 +1,6 @@
 // What a single check returns and the events the scheduler emits: the contract between the checkers, the timing
 // state machine, the runner and whoever subscribes (the director, `ipvs-ts check`, metrics).
-import type { Checker, Endpoint, RealServer, VirtualServer } from '../config/model.ts';
+import type { Checker, Endpoint, RealServer, ScriptUser, VirtualServer } from '../config/model.ts';
 import type { CheckFailureCode } from './errors.ts';
 
 /** The outcome of one attempt of one checker. Checkers never throw: every failure is a result with a reason. */
@@ -57,6 +57,8 @@ export interface SorryServerVerdict {
 export interface ScriptAction {
   readonly kind: 'script';
   readonly command: string;
+  /** The script's own `USERNAME [GROUPNAME]` from the config; absent = script_user. */
+  readonly user?: ScriptUser;
   readonly reason: 'notify_up' | 'notify_down' | 'quorum_up' | 'quorum_down';
   readonly at: number;
 }

@@ -3,12 +3,13 @@ import { Command } from 'commander';
 import { DEFAULT_CONTROL_SOCKET } from '../control/protocol.ts';
 import { DEFAULT_METRICS_ADDRESS } from '../control/http.ts';
 import { DEFAULT_CONFIG_FILE } from '../config/index.ts';
+import { defaultDumpFile } from '../control/dumps.ts';
 import type { DaemonOptions } from '../director/daemon.ts';
 import { DEFAULT_STATE_FILE } from '../ipvs/state.ts';
 
 export function daemonCommand(): Command {
   return new Command('daemon')
-    .description('run the director: program IPVS from keepalived.conf, health-check real servers, run VRRP (SIGHUP reloads, SIGTERM stops)')
+    .description('run the director: program IPVS from keepalived.conf, health-check real servers, run VRRP (SIGHUP reloads, SIGTERM stops, SIGUSR1/SIGUSR2 dump state/counters)')
     .option('-f, --file <path>', 'the keepalived.conf to run', DEFAULT_CONFIG_FILE)
     .option('--control <path>', 'control socket for `ipvs-ts status` and `ipvs-ts reload`', DEFAULT_CONTROL_SOCKET)
     .option('--metrics <host:port>', 'Prometheus /metrics listen address, or "off"', DEFAULT_METRICS_ADDRESS)
@@ -19,7 +20,9 @@ export function daemonCommand(): Command {
     .option('--drift-interval <seconds>', 'how often to compare the kernel with the wanted table', seconds, 5)
     .option('--stop-timeout <seconds>', 'exit after this long on SIGTERM even if not done', seconds, 10)
     .option('--quorum-track <VS=INSTANCE:-WEIGHT>', 'lower a VRRP instance\'s priority while a virtual server has lost quorum, e.g. "TCP 10.0.0.1:80=VI_1:-50" (repeatable)', collect, [])
-    .action(async (o: { file: string; control: string; metrics: string; metricsNodeIpvs?: boolean; logJson?: boolean; state: string; runDir: string; driftInterval: number; stopTimeout: number; quorumTrack: string[] }) => {
+    .option('--data-file <path>', 'where SIGUSR1 writes the state as JSON (what `ipvs-ts status --json` prints)', defaultDumpFile('data'))
+    .option('--stats-file <path>', 'where SIGUSR2 writes the counters as JSON', defaultDumpFile('stats'))
+    .action(async (o: { file: string; control: string; metrics: string; metricsNodeIpvs?: boolean; logJson?: boolean; state: string; runDir: string; driftInterval: number; stopTimeout: number; quorumTrack: string[]; dataFile: string; statsFile: string }) => {
       const opts: DaemonOptions = {
         file: o.file,
         control: o.control,
@@ -31,6 +34,8 @@ export function daemonCommand(): Command {
         driftIntervalS: o.driftInterval,
         stopTimeoutS: o.stopTimeout,
         quorumTrack: o.quorumTrack,
+        dataFile: o.dataFile,
+        statsFile: o.statsFile,
       };
       // Exit as soon as the shutdown is done: a library handle left open (a checker's connection pool) must not
       // keep a stopped director's process around.

@@ -53,6 +53,11 @@ export function unsupported(s: Stmt, r: ArgReader): void {
   r.problems.warn('unsupported', `not supported: ${s.key.text} (${s.key.file}:${s.key.line}); ignored`, posOf(s.key));
 }
 
+/** A keyword that is modelled but that nothing acts on yet: said at its line, with what that means for the user. */
+export function notApplied(s: Stmt, r: ArgReader, consequence: string): void {
+  r.problems.warn('unsupported', `not applied: ${s.key.text} (${s.key.file}:${s.key.line}) is read but ipvs-ts does not act on it yet; ${consequence}`, posOf(s.key));
+}
+
 /** Control characters from binary garbage would garble the terminal. */
 function printable(s: string): string {
   return s.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);

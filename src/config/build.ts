@@ -2,15 +2,16 @@
 // their defaults from it.
 import { walk, type BlockSpec } from './blocks.ts';
 import { finishGlobals, newGlobalDraft, readGlobalDefs } from './global.ts';
-import { LvsReader } from './lvs.ts';
-import type { Config, SourcePos, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup } from './model.ts';
+import { LvsReader, persistZeroPortGroups } from './lvs.ts';
+import type { Config, SourcePos, TrackFile, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup } from './model.ts';
 import type { Problems } from './problems.ts';
+import { readTrackFile } from './track-file.ts';
 import type { Stmt } from './tree.ts';
 import { ArgReader } from './values.ts';
 import { readVrrpInstance, readVrrpScript, readVrrpSyncGroup } from './vrrp.ts';
 
 const ROOT_UNSUPPORTED = new Set(
-  ('static_ipaddress static_routes static_rules track_group garp_group linkbeat_interfaces vrrp_track_process vrrp_track_file ' +
+  ('static_ipaddress static_routes static_rules track_group garp_group linkbeat_interfaces vrrp_track_process ' +
     'bfd_instance net_namespace net_namespace_ipvs namespace_with_ipsets use_pid_dir instance child_wait_time SSL ' +
     'linkbeat_use_polling interface_up_down_delays').split(/\s+/),
 );
@@ -28,6 +29,7 @@ export class ConfigBuilder {
   readonly #vrrp: Stmt[] = [];
   readonly #virtualServerGroups: VirtualServerGroup[] = [];
   readonly #virtualServers: VirtualServer[] = [];
+  readonly #trackFiles: TrackFile[] = [];
   readonly #root: BlockSpec<undefined>;
 
   constructor(problems: Problems) {
@@ -49,6 +51,8 @@ export class ConfigBuilder {
         vrrp_sync_group: later,
         virtual_server_group: (s) => push(this.#virtualServerGroups, this.#lvs.readVirtualServerGroup(s)),
         virtual_server: (s) => push(this.#virtualServers, this.#lvs.readVirtualServer(s)),
+        track_file: (s) => push(this.#trackFiles, readTrackFile(s, this.#r)),
+        vrrp_track_file: (s) => push(this.#trackFiles, readTrackFile(s, this.#r)),
       },
     };
   }
@@ -70,8 +74,10 @@ export class ConfigBuilder {
       else push(vrrpSyncGroups, readVrrpSyncGroup(s, g, r));
     }
     const config: Config = {
-      files, globalDefs: finishGlobals(g), vrrpScripts, vrrpInstances, vrrpSyncGroups,
-      virtualServerGroups: this.#virtualServerGroups, virtualServers: this.#virtualServers,
+      files, globalDefs: finishGlobals(g, vrrpInstances, this.#problems), vrrpScripts, vrrpInstances, vrrpSyncGroups,
+      virtualServerGroups: this.#virtualServerGroups,
+      virtualServers: persistZeroPortGroups(this.#virtualServers, this.#virtualServerGroups, this.#problems),
+      trackFiles: this.#trackFiles,
     };
     warnScriptSecurity(config, this.#problems);
     return config;

@@ -1,9 +1,13 @@
 // global_defs → GlobalDefs.
 import { posOf, type Token } from './lexer.ts';
-import { walk, type BlockSpec, type Mutable } from './blocks.ts';
-import { DEFAULTS, type GlobalDefs, type LvsGlobals, type LvsSyncDaemon, type VrrpGlobals } from './model.ts';
+import { notApplied, walk, type BlockSpec, type Mutable } from './blocks.ts';
+import { DEFAULTS, type GlobalDefs, type LvsGlobals, type LvsSyncDaemon, type NotifyFifo, type VrrpGlobals, type VrrpInstance } from './model.ts';
+import type { Problems } from './problems.ts';
 import type { Stmt } from './tree.ts';
-import { canonicalAddress, type ArgReader } from './values.ts';
+import { canonicalAddress, scriptUser, type ArgReader } from './values.ts';
+
+/** The sync id is settled once the instances are known: it defaults to the followed instance's VRID. */
+type SyncDaemonDraft = Omit<Mutable<LvsSyncDaemon>, 'syncId'> & { syncId?: number };
 
 export interface GlobalDraft {
   routerId?: string;
@@ -13,10 +17,11 @@ export interface GlobalDraft {
   smtpConnectTimeoutMs: number;
   scriptUser?: { user: string; group?: string };
   enableScriptSecurity: boolean;
+  notifyFifo?: NotifyFifo;
   /** global `smtp_alert`: the default for instances and checkers. */
   smtpAlert: boolean;
   vrrp: Mutable<VrrpGlobals>;
-  lvs: Mutable<LvsGlobals>;
+  lvs: Omit<Mutable<LvsGlobals>, 'syncDaemon'> & { syncDaemon?: SyncDaemonDraft };
 }
 
 export function newGlobalDraft(): GlobalDraft {
@@ -42,9 +47,30 @@ export function newGlobalDraft(): GlobalDraft {
   };
 }
 
-export function finishGlobals(d: GlobalDraft): GlobalDefs {
-  const { smtpAlert: _defaultForOthers, ...globals } = d;
-  return globals;
+export function finishGlobals(d: GlobalDraft, instances: readonly VrrpInstance[], p: Problems): GlobalDefs {
+  const { smtpAlert: _defaultForOthers, lvs: { syncDaemon: draft, ...lvs }, ...globals } = d;
+  const syncDaemon = resolveSyncDaemon(draft, instances, p);
+  return { ...globals, lvs: syncDaemon ? { ...lvs, syncDaemon } : lvs };
+}
+
+/**
+ * keepalived's sync daemon settings after its vrrp_complete_init: the sync id defaults to the followed instance's
+ * VRID (0 when none is followed), and an instance's `lvs_sync_daemon_interface` is the old spelling of
+ * `lvs_sync_daemon IF inst THAT_INSTANCE`.
+ */
+function resolveSyncDaemon(draft: SyncDaemonDraft | undefined, instances: readonly VrrpInstance[], p: Problems): LvsSyncDaemon | undefined {
+  const legacy = instances.filter((i) => i.lvsSyncDaemonInterface !== undefined);
+  const first = legacy[0];
+  for (const i of draft ? legacy : legacy.slice(1)) {
+    const winner = draft ? 'global_defs lvs_sync_daemon' : `lvs_sync_daemon_interface of vrrp_instance ${first?.name}`;
+    p.warn('duplicate', `vrrp_instance ${i.name}: lvs_sync_daemon_interface ignored: the sync daemon is already set by ${winner} (keepalived keeps the first)`, i.pos);
+  }
+  if (draft) {
+    const followed = draft.instance === undefined ? undefined : instances.find((i) => i.name === draft.instance);
+    return { ...draft, syncId: draft.syncId ?? followed?.vrid ?? 0 };
+  }
+  if (first?.lvsSyncDaemonInterface === undefined) return undefined;
+  return { interface: first.lvsSyncDaemonInterface, instance: first.name, syncId: first.vrid, pos: first.pos };
 }
 
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/;
@@ -132,9 +158,11 @@ export function globalDefsSpec(r: ArgReader): BlockSpec<GlobalDraft> {
       vrrp_version: (s, d) => int(s, 2, 3, (v) => (d.vrrp.version = v === 3 ? 3 : 2)),
       vrrp_strict: (s, d) => {
         d.vrrp.strict = r.flag(s);
+        if (d.vrrp.strict) notApplied(s, r, "keepalived's strict RFC 5798 mode (its refusals of unicast peers, authentication and non-owner masters, and the firewall rules that drop traffic to the VIPs) is not run");
       },
       vrrp_skip_check_adv_addr: (s, d) => {
         d.vrrp.skipCheckAdvAddr = r.flag(s);
+        if (d.vrrp.skipCheckAdvAddr) notApplied(s, r, "every advert's address list is still compared, but a difference is only counted, never a reason to drop it, so adverts are handled the same");
       },
       vrrp_mcast_group4: (s, d) => {
         const a = r.address(s);
@@ -159,10 +187,10 @@ export function globalDefsSpec(r: ArgReader): BlockSpec<GlobalDraft> {
         if (v === 0) p.warn('lenient', 'vrrp_gna_interval 0 means no delay between unsolicited neighbour advertisements, which is the default; the line can be removed', posOf(s.key));
       }, 0, 1_000_000),
       vrrp_notify_fifo: (s, d) => {
-        d.vrrp.notifyFifo = r.word(s, `${s.key.text} PATH`) ?? d.vrrp.notifyFifo;
+        d.vrrp.notifyFifo = notifyFifo(s, r) ?? d.vrrp.notifyFifo;
       },
       notify_fifo: (s, d) => {
-        d.vrrp.notifyFifo = r.word(s, `${s.key.text} PATH`) ?? d.vrrp.notifyFifo;
+        d.notifyFifo = notifyFifo(s, r) ?? d.notifyFifo;
       },
       lvs_flush: (s, d) => {
         d.lvs.flushOnStart = r.flag(s);
@@ -190,6 +218,7 @@ export function globalDefsSpec(r: ArgReader): BlockSpec<GlobalDraft> {
           if (ms !== undefined) t[names[field]] = ms;
         }
         d.lvs.timeouts = t;
+        notApplied(s, r, 'the kernel keeps its IPVS timeouts (set them with "ipvsadm --set TCP TCPFIN UDP")');
       },
     },
   };
@@ -201,32 +230,60 @@ export function globalDefsSpec(r: ArgReader): BlockSpec<GlobalDraft> {
   }
 }
 
-function syncDaemon(s: Stmt, r: ArgReader): LvsSyncDaemon | undefined {
+/** `notify_fifo PATH [USERNAME [GROUPNAME]]`. */
+function notifyFifo(s: Stmt, r: ArgReader): NotifyFifo | undefined {
   r.noBlock(s);
-  if (!r.arity(s, 1, 12, 'lvs_sync_daemon INTERFACE [VRRP_INSTANCE] [id N] [maxlen N] [port N] [ttl N] [group ADDRESS]')) return undefined;
+  if (!r.arity(s, 1, 3, (k) => `${k} PATH [USERNAME [GROUPNAME]]`)) return undefined;
+  notApplied(s, r, 'no event lines are written to the FIFO (notify scripts still run)');
+  const [path, user, group] = s.args as [Token, Token | undefined, Token | undefined];
+  return user ? { path: path.text, user: scriptUser(user, group) } : { path: path.text };
+}
+
+const SYNC_OPTIONS = ['inst', 'id', 'maxlen', 'port', 'ttl', 'group'];
+
+/** `lvs_sync_daemon IF [inst INSTANCE] [id N] [maxlen N] [port N] [ttl N] [group ADDR]`, as global_parser.c reads it. */
+function syncDaemon(s: Stmt, r: ArgReader): SyncDaemonDraft | undefined {
+  r.noBlock(s);
+  if (!r.arity(s, 1, 13, 'lvs_sync_daemon INTERFACE [inst VRRP_INSTANCE] [id N] [maxlen N] [port N] [ttl N] [group ADDRESS]')) return undefined;
   const [iface, ...rest] = s.args as [Token, ...Token[]];
-  const sd: Mutable<LvsSyncDaemon> = { interface: iface.text, pos: posOf(s.key) };
-  let i = 0;
-  const options = ['id', 'maxlen', 'port', 'ttl', 'group'];
-  if (rest[0] && !options.includes(rest[0].text)) sd.instance = (rest[i++] as Token).text;
-  for (; i < rest.length; i += 2) {
+  const sd: SyncDaemonDraft = { interface: iface.text, pos: posOf(s.key) };
+  for (let i = 0; i < rest.length; i++) {
     const k = rest[i] as Token;
-    const v = rest[i + 1];
-    if (!options.includes(k.text)) {
-      r.problems.error('bad-value', `lvs_sync_daemon: unknown option '${k.text}'; expected one of: ${options.join(' ')}`, posOf(k));
+    if (!SYNC_OPTIONS.includes(k.text)) {
+      // The older positional form, still read by keepalived: lvs_sync_daemon IF VRRP_INSTANCE [SYNC_ID].
+      if (i === 0) {
+        sd.instance = k.text;
+      } else if (i === 1 && sd.instance !== undefined && /^\d+$/.test(k.text)) {
+        r.problems.warn('deprecated', `lvs_sync_daemon: a bare sync id after the instance is the old form of "id ${k.text}"; taken as the sync id`, posOf(k));
+        sd.syncId = r.integer(k, 'lvs_sync_daemon sync id', 0, 255);
+      } else {
+        r.problems.error('bad-value', `lvs_sync_daemon: unknown option '${k.text}'; expected one of: ${SYNC_OPTIONS.join(' ')}`, posOf(k));
+      }
       continue;
     }
+    const v = rest[++i];
     if (!v) {
       r.problems.error('arguments', `lvs_sync_daemon ${k.text} needs a value`, posOf(k));
       continue;
     }
-    if (k.text === 'group') sd.group = r.addressToken(v, 'lvs_sync_daemon group')?.address;
+    if (k.text === 'inst') sd.instance = v.text;
+    else if (k.text === 'group') sd.group = syncGroup(v, r);
     else if (k.text === 'id') sd.syncId = r.integer(v, 'lvs_sync_daemon id', 0, 255);
     else if (k.text === 'maxlen') sd.maxlen = r.integer(v, 'lvs_sync_daemon maxlen', 1, 65535 - 20 - 8);
     else if (k.text === 'port') sd.port = r.integer(v, 'lvs_sync_daemon port', 1, 65535);
     else sd.ttl = r.integer(v, 'lvs_sync_daemon ttl', 1, 255);
   }
   return sd;
+}
+
+/** The sync daemon sends to a multicast group; keepalived refuses any other address. */
+function syncGroup(t: Token, r: ArgReader): string | undefined {
+  const a = r.addressToken(t, 'lvs_sync_daemon group');
+  if (!a) return undefined;
+  const multicast = a.family === 4 ? Number(a.address.split('.')[0]) >> 4 === 14 : a.address.startsWith('ff');
+  if (multicast) return a.address;
+  r.problems.error('bad-value', `lvs_sync_daemon group ${a.address} is not a multicast address`, posOf(t));
+  return undefined;
 }
 
 export function readGlobalDefs(s: Stmt, d: GlobalDraft, r: ArgReader): void {

@@ -47,7 +47,6 @@ export function checkHost(c: Config, facts: HostFacts, p: Problems, asErrors: bo
     iface(i.interface, owner, i.pos);
     for (const v of [...i.virtualIps, ...i.virtualIpsExcluded]) if (v.dev !== i.interface) iface(v.dev, `${owner} virtual IP ${v.address}`, v.pos);
     for (const t of i.trackInterfaces) iface(t.name, `${owner} track_interface`, t.pos);
-    if (i.lvsSyncDaemonInterface) iface(i.lvsSyncDaemonInterface, `${owner} lvs_sync_daemon_interface`, i.pos);
     local(i.mcastSrcIp, `${owner}: mcast_src_ip`, i.pos);
     local(i.unicastSrcIp, `${owner}: unicast_src_ip`, i.pos);
   }

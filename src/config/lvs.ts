@@ -5,9 +5,11 @@ import { posOf, type Token } from './lexer.ts';
 import { unsupported, walk, type BlockSpec, type Handler, type Mutable } from './blocks.ts';
 import {
   DEFAULTS, LB_ALGOS, LB_KINDS, type Checker, type Endpoint, type LbAlgo, type LbKind, type Protocol, type RealServer, type Tunnel,
-  type VirtualServer, type VirtualServerGroup, type VirtualServerGroupMember, type VirtualServerKey,
+  type VirtualServer, type VirtualServerGroup, type VirtualServerKey,
 } from './model.ts';
 import { CheckerReader } from './checkers.ts';
+import { readVirtualServerGroup } from './groups.ts';
+import type { Problems } from './problems.ts';
 import { inherit, inheritedKeywords, type Inherited } from './inherit.ts';
 import type { Stmt } from './tree.ts';
 import { canonicalAddress, type ArgReader } from './values.ts';
@@ -60,51 +62,6 @@ function endpoint(s: Stmt, r: ArgReader, usage: string, portOptional: boolean, d
   return a && port !== undefined ? { address: a.address, family: a.family, port } : undefined;
 }
 
-// ------------------------------------------------------------------------------------------ virtual_server_group
-
-function readVirtualServerGroup(s: Stmt, r: ArgReader): VirtualServerGroup | undefined {
-  if (!r.arity(s, 1, 1, 'virtual_server_group NAME { ADDRESS[-LAST] PORT | fwmark N … }')) return undefined;
-  const members: VirtualServerGroupMember[] = [];
-  for (const e of r.needBlock(s)) {
-    r.noBlock(e);
-    const m = groupMember(e, r);
-    if (m) members.push(m);
-  }
-  if (members.length === 0) r.problems.error('missing', `virtual_server_group ${(s.args[0] as Token).text} has no members`, posOf(s.key));
-  return { name: (s.args[0] as Token).text, members, pos: posOf(s.key) };
-}
-
-function groupMember(e: Stmt, r: ArgReader): VirtualServerGroupMember | undefined {
-  const pos = posOf(e.key);
-  if (e.key.text === 'fwmark') {
-    if (!r.arity(e, 1, 2, 'fwmark N [inet|inet6]')) return undefined;
-    const mark = r.integer(e.args[0] as Token, 'fwmark', 1, 0xffffffff);
-    const fam = e.args[1] ? r.oneOf(e.args[1], 'address family', ['inet', 'inet6'] as const) : 'inet';
-    return mark === undefined || !fam ? undefined : { kind: 'fwmark', mark, family: fam === 'inet6' ? 6 : 4, pos };
-  }
-  const text = e.key.text;
-  // A range replaces the last byte (IPv4) or the last group (IPv6): 10.0.0.1-10, 2001:db8::1-ff.
-  const range = text.length <= 64 ? /^(.*[.:])([0-9a-fA-F]+)-([0-9a-fA-F]+)$/.exec(text) : null;
-  const addrText = range ? `${range[1]}${range[2]}` : text;
-  const a = r.addressToken({ ...e.key, text: addrText }, 'virtual_server_group member');
-  if (!a) return undefined;
-  if (!r.arity(e, 0, 1, 'ADDRESS[-LAST] PORT')) return undefined;
-  const port = e.args[0] ? r.portToken(e.args[0], 'virtual_server_group member') : 0;
-  if (port === undefined) return undefined;
-  let count = 1;
-  if (range) {
-    const radix = a.family === 4 ? 10 : 16;
-    const first = parseInt(range[2] ?? '', radix);
-    const last = parseInt(range[3] ?? '', radix);
-    if (!(last >= first && last <= (a.family === 4 ? 255 : 0xffff))) {
-      r.problems.error('bad-value', `virtual_server_group range ${text}: the last value must be between the first and ${a.family === 4 ? 255 : 'ffff'}`, pos);
-      return undefined;
-    }
-    count = last - first + 1;
-  }
-  return { kind: 'addr', address: a.address, family: a.family, port, count, pos };
-}
-
 // ------------------------------------------------------------------------------------------ virtual_server
 
 const VS_UNSUPPORTED = new Set(['persistence_engine', 'hashed', 'smtp_alert', 'snmp_name', 'weight']);
@@ -128,20 +85,39 @@ type VsDraft = Omit<Mutable<VirtualServer>, 'realServers' | 'schedulerFlags' | '
 
 function virtualServerKey(s: Stmt, r: ArgReader): VirtualServerKey | undefined {
   const [first, second, ...extra] = s.args;
-  const usage = 'virtual_server ADDRESS PORT | fwmark N | group NAME { … }';
-  if (!first || !second || extra.length > 0) {
-    r.problems.error('arguments', `virtual_server needs two arguments; usage: ${usage}`, posOf(first ?? s.key));
-    if (first) r.addressToken(first, 'virtual_server');
+  const named = first?.text === 'fwmark' || first?.text === 'group';
+  // keepalived (since 2.0.7) takes `virtual_server ADDRESS` without a port as port 0: every port of the address.
+  if (!first || (named && !second) || extra.length > 0) {
+    const what = extra.length > 0 ? 'has too many arguments' : 'is missing an argument';
+    r.problems.error('arguments', `virtual_server ${what}; usage: virtual_server ADDRESS [PORT] | fwmark N | group NAME { … }`, posOf(extra[0] ?? first ?? s.key));
+    if (first && !named) r.addressToken(first, 'virtual_server');
     return undefined;
   }
   if (first.text === 'fwmark') {
-    const mark = r.integer(second, 'fwmark', 1, 0xffffffff);
+    const mark = r.integer(second as Token, 'fwmark', 1, 0xffffffff);
     return mark === undefined ? undefined : { kind: 'fwmark', mark, family: 4 };
   }
-  if (first.text === 'group') return { kind: 'group', name: second.text };
+  if (first.text === 'group') return { kind: 'group', name: (second as Token).text };
   const a = r.addressToken(first, 'virtual_server');
-  const port = r.portToken(second, 'virtual_server');
+  const port = second ? r.portToken(second, 'virtual_server') : 0;
   return a && port !== undefined ? { kind: 'addr', address: a.address, family: a.family, port } : undefined;
+}
+
+function zeroPortMessage(label: string): string {
+  return `${label}: port 0 means every port, which IPVS allows only for a persistent service; persistence_timeout ${DEFAULT_PERSISTENCE_S} set, as keepalived does (set persistence_timeout to choose)`;
+}
+
+/**
+ * A virtual_server_group with an address entry on port 0 makes its virtual servers persistent, as a plain
+ * `virtual_server ADDRESS` does; groups can come after the servers that use them, so this runs on the whole config.
+ */
+export function persistZeroPortGroups(servers: readonly VirtualServer[], groups: readonly VirtualServerGroup[], p: Problems): VirtualServer[] {
+  const zeroPort = new Set(groups.filter((g) => g.members.some((m) => m.kind === 'addr' && m.port === 0)).map((g) => g.name));
+  return servers.map((vs) => {
+    if (vs.key.kind !== 'group' || !zeroPort.has(vs.key.name) || vs.persistenceTimeoutS !== undefined) return vs;
+    p.warn('lenient', zeroPortMessage(`virtual_server group ${vs.key.name}`), vs.pos);
+    return { ...vs, persistenceTimeoutS: DEFAULT_PERSISTENCE_S };
+  });
 }
 
 /**
@@ -181,6 +157,10 @@ export class LvsReader {
     if (!d.kindGiven) p.warn('missing', `${label} has no lb_kind; using NAT as keepalived does`, posOf(s.key));
     if (d.onePacket && d.protocol !== 'UDP') p.warn('lenient', `${label}: ops (one-packet scheduling) only applies to UDP; ignored`, posOf(s.key));
     if (d.granularitySet && d.persistenceTimeoutS === undefined) d.persistenceTimeoutS = DEFAULT_PERSISTENCE_S;
+    if (key?.kind === 'addr' && key.port === 0 && d.persistenceTimeoutS === undefined) {
+      p.warn('lenient', zeroPortMessage(label), posOf(s.key));
+      d.persistenceTimeoutS = DEFAULT_PERSISTENCE_S;
+    }
     d.delayLoopMs = d.inh.delayLoopMs ?? DEFAULTS.delayLoopMs;
     d.alpha = d.inh.alpha ?? false;
     d.inhibitOnFailure = d.inh.inhibitOnFailure ?? false;
@@ -209,8 +189,8 @@ export class LvsReader {
       protocol: d.protocol, lbAlgo: d.lbAlgo ?? DEFAULT_LB_ALGO, lbKind, tunnel: d.tunnel, persistenceTimeoutS: d.persistenceTimeoutS,
       persistenceGranularity: d.persistenceGranularity, schedulerFlags: d.schedulerFlags, onePacket: d.onePacket, delayLoopMs: d.delayLoopMs,
       haSuspend: d.haSuspend, virtualhost: d.virtualhost, alpha: d.alpha, omega: d.omega, quorum: d.quorum, hysteresis: d.hysteresis,
-      quorumUp: d.quorumUp, quorumDown: d.quorumDown, sorryServer: d.sorryServer, sorryServerInhibit: d.sorryServerInhibit,
-      inhibitOnFailure: d.inhibitOnFailure, realServers, pos: d.pos,
+      quorumUp: d.quorumUp, quorumDown: d.quorumDown, quorumUpUser: d.quorumUpUser, quorumDownUser: d.quorumDownUser,
+      sorryServer: d.sorryServer, sorryServerInhibit: d.sorryServerInhibit, inhibitOnFailure: d.inhibitOnFailure, realServers, pos: d.pos,
     };
   }
 
@@ -236,8 +216,9 @@ export class LvsReader {
     if (!ep) return undefined;
     return {
       address: d.address, family: d.family, port: d.port, weight: d.weight, lbKind: d.lbKind, tunnel: d.tunnel,
-      inhibitOnFailure: d.inhibitOnFailure, alpha: d.alpha, notifyUp: d.notifyUp, notifyDown: d.notifyDown, uthreshold: d.uthreshold,
-      lthreshold: d.lthreshold, delayLoopMs: d.delayLoopMs, virtualhost: d.virtualhost, checkers, pos: d.pos,
+      inhibitOnFailure: d.inhibitOnFailure, alpha: d.alpha, notifyUp: d.notifyUp, notifyDown: d.notifyDown, notifyUpUser: d.notifyUpUser,
+      notifyDownUser: d.notifyDownUser, uthreshold: d.uthreshold, lthreshold: d.lthreshold, delayLoopMs: d.delayLoopMs,
+      virtualhost: d.virtualhost, checkers, pos: d.pos,
     };
   }
 
@@ -320,10 +301,12 @@ function virtualServerSpec(r: ArgReader): BlockSpec<VsDraft> {
         d.hysteresis = r.int(t, 0, 2_147_483_647) ?? d.hysteresis;
       },
       quorum_up: (t, d) => {
-        d.quorumUp = r.command(t) ?? d.quorumUp;
+        const n = r.notifyScript(t);
+        if (n) [d.quorumUp, d.quorumUpUser] = [n.command, n.user];
       },
       quorum_down: (t, d) => {
-        d.quorumDown = r.command(t) ?? d.quorumDown;
+        const n = r.notifyScript(t);
+        if (n) [d.quorumDown, d.quorumDownUser] = [n.command, n.user];
       },
       sorry_server: (t, d) => {
         r.noBlock(t);
@@ -376,10 +359,12 @@ function realServerSpec(r: ArgReader): BlockSpec<RsDraft> {
         }
       },
       notify_up: (t, d) => {
-        d.notifyUp = r.command(t) ?? d.notifyUp;
+        const n = r.notifyScript(t);
+        if (n) [d.notifyUp, d.notifyUpUser] = [n.command, n.user];
       },
       notify_down: (t, d) => {
-        d.notifyDown = r.command(t) ?? d.notifyDown;
+        const n = r.notifyScript(t);
+        if (n) [d.notifyDown, d.notifyDownUser] = [n.command, n.user];
       },
       uthreshold: (t, d) => {
         d.uthreshold = r.int(t, 0, 2_147_483_647) ?? d.uthreshold;

@@ -20,11 +20,19 @@ export interface Config {
   readonly vrrpSyncGroups: readonly VrrpSyncGroup[];
   readonly virtualServerGroups: readonly VirtualServerGroup[];
   readonly virtualServers: readonly VirtualServer[];
+  /** Top-level `track_file` (and its old name `vrrp_track_file`) blocks: modelled, not acted on (warned). */
+  readonly trackFiles: readonly TrackFile[];
 }
 
 export interface ScriptUser {
   readonly user: string;
   readonly group?: string;
+}
+
+/** `notify_fifo PATH [USER [GROUP]]`: a FIFO keepalived writes one line per event to (and creates as that user). */
+export interface NotifyFifo {
+  readonly path: string;
+  readonly user?: ScriptUser;
 }
 
 export interface GlobalDefs {
@@ -35,6 +43,8 @@ export interface GlobalDefs {
   readonly smtpConnectTimeoutMs: number;
   readonly scriptUser?: ScriptUser;
   readonly enableScriptSecurity: boolean;
+  /** `notify_fifo`: every event (VRRP and checkers); not written yet (warned). */
+  readonly notifyFifo?: NotifyFifo;
   readonly vrrp: VrrpGlobals;
   readonly lvs: LvsGlobals;
 }
@@ -53,7 +63,8 @@ export interface VrrpGlobals {
   /** Delay between the gratuitous ARPs / NAs of one burst. */
   readonly garpIntervalMs: number;
   readonly gnaIntervalMs: number;
-  readonly notifyFifo?: string;
+  /** `vrrp_notify_fifo`: VRRP events only; not written yet (warned). */
+  readonly notifyFifo?: NotifyFifo;
 }
 
 export interface LvsGlobals {
@@ -62,14 +73,23 @@ export interface LvsGlobals {
   /** `lvs_flush`: flush the whole IPVS table at start-up, as keepalived does when asked. Off by default. */
   readonly flushOnStart: boolean;
   readonly syncDaemon?: LvsSyncDaemon;
+  /** Read but not applied yet (warned): the kernel keeps its own. */
   readonly timeouts?: { readonly tcpMs?: number; readonly tcpFinMs?: number; readonly udpMs?: number };
 }
 
+/**
+ * `global_defs { lvs_sync_daemon IF [inst INSTANCE] [id N] … }`, or an instance's older `lvs_sync_daemon_interface`
+ * (which names that instance), resolved as keepalived does.
+ */
 export interface LvsSyncDaemon {
   readonly interface: string;
-  /** The VRRP instance whose state drives the sync daemon (master on MASTER, backup otherwise). */
+  /**
+   * The VRRP instance whose state drives the sync daemon (master on MASTER, backup otherwise). Absent: the daemon
+   * follows no instance, and keepalived then runs the master and the backup daemon side by side from start.
+   */
   readonly instance?: string;
-  readonly syncId?: number;
+  /** `id N`; else the instance's virtual_router_id; else 0. */
+  readonly syncId: number;
   readonly maxlen?: number;
   readonly port?: number;
   readonly ttl?: number;
@@ -113,8 +133,24 @@ export interface TrackRef {
   readonly name: string;
   /** Weight override from the track block (`chk_x weight -10`); absent = use the script's/interface's own. */
   readonly weight?: number;
+  /** `weight N reverse|noreverse`; absent = the script's own `weight … reverse` (interfaces: not reversed). */
+  readonly reverse?: boolean;
   readonly pos: SourcePos;
 }
+
+/** `track_file NAME { file PATH weight N [reverse] init_file [VALUE] [overwrite] }`. */
+export interface TrackFile {
+  readonly name: string;
+  readonly path: string;
+  /** Multiplies the number read from the file (default 1). */
+  readonly weight: number;
+  readonly weightReverse: boolean;
+  /** `init_file`: create the file (with `value`, default 0) if missing; `overwrite` writes it even if present. */
+  readonly init?: { readonly value: number; readonly overwrite: boolean };
+  readonly pos: SourcePos;
+}
+
+export type NotifyEvent = 'master' | 'backup' | 'fault' | 'stop' | 'any';
 
 export interface NotifyScripts {
   readonly master?: string;
@@ -123,12 +159,15 @@ export interface NotifyScripts {
   readonly stop?: string;
   /** `notify`: called for every transition with keepalived's four arguments (GROUP|INSTANCE, name, state, priority). */
   readonly any?: string;
+  /** `notify_master "/x.sh arg" USER [GROUP]`: who a script runs as, where given (else script_user). */
+  readonly users?: { readonly [K in NotifyEvent]?: ScriptUser };
 }
 
 export interface VrrpInstance {
   readonly name: string;
   /** Configured start state; only BACKUP honours nopreempt (as keepalived). */
   readonly state: 'MASTER' | 'BACKUP';
+  /** '' for a unicast instance that names none (keepalived then sends from unicast_src_ip as routed). */
   readonly interface: string;
   readonly vrid: number;
   readonly priority: number;
@@ -151,8 +190,10 @@ export interface VrrpInstance {
   readonly garpMasterRefreshRepeat: number;
   readonly notify: NotifyScripts;
   readonly smtpAlert: boolean;
-  /** `use_vmac [NAME]`: the macvlan name, or the default vrrp.VRID when given bare. */
+  /** `use_vmac [NAME] [MAC]`: the macvlan name, or the default vrrp.VRID when none is given. Refused (not built yet). */
   readonly useVmac?: string;
+  /** `use_vmac`'s MAC address, lower case; five octets given = the VRID is the sixth, as keepalived does. */
+  readonly vmacAddress?: string;
   readonly lvsSyncDaemonInterface?: string;
   readonly pos: SourcePos;
 }
@@ -177,12 +218,16 @@ export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 export type TunnelType = 'ipip' | 'gue' | 'gre';
 
 export type VirtualServerKey =
+  /** Port 0 (`virtual_server ADDRESS` without one): every port; such a service is always persistent. */
   | { readonly kind: 'addr'; readonly address: string; readonly family: Family; readonly port: number }
   | { readonly kind: 'fwmark'; readonly mark: number; readonly family: Family }
   | { readonly kind: 'group'; readonly name: string };
 
 export type VirtualServerGroupMember =
-  /** `IP PORT` or a last-octet range `IP-LAST PORT` (expanded by consumers; `count` addresses from `address`). */
+  /**
+   * `IP [PORT]`, a range `IP-LAST`, `IP-IP` or a CIDR block `NET/LEN`, expanded by consumers: `count` consecutive
+   * addresses from `address`. Port 0 (or none) is every port, which IPVS allows only for persistent services.
+   */
   | { readonly kind: 'addr'; readonly address: string; readonly family: Family; readonly port: number; readonly count: number; readonly pos: SourcePos }
   | { readonly kind: 'fwmark'; readonly mark: number; readonly family: Family; readonly pos: SourcePos };
 
@@ -226,6 +271,9 @@ export interface VirtualServer {
   readonly hysteresis: number;
   readonly quorumUp?: string;
   readonly quorumDown?: string;
+  /** `quorum_up "/x.sh arg" USER [GROUP]`: who the script runs as, where given (else script_user). */
+  readonly quorumUpUser?: ScriptUser;
+  readonly quorumDownUser?: ScriptUser;
   readonly sorryServer?: Endpoint & { readonly lbKind?: LbKind };
   readonly sorryServerInhibit: boolean;
   readonly inhibitOnFailure: boolean;
@@ -241,6 +289,9 @@ export interface RealServer extends Endpoint {
   readonly alpha: boolean;
   readonly notifyUp?: string;
   readonly notifyDown?: string;
+  /** `notify_up "/x.sh arg" USER [GROUP]`: who the script runs as, where given (else script_user). */
+  readonly notifyUpUser?: ScriptUser;
+  readonly notifyDownUser?: ScriptUser;
   readonly uthreshold?: number;
   readonly lthreshold?: number;
   readonly delayLoopMs: number;

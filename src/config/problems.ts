@@ -8,7 +8,7 @@ export type Severity = 'error' | 'warning';
 /** Stable codes, so tests and tools can match on meaning rather than wording. */
 export const PROBLEM_CODES = [
   'io',                 // a file cannot be read
-  'include-missing',    // include names nothing
+  'include-missing',    // include names nothing readable (an error or a warning, by include keyword)
   'include-loop',       // a file includes itself, directly or not
   'syntax',             // quotes, braces, stray tokens
   'unbalanced-braces',

@@ -1,12 +1,15 @@
 // Turns a keepalived.conf and everything it includes into one token stream: physical lines → logical lines
-// (trailing `\` continues), `$NAME=value` definitions and their `$NAME` / `${NAME}` uses, `include GLOB` relative to
-// the including file (missing files and loops are positioned errors). Lines end with an `eol` token because
-// keepalived's grammar is line-based: a keyword's arguments are the rest of its line.
-import { readFileSync, realpathSync, globSync } from 'node:fs';
-import { dirname, resolve, isAbsolute } from 'node:path';
+// (trailing `\` continues), `$NAME=value` definitions and their `$NAME` / `${NAME}` uses, `~SEQ`/`~LST` lines
+// repeated, `include GLOB` (and keepalived's stricter include variants) relative to the including file; loops are
+// positioned errors. Lines end with an `eol` token because keepalived's grammar is line-based: a keyword's
+// arguments are the rest of its line.
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { matchInclude } from './include.ts';
 import { lexLine, lexRange, posOf, type Token } from './lexer.ts';
 import type { Problems } from './problems.ts';
 import type { SourcePos } from './model.ts';
+import { isSequence, parseSequence } from './sequence.ts';
 
 export type TokenSink = (t: Token) => void;
 
@@ -27,20 +30,47 @@ export function readConfigText(text: string, file: string, problems: Problems, s
 
 const DEFINITION = /^\$([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/;
 const USE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
-const GLOB_CHARS = /[*?[{]/;
 const MAX_INCLUDE_DEPTH = 32;
 const MAX_EXPANSION_DEPTH = 8;
 /** Definitions that use definitions can grow exponentially; no real config comes near this. */
 const MAX_EXPANSION_CHARS = 65_536;
+/** The lines one `~SEQ`/`~LST` line may become, nested ones included (keepalived's own example makes 65,288). */
+const MAX_SEQUENCE_LINES = 262_144;
 const DOLLAR = 0x24;
 const AT = 0x40;
+const TILDE = 0x7e;
+const LOWER_I = 0x69;
 const BACKSLASH_CODE = 0x5c;
+
+/** An include keyword starting a line; its patterns are the rest of the line, read before braces are tokens. */
+const INCLUDE_LINE = /^include[rmwba]?(?=[ \t]|$)/;
+/** One include pattern: a double-quoted string or a run of non-blanks. */
+const INCLUDE_ARG = /"([^"]*)"|[^ \t"]+/g;
+/** What each include keyword treats as an error rather than a warning (keepalived's include_t flags). */
+const READABLE = 1; // a match that is a directory, unreadable, or not a regular non-executable file
+const MATCH = 2; // nothing matches a pattern without wildcards, or a directory on its path is missing
+const WILDCARD = 4; // nothing matches a pattern with wildcards
+const BRACE = 8; // some brace alternative names nothing
+const INCLUDES: ReadonlyMap<string, number> = new Map([
+  ['include', 0],
+  ['includer', READABLE],
+  ['includem', READABLE | MATCH],
+  ['includew', READABLE | MATCH | WILDCARD],
+  ['includeb', READABLE | BRACE],
+  ['includea', READABLE | MATCH | WILDCARD | BRACE],
+]);
+/** The variant that would make a failure of each kind an error, for the warning's hint. */
+const STRICTER: Readonly<Record<number, string>> = { [READABLE]: 'includer', [MATCH]: 'includem', [WILDCARD]: 'includew', [BRACE]: 'includeb' };
 
 /** Lines end with this one shared token: millions of lines, and nothing ever reports an end of line. */
 const EOL: Token = { kind: 'eol', text: '', file: '', line: 0, col: 0 };
 
 function isBlankCode(c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0b || c === 0x0c;
+}
+
+function isInclude(t: Token): boolean {
+  return t.kind === 'word' && t.text.startsWith('include') && INCLUDES.has(t.text);
 }
 
 class SourceReader {
@@ -58,13 +88,11 @@ class SourceReader {
     this.#sink = sink;
   }
 
-  read(path: string, from?: SourcePos): string | undefined {
+  read(path: string): string | undefined {
     try {
       return readFileSync(path, 'utf8');
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : String(code ?? err);
-      this.#problems.error(from ? 'include-missing' : 'io', `cannot read ${path}: ${why}`, from);
+      this.#problems.error('io', `cannot read ${path}: ${readError(err)}`);
       return undefined;
     }
   }
@@ -125,6 +153,18 @@ class SourceReader {
         this.#problems.warn('unsupported', `not supported: @config_id conditional lines (${file}:${lineNo}); line ignored`, { file, line: lineNo, col: first - from + 1 });
         continue;
       }
+      if (c0 === TILDE && line.length === 0 && isSequence(text.slice(first, first + 4))) {
+        this.#sequence(text.slice(first, end), file, lineNo, first - from + 1, { left: MAX_SEQUENCE_LINES });
+        continue;
+      }
+      // (An include line continued with `\` is left to the lexer: the patterns must be on their line.)
+      if (c0 === LOWER_I && line.length === 0 && !endsWithBackslash(text, first, end)) {
+        const keyword = INCLUDE_LINE.exec(text.slice(first, Math.min(end, first + 9)))?.[0];
+        if (keyword !== undefined) {
+          this.#includeLine(keyword, text.slice(first, end), file, lineNo, first - from + 1);
+          continue;
+        }
+      }
 
       let last = end - 1;
       while (last >= first && isBlankCode(text.charCodeAt(last))) last--;
@@ -144,7 +184,7 @@ class SourceReader {
     const line = this.#line;
     if (line.length === 0) return;
     const first = line[0] as Token;
-    if (dollar || (first.kind === 'word' && first.text === 'include')) {
+    if (dollar || isInclude(first)) {
       this.#emitLine(line.splice(0));
       return;
     }
@@ -159,12 +199,52 @@ class SourceReader {
     for (const tokens of expanded) {
       const first = tokens[0];
       if (!first) continue;
-      if (first.kind === 'word' && first.text === 'include') this.#include(first, tokens.slice(1));
+      if (isInclude(first)) this.#include(first, tokens.slice(1));
       else {
         for (const t of tokens) this.#sink(t);
         this.#sink(EOL);
       }
     }
+  }
+
+  /**
+   * Repeats the rest of a `~SEQ`/`~LST` line with its variables set to each value in turn; the rest may itself be
+   * such a line (nested loops), a definition, or any line using them. `budget` bounds the lines made in all.
+   */
+  #sequence(text: string, file: string, lineNo: number, col: number, budget: { left: number }): void {
+    const pos = { file, line: lineNo, col };
+    const seq = parseSequence(text, (s) => this.#expand(s));
+    if (typeof seq === 'string') {
+      this.#problems.error('syntax', seq, pos);
+      return;
+    }
+    const rest = text.slice(seq.rest);
+    for (const row of seq.rows) {
+      if (budget.left-- <= 0) {
+        if (budget.left === -1) this.#problems.error('syntax', `this ~SEQ/~LST line makes more than ${MAX_SEQUENCE_LINES} lines; the rest are not made`, pos);
+        return;
+      }
+      seq.names.forEach((name, i) => this.#defs.set(name, row[i] ?? ''));
+      this.#repeat(rest, file, lineNo, col + seq.rest, budget);
+    }
+  }
+
+  #repeat(text: string, file: string, lineNo: number, col: number, budget: { left: number }): void {
+    if (isSequence(text)) return this.#sequence(text, file, lineNo, col, budget);
+    const def = DEFINITION.exec(text);
+    if (def) {
+      this.#defs.set(def[1] ?? '', stripComment(def[2] ?? '').trimEnd());
+      return;
+    }
+    const issue = lexLine(text, file, lineNo, this.#line, col);
+    if (issue) this.#problems.error('syntax', issue.message, { file, line: lineNo, col: issue.col });
+    this.#endLine(true);
+  }
+
+  /** `$NAME` and `${NAME}` replaced in a piece of text that is not lexed (an include pattern, a ~SEQ number). */
+  #expand(text: string): string {
+    if (!text.includes('$')) return text;
+    return text.replace(USE, (whole, braced?: string, bare?: string) => this.#defs.get(braced ?? bare ?? '') ?? whole);
   }
 
   /** Replaces `$NAME` uses; a multi-line definition turns one line into several. */
@@ -228,41 +308,92 @@ class SourceReader {
     return lines;
   }
 
+  /**
+   * An include line as keepalived reads it, from the raw text: `{a,b}` in a pattern is a glob brace there, not a
+   * block, so the line is split on blanks (and quotes) rather than lexed. $definitions are replaced first.
+   */
+  #includeLine(keyword: string, text: string, file: string, lineNo: number, col: number): void {
+    const rest = stripComment(text);
+    const quotes = [...rest.matchAll(/"/g)];
+    if (quotes.length % 2 === 1) {
+      const at = quotes[quotes.length - 1]?.index ?? 0;
+      this.#problems.error('syntax', 'unterminated quoted string (a closing " is missing on this line)', { file, line: lineNo, col: col + at });
+      return;
+    }
+    const args: Token[] = [];
+    for (const m of rest.slice(keyword.length).matchAll(INCLUDE_ARG)) {
+      const written = m[1] ?? m[0];
+      args.push({ kind: m[1] !== undefined ? 'string' : 'word', text: this.#expand(written), file, line: lineNo, col: col + keyword.length + (m.index ?? 0) });
+    }
+    this.#include({ kind: 'word', text: keyword, file, line: lineNo, col }, args);
+  }
+
   #include(at: Token, args: Token[]): void {
     const pos = posOf(at);
     if (args.length === 0) {
-      this.#problems.error('arguments', 'include needs a file name or glob pattern', pos);
+      this.#problems.error('arguments', `${at.text} needs a file name or glob pattern`, pos);
       return;
     }
     if (this.#stack.length >= MAX_INCLUDE_DEPTH) {
       this.#problems.error('include-loop', `includes nested deeper than ${MAX_INCLUDE_DEPTH} levels`, pos);
       return;
     }
+    const strict = INCLUDES.get(at.text) ?? 0;
+    // keepalived's plain include logs what it cannot read and carries on; its variants make some of that an error.
+    const report = (kind: number, message: string, where: SourcePos): void => {
+      if (strict & kind) this.#problems.error('include-missing', message, where);
+      else this.#problems.warn('include-missing', `${message} (${at.text} accepts this, as keepalived does; ${STRICTER[kind]} makes it an error)`, where);
+    };
     const baseDir = dirname(at.file);
     for (const arg of args) {
+      const where = posOf(arg);
       if (arg.kind !== 'word' && arg.kind !== 'string') {
-        this.#problems.error('syntax', `include: unexpected '${arg.text}'`, posOf(arg));
+        this.#problems.error('syntax', `${at.text}: unexpected '${arg.text}'`, where);
         continue;
       }
       // glob(3), which keepalived uses, has no recursive `**`: it means `*` here too, so an include cannot walk a tree.
-      const written = arg.text.replace(/\*{2,}/g, '*');
-      const pattern = isAbsolute(written) ? written : resolve(baseDir, written);
-      const matches = GLOB_CHARS.test(arg.text) ? globSync(pattern).sort() : [pattern];
-      if (matches.length === 0) {
-        this.#problems.error('include-missing', `include ${arg.text}: no file matches (looked in ${baseDir})`, posOf(arg));
+      const found = matchInclude(arg.text.replace(/\*{2,}/g, '*'), baseDir);
+      if (!found) {
+        this.#problems.error('syntax', `${at.text} ${arg.text}: the pattern is too long or its braces make too many patterns`, where);
         continue;
       }
-      for (const path of matches) {
+      for (const path of found.missing) report(found.braces ? BRACE : MATCH, `cannot read ${path}: no such file or directory`, where);
+      if (found.paths.length === 0 && found.missing.length === 0) report(WILDCARD, `${at.text} ${arg.text}: no file matches (looked in ${baseDir})`, where);
+      for (const path of found.paths) {
         const real = realPath(path);
         if (this.#stack.includes(real)) {
-          this.#problems.error('include-loop', `include loop: ${path} is already being read (${this.#stack.join(' → ')} → ${real})`, posOf(arg));
+          this.#problems.error('include-loop', `include loop: ${path} is already being read (${this.#stack.join(' → ')} → ${real})`, where);
           continue;
         }
-        const text = this.read(path, posOf(arg));
-        if (text !== undefined) this.readText(text, path);
+        const text = readText(path);
+        if (typeof text === 'string') this.readText(text, path);
+        else report(READABLE, `cannot read ${path}: ${text.why}; skipped`, where);
       }
     }
   }
+}
+
+/** A config file's text, or why keepalived would not read it: it takes only regular, non-executable files. */
+function readText(path: string): string | { why: string } {
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) return { why: 'is a directory' };
+    if (!st.isFile() || (st.mode & 0o111) !== 0) return { why: 'not a regular, non-executable file (keepalived reads only those)' };
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    return { why: readError(err) };
+  }
+}
+
+function readError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : String(code ?? err);
+}
+
+function endsWithBackslash(text: string, from: number, end: number): boolean {
+  let last = end - 1;
+  while (last >= from && isBlankCode(text.charCodeAt(last))) last--;
+  return last >= from && text.charCodeAt(last) === BACKSLASH_CODE;
 }
 
 function hasDollar(t: Token): boolean {

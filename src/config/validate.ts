@@ -27,6 +27,7 @@ export function validateConfig(c: Config, p: Problems): void {
   duplicates(c.vrrpInstances, 'vrrp_instance', p);
   duplicates(c.vrrpSyncGroups, 'vrrp_sync_group', p);
   duplicates(c.virtualServerGroups, 'virtual_server_group', p);
+  duplicates(c.trackFiles, 'track_file', p);
 
   const scripts = new Set(c.vrrpScripts.map((s) => s.name));
   const checkTracks = (refs: readonly TrackRef[], owner: string): void => {
@@ -58,10 +59,12 @@ export function validateConfig(c: Config, p: Problems): void {
 
   const vrids = new Map<string, string>();
   for (const i of c.vrrpInstances) {
-    if (!i.interface || !i.vrid) continue;
-    const k = `${i.interface}|${i.family}|${i.vrid}`;
+    // An instance without an interface sends from its unicast_src_ip, on whichever interface holds that address.
+    const on = i.interface || i.unicastSrcIp || i.mcastSrcIp;
+    if (!on || !i.vrid) continue;
+    const k = `${on}|${i.family}|${i.vrid}`;
     const prev = vrids.get(k);
-    if (prev) p.error('duplicate', `vrrp_instance ${i.name}: virtual_router_id ${i.vrid} on ${i.interface} is already used by vrrp_instance ${prev}`, i.pos);
+    if (prev) p.error('duplicate', `vrrp_instance ${i.name}: virtual_router_id ${i.vrid} on ${on} is already used by vrrp_instance ${prev}`, i.pos);
     else vrids.set(k, i.name);
   }
 

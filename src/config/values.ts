@@ -150,10 +150,31 @@ export class ArgReader {
     return s.args.map((a) => (a.kind === 'string' && s.args.length > 1 ? `"${a.text}"` : a.text)).join(' ');
   }
 
+  /**
+   * A notify script as keepalived reads one (notify_script_init): the first argument is the command line (quote it
+   * to give arguments), the next two are the user and group to run it as.
+   */
+  notifyScript(s: Stmt): { command: string; user?: ScriptUser } | undefined {
+    this.noBlock(s);
+    if (!this.arity(s, 1, 3, (k) => `${k} "/path/to/script [args]" [USERNAME [GROUPNAME]]`)) return undefined;
+    const [command, user, group] = s.args as [Token, Token | undefined, Token | undefined];
+    if (!user) return { command: command.text };
+    if (command.kind === 'word') {
+      const line = s.args.map((a) => a.text).join(' ');
+      this.problems.warn('lenient', `${s.key.text} ${line}: keepalived reads the words after an unquoted script as USERNAME [GROUPNAME], so ${command.text} runs as user ${user.text}; write "${line}" if they are arguments`, posOf(user));
+    }
+    return { command: command.text, user: scriptUser(user, group) };
+  }
+
   user(s: Stmt): ScriptUser | undefined {
     this.noBlock(s);
     if (!this.arity(s, 1, 2, (k) => `${k} USERNAME [GROUPNAME]`)) return undefined;
     const [user, group] = s.args;
-    return group ? { user: (user as Token).text, group: group.text } : { user: (user as Token).text };
+    return scriptUser(user as Token, group);
   }
+}
+
+/** `USERNAME [GROUPNAME]`, wherever keepalived takes one (script_user, user, notify scripts, notify_fifo). */
+export function scriptUser(user: Token, group: Token | undefined): ScriptUser {
+  return group ? { user: user.text, group: group.text } : { user: user.text };
 }

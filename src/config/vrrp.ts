@@ -2,7 +2,7 @@
 // (the root pass reads global_defs first, wherever it is in the file).
 import { posOf, type Token } from './lexer.ts';
 import { walk, type BlockSpec, type Mutable } from './blocks.ts';
-import { DEFAULTS, type Family, type NotifyScripts, type TrackRef, type VirtualIp, type VrrpInstance, type VrrpScript, type VrrpSyncGroup } from './model.ts';
+import { DEFAULTS, type Family, type NotifyEvent, type NotifyScripts, type TrackRef, type VirtualIp, type VrrpInstance, type VrrpScript, type VrrpSyncGroup } from './model.ts';
 import type { GlobalDraft } from './global.ts';
 import type { Stmt } from './tree.ts';
 import type { ArgReader } from './values.ts';
@@ -81,30 +81,52 @@ function weightArgs(s: Stmt, r: ArgReader): { weight: number; reverse: boolean }
 // ------------------------------------------------------------------------------------------ shared pieces
 
 function trackList(s: Stmt, r: ArgReader, what: 'script' | 'interface'): TrackRef[] {
-  r.arity(s, 0, 0, `${s.key.text} { NAME [weight N] … }`);
+  r.arity(s, 0, 0, `${s.key.text} { NAME [weight N [reverse${what === 'script' ? '|noreverse' : ''}]] … }`);
   const refs: TrackRef[] = [];
   for (const e of r.needBlock(s)) {
     r.noBlock(e);
-    let weight: number | undefined;
+    const ref: Mutable<TrackRef> = { name: e.key.text, pos: posOf(e.key) };
     const [w, n, rev, ...extra] = e.args;
     if (w) {
       if (w.text !== 'weight' || !n) {
         r.problems.error('bad-value', `track_${what} entry: expected '${e.key.text} weight N', got '${e.args.map((a) => a.text).join(' ')}'`, posOf(w));
       } else {
-        weight = r.integer(n, `weight of ${e.key.text}`, -253, 253);
-        if (rev && rev.text !== 'reverse') r.problems.error('bad-value', `expected 'reverse' after the weight, got '${rev.text}'`, posOf(rev));
-        else if (rev) r.problems.warn('unsupported', `not supported: reverse (${rev.file}:${rev.line}) on a track_${what} weight override; ignored`, posOf(rev));
+        const weight = r.integer(n, `weight of ${e.key.text}`, -253, 253);
+        if (weight !== undefined) ref.weight = weight;
+        if (rev) {
+          const reverse = trackReverse(rev, what, r);
+          if (reverse !== undefined) ref.reverse = reverse;
+        }
         if (extra[0]) r.problems.error('arguments', `unexpected '${extra[0].text}' in track_${what} entry`, posOf(extra[0]));
       }
     }
-    refs.push(weight === undefined ? { name: e.key.text, pos: posOf(e.key) } : { name: e.key.text, weight, pos: posOf(e.key) });
+    refs.push(ref);
   }
   return refs;
 }
 
+/** `reverse` on a weight override; `noreverse` undoes a script's own `weight N reverse` (keepalived's vrrp_track.c). */
+function trackReverse(t: Token, what: 'script' | 'interface', r: ArgReader): boolean | undefined {
+  if (t.text === 'reverse') return true;
+  if (t.text !== 'noreverse') {
+    r.problems.error('bad-value', `expected 'reverse'${what === 'script' ? " or 'noreverse'" : ''} after the weight, got '${t.text}'`, posOf(t));
+    return undefined;
+  }
+  // An interface has no weight of its own to reverse; keepalived -t rejects the word there.
+  if (what === 'interface') r.problems.warn('lenient', 'noreverse on a track_interface weight: accepted as not reversed, the default (keepalived takes it only for scripts and files)', posOf(t));
+  return false;
+}
+
 function notifyKeywords<D extends { notify: Mutable<NotifyScripts> }>(r: ArgReader): BlockSpec<D>['keywords'] {
-  const set = (field: keyof NotifyScripts) => (s: Stmt, d: D) => {
-    d.notify[field] = r.command(s) ?? d.notify[field];
+  const set = (event: NotifyEvent) => (s: Stmt, d: D) => {
+    const n = r.notifyScript(s);
+    if (!n) return;
+    d.notify[event] = n.command;
+    // A later line for the same event replaces the earlier one, user included.
+    const { [event]: _earlier, ...others } = d.notify.users ?? {};
+    const users = n.user ? { ...others, [event]: n.user } : others;
+    if (Object.keys(users).length > 0) d.notify.users = users;
+    else delete d.notify.users;
   };
   return { notify_master: set('master'), notify_backup: set('backup'), notify_fault: set('fault'), notify_stop: set('stop'), notify: set('any') };
 }
@@ -194,6 +216,9 @@ export function readVrrpInstance(s: Stmt, g: GlobalDraft, r: ArgReader): VrrpIns
     smtpAlert: g.smtpAlert, pos: posOf(s.key), vipStmts: [], excludedStmts: [], set: new Set(),
   };
   let advertTok: Token | undefined;
+  let versionTok: Token | undefined;
+  let authTok: Token | undefined;
+  let vmacTok: Token | undefined;
   const spec: BlockSpec<InstanceDraft> = {
     name: `vrrp_instance ${name ?? ''}`.trim(),
     unsupported: INSTANCE_UNSUPPORTED,
@@ -227,7 +252,9 @@ export function readVrrpInstance(s: Stmt, g: GlobalDraft, r: ArgReader): VrrpIns
       },
       version: (t, d) => {
         const v = r.int(t, 2, 3);
-        if (v !== undefined) d.version = v === 3 ? 3 : 2;
+        if (v === undefined) return;
+        d.version = v === 3 ? 3 : 2;
+        versionTok = t.args[0];
       },
       nopreempt: (t, d) => {
         d.nopreempt = r.flag(t);
@@ -262,7 +289,9 @@ export function readVrrpInstance(s: Stmt, g: GlobalDraft, r: ArgReader): VrrpIns
           keywords: {
             auth_type: (u) => {
               r.noBlock(u);
-              if (r.arity(u, 1, 1, 'auth_type PASS|AH')) auth.type = r.oneOf(u.args[0] as Token, 'auth_type', ['PASS', 'AH'] as const, true);
+              if (!r.arity(u, 1, 1, 'auth_type PASS|AH')) return;
+              auth.type = r.oneOf(u.args[0] as Token, 'auth_type', ['PASS', 'AH'] as const, true);
+              authTok = u.args[0];
             },
             auth_pass: (u) => {
               const v = r.word(u, 'auth_pass SECRET');
@@ -306,7 +335,14 @@ export function readVrrpInstance(s: Stmt, g: GlobalDraft, r: ArgReader): VrrpIns
       },
       use_vmac: (t, d) => {
         r.noBlock(t);
-        if (r.arity(t, 0, 1, 'use_vmac [NAME]')) d.useVmac = t.args[0]?.text ?? '';
+        if (!r.arity(t, 0, 2, 'use_vmac [NAME] [MAC]')) return;
+        vmacTok = t.key;
+        d.useVmac = '';
+        // An interface name cannot contain ':', a MAC address always does: either order, as keepalived reads them.
+        for (const a of t.args) {
+          if (!a.text.includes(':')) d.useVmac = a.text;
+          else d.vmacAddress = vmacAddress(a, r) ?? d.vmacAddress;
+        }
       },
       lvs_sync_daemon_interface: (t, d) => {
         d.lvsSyncDaemonInterface = r.word(t, 'lvs_sync_daemon_interface NAME') ?? d.lvsSyncDaemonInterface;
@@ -315,16 +351,11 @@ export function readVrrpInstance(s: Stmt, g: GlobalDraft, r: ArgReader): VrrpIns
   };
   walk(block, spec, d, r);
 
-  if (!d.interface) p.error('missing', `vrrp_instance ${d.name} has no interface`, posOf(s.key));
-  if (!d.set.has('vrid')) p.error('missing', `vrrp_instance ${d.name} has no virtual_router_id`, posOf(s.key));
+  const where = `vrrp_instance ${d.name}`;
   // keepalived derives each of state and priority from the other when only one is given (vrrp.c): a MASTER
   // without a priority is the address owner (255), and priority 255 without a state starts as MASTER.
   if (!d.set.has('priority') && d.state === 'MASTER') d.priority = 255;
   if (!d.set.has('state') && d.priority === 255) d.state = 'MASTER';
-  if (d.useVmac === '') d.useVmac = `vrrp.${d.vrid}`;
-  checkAdvertInt(d, advertTok, r);
-  if (d.version === 3 && d.auth) p.warn('lenient', `vrrp_instance ${d.name}: VRRPv3 has no authentication; the authentication block is ignored`, posOf(s.key));
-  if (d.nopreempt && d.state === 'MASTER') p.warn('lenient', `vrrp_instance ${d.name}: nopreempt only works with state BACKUP (as in keepalived); it is ignored for a MASTER`, posOf(s.key));
 
   const vips = d.vipStmts.flatMap((t) => vipList(t, d.interface, r));
   const excluded = d.excludedStmts.flatMap((t) => vipList(t, d.interface, r));
@@ -333,14 +364,66 @@ export function readVrrpInstance(s: Stmt, g: GlobalDraft, r: ArgReader): VrrpIns
   d.family = family;
   d.virtualIps = vips.filter((v) => {
     if (v.family === family) return true;
-    p.warn('lenient', `vrrp_instance ${d.name}: ${v.address} is IPv${v.family} in an IPv${family} instance; treated as virtual_ipaddress_excluded (as keepalived does)`, v.pos);
+    p.warn('lenient', `${where}: ${v.address} is IPv${v.family} in an IPv${family} instance; treated as virtual_ipaddress_excluded (as keepalived does)`, v.pos);
     excluded.push(v);
     return false;
   });
   d.virtualIpsExcluded = excluded;
+  if (!d.interface) checkNoInterface(d, s, r);
+  if (!d.set.has('vrid')) p.error('missing', `${where} has no virtual_router_id`, posOf(s.key));
+
+  // VRRPv2 is IPv4 only: keepalived runs every IPv6 instance as v3 (vrrp.c, vrrp_complete_instance).
+  if (family === 6 && d.version === 2) {
+    d.version = 3;
+    const why = versionTok ? 'version 2 is IPv4 only' : 'VRRPv2 is IPv4 only';
+    p.warn('lenient', `${where}: IPv6 instance without "version 3": ${why}, so it runs VRRPv3, as keepalived does (add "version 3" to say so)`, posOf(versionTok ?? s.key));
+  }
+  checkAdvertInt(d, advertTok, r);
+  if (d.version === 3 && d.auth) {
+    p.warn('lenient', `${where}: VRRPv3 has no authentication; the authentication block is ignored`, posOf(s.key));
+    delete d.auth;
+  }
+  if (d.nopreempt && d.state === 'MASTER') p.warn('lenient', `${where}: nopreempt only works with state BACKUP (as in keepalived); it is ignored for a MASTER`, posOf(s.key));
+  if (d.auth?.type === 'AH') p.error('unsupported', `${where}: auth_type AH (IPsec AH) is not supported; use PASS or no authentication`, posOf(authTok ?? s.key));
+  if (d.useVmac === '') d.useVmac = `vrrp.${d.vrid}`;
+  if (d.vmacAddress?.split(':').length === 5) d.vmacAddress = `${d.vmacAddress}:${d.vrid.toString(16).padStart(2, '0')}`;
+  if (vmacTok) p.error('unsupported', `${where}: use_vmac is not supported yet (ipvs-ts sends adverts from the interface's own MAC); remove it`, posOf(vmacTok));
   if (name === undefined) return undefined;
   const { vipStmts: _a, excludedStmts: _b, set: _c, ...instance } = d;
   return instance;
+}
+
+/**
+ * keepalived runs a unicast instance without an interface, sending from its unicast_src_ip as routed; every
+ * other instance needs one (vrrp.c: "Unicast instances must have unicast_src_ip or interface").
+ */
+function checkNoInterface(d: InstanceDraft, s: Stmt, r: ArgReader): void {
+  const where = `vrrp_instance ${d.name}`;
+  const unicast = d.unicastPeers.length > 0;
+  const src = d.unicastSrcIp ?? d.mcastSrcIp;
+  if (!unicast) r.problems.error('missing', `${where} has no interface (only a unicast instance may omit it)`, posOf(s.key));
+  else if (src === undefined) r.problems.error('missing', `${where}: a unicast instance without an interface needs unicast_src_ip`, posOf(s.key));
+  else if (d.family === 6 && /^fe[89ab]/.test(src)) r.problems.error('bad-value', `${where}: without an interface, unicast_src_ip must not be link-local (${src})`, posOf(s.key));
+  if (!unicast) return;
+  for (const v of [...d.virtualIps, ...d.virtualIpsExcluded]) {
+    if (!v.dev) r.problems.error('missing', `${where}: virtual IP ${v.address} needs "dev IF" when the instance has no interface`, v.pos);
+  }
+}
+
+/** `use_vmac`'s MAC: five or six hex octets, unicast, not the RFC 5798 virtual router MAC (vrrp_parser.c). */
+function vmacAddress(t: Token, r: ArgReader): string | undefined {
+  const octets = t.text.replace(/:$/, '').split(':');
+  const valid = (octets.length === 5 || octets.length === 6) && octets.every((o) => /^[0-9a-fA-F]{1,2}$/.test(o));
+  const bytes = valid ? octets.map((o) => parseInt(o, 16)) : [];
+  const why = !valid ? 'is not a MAC address (5 or 6 hex octets)'
+    : (bytes[0] ?? 0) & 1 ? 'is a multicast address'
+    : bytes.slice(0, 4).join() === '0,0,94,0' && (bytes[4] === 1 || bytes[4] === 2) ? "is VRRP's own virtual router MAC"
+    : undefined;
+  if (why) {
+    r.problems.error('bad-value', `use_vmac: ${t.text} ${why}`, posOf(t));
+    return undefined;
+  }
+  return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
 }
 
 function familyOf(address: string | undefined): Family {

@@ -10,6 +10,8 @@ export function formatStatus(s: DirectorStatus, now = Date.now()): string {
   out.push(`IPVS changes ${c.opsApplied ?? 0} applied / ${c.opsFailed ?? 0} failed in ${c.applies ?? 0} applies, drift repairs ${c.driftRepairs ?? 0}, netlink errors ${c.netlinkErrors ?? 0}`);
   if (s.vrrp.length) {
     out.push('', 'VRRP');
+    const f = s.vrrpFailure;
+    if (f) out.push(`  FAILED at ${clock(f.at)} (${age(now - f.at)} ago) [${f.code}]: ${f.message}`);
     for (const i of s.vrrp) {
       const prio = i.priority === i.configuredPriority ? `${i.priority}` : `${i.priority} (configured ${i.configuredPriority})`;
       out.push(`  ${i.name}  ${i.state}  priority ${prio}  ${i.interface} vrid ${i.vrid}  master ${i.master ?? (i.state === 'MASTER' ? 'this host' : '-')}`);

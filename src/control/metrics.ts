@@ -58,6 +58,7 @@ export class DirectorMetrics {
   readonly #errors: Counter<'where'>;
   readonly #reloads: Counter<'result'>;
   readonly #transitions: Counter<'iname' | 'from' | 'to'>;
+  readonly #vrrpFailures: Counter;
   readonly #onAttempt = (m: unknown) => this.#attempt(m as AttemptMessage);
   readonly #status: () => Promise<DirectorStatus>;
 
@@ -132,6 +133,7 @@ export class DirectorMetrics {
     this.#errors = new Counter({ name: 'ipvs_ts_netlink_errors_total', help: 'Failed kernel requests (IPVS, addresses, sync daemon)', labelNames: ['where'], registers: r });
     this.#reloads = new Counter({ name: 'ipvs_ts_reloads_total', help: 'Reloads by result', labelNames: ['result'], registers: r });
     this.#transitions = new Counter({ name: 'ipvs_ts_vrrp_transitions_total', help: 'VRRP state transitions', labelNames: ['iname', 'from', 'to'], registers: r });
+    this.#vrrpFailures = new Counter({ name: 'ipvs_ts_vrrp_failures_total', help: 'Deaths of the VRRP worker thread after start-up', registers: r });
     diagnostics.subscribe(attemptChannel.name, this.#onAttempt);
   }
 
@@ -158,6 +160,9 @@ export class DirectorMetrics {
         break;
       case 'vrrp':
         this.#transitions.inc({ iname: e.instance, from: e.from, to: e.to });
+        break;
+      case 'vrrp-failed':
+        this.#vrrpFailures.inc();
         break;
       case 'verdict': {
         const key = `${e.virtualServer}|${e.realServer}`;

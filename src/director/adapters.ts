@@ -7,7 +7,7 @@ import { loadState, saveState } from '../ipvs/state.ts';
 import { decodeRtEvent, listAddresses, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR } from '../netlink/rtnetlink.ts';
 import { NetlinkSocket } from '../netlink/socket.ts';
 import { NETLINK_ROUTE } from '../sys/constants.ts';
-import { addVip } from '../vrrp/vips.ts';
+import { addVip, deleteVip } from '../vrrp/vips.ts';
 import { VrrpService } from '../vrrp/service.ts';
 import { DirectorError } from './errors.ts';
 import type { AddressPort, DirectorPorts } from './ports.ts';
@@ -34,7 +34,7 @@ export function realPorts(opts: RealPortsOptions): DirectorPorts & { close(): vo
         enableScriptSecurity: g.enableScriptSecurity,
         onScriptError: (a, m) => opts.onScriptError(`${a.reason} ${a.command}: ${m}`),
       }),
-    vrrp: (config, hooks) => bounded(VrrpService.start(config, { log: hooks.log, transition: hooks.transition }), VRRP_START_TIMEOUT_MS),
+    vrrp: (config, hooks) => bounded(VrrpService.start(config, { log: hooks.log, transition: hooks.transition, failed: hooks.failed }), VRRP_START_TIMEOUT_MS),
     addresses,
     state: {
       loadOwned: () => new Set(loadState(opts.stateFile).owned),
@@ -65,6 +65,7 @@ function rtnetlinkAddresses(onOverrun: () => void): AddressPort & { close(): voi
       return () => events?.close();
     },
     addVip: (v) => addVip(requests, v),
+    deleteVip: (v) => deleteVip(requests, v),
     close: () => {
       requests.close();
       events?.close();

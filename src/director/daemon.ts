@@ -1,5 +1,5 @@
 // The daemon process around the director: config loading, the IPVS check, control socket, metrics, logging,
-// signals (SIGHUP reload, SIGTERM/SIGINT stop within a bound) and systemd readiness.
+// signals (SIGHUP reload, SIGTERM/SIGINT stop within a bound, SIGUSR1/SIGUSR2 dumps) and systemd readiness.
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { virtualServerLabel } from '../check/labels.ts';
@@ -8,6 +8,7 @@ import type { Config } from '../config/model.ts';
 import { IpvsClient } from '../ipvs/client.ts';
 import { IpvsError } from '../ipvs/errors.ts';
 import { listenMetrics } from '../control/http.ts';
+import { dumpLine, provideDumps } from '../control/dumps.ts';
 import { DirectorMetrics } from '../control/metrics.ts';
 import type { ReloadOutcome } from '../control/protocol.ts';
 import { listenControl } from '../control/server.ts';
@@ -16,6 +17,7 @@ import { Director } from './director.ts';
 import { eventLogger } from './log.ts';
 import { checkQuorumTracks, parseQuorumTrack } from './quorum-track.ts';
 import { sdNotify } from './sd-notify.ts';
+import { statisticsOf } from './status.ts';
 
 
 export interface DaemonOptions {
@@ -30,9 +32,12 @@ export interface DaemonOptions {
   readonly driftIntervalS: number;
   readonly stopTimeoutS: number;
   readonly quorumTrack: readonly string[];
+  /** Where SIGUSR1 writes the state (what `ipvs-ts status --json` prints) and SIGUSR2 the counters. */
+  readonly dataFile: string;
+  readonly statsFile: string;
 }
 
-/** Runs until SIGTERM/SIGINT; resolves to the exit code. Every failure is one line on stderr. */
+/** Runs until SIGTERM/SIGINT (exit code 0) or the death of VRRP (1). Every failure is one line on stderr. */
 export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStream = process.stderr): Promise<number> {
   const fail = (message: string) => {
     stderr.write(`ipvs-ts daemon: ${message}\n`);
@@ -50,6 +55,7 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
   const servers: Server[] = [];
   let ports: ReturnType<typeof realPorts> | undefined;
   let metrics: DirectorMetrics | undefined;
+  let withdrawDumps: (() => void) | undefined;
   try {
     const loaded = load(opts.file, stderr);
     if (!loaded.config) return fail(`${opts.file} has errors; nothing started`);
@@ -94,16 +100,33 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
       return reloading;
     };
 
+    withdrawDumps = provideDumps({
+      data: { file: opts.dataFile, build: () => director.status() },
+      stats: { file: opts.statsFile, build: async () => statisticsOf(await director.status()) },
+      report: (r) => director.report(r.error === undefined ? { type: 'dump', kind: r.kind, file: r.file } : { type: 'error', where: 'dump', message: dumpLine(r) }),
+    });
+    // A dead VRRP worker ends the daemon with status 1 rather than being restarted here: systemd's Restart=on-failure
+    // starts a fresh process (as keepalived's parent starts a fresh VRRP child), which adopts the IPVS table as after
+    // kill -9 and re-elects; its StartLimitBurst stops a crash loop loudly, where an in-process retry would hide it.
+    // Until then status and /metrics show the instances in STOP; the director removes the VIPs (nothing defends them)
+    // but nothing from IPVS, so services on addresses VRRP does not manage keep serving and the restarted daemon
+    // adopts the table without a change.
+    const vrrpFailed = new Promise<'vrrp-failed'>((resolve) => {
+      director.onEvent((e) => {
+        if (e.type === 'vrrp-failed') resolve('vrrp-failed');
+      });
+    });
     servers.push(await listenControl(opts.control, { status: () => director.status(), reload }));
     if (opts.metrics !== 'off') servers.push(await listenMetrics(opts.metrics, metrics));
     await director.start();
     sdNotify(`READY=1\nSTATUS=${config.virtualServers.length} virtual server(s), ${config.vrrpInstances.length} VRRP instance(s)`);
 
-    await new Promise<void>((resolve) => {
+    const signalled = new Promise<'signal'>((resolve) => {
       process.on('SIGHUP', () => void reload());
-      process.once('SIGTERM', resolve);
-      process.once('SIGINT', resolve);
+      process.once('SIGTERM', () => resolve('signal'));
+      process.once('SIGINT', () => resolve('signal'));
     });
+    const why = await Promise.race([signalled, vrrpFailed]);
     sdNotify('STOPPING=1');
     const bound = setTimeout(() => {
       stderr.write(`ipvs-ts daemon: did not stop within ${opts.stopTimeoutS} s; exiting anyway\n`);
@@ -111,12 +134,14 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
     }, opts.stopTimeoutS * 1000);
     bound.unref();
     for (const s of servers) s.close();
-    await director.stop();
+    await director.stop({ keepTable: why === 'vrrp-failed' });
     clearTimeout(bound);
+    if (why === 'vrrp-failed') return fail('VRRP failed; exiting with status 1 so that the service manager restarts the daemon (the IPVS table is left serving and will be adopted)');
     return 0;
   } catch (err) {
     return fail(err instanceof Error ? err.message : String(err));
   } finally {
+    withdrawDumps?.();
     for (const s of servers) s.close();
     metrics?.close();
     ports?.close();

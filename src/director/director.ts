@@ -11,14 +11,15 @@ import { describeOp } from '../ipvs/describe.ts';
 import { serviceKey } from '../ipvs/identity.ts';
 import { planIpvs } from '../ipvs/plan.ts';
 import type { IpvsOp, IpvsTable } from '../ipvs/types.ts';
-import type { TransitionEvent } from '../vrrp/engine.ts';
+import type { TransitionEvent, VrrpError } from '../vrrp/engine.ts';
+import type { VrrpFailure } from '../vrrp/instance-status.ts';
 import type { VrrpStateName } from '../vrrp/machine.ts';
 import type { DirectorEvent, DirectorEventBody } from './events.ts';
 import { HealthStore } from './health.ts';
 import type { CheckPort, DirectorPorts, VrrpPort } from './ports.ts';
 import { flagFile, type QuorumTrack, withQuorumTracks } from './quorum-track.ts';
 import { buildStatus, type DirectorStatus } from './status.ts';
-import { syncFollow, syncRole } from './sync-daemon.ts';
+import { syncFollow, syncRoles } from './sync-daemon.ts';
 import { buildTable, pruneDraining, removedDestinations, servicesOf } from './table.ts';
 
 export interface DirectorOptions {
@@ -27,6 +28,11 @@ export interface DirectorOptions {
   readonly runDir: string;
   /** Period of the drift check (kernel dump + VIP check); 0 = none (tests call checkDrift()). */
   readonly driftIntervalMs: number;
+}
+
+export interface StopOptions {
+  /** Leave every IPVS service in the kernel even with lvs_flush_on_stop: a restarted daemon adopts them. */
+  readonly keepTable?: boolean;
 }
 
 interface Runner {
@@ -60,7 +66,10 @@ export class Director {
   #appliedGeneration = -1;
   #vrrp: VrrpPort | undefined;
   #vrrpConfig = '';
-  #syncRole: 'master' | 'backup' | undefined;
+  #vrrpFailure: VrrpFailure | undefined;
+  /** The removal of the VIPs of a VRRP that died. */
+  #vipRelease: Promise<void> = Promise.resolve();
+  #syncRoles: readonly ('master' | 'backup')[] = [];
   #syncChain: Promise<void> = Promise.resolve();
   /** Quorum-track flag files, written in event order. */
   #flags: Promise<void> = Promise.resolve();
@@ -97,7 +106,7 @@ export class Director {
     this.#unwatch = this.#ports.addresses.watch((ev) => this.#address(ev.kind, ev.address));
     await this.#settle('start');
     this.#syncRunners();
-    this.#startSyncDaemon('backup');
+    this.#startSyncDaemon('BACKUP');
     await this.#startVrrp();
     if (this.#opts.driftIntervalMs > 0) {
       this.#driftTimer = setInterval(() => this.checkDrift(), this.#opts.driftIntervalMs);
@@ -143,14 +152,15 @@ export class Director {
     this.#schedule('drift');
   }
 
-  /** Resolves when no reconcile is queued or running and every flag file is written. */
+  /** Resolves when no reconcile is queued or running, every flag file is written and a dead VRRP's VIPs are gone. */
   async idle(): Promise<void> {
     while (this.#loop) await this.#loop;
     await this.#flags;
+    await this.#vipRelease;
   }
 
   /** Leaves VRRP first (priority-0 adverts, VIPs removed) so a peer takes over, then stops the checkers. */
-  async stop(): Promise<void> {
+  async stop(opts: StopOptions = {}): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
     this.#emit({ type: 'stopping' });
@@ -161,11 +171,11 @@ export class Director {
     await Promise.all([...this.#runners.values()].map((r) => this.#stopRunner(r)));
     this.#runners.clear();
     await this.idle();
-    if (this.#config.globalDefs.lvs.flushOnStop) await this.#removeOwned();
-    if (this.#syncRole) {
-      const role = this.#syncRole;
+    if (this.#config.globalDefs.lvs.flushOnStop && !opts.keepTable) await this.#removeOwned();
+    if (this.#syncRoles.length > 0) {
+      const roles = this.#syncRoles;
       await this.#syncChain;
-      await this.#ports.kernel.stopDaemon(role).catch(() => undefined);
+      for (const role of roles) await this.#ports.kernel.stopDaemon(role).catch(() => undefined);
     }
     this.#emit({ type: 'stopped' });
   }
@@ -182,8 +192,7 @@ export class Director {
       config: this.#config,
       health: this.#health,
       kernel,
-      vrrp,
-      vrrpViews: this.#vrrpViews,
+      vrrp: { live: vrrp, views: this.#vrrpViews, failure: this.#vrrpFailure },
       suspended: new Set([...this.#config.virtualServers].filter((vs) => this.#suspended(vs)).map(virtualServerLabel)),
       startedAt: this.startedAt,
       counters: { ...this.counters },
@@ -350,9 +359,25 @@ export class Director {
     this.#vrrpConfig = this.#vrrpPart(this.#config);
     const now = this.#ports.now();
     for (const i of config.vrrpInstances) this.#vrrpViews.set(i.name, { state: 'INIT', priority: i.priority, since: now, from: undefined });
+    this.#vrrpFailure = undefined;
     this.#vrrp = await this.#ports.vrrp(config, {
       log: (line) => this.#emit({ type: 'vrrp-log', line }),
       transition: (ev) => this.#transition(ev),
+      failed: (err) => this.#vrrpFailed(err),
+    });
+  }
+
+  /**
+   * VRRP died after start-up. Nothing defends this host's VIPs any more, so they go now (a worker that died of an
+   * uncaught error has removed them itself; one that was killed could not), its instances show STOP, and the
+   * owner decides what comes next from the vrrp-failed event (the daemon exits for systemd to restart it).
+   */
+  #vrrpFailed(err: VrrpError): void {
+    this.#vrrpFailure = { code: err.code, message: err.message, at: this.#ports.now() };
+    this.#emit({ type: 'vrrp-failed', code: err.code, message: err.message });
+    const vips = this.#config.vrrpInstances.flatMap((i) => [...i.virtualIps, ...i.virtualIpsExcluded]);
+    this.#vipRelease = this.#vipRelease.then(async () => {
+      for (const v of vips) await this.#ports.addresses.deleteVip(v).catch((e: unknown) => this.#netlinkError('vip', e));
     });
   }
 
@@ -360,30 +385,37 @@ export class Director {
     this.#vrrpViews.set(ev.instance, { state: ev.to, priority: ev.priority, since: this.#ports.now(), from: ev.from });
     this.#emit({ type: 'vrrp', instance: ev.instance, from: ev.from, to: ev.to, priority: ev.priority });
     const follow = syncFollow(this.#config);
-    if (follow?.instance === ev.instance && !this.#stopping) this.#startSyncDaemon(syncRole(ev.to));
+    if (follow?.instance === ev.instance && !this.#stopping) this.#startSyncDaemon(ev.to);
   }
 
-  /** Switches the sync daemon (stop the other role, start this one), serialized so quick flaps stay ordered. */
-  #startSyncDaemon(role: 'master' | 'backup'): void {
+  /**
+   * Runs the sync daemon roles for the followed instance's state (stopping the other role), or both when no
+   * instance is followed; serialized so quick flaps stay ordered.
+   */
+  #startSyncDaemon(state: VrrpStateName): void {
     const follow = syncFollow(this.#config);
-    if (!follow || this.#syncRole === role) return;
+    if (!follow) return;
+    const roles = syncRoles(follow, state);
+    if (roles.join() === this.#syncRoles.join()) return;
     // At start the other role may still run in the kernel, left by a daemon that was killed: stop it too.
-    const previous = this.#syncRole ?? (role === 'master' ? 'backup' : 'master');
-    this.#syncRole = role;
+    const stale = (['master', 'backup'] as const).filter((r) => !roles.includes(r));
+    this.#syncRoles = roles;
     const kernel = this.#ports.kernel;
     this.#syncChain = this.#syncChain.then(async () => {
-      await kernel.stopDaemon(previous).catch(() => undefined);
-      const d = follow.daemon(role);
-      try {
-        // EEXIST: a killed daemon left this role running, perhaps with other settings; restart it with ours.
-        await kernel.startDaemon(d).catch(async (err: unknown) => {
-          if ((err as { errno?: string }).errno !== 'EEXIST') throw err;
-          await kernel.stopDaemon(role);
-          await kernel.startDaemon(d);
-        });
-        this.#emit({ type: 'sync-daemon', state: role, interface: d.interface });
-      } catch (err) {
-        this.#netlinkError('sync-daemon', err);
+      for (const role of stale) await kernel.stopDaemon(role).catch(() => undefined);
+      for (const role of roles) {
+        const d = follow.daemon(role);
+        try {
+          // EEXIST: a killed daemon left this role running, perhaps with other settings; restart it with ours.
+          await kernel.startDaemon(d).catch(async (err: unknown) => {
+            if ((err as { errno?: string }).errno !== 'EEXIST') throw err;
+            await kernel.stopDaemon(role);
+            await kernel.startDaemon(d);
+          });
+          this.#emit({ type: 'sync-daemon', state: role, interface: d.interface });
+        } catch (err) {
+          this.#netlinkError('sync-daemon', err);
+        }
       }
     });
   }
@@ -396,6 +428,8 @@ export class Director {
   }
 
   #masterVips() {
+    // A dead VRRP holds nothing, whatever its last transitions said.
+    if (this.#vrrpFailure) return [];
     return this.#config.vrrpInstances
       .filter((i) => this.#vrrpViews.get(i.name)?.state === 'MASTER')
       .flatMap((i) => [...i.virtualIps, ...i.virtualIpsExcluded]);

@@ -1,4 +1,6 @@
 // What the director reports: one event per thing that happened, for the log (one line each) and the metrics.
+import { dumpLine } from '../control/dumps.ts';
+
 export type DirectorEventBody =
   | { readonly type: 'started'; readonly virtualServers: number; readonly instances: number }
   | { readonly type: 'reloaded'; readonly virtualServers: number; readonly draining: number }
@@ -12,8 +14,10 @@ export type DirectorEventBody =
   | { readonly type: 'suspend'; readonly virtualServer: string; readonly suspended: boolean }
   | { readonly type: 'vrrp'; readonly instance: string; readonly from: string; readonly to: string; readonly priority: number }
   | { readonly type: 'vrrp-log'; readonly line: string }
+  | { readonly type: 'vrrp-failed'; readonly code: string; readonly message: string }
   | { readonly type: 'sync-daemon'; readonly state: 'master' | 'backup'; readonly interface: string }
   | { readonly type: 'error'; readonly where: string; readonly message: string }
+  | { readonly type: 'dump'; readonly kind: 'data' | 'stats'; readonly file: string }
   | { readonly type: 'stopping' }
   | { readonly type: 'stopped' };
 
@@ -47,10 +51,14 @@ export function describeEvent(e: DirectorEventBody): string {
       return `VRRP ${e.instance} ${e.from} -> ${e.to} (priority ${e.priority})`;
     case 'vrrp-log':
       return `VRRP ${e.line}`;
+    case 'vrrp-failed':
+      return `VRRP FAILED [${e.code}]: ${e.message}; its VIPs are removed, IPVS is left as it is`;
     case 'sync-daemon':
       return `IPVS sync daemon: ${e.state} on ${e.interface}`;
     case 'error':
       return `error (${e.where}): ${e.message}`;
+    case 'dump':
+      return dumpLine(e);
     case 'stopping':
       return 'stopping';
     case 'stopped':

@@ -5,7 +5,7 @@ import type { ApplyResult, KernelTable } from '../ipvs/client.ts';
 import type { SyncDaemon } from '../ipvs/codec.ts';
 import type { IpvsOp } from '../ipvs/types.ts';
 import type { CheckEvent } from '../check/types.ts';
-import type { TransitionEvent } from '../vrrp/engine.ts';
+import type { TransitionEvent, VrrpError } from '../vrrp/engine.ts';
 import type { VrrpStatus } from '../vrrp/service.ts';
 
 export interface KernelPort {
@@ -25,6 +25,8 @@ export interface CheckPort {
 export interface VrrpHooks {
   readonly log: (line: string) => void;
   readonly transition: (ev: TransitionEvent) => void;
+  /** VRRP died after start-up (its worker thread failed or exited); it will not come back by itself. */
+  readonly failed: (err: VrrpError) => void;
 }
 
 export interface VrrpPort {
@@ -43,6 +45,8 @@ export interface AddressPort {
   /** Address events from rtnetlink; returns the function that stops watching. */
   watch(listener: (ev: AddressEvent) => void): () => void;
   addVip(vip: VirtualIp): Promise<void>;
+  /** Removes it if present. */
+  deleteVip(vip: VirtualIp): Promise<void>;
 }
 
 export interface StateStore {

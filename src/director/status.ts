@@ -5,8 +5,8 @@ import type { Config } from '../config/model.ts';
 import type { KernelTable } from '../ipvs/client.ts';
 import { destKey, serviceKey } from '../ipvs/identity.ts';
 import type { IpvsStats, ServiceId } from '../ipvs/types.ts';
-import type { VrrpStatus } from '../vrrp/service.ts';
 import type { Stats } from '../vrrp/engine.ts';
+import { vrrpInstances, type VrrpFailure, type VrrpInput, type VrrpInstanceStatus } from '../vrrp/instance-status.ts';
 import type { HealthStore } from './health.ts';
 import { servicesOf } from './table.ts';
 
@@ -16,21 +16,6 @@ export interface Counters {
   readonly outPkts: number;
   readonly inBytes: number;
   readonly outBytes: number;
-}
-
-export interface VrrpInstanceStatus {
-  readonly name: string;
-  readonly interface: string;
-  readonly vrid: number;
-  readonly state: string;
-  readonly priority: number;
-  readonly configuredPriority: number;
-  readonly master: string | null;
-  readonly vips: readonly string[];
-  readonly excludedVips: readonly string[];
-  readonly since: number;
-  readonly lastTransition: { readonly from: string; readonly to: string; readonly why: string } | null;
-  readonly stats: Stats | null;
 }
 
 export interface RealServerStatus {
@@ -79,6 +64,10 @@ export interface DirectorStatus {
   readonly startedAt: number;
   readonly ipvsAvailable: boolean;
   readonly vrrp: readonly VrrpInstanceStatus[];
+  /** Adverts dropped on a socket before any instance could claim them, per interface/family. */
+  readonly vrrpUnmatched: Readonly<Record<string, Stats>>;
+  /** Set when VRRP has died; its instances then show state STOP. */
+  readonly vrrpFailure: VrrpFailure | null;
   readonly virtualServers: readonly VirtualServerStatus[];
   readonly counters: Readonly<Record<string, number>>;
 }
@@ -87,8 +76,7 @@ export interface StatusInput {
   readonly config: Config;
   readonly health: HealthStore;
   readonly kernel: KernelTable | undefined;
-  readonly vrrp: VrrpStatus | undefined;
-  readonly vrrpViews: ReadonlyMap<string, { state: string; priority: number; since: number; from: string | undefined }>;
+  readonly vrrp: VrrpInput;
   readonly suspended: ReadonlySet<string>;
   readonly startedAt: number;
   readonly counters: Readonly<Record<string, number>>;
@@ -98,25 +86,6 @@ const ZERO: Counters = { conns: 0, inPkts: 0, outPkts: 0, inBytes: 0, outBytes: 
 
 export function buildStatus(input: StatusInput): DirectorStatus {
   const kernel = new Map((input.kernel?.services ?? []).map((s) => [serviceKey(s.service.id), s]));
-  const vrrpLive = new Map((input.vrrp?.instances ?? []).map((i) => [i.name, i]));
-  const vrrp = input.config.vrrpInstances.map((i): VrrpInstanceStatus => {
-    const live = vrrpLive.get(i.name);
-    const view = input.vrrpViews.get(i.name);
-    return {
-      name: i.name,
-      interface: i.interface,
-      vrid: i.vrid,
-      state: live?.state ?? view?.state ?? 'INIT',
-      priority: live?.priority ?? view?.priority ?? i.priority,
-      configuredPriority: i.priority,
-      master: live?.master ?? null,
-      vips: i.virtualIps.map((v) => `${v.address}/${v.prefix}`),
-      excludedVips: i.virtualIpsExcluded.map((v) => `${v.address}/${v.prefix}`),
-      since: view?.since ?? input.startedAt,
-      lastTransition: view?.from ? { from: view.from, to: view.state, why: transitionWhy(view.from, view.state, view.priority, i.priority) } : null,
-      stats: live?.stats ?? null,
-    };
-  });
   const virtualServers = input.config.virtualServers.map((vs): VirtualServerStatus => {
     const label = virtualServerLabel(vs);
     const h = input.health.get(vs);
@@ -155,7 +124,32 @@ export function buildStatus(input: StatusInput): DirectorStatus {
       services: services.map((s) => serviceStatus(s.service.id, kernel.get(serviceKey(s.service.id)))),
     };
   });
-  return { pid: process.pid, startedAt: input.startedAt, ipvsAvailable: input.kernel !== undefined, vrrp, virtualServers, counters: input.counters };
+  return {
+    pid: process.pid,
+    startedAt: input.startedAt,
+    ipvsAvailable: input.kernel !== undefined,
+    vrrp: vrrpInstances(input.config, input.vrrp, input.startedAt),
+    vrrpUnmatched: input.vrrp.live?.unmatched ?? {},
+    vrrpFailure: input.vrrp.failure ?? null,
+    virtualServers,
+    counters: input.counters,
+  };
+}
+
+/**
+ * The statistics dump (SIGUSR2): the counters of a status and nothing else. Its VRRP part has the shape
+ * `ipvs-ts vrrp` writes (instances with their counters, unmatched drops), so one reader serves both.
+ */
+export function statisticsOf(s: DirectorStatus): object {
+  return {
+    instances: s.vrrp.map((i) => ({ name: i.name, state: i.state, priority: i.priority, master: i.master, stats: i.stats })),
+    unmatched: s.vrrpUnmatched,
+    director: s.counters,
+    virtualServers: s.virtualServers.map((vs) => ({
+      name: vs.name,
+      services: vs.services.map((svc) => ({ key: svc.key, stats: svc.stats, destinations: svc.destinations.map((d) => ({ address: d.address, port: d.port, stats: d.stats })) })),
+    })),
+  };
 }
 
 function serviceStatus(id: ServiceId, k: KernelTable['services'][number] | undefined): ServiceStatus {
@@ -173,15 +167,4 @@ function serviceStatus(id: ServiceId, k: KernelTable['services'][number] | undef
 
 function counters(s: IpvsStats): Counters {
   return { conns: Number(s.conns), inPkts: Number(s.inPkts), outPkts: Number(s.outPkts), inBytes: Number(s.inBytes), outBytes: Number(s.outBytes) };
-}
-
-/** The engine reports only from/to/priority; say what that combination means. */
-function transitionWhy(from: string, to: string, priority: number, configured: number): string {
-  if (to === 'FAULT') return 'a tracked interface or script failed';
-  if (to === 'MASTER' && from === 'BACKUP') return 'master down or lower priority (takeover)';
-  if (to === 'MASTER') return `priority ${priority}${priority === 255 ? ' (address owner)' : ''}: no higher master seen`;
-  if (to === 'BACKUP' && from === 'MASTER') return 'higher-priority master seen (preempted)';
-  if (to === 'BACKUP' && from === 'FAULT') return 'fault cleared';
-  if (priority !== configured) return `priority ${priority} (configured ${configured})`;
-  return 'start-up';
 }

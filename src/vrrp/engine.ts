@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { NETLINK_ROUTE } from '../sys/constants.ts';
 import { decodeRtEvent, listLinks, RTNLGRP_LINK, type Link } from '../netlink/rtnetlink.ts';
 import { NetlinkSocket } from '../netlink/socket.ts';
-import type { Config, VirtualIp, VrrpInstance, VrrpScript, VrrpSyncGroup } from '../config/model.ts';
+import type { Config, TrackRef, VirtualIp, VrrpInstance, VrrpScript, VrrpSyncGroup } from '../config/model.ts';
 import { Announcer, macBytes } from './announce.ts';
 import { VrrpChannel, type Received } from './channel.ts';
 import {
@@ -82,7 +82,7 @@ interface Group {
   state: VrrpStateName;
 }
 
-type TrackSource = { readonly kind: 'script'; readonly name: string; readonly weight: number; readonly reverse: boolean } | { readonly kind: 'iface'; readonly name: string; readonly weight: number };
+type TrackSource = { readonly kind: 'script' | 'iface'; readonly name: string; readonly weight: number; readonly reverse: boolean };
 
 export class VrrpEngine {
   readonly #config: Config;
@@ -156,24 +156,26 @@ export class VrrpEngine {
     if (ic.auth?.type === 'AH') throw new VrrpError('VRRP_AH_UNSUPPORTED', `(${ic.name}) auth_type AH (IPSEC-AH) is not supported; use PASS or no authentication`);
     if (ic.useVmac !== undefined) throw new VrrpError('VRRP_VMAC_UNSUPPORTED', `(${ic.name}) use_vmac is not supported yet; remove it to run with the interface's own MAC`);
     if (ic.version === 2 && ic.family === 6) throw new VrrpError('VRRP_V2_IPV6', `(${ic.name}) VRRP version 2 does not support IPv6; use version 3`);
-    const nics = networkInterfaces()[ic.interface];
-    if (nics === undefined) throw new VrrpError('VRRP_NO_INTERFACE', `(${ic.name}) interface ${ic.interface} does not exist`);
     const unicast = ic.unicastPeers.length > 0;
+    const ifname = ic.interface || interfaceHolding(ic.unicastSrcIp ?? ic.mcastSrcIp);
+    if (ifname === undefined) throw new VrrpError('VRRP_NO_INTERFACE', `(${ic.name}) no interface holds unicast_src_ip ${ic.unicastSrcIp ?? ic.mcastSrcIp ?? '(none)'}`);
+    const nics = networkInterfaces()[ifname];
+    if (nics === undefined) throw new VrrpError('VRRP_NO_INTERFACE', `(${ic.name}) interface ${ifname} does not exist`);
     const own = nics.find((n) => (ic.family === 4 ? n.family === 'IPv4' : n.family === 'IPv6' && n.address.startsWith('fe80')));
     const src = (unicast ? ic.unicastSrcIp : undefined) ?? ic.mcastSrcIp ?? own?.address;
-    if (src === undefined) throw new VrrpError('VRRP_NO_SOURCE', `(${ic.name}) interface ${ic.interface} has no IPv${ic.family} address to send adverts from`);
+    if (src === undefined) throw new VrrpError('VRRP_NO_SOURCE', `(${ic.name}) interface ${ifname} has no IPv${ic.family} address to send adverts from`);
     const g = this.#config.globalDefs.vrrp;
     const group = ic.family === 4 ? g.mcastGroup4 : g.mcastGroup6;
-    const key = `${ic.interface}/${ic.family}`;
+    const key = `${ifname}/${ic.family}`;
     let ch = this.#channels.get(key);
     if (ch === undefined) {
-      const groups = this.#config.vrrpInstances.some((x) => x.interface === ic.interface && x.family === ic.family && x.unicastPeers.length === 0) ? [group] : [];
-      ch = { chan: VrrpChannel.open(ic.interface, ic.family, groups), byVrid: new Map(), stats: zeroStats() };
+      const groups = this.#config.vrrpInstances.some((x) => x.interface === ifname && x.family === ic.family && x.unicastPeers.length === 0) ? [group] : [];
+      ch = { chan: VrrpChannel.open(ifname, ic.family, groups), byVrid: new Map(), stats: zeroStats() };
       const c = ch;
       ch.chan.onPacket((r) => this.#receive(c, r));
       this.#channels.set(key, ch);
     }
-    if (ch.byVrid.has(ic.vrid)) throw new VrrpError('VRRP_DUPLICATE_VRID', `(${ic.name}) VRID ${ic.vrid} is used twice on ${ic.interface}`);
+    if (ch.byVrid.has(ic.vrid)) throw new VrrpError('VRRP_DUPLICATE_VRID', `(${ic.name}) VRID ${ic.vrid} is used twice on ${ifname}`);
     const authType = ic.auth?.type === 'PASS' ? AUTH_PASS : AUTH_NONE;
     const inst: Instance = {
       cfg: ic,
@@ -200,15 +202,16 @@ export class VrrpEngine {
       },
       stats: zeroStats(),
       tracked: [
-        { kind: 'iface', name: ic.interface, weight: 0 },
-        ...ic.trackInterfaces.map((t) => ({ kind: 'iface' as const, name: t.name, weight: t.weight ?? 0 })),
-        ...ic.trackScripts.map((t) => this.#scriptSource(ic.name, t.name, t.weight)),
+        // keepalived tracks the instance's own interface only when one is configured.
+        ...(ic.interface ? [{ kind: 'iface' as const, name: ic.interface, weight: 0, reverse: false }] : []),
+        ...ic.trackInterfaces.map(ifaceSource),
+        ...ic.trackScripts.map((t) => this.#scriptSource(ic.name, t)),
         ...this.#config.vrrpSyncGroups.filter((sg) => sg.members.includes(ic.name)).flatMap((sg) => [
-          ...sg.trackInterfaces.map((t) => ({ kind: 'iface' as const, name: t.name, weight: t.weight ?? 0 })),
-          ...sg.trackScripts.map((t) => this.#scriptSource(ic.name, t.name, t.weight)),
+          ...sg.trackInterfaces.map(ifaceSource),
+          ...sg.trackScripts.map((t) => this.#scriptSource(ic.name, t)),
         ]),
       ],
-      announcer: new Announcer(ic.interface, macBytes(nics[0]?.mac ?? '00:00:00:00:00:00')),
+      announcer: new Announcer(ifname, macBytes(nics[0]?.mac ?? '00:00:00:00:00:00')),
       group: undefined,
       vipChain: Promise.resolve(),
       vipsAdded: false,
@@ -219,18 +222,18 @@ export class VrrpEngine {
     this.#byName.set(ic.name, inst);
   }
 
-  #scriptSource(instance: string, name: string, weight: number | undefined): TrackSource {
-    const s = this.#scripts.get(name);
-    if (s === undefined) throw new VrrpError('VRRP_NO_SCRIPT', `(${instance}) track_script ${name} is not a defined vrrp_script`);
-    return { kind: 'script', name, weight: weight ?? s.cfg.weight, reverse: s.cfg.weightReverse };
+  #scriptSource(instance: string, t: TrackRef): TrackSource {
+    const s = this.#scripts.get(t.name);
+    if (s === undefined) throw new VrrpError('VRRP_NO_SCRIPT', `(${instance}) track_script ${t.name} is not a defined vrrp_script`);
+    return { kind: 'script', name: t.name, weight: t.weight ?? s.cfg.weight, reverse: t.reverse ?? s.cfg.weightReverse };
   }
 
   #effective(inst: Instance): { priority: number; fault: boolean } {
-    const tracked: Tracked[] = inst.tracked.map((t) =>
-      t.kind === 'iface'
-        ? { up: this.#ifaceUp.get(t.name) ?? false, weight: t.weight }
-        : { up: this.#scripts.get(t.name)?.health.up ?? false, weight: t.weight, reverse: t.reverse },
-    );
+    const tracked: Tracked[] = inst.tracked.map((t) => ({
+      up: (t.kind === 'iface' ? this.#ifaceUp.get(t.name) : this.#scripts.get(t.name)?.health.up) ?? false,
+      weight: t.weight,
+      reverse: t.reverse,
+    }));
     return effectivePriority(inst.cfg.priority, tracked);
   }
 
@@ -422,8 +425,19 @@ export class VrrpEngine {
   }
 
   #notify(n: VrrpInstance['notify'], kind: 'INSTANCE' | 'GROUP', name: string, state: VrrpStateName, priority: number): void {
-    for (const cmd of notifyCommands(n, kind, name, state, priority)) void this.#exec(cmd, NOTIFY_TIMEOUT_MS, undefined);
+    for (const { command, user } of notifyCommands(n, kind, name, state, priority)) void this.#exec(command, NOTIFY_TIMEOUT_MS, user);
   }
+}
+
+function ifaceSource(t: TrackRef): TrackSource {
+  return { kind: 'iface', name: t.name, weight: t.weight ?? 0, reverse: t.reverse ?? false };
+}
+
+/** The interface an instance without one sends on: the one holding its source address. */
+function interfaceHolding(address: string | undefined): string | undefined {
+  if (address === undefined) return undefined;
+  for (const [name, addrs] of Object.entries(networkInterfaces())) if (addrs?.some((a) => a.address === address)) return name;
+  return undefined;
 }
 
 function linkUp(l: Link): boolean {

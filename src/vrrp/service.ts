@@ -1,5 +1,6 @@
 // The main thread's handle on VRRP: starts the worker thread that runs the engine, relays its log lines and
-// transitions, and stops it so every VIP is removed before the process exits.
+// transitions, and stops it so every VIP is removed before the process exits. A worker that dies is noticed at
+// once: requests fail with a VrrpError (VRRP_WORKER) instead of waiting for an answer that will never come.
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/model.ts';
 import { VrrpError, type InstanceStatus, type Stats, type TransitionEvent } from './engine.ts';
@@ -25,54 +26,81 @@ export interface ServiceHooks {
   readonly log?: (line: string) => void;
   readonly transition?: (ev: TransitionEvent) => void;
   readonly sent?: (instance: string, plannedMs: number, actualMs: number) => void;
-  /** The worker failed after start-up (it has left mastership and removed its VIPs); VRRP is no longer running. */
+  /**
+   * The worker failed or exited after start-up, code VRRP_WORKER: VRRP is no longer running. After an uncaught error
+   * the worker has left mastership and removed its VIPs first; a thread that was killed could not.
+   */
   readonly failed?: (err: VrrpError) => void;
+}
+
+/** A worker that does not answer a status request within this is wedged: the caller gets an error, not a wait. */
+const STATUS_TIMEOUT_MS = 2000;
+
+/** The thread that runs the engine; named so `top -H` and /proc/PID/task/TID/comm show it (15 bytes at most). */
+export function spawnWorker(config: Config, reportSends: boolean): Worker {
+  return new Worker(new URL('./worker.ts', import.meta.url), { name: 'ipvs-ts-vrrp', workerData: { config, reportSends } });
+}
+
+interface Waiter {
+  readonly resolve: (s: VrrpStatus) => void;
+  readonly reject: (err: VrrpError) => void;
+  readonly timer: NodeJS.Timeout;
 }
 
 export class VrrpService {
   readonly #worker: Worker;
-  readonly #statusWaiters = new Map<number, (s: VrrpStatus) => void>();
+  readonly #hooks: ServiceHooks;
+  readonly #statusWaiters = new Map<number, Waiter>();
   #nextId = 1;
+  #started = false;
   #stopped: Promise<void> | undefined;
-  #exited: Promise<void>;
+  /** Set once the worker is gone or going: every request from then on fails with it. */
+  #dead: VrrpError | undefined;
+  readonly #exited: Promise<void>;
 
-  private constructor(worker: Worker) {
+  private constructor(worker: Worker, hooks: ServiceHooks) {
     this.#worker = worker;
+    this.#hooks = hooks;
     this.#exited = new Promise((resolve) => worker.once('exit', () => resolve()));
   }
 
-  /** Starts the worker; resolves once every instance runs, rejects with a VrrpError if it could not start. */
-  static start(config: Config, hooks: ServiceHooks = {}): Promise<VrrpService> {
-    const worker = new Worker(new URL('./worker.ts', import.meta.url), { workerData: { config, reportSends: hooks.sent !== undefined } });
-    const svc = new VrrpService(worker);
-    let started = false;
+  /**
+   * Starts the worker; resolves once every instance runs, rejects with a VrrpError if it could not start.
+   * `spawn` is the worker to run (tests pass one they can terminate).
+   */
+  static start(config: Config, hooks: ServiceHooks = {}, spawn: typeof spawnWorker = spawnWorker): Promise<VrrpService> {
+    const worker = spawn(config, hooks.sent !== undefined);
+    const svc = new VrrpService(worker, hooks);
     return new Promise((resolve, reject) => {
-      const fail = (err: VrrpError) => (started ? hooks.failed?.(err) : reject(err));
       worker.on('message', (m: FromWorker) => {
         if (m.type === 'started') {
-          started = true;
+          svc.#started = true;
           resolve(svc);
-        } else if (m.type === 'failed') fail(new VrrpError(m.code, m.message));
-        else if (m.type === 'log') hooks.log?.(m.line);
+        } else if (m.type === 'failed') {
+          if (!svc.#started) reject(new VrrpError(m.code, m.message));
+          svc.#fail(new VrrpError('VRRP_WORKER', `VRRP worker failed: ${m.message}`));
+        } else if (m.type === 'log') hooks.log?.(m.line);
         else if (m.type === 'transition') hooks.transition?.(m.ev);
         else if (m.type === 'sent') hooks.sent?.(m.instance, m.plannedMs, m.actualMs);
-        else if (m.type === 'status') {
-          svc.#statusWaiters.get(m.id)?.(m.status);
-          svc.#statusWaiters.delete(m.id);
-        }
+        else if (m.type === 'status') svc.#settle(m.id)?.resolve(m.status);
       });
-      worker.once('error', (err) => fail(new VrrpError('VRRP_WORKER', `VRRP worker failed: ${err.message}`)));
-      worker.once('exit', () => {
-        if (!started) reject(new VrrpError('VRRP_WORKER', 'VRRP worker exited during start-up'));
-        else if (svc.#stopped === undefined) hooks.failed?.(new VrrpError('VRRP_WORKER', 'VRRP worker exited unexpectedly'));
+      worker.once('error', (err) => svc.#fail(new VrrpError('VRRP_WORKER', `VRRP worker failed: ${err.message}`)));
+      worker.once('exit', (code) => {
+        if (!svc.#started) reject(new VrrpError('VRRP_WORKER', 'VRRP worker exited during start-up'));
+        svc.#fail(new VrrpError(svc.#stopped ? 'VRRP_STOPPED' : 'VRRP_WORKER', svc.#stopped ? 'VRRP has been stopped' : `VRRP worker exited unexpectedly (code ${code})`));
       });
     });
   }
 
+  /** The engine's status; fails at once when the worker is gone, and after STATUS_TIMEOUT_MS when it does not answer. */
   status(): Promise<VrrpStatus> {
+    if (this.#dead) return Promise.reject(this.#dead);
     const id = this.#nextId++;
-    return new Promise((resolve) => {
-      this.#statusWaiters.set(id, resolve);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#settle(id)?.reject(new VrrpError('VRRP_TIMEOUT', `the VRRP worker did not answer within ${STATUS_TIMEOUT_MS / 1000} s`));
+      }, STATUS_TIMEOUT_MS);
+      this.#statusWaiters.set(id, { resolve, reject, timer });
       this.#worker.postMessage({ type: 'status', id } satisfies ToWorker);
     });
   }
@@ -84,5 +112,23 @@ export class VrrpService {
       await this.#exited;
     })();
     return this.#stopped;
+  }
+
+  #settle(id: number): Waiter | undefined {
+    const w = this.#statusWaiters.get(id);
+    this.#statusWaiters.delete(id);
+    if (w) clearTimeout(w.timer);
+    return w;
+  }
+
+  /**
+   * The worker reported a failure, threw, or exited: nothing will answer any more, so every waiting request fails
+   * now, and the owner hears of it once, unless it asked for the stop itself.
+   */
+  #fail(err: VrrpError): void {
+    if (this.#dead) return;
+    this.#dead = err;
+    for (const id of [...this.#statusWaiters.keys()]) this.#settle(id)?.reject(err);
+    if (this.#started && this.#stopped === undefined) this.#hooks.failed?.(err);
   }
 }

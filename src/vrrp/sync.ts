@@ -1,4 +1,5 @@
 // Sync groups and notify scripts: what other members and the operator's scripts are told when an instance moves.
+import type { NotifyScripts, ScriptUser } from '../config/model.ts';
 import type { MachineEvent, VrrpStateName } from './machine.ts';
 
 /**
@@ -10,23 +11,23 @@ export function syncForce(to: VrrpStateName): MachineEvent | undefined {
   return undefined;
 }
 
-export interface NotifyConfig {
-  readonly master?: string;
-  readonly backup?: string;
-  readonly fault?: string;
-  readonly stop?: string;
-  readonly any?: string;
+export interface NotifyRun {
+  readonly command: string;
+  /** The script's own `USERNAME [GROUPNAME]`; absent = script_user. */
+  readonly user?: ScriptUser;
 }
 
 /**
  * The command lines to run for one transition: the state's own script as written, then `notify` with keepalived's
  * four arguments (GROUP|INSTANCE, name, state, priority), quoted for the no-shell splitter that runs them.
  */
-export function notifyCommands(n: NotifyConfig, kind: 'INSTANCE' | 'GROUP', name: string, state: VrrpStateName, priority: number): string[] {
-  const own = { MASTER: n.master, BACKUP: n.backup, FAULT: n.fault, STOP: n.stop, INIT: undefined }[state];
-  const out: string[] = [];
-  if (own !== undefined) out.push(own);
-  if (n.any !== undefined) out.push([n.any, ...[kind, name, state, String(priority)].map(quote)].join(' '));
+export function notifyCommands(n: NotifyScripts, kind: 'INSTANCE' | 'GROUP', name: string, state: VrrpStateName, priority: number): NotifyRun[] {
+  const event = ({ MASTER: 'master', BACKUP: 'backup', FAULT: 'fault', STOP: 'stop', INIT: undefined } as const)[state];
+  const run = (command: string, user: ScriptUser | undefined): NotifyRun => (user ? { command, user } : { command });
+  const out: NotifyRun[] = [];
+  const own = event && n[event];
+  if (event && own !== undefined) out.push(run(own, n.users?.[event]));
+  if (n.any !== undefined) out.push(run([n.any, ...[kind, name, state, String(priority)].map(quote)].join(' '), n.users?.any));
   return out;
 }
 

@@ -238,3 +238,16 @@ test('many checkers come due in time order', () => {
   assert.equal(starts.length, 600);
   assert.deepEqual(starts, [...starts].sort((a, b) => a - b));
 });
+
+test('a notify or quorum script written with USERNAME [GROUPNAME] carries that user to the runner', () => {
+  const user = { user: 'lb', group: 'adm' };
+  const rs = realServer({ notifyDown: '/bin/down', notifyDownUser: user, checkers: [tcpCheck({ retry: 0 })] });
+  const sched = new CheckScheduler([virtualServer({ quorumDown: '/bin/qdown', realServers: [rs] })], { random: () => 0 });
+  sched.start(0);
+  const [due] = sched.takeDue(sched.nextDueAt() ?? 0);
+  const events = sched.complete(due!.id, { ok: false, reason: 'refused', latencyMs: 0 }, 0);
+  assert.deepEqual(events.filter((e) => e.kind === 'script'), [
+    { kind: 'script', command: '/bin/down', user, reason: 'notify_down', at: 0 },
+    { kind: 'script', command: '/bin/qdown', reason: 'quorum_down', at: 0 },
+  ]);
+});

@@ -121,7 +121,7 @@ virtual_server 2001:DB8::0:1 443 {
   assert.deepEqual([v6?.quorum, v6?.hysteresis, v6?.alpha, v6?.omega, v6?.inhibitOnFailure], [2, 1, true, true, true]);
 });
 
-test('vrrp: tracking with weights, unicast, VIP options, VRRPv3, vmac, sync groups, globals', () => {
+test('vrrp: tracking with weights, unicast, VIP options, VRRPv3, sync groups, globals', () => {
   const r = parse(`
 global_defs {
   router_id lb1
@@ -155,7 +155,6 @@ vrrp_instance VI_1 {
     192.0.2.2
     192.0.2.3
   }
-  use_vmac
   virtual_ipaddress {
     192.0.2.100/24 dev eth0.10 label eth0.10:vip brd 192.0.2.255 scope global
     2001:db8::100/64
@@ -178,7 +177,10 @@ vrrp_sync_group G1 {
   }
   notify_master /bin/master.sh
 }`);
-  assert.deepEqual(summary(r.problems), ['warning lenient 37:5 vrrp_instance VI_1: 2001:db8::100 is IPv6 in an IPv4 instance; treated as virtual_ipaddress_excluded (as keepalived does)']);
+  assert.deepEqual(summary(r.problems), [
+    'warning unsupported 10:3 not applied: lvs_timeouts (k.conf:10) is read but ipvs-ts does not act on it yet; the kernel keeps its IPVS timeouts (set them with "ipvsadm --set TCP TCPFIN UDP")',
+    'warning lenient 36:5 vrrp_instance VI_1: 2001:db8::100 is IPv6 in an IPv4 instance; treated as virtual_ipaddress_excluded (as keepalived does)',
+  ]);
   const c = r.config;
   const g = c?.globalDefs;
   assert.deepEqual([g?.routerId, g?.scriptUser, g?.vrrp.version, g?.vrrp.mcastGroup4, g?.vrrp.garpMasterDelayMs, g?.smtpServer], ['lb1', { user: 'keepalived_script' }, 3, '224.0.0.19', 2000, { host: '192.0.2.25', port: 2525 }]);
@@ -189,7 +191,7 @@ vrrp_sync_group G1 {
   const s = c?.vrrpScripts[0];
   assert.deepEqual([s?.intervalMs, s?.timeoutMs, s?.weight, s?.weightReverse, s?.initFail, s?.rise, s?.fall], [500, 2000, 10, true, true, 1, 1]);
   const i = c?.vrrpInstances[0];
-  assert.deepEqual([i?.state, i?.version, i?.advertIntMs, i?.priority, i?.nopreempt, i?.preemptDelayMs, i?.useVmac, i?.garpMasterDelayMs, i?.smtpAlert], ['BACKUP', 3, 500, 200, true, 30_000, 'vrrp.51', 2000, true]);
+  assert.deepEqual([i?.state, i?.version, i?.advertIntMs, i?.priority, i?.nopreempt, i?.preemptDelayMs, i?.garpMasterDelayMs, i?.smtpAlert], ['BACKUP', 3, 500, 200, true, 30_000, 2000, true]);
   assert.deepEqual([i?.unicastSrcIp, i?.unicastPeers], ['192.0.2.1', ['192.0.2.2', '192.0.2.3']]);
   const vip = i?.virtualIps[0];
   assert.deepEqual(vip && [vip.address, vip.prefix, vip.dev, vip.label, vip.broadcast, vip.scope], ['192.0.2.100', 24, 'eth0.10', 'eth0.10:vip', '192.0.2.255', 'global']);

@@ -35,9 +35,9 @@ test('blocks open on the same line, on the next line, or close on a value line',
 });
 
 test('a trailing backslash continues the line; CRLF line ends are accepted', () => {
-  const r = parseConfigText(instance(' notify_master "/bin/echo" \\\r\n   master\r\n priority 42\r'), 'x.conf', opts);
+  const r = parseConfigText(instance(' notify_master "/bin/echo master" \\\r\n   nobody\r\n priority 42\r'), 'x.conf', opts);
   assert.deepEqual(errors(r.problems), []);
-  assert.equal(r.config?.vrrpInstances[0]?.notify.master, '"/bin/echo" master');
+  assert.deepEqual([r.config?.vrrpInstances[0]?.notify.master, r.config?.vrrpInstances[0]?.notify.users], ['/bin/echo master', { master: { user: 'nobody' } }]);
   assert.equal(r.config?.vrrpInstances[0]?.priority, 42);
 });
 

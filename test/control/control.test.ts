@@ -144,3 +144,23 @@ test('the Grafana dashboard queries only metrics the daemon exports', async () =
     m.close();
   }
 });
+
+test('VRRP dead: status text says so, /metrics still renders with the instances in STOP (98) and the failure counted', async () => {
+  const h = await runningDirector();
+  const m = new DirectorMetrics(() => h.director.status());
+  h.director.onEvent(m.onEvent);
+  try {
+    h.vrrps[0]!.die();
+    await h.director.idle();
+    const s = await h.director.status();
+    const text = formatStatus(s, s.vrrpFailure!.at + 5000);
+    assert.match(text, /^ {2}FAILED at \d\d:\d\d:\d\d \(5s ago\) \[VRRP_WORKER\]: VRRP worker exited unexpectedly/m);
+    assert.match(text, /VI_1 {2}STOP {2}priority 150/);
+    const metrics = await m.render();
+    assert.match(metrics, /^keepalived_up 1$/m);
+    assert.match(metrics, /^keepalived_vrrp_state\{iname="VI_1",intf="lo",vrid="51",ip_address="10\.0\.0\.1\/32"\} 98$/m);
+    assert.match(metrics, /^ipvs_ts_vrrp_failures_total 1$/m);
+  } finally {
+    m.close();
+  }
+});

@@ -3,8 +3,11 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import { desiredTable } from '../../src/ipvs/desired.ts';
 import { flagFile } from '../../src/director/quorum-track.ts';
+import { VrrpService } from '../../src/vrrp/service.ts';
 import { config, FakeKernel, harness } from './fakes.ts';
 
 const vs = (extra = '', rs = ['10.1.0.1', '10.1.0.2', '10.1.0.3'], addr = '10.0.0.1') => `
@@ -160,8 +163,19 @@ test('the sync daemon follows the lvs_sync_daemon instance: backup at start, mas
   h.vrrps[0]!.transition('VI_1', 'INIT', 'MASTER');
   h.vrrps[0]!.transition('VI_1', 'MASTER', 'BACKUP');
   await h.director.stop();
-  assert.deepEqual(h.kernel.daemons, ['stop master', 'start backup lo 0', 'stop backup', 'start master lo 0', 'stop master', 'start backup lo 0', 'stop backup']);
+  // The sync id defaults to the followed instance's virtual_router_id, as in keepalived.
+  assert.deepEqual(h.kernel.daemons, ['stop master', 'start backup lo 7', 'stop backup', 'start master lo 7', 'stop master', 'start backup lo 7', 'stop backup']);
   assert.equal(h.vrrps[0]!.stopped, true);
+});
+
+test('lvs_sync_daemon following no instance runs the master and the backup daemon from start to stop, as keepalived does', async () => {
+  const cfg = config(`global_defs {\n lvs_sync_daemon lo id 9\n}\nvrrp_instance VI_1 {\n interface lo\n virtual_router_id 7\n virtual_ipaddress {\n 10.0.0.1\n }\n}\n`);
+  const h = harness(cfg);
+  await h.director.start();
+  h.vrrps[0]!.transition('VI_1', 'INIT', 'MASTER');
+  h.vrrps[0]!.transition('VI_1', 'MASTER', 'BACKUP');
+  await h.director.stop();
+  assert.deepEqual(h.kernel.daemons, ['start master lo 9', 'start backup lo 9', 'stop master', 'stop backup']);
 });
 
 test('ha_suspend: checkers run only while the VIP is local', async () => {
@@ -204,4 +218,44 @@ test('status: real servers with verdicts, configured and current weights, VRRP v
   const rss = s.virtualServers[0]!.realServers;
   assert.deepEqual(rss.map((r) => [r.address, r.up, r.inTable, r.weight]), [['10.1.0.1', true, true, 2], ['10.1.0.2', false, false, null], ['10.1.0.3', null, false, null]]);
   JSON.stringify(s);
+});
+
+test('VRRP dies: instances show STOP with the reason, its VIPs are removed and never put back, and a keep-table stop leaves IPVS even with lvs_flush_on_stop', async () => {
+  const cfg = config(`global_defs {\n lvs_flush_on_stop\n}\nvrrp_instance VI_1 {\n state MASTER\n interface lo\n virtual_router_id 1\n priority 100\n virtual_ipaddress {\n 10.0.0.1/32\n }\n virtual_ipaddress_excluded {\n 10.0.0.2/32\n }\n}\n${vs()}`);
+  const kernel = new FakeKernel();
+  kernel.load(desiredTable(cfg));
+  const h = harness(cfg, { kernel, owned: ['TCP 10.0.0.1:80'], local: ['10.0.0.1', '10.0.0.2'] });
+  await h.director.start();
+  h.vrrps[0]!.transition('VI_1', 'BACKUP', 'MASTER');
+  h.vrrps[0]!.die();
+  await h.director.idle();
+  assert.deepEqual(h.events.filter((e) => e.type === 'vrrp-failed').map((e) => e.type === 'vrrp-failed' && e.code), ['VRRP_WORKER']);
+  assert.deepEqual(h.deletedVips, ['10.0.0.1/32 dev lo', '10.0.0.2/32 dev lo']);
+  const s = await h.director.status();
+  assert.equal(s.vrrp[0]!.state, 'STOP');
+  assert.deepEqual(s.vrrpFailure && { code: s.vrrpFailure.code, message: s.vrrpFailure.message }, { code: 'VRRP_WORKER', message: 'VRRP worker exited unexpectedly (code 1)' });
+  assert.equal(s.vrrp[0]!.lastTransition?.from, 'MASTER');
+  assert.match(s.vrrp[0]!.lastTransition?.why ?? '', /^VRRP failed: /);
+  // The last transition said MASTER, but a dead VRRP holds nothing: drift repair must not add the VIPs back.
+  h.director.checkDrift();
+  await h.director.idle();
+  assert.equal(h.local.has('10.0.0.1'), false);
+  assert.equal(h.events.filter((e) => e.type === 'drift').length, 0);
+  await h.director.stop({ keepTable: true });
+  assert.deepEqual(Object.keys(kernel.view()), ['TCP 10.0.0.1:80']);
+});
+
+test('with the real VrrpService: a status asked while the worker thread dies answers at once, VRRP in STOP', async () => {
+  const cfg = config(`vrrp_instance VI_1 {\n state MASTER\n interface lo\n virtual_router_id 1\n priority 100\n virtual_ipaddress {\n 10.0.0.1/32\n }\n}\n${vs()}`);
+  // The stand-in worker exits when it gets its first status request, so the request is in flight at its death.
+  const spawn = () => new Worker(new URL('../vrrp/fake-worker.ts', import.meta.url), { workerData: { death: 'exit' } });
+  const h = harness(cfg, { vrrp: (c, hooks) => VrrpService.start(c, hooks, spawn) });
+  await h.director.start();
+  const t0 = performance.now();
+  const s = await h.director.status();
+  assert.ok(performance.now() - t0 < 1000, 'status answered without waiting for the dead worker');
+  assert.equal(s.vrrp[0]!.state, 'STOP');
+  assert.equal(s.vrrpFailure?.code, 'VRRP_WORKER');
+  assert.equal(h.events.filter((e) => e.type === 'vrrp-failed').length, 1);
+  await h.director.stop({ keepTable: true });
 });

@@ -11,6 +11,7 @@ import { Director } from '../../src/director/director.ts';
 import type { DirectorEvent } from '../../src/director/events.ts';
 import type { AddressEvent, CheckPort, DirectorPorts, KernelPort, VrrpHooks, VrrpPort } from '../../src/director/ports.ts';
 import type { QuorumTrack } from '../../src/director/quorum-track.ts';
+import { VrrpError } from '../../src/vrrp/engine.ts';
 
 export const ZERO_STATS: IpvsStats = { conns: 0n, inPkts: 0n, outPkts: 0n, inBytes: 0n, outBytes: 0n, cps: 0n, inPps: 0n, outPps: 0n, inBps: 0n, outBps: 0n };
 
@@ -106,6 +107,7 @@ export class FakeChecks implements CheckPort {
 
 export class FakeVrrp implements VrrpPort {
   stopped = false;
+  #dead: VrrpError | undefined;
   readonly config: Config;
   readonly hooks: VrrpHooks;
   constructor(config: Config, hooks: VrrpHooks) {
@@ -113,7 +115,13 @@ export class FakeVrrp implements VrrpPort {
     this.hooks = hooks;
   }
   async status() {
+    if (this.#dead) throw this.#dead;
     return { instances: [], unmatched: {} };
+  }
+  /** What VrrpService does when its worker dies: requests fail from now on and the owner is told. */
+  die(message = 'VRRP worker exited unexpectedly (code 1)'): void {
+    this.#dead = new VrrpError('VRRP_WORKER', message);
+    this.hooks.failed(this.#dead);
   }
   async stop(): Promise<void> {
     this.stopped = true;
@@ -130,17 +138,20 @@ export interface Harness {
   readonly vrrps: FakeVrrp[];
   readonly events: DirectorEvent[];
   readonly local: Set<string>;
+  /** VIPs removed through the address port, as "ADDRESS/PREFIX dev DEV". */
+  readonly deletedVips: string[];
   readonly saved: IpvsTable[];
   addressEvent(ev: AddressEvent): void;
   /** The live checker of a virtual server (by its first address). */
   checker(address: string): FakeChecks;
 }
 
-export function harness(cfg: Config, opts: { kernel?: FakeKernel; owned?: string[]; local?: string[]; quorumTracks?: QuorumTrack[]; runDir?: string } = {}): Harness {
+export function harness(cfg: Config, opts: { kernel?: FakeKernel; owned?: string[]; local?: string[]; quorumTracks?: QuorumTrack[]; runDir?: string; vrrp?: DirectorPorts['vrrp'] } = {}): Harness {
   const kernel = opts.kernel ?? new FakeKernel();
   const checks: FakeChecks[] = [];
   const vrrps: FakeVrrp[] = [];
   const local = new Set(opts.local ?? []);
+  const deletedVips: string[] = [];
   const saved: IpvsTable[] = [];
   let watcher: ((ev: AddressEvent) => void) | undefined;
   const ports: DirectorPorts = {
@@ -150,11 +161,11 @@ export function harness(cfg: Config, opts: { kernel?: FakeKernel; owned?: string
       checks.push(c);
       return c;
     },
-    vrrp: async (c, hooks) => {
+    vrrp: opts.vrrp ?? (async (c, hooks) => {
       const v = new FakeVrrp(c, hooks);
       vrrps.push(v);
       return v;
-    },
+    }),
     addresses: {
       local: async () => new Set(local),
       watch: (l) => {
@@ -163,6 +174,10 @@ export function harness(cfg: Config, opts: { kernel?: FakeKernel; owned?: string
       },
       addVip: async (v) => {
         local.add(v.address);
+      },
+      deleteVip: async (v) => {
+        local.delete(v.address);
+        deletedVips.push(`${v.address}/${v.prefix} dev ${v.dev}`);
       },
     },
     state: {
@@ -181,6 +196,7 @@ export function harness(cfg: Config, opts: { kernel?: FakeKernel; owned?: string
     vrrps,
     events,
     local,
+    deletedVips,
     saved,
     addressEvent: (ev) => {
       if (ev.kind === 'add') local.add(ev.address);

@@ -27,10 +27,10 @@ function run(conf: string): { status: number | null; stderr: string } {
   }
 }
 
-test('vrrp: AH authentication is refused with VRRP_AH_UNSUPPORTED', { skip }, () => {
+test('vrrp: AH authentication is refused by the config check, at its line, as check-config refuses it', { skip }, () => {
   const r = run(instanceConf({ vrid: 1, priority: 100, version: 2, vips: ['127.0.0.9/32'], extra: '  authentication {\n    auth_type AH\n    auth_pass x\n  }' }).replace('eth0', 'lo'));
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /^ipvs-ts vrrp: \(VI_1\) auth_type AH \(IPSEC-AH\) is not supported.*\[VRRP_AH_UNSUPPORTED\]$/m);
+  assert.match(r.stderr, /^\S+\.conf:\d+:\d+: error: vrrp_instance VI_1: auth_type AH \(IPsec AH\) is not supported/m);
   assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/, 'no stack trace');
 });
 

@@ -230,9 +230,17 @@ test('rise/fall debounce and weights', () => {
 
 test('notify: own script as written, then notify with the four keepalived arguments', () => {
   const cmds = notifyCommands({ master: '/bin/m "a b"', any: '/bin/n --x' }, 'INSTANCE', 'VI "1"', 'MASTER', 150);
-  assert.deepEqual(cmds.map(splitCommandLine), [
+  assert.deepEqual(cmds.map((c) => splitCommandLine(c.command)), [
     ['/bin/m', 'a b'],
     ['/bin/n', '--x', 'INSTANCE', 'VI "1"', 'MASTER', '150'],
   ]);
   assert.deepEqual(notifyCommands({ fault: '/bin/f' }, 'GROUP', 'G', 'BACKUP', 0), []);
+});
+
+test('notify: a script given USERNAME [GROUPNAME] runs as them; the others as script_user', () => {
+  const n = { master: '/bin/m', any: '/bin/n', users: { master: { user: 'vrrp', group: 'adm' } } };
+  assert.deepEqual(notifyCommands(n, 'INSTANCE', 'VI_1', 'MASTER', 100), [
+    { command: '/bin/m', user: { user: 'vrrp', group: 'adm' } },
+    { command: '/bin/n "INSTANCE" "VI_1" "MASTER" "100"' },
+  ]);
 });

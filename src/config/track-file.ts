@@ -1,0 +1,46 @@
+// Top-level `track_file NAME { … }` (and its old name `vrrp_track_file`) → TrackFile, as keepalived's
+// trackers/track_file.c reads it. Nothing watches the files yet: each block says so, once.
+import { posOf, type Token } from './lexer.ts';
+import { notApplied, walk, type Mutable } from './blocks.ts';
+import type { TrackFile } from './model.ts';
+import type { Stmt } from './tree.ts';
+import type { ArgReader } from './values.ts';
+
+/** keepalived's bounds for a track_file weight and for the value init_file writes. */
+const MAX_WEIGHT = 254;
+
+export function readTrackFile(s: Stmt, r: ArgReader): TrackFile | undefined {
+  const p = r.problems;
+  if (s.key.text === 'vrrp_track_file') p.warn('deprecated', 'vrrp_track_file is the old name of track_file; taken as track_file', posOf(s.key));
+  const named = r.arity(s, 1, 1, (k) => `${k} NAME { file PATH [weight N [reverse]] [init_file [VALUE] [overwrite]] }`);
+  const d: Mutable<TrackFile> = { name: named ? (s.args[0] as Token).text : '', path: '', weight: 1, weightReverse: false, pos: posOf(s.key) };
+  walk(r.needBlock(s), {
+    name: 'track_file',
+    keywords: {
+      file: (t) => {
+        d.path = r.word(t, 'file PATH') ?? d.path;
+      },
+      weight: (t) => {
+        r.noBlock(t);
+        if (!r.arity(t, 1, 2, `weight N [reverse]  (N in -${MAX_WEIGHT}..${MAX_WEIGHT})`)) return;
+        d.weight = r.integer(t.args[0] as Token, 'track_file weight', -MAX_WEIGHT, MAX_WEIGHT) ?? d.weight;
+        const rev = t.args[1];
+        if (rev && rev.text !== 'reverse') p.error('bad-value', `weight: expected 'reverse' after the number, got '${rev.text}'`, posOf(rev));
+        else d.weightReverse = rev !== undefined;
+      },
+      init_file: (t) => {
+        r.noBlock(t);
+        if (!r.arity(t, 0, 2, 'init_file [VALUE] [overwrite]')) return;
+        const init = { value: 0, overwrite: false };
+        for (const a of t.args) {
+          if (a.text === 'overwrite') init.overwrite = true;
+          else init.value = r.integer(a, 'init_file value', -MAX_WEIGHT, MAX_WEIGHT) ?? init.value;
+        }
+        d.init = init;
+      },
+    },
+  }, undefined, r, s);
+  if (!d.path) p.error('missing', `track_file ${d.name} has no file line`, posOf(s.key));
+  notApplied(s, r, 'no file is watched, and a track_file entry in a vrrp_instance, vrrp_sync_group or FILE_CHECK is ignored (warned there)');
+  return named ? d : undefined;
+}

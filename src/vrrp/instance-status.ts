@@ -1,0 +1,71 @@
+// Each configured VRRP instance as one JSON-safe object, for the daemon's status and both commands' state dumps:
+// the configuration's facts, the worker's live answer when there is one, else what its last transition said.
+import type { Config } from '../config/model.ts';
+import type { Stats } from './engine.ts';
+import type { VrrpStatus } from './service.ts';
+
+export interface VrrpInstanceStatus {
+  readonly name: string;
+  readonly interface: string;
+  readonly vrid: number;
+  readonly state: string;
+  readonly priority: number;
+  readonly configuredPriority: number;
+  readonly master: string | null;
+  readonly vips: readonly string[];
+  readonly excludedVips: readonly string[];
+  readonly since: number;
+  readonly lastTransition: { readonly from: string; readonly to: string; readonly why: string } | null;
+  readonly stats: Stats | null;
+}
+
+/** The VRRP worker died after start-up: what it said, and when (wall-clock ms). */
+export interface VrrpFailure {
+  readonly code: string;
+  readonly message: string;
+  readonly at: number;
+}
+
+/** VRRP as the main thread sees it: the worker's answer (if any), each instance's last transition, a failure. */
+export interface VrrpInput {
+  readonly live: VrrpStatus | undefined;
+  readonly views: ReadonlyMap<string, { state: string; priority: number; since: number; from: string | undefined }>;
+  readonly failure: VrrpFailure | undefined;
+}
+
+/** Each configured instance as the worker reports it, else as its last transition left it; STOP once VRRP died. */
+export function vrrpInstances(config: Config, input: VrrpInput, startedAt: number): VrrpInstanceStatus[] {
+  const vrrpLive = new Map((input.live?.instances ?? []).map((i) => [i.name, i]));
+  return config.vrrpInstances.map((i): VrrpInstanceStatus => {
+    const live = vrrpLive.get(i.name);
+    const view = input.views.get(i.name);
+    return {
+      name: i.name,
+      interface: i.interface,
+      vrid: i.vrid,
+      // keepalived's name (and keepalived_vrrp_state value 98) for an instance that is not running.
+      state: input.failure ? 'STOP' : (live?.state ?? view?.state ?? 'INIT'),
+      priority: live?.priority ?? view?.priority ?? i.priority,
+      configuredPriority: i.priority,
+      master: live?.master ?? null,
+      vips: i.virtualIps.map((v) => `${v.address}/${v.prefix}`),
+      excludedVips: i.virtualIpsExcluded.map((v) => `${v.address}/${v.prefix}`),
+      since: input.failure?.at ?? view?.since ?? startedAt,
+      lastTransition: input.failure
+        ? { from: view?.state ?? 'INIT', to: 'STOP', why: `VRRP failed: ${input.failure.message}` }
+        : view?.from ? { from: view.from, to: view.state, why: transitionWhy(view.from, view.state, view.priority, i.priority) } : null,
+      stats: live?.stats ?? null,
+    };
+  });
+}
+
+/** The engine reports only from/to/priority; say what that combination means. */
+function transitionWhy(from: string, to: string, priority: number, configured: number): string {
+  if (to === 'FAULT') return 'a tracked interface or script failed';
+  if (to === 'MASTER' && from === 'BACKUP') return 'master down or lower priority (takeover)';
+  if (to === 'MASTER') return `priority ${priority}${priority === 255 ? ' (address owner)' : ''}: no higher master seen`;
+  if (to === 'BACKUP' && from === 'MASTER') return 'higher-priority master seen (preempted)';
+  if (to === 'BACKUP' && from === 'FAULT') return 'fault cleared';
+  if (priority !== configured) return `priority ${priority} (configured ${configured})`;
+  return 'start-up';
+}
