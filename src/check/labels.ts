@@ -1,5 +1,6 @@
-// How virtual and real servers are named in output: `IP:port` (IPv6 bracketed), `fwmark N`, `group NAME`.
-import type { VirtualServer } from '../config/model.ts';
+// How virtual and real servers, and what a checker checks, are named in output: `IP:port` (IPv6 bracketed),
+// `fwmark N`, `group NAME`.
+import type { Checker, VirtualServer } from '../config/model.ts';
 import { hostPort } from '../sys/inet.ts';
 
 export function virtualServerLabel(vs: VirtualServer): string {
@@ -11,4 +12,11 @@ export function virtualServerLabel(vs: VirtualServer): string {
 
 export function endpointLabel(e: { readonly address: string; readonly port: number }): string {
   return hostPort(e.address, e.port);
+}
+
+/** `TYPE target`: the address a checker talks to (no port for PING_CHECK), or FILE_CHECK's track file. */
+export function checkerLabel(c: Checker): string {
+  if (c.type === 'FILE_CHECK') return `FILE_CHECK track_file ${c.trackFile.name}`;
+  if (c.type === 'PING_CHECK') return `PING_CHECK ${c.connectIp}`;
+  return `${c.type} ${endpointLabel({ address: c.connectIp, port: c.connectPort })}`;
 }

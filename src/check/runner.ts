@@ -4,16 +4,22 @@
 import diagnostics from 'node:diagnostics_channel';
 import pLimit from 'p-limit';
 import type { Checker, ScriptUser, VirtualServer } from '../config/model.ts';
+import { checkDns } from './dns.ts';
 import { CheckError } from './errors.ts';
+import { checkFile } from './file.ts';
 import { checkHttp, type HttpOptions } from './http.ts';
 import { checkMisc } from './misc.ts';
+import { checkPing } from './ping.ts';
 import { failed } from './result.ts';
 import { CheckScheduler, type SchedulerOptions } from './scheduler.ts';
 import { runScript } from './script.ts';
 import { assertScriptSecure } from './script-security.ts';
 import { splitCommandLine } from './command-line.ts';
+import { checkSmtp } from './smtp.ts';
 import { checkTcp } from './tcp.ts';
+import { initTrackFile, TrackFileWatcher } from './track-file.ts';
 import type { CheckEvent, CheckResult, DueCheck, ScriptAction } from './types.ts';
+import { checkUdp } from './udp.ts';
 import { resolveUser } from './users.ts';
 
 /** Every CheckEvent, for observers that are not the director (metrics, status, logs). */
@@ -43,6 +49,8 @@ export interface RunnerOptions extends Partial<SchedulerOptions> {
   readonly scriptTimeoutMs?: number;
   /** Where failures to start or finish a notify script are reported. Default: stderr. */
   readonly onScriptError?: (action: ScriptAction, message: string) => void;
+  /** Where a track file that cannot be initialised (init_file) or watched is reported. Default: stderr. */
+  readonly onTrackFileError?: (message: string) => void;
   /** Replaces the protocol checkers (tests). */
   readonly runChecker?: RunChecker;
   /** Milliseconds on a monotonic clock; default performance.timeOrigin + performance.now(). */
@@ -57,6 +65,7 @@ export class CheckRunner {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly runChecker: RunChecker;
   private readonly now: () => number;
+  private trackFiles = new TrackFileWatcher();
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private state: 'new' | 'running' | 'stopped' = 'new';
@@ -79,7 +88,41 @@ export class CheckRunner {
   start(): void {
     if (this.state !== 'new') throw new Error('check runner already started');
     this.state = 'running';
+    this.watchTrackFiles();
     this.deliver(this.scheduler.start(this.now()));
+    this.arm();
+  }
+
+  /**
+   * FILE_CHECKs react to their file at once, as keepalived's do (inotify): a change re-runs the checker now;
+   * delay_loop re-reads it besides. init_file is written first (once per process, never on a reload). Called again
+   * after a reload, it watches the FILE_CHECKs of the new configuration instead.
+   */
+  private watchTrackFiles(): void {
+    this.trackFiles.close();
+    this.trackFiles = new TrackFileWatcher();
+    const report = this.options.onTrackFileError ?? ((m) => process.stderr.write(`${m}\n`));
+    for (const { id, checker } of this.scheduler.listCheckers()) {
+      if (checker.type !== 'FILE_CHECK') continue;
+      const problem = initTrackFile(checker.trackFile);
+      if (problem) report(problem);
+      const watched = this.trackFiles.watch(checker.trackFile.path, () => {
+        if (this.state !== 'running') return;
+        this.scheduler.expedite(id, this.now());
+        this.arm();
+      });
+      if (!watched) report(`track_file ${checker.trackFile.name}: cannot watch ${checker.trackFile.path} (no such directory?); re-read every delay_loop only`);
+    }
+  }
+
+  /**
+   * A reload changed the virtual servers: checkers whose virtual server, real server and settings did not change
+   * keep their state and their running checks (scheduler.ts), the others start or stop.
+   */
+  reconfigure(virtualServers: readonly VirtualServer[]): void {
+    if (this.state === 'stopped') return;
+    this.deliver(this.scheduler.reconfigure(virtualServers, this.now()));
+    if (this.state === 'running') this.watchTrackFiles();
     this.arm();
   }
 
@@ -89,6 +132,7 @@ export class CheckRunner {
     const wasRunning = this.state === 'running';
     this.state = 'stopped';
     clearTimeout(this.timer);
+    this.trackFiles.close();
     // Queued checks see the stopped state and return at once (clearQueue would leave their promises pending).
     this.abort.abort();
     await Promise.allSettled([...this.inFlight]);
@@ -178,6 +222,16 @@ export function protocolChecker(options: Pick<RunnerOptions, 'http' | 'scriptUse
         return checkHttp(checker, signal, options.http);
       case 'MISC_CHECK':
         return checkMisc(checker, signal, policy);
+      case 'PING_CHECK':
+        return checkPing(checker, signal);
+      case 'UDP_CHECK':
+        return checkUdp(checker, signal);
+      case 'DNS_CHECK':
+        return checkDns(checker, signal);
+      case 'SMTP_CHECK':
+        return checkSmtp(checker, signal);
+      case 'FILE_CHECK':
+        return checkFile(checker);
     }
   };
 }

@@ -2,8 +2,10 @@
 // injected function, and side effects go out as returned events (verdicts, quorum, sorry server, scripts to run).
 // The runner (runner.ts) maps it onto real timers and real checks. Every rule is documented where it is coded and
 // summarised in docs/checks.md.
+import { sameModel } from '../config/compare.ts';
 import type { Checker, RealServer, ScriptUser, VirtualServer } from '../config/model.ts';
 import { TimerHeap } from './heap.ts';
+import { endpointLabel, virtualServerLabel } from './labels.ts';
 import type { CheckEvent, CheckResult, DueCheck, RealServerVerdict, ScriptAction } from './types.ts';
 
 export interface SchedulerOptions {
@@ -36,7 +38,10 @@ interface CheckerState {
   hasRun: boolean;
   running: boolean;
   nextAt: number;
+  /** expedite() while running: the next attempt follows at once. */
+  expedited: boolean;
   dynamicWeight: number | undefined;
+  weightOffset: number;
   reason: string;
 }
 
@@ -59,52 +64,97 @@ interface VsState {
 
 export class CheckScheduler {
   private readonly opts: Required<SchedulerOptions>;
-  private readonly vss: VsState[];
-  private readonly checkers: CheckerState[] = [];
+  private vss: VsState[];
+  /** By id. Ids are never reused, so a check that a reload removed while it ran is recognised when it ends. */
+  private readonly checkers = new Map<number, CheckerState>();
+  private nextId = 0;
   private readonly queue = new TimerHeap();
   private started = false;
 
   constructor(virtualServers: readonly VirtualServer[], options: SchedulerOptions) {
     this.opts = { firstCheckRetries: true, upBeforeFirstCheck: false, ...options };
-    this.vss = virtualServers.map((vs) => {
-      const vsState: VsState = { vs, rss: [], quorumUp: true, quorumKnown: false };
-      for (const rs of vs.realServers) {
-        const rsState: RsState = { vs: vsState, rs, checkers: [], published: undefined, notifiedUp: true };
-        for (const checker of rs.checkers) {
-          const state: CheckerState = {
-            id: this.checkers.length,
-            checker,
-            rs: rsState,
-            // alpha: start down until the first success; otherwise start up (keepalived) or pending (our default).
-            health: checker.alpha ? 'down' : this.opts.upBeforeFirstCheck ? 'up' : 'pending',
-            failures: 0,
-            hasRun: false,
-            running: false,
-            nextAt: 0,
-            dynamicWeight: undefined,
-            reason: checker.alpha ? 'alpha: down until the first successful check' : 'not checked yet',
-          };
-          rsState.checkers.push(state);
-          this.checkers.push(state);
-        }
-        rsState.notifiedUp = rsHealth(rsState) !== 'down';
-        vsState.rss.push(rsState);
-      }
-      return vsState;
-    });
+    this.vss = this.build(virtualServers, [], []);
   }
 
   /** Publishes the initial verdicts and plans each checker's first attempt at a random point within its warmup. */
   start(now: number): CheckEvent[] {
     if (this.started) throw new Error('scheduler already started');
     this.started = true;
-    for (const c of this.checkers) {
-      c.nextAt = now + Math.floor(this.opts.random() * c.checker.warmupMs);
-      this.queue.push(c.nextAt, c.id);
-    }
+    for (const c of this.checkers.values()) this.planFirst(c, now);
     const events: CheckEvent[] = [];
     for (const vs of this.vss) this.refresh(vs, now, events, 0);
     return events;
+  }
+
+  /**
+   * A reload: the new virtual servers replace the old ones. Checkers that did not change carry on (see build()),
+   * new ones are planned as at start, removed ones are forgotten (a check of theirs still running is ignored when
+   * it ends). Returns what that changes: a real server's new weight, a quorum that moved, the scripts that follow.
+   */
+  reconfigure(virtualServers: readonly VirtualServer[], now: number): CheckEvent[] {
+    const before = this.vss;
+    const fresh: CheckerState[] = [];
+    this.checkers.clear();
+    this.vss = this.build(virtualServers, before, fresh);
+    if (!this.started) return [];
+    for (const c of fresh) this.planFirst(c, now);
+    const events: CheckEvent[] = [];
+    for (const vs of this.vss) this.refresh(vs, now, events, 0);
+    return events;
+  }
+
+  /**
+   * The state of `virtualServers`. A checker whose identity (virtual server, real server and its own settings) is
+   * that of one in `before` continues from it: health, retry count, next planned check, the attempt running now.
+   * Its real server keeps what was last published and notified for it, its virtual server its quorum
+   * (keepalived's migrate). Checkers without a predecessor are appended to `fresh`.
+   */
+  private build(virtualServers: readonly VirtualServer[], before: readonly VsState[], fresh: CheckerState[]): VsState[] {
+    const oldVss = new Map(before.map((v) => [virtualServerLabel(v.vs), v]));
+    return virtualServers.map((vs) => {
+      const oldVs = oldVss.get(virtualServerLabel(vs));
+      const vsState: VsState = { vs, rss: [], quorumUp: oldVs?.quorumUp ?? true, quorumKnown: oldVs?.quorumKnown ?? false };
+      const oldRss = new Map(oldVs?.rss.map((r) => [endpointLabel(r.rs), r]));
+      for (const rs of vs.realServers) {
+        const oldRs = oldRss.get(endpointLabel(rs));
+        const rsState: RsState = { vs: vsState, rs, checkers: [], published: oldRs?.published, notifiedUp: true };
+        const unclaimed = [...(oldRs?.checkers ?? [])];
+        for (const checker of rs.checkers) {
+          const at = unclaimed.findIndex((c) => sameModel(c.checker, checker));
+          const state: CheckerState = at >= 0 ? { ...unclaimed.splice(at, 1)[0]!, checker, rs: rsState } : this.newChecker(checker, rsState);
+          if (at < 0) fresh.push(state);
+          rsState.checkers.push(state);
+          this.checkers.set(state.id, state);
+        }
+        rsState.notifiedUp = oldRs?.notifiedUp ?? rsHealth(rsState) !== 'down';
+        vsState.rss.push(rsState);
+      }
+      return vsState;
+    });
+  }
+
+  private newChecker(checker: Checker, rs: RsState): CheckerState {
+    return {
+      id: this.nextId++,
+      checker,
+      rs,
+      // alpha: start down until the first success; otherwise start up (keepalived) or pending (our default).
+      health: checker.alpha ? 'down' : this.opts.upBeforeFirstCheck ? 'up' : 'pending',
+      failures: 0,
+      hasRun: false,
+      running: false,
+      nextAt: 0,
+      expedited: false,
+      dynamicWeight: undefined,
+      weightOffset: 0,
+      reason: checker.alpha ? 'alpha: down until the first successful check' : 'not checked yet',
+    };
+  }
+
+  /** A random point within the warmup, so checks that start together do not run together. */
+  private planFirst(c: CheckerState, now: number): void {
+    c.nextAt = now + Math.floor(this.opts.random() * c.checker.warmupMs);
+    this.queue.push(c.nextAt, c.id);
   }
 
   /** When the earliest planned check is due, or undefined when nothing is planned (all running or none). */
@@ -112,11 +162,34 @@ export class CheckScheduler {
     return this.queue.peekTime();
   }
 
+  /** Every checker with its id, for a driver that reacts to outside events (the runner watches FILE_CHECK files). */
+  listCheckers(): readonly { readonly id: number; readonly checker: Checker }[] {
+    return [...this.checkers.values()].map((c) => ({ id: c.id, checker: c.checker }));
+  }
+
+  /**
+   * Brings a checker's next attempt forward to `now` (its input changed, as a FILE_CHECK's file does); a running
+   * checker attempts again as soon as it completes. Its retry state is untouched.
+   */
+  expedite(id: number, now: number): void {
+    const c = this.checkers.get(id);
+    if (!c || !this.started) return;
+    if (c.running) c.expedited = true;
+    else if (c.nextAt > now) {
+      // The entry at the old time stays in the heap; takeDue skips it as superseded.
+      c.nextAt = now;
+      this.queue.push(now, id);
+    }
+  }
+
   /** Takes every check due at `now` off the queue and marks it running; a checker never overlaps itself. */
   takeDue(now: number): DueCheck[] {
     const due: DueCheck[] = [];
     while ((this.queue.peekTime() ?? Infinity) <= now) {
-      const c = this.checkers[this.queue.pop()!]!;
+      const at = this.queue.peekTime();
+      const c = this.checkers.get(this.queue.pop()!);
+      // Removed by a reload, already running, or superseded by a later plan.
+      if (c === undefined || c.running || at !== c.nextAt) continue;
       c.running = true;
       due.push({ id: c.id, virtualServer: c.rs.vs.vs, realServer: c.rs.rs, checker: c.checker, plannedAt: c.nextAt });
     }
@@ -128,8 +201,10 @@ export class CheckScheduler {
    * keepalived does, so a slow check never overlaps its successor.
    */
   complete(id: number, result: CheckResult, now: number): CheckEvent[] {
-    const c = this.checkers[id];
-    if (!c || !c.running) throw new Error(`check ${id} is not running`);
+    const c = this.checkers.get(id);
+    // A reload removed it while this attempt ran.
+    if (c === undefined) return [];
+    if (!c.running) throw new Error(`check ${id} is not running`);
     c.running = false;
     c.reason = result.reason;
     const rs = c.rs;
@@ -142,6 +217,7 @@ export class CheckScheduler {
       c.failures = 0;
       c.health = 'up';
       c.dynamicWeight = result.weight;
+      c.weightOffset = result.weightOffset ?? 0;
     } else if (c.health === 'down') {
       // Already down: retries exist only to confirm a fall, so a down server is simply re-checked every delay_loop.
       c.failures = 0;
@@ -157,6 +233,8 @@ export class CheckScheduler {
       }
     }
     c.hasRun = true;
+    if (c.expedited) delay = 0;
+    c.expedited = false;
     c.nextAt = now + delay;
     this.queue.push(c.nextAt, c.id);
     // The common case — nothing observable changed — must stay O(1): a director checks tens of thousands of servers.
@@ -258,11 +336,21 @@ function rsHealth(rs: RsState): Health {
   return pending ? 'pending' : 'up';
 }
 
-/** The configured weight, unless a misc_dynamic checker set one (the last such checker wins). */
+/** IPVS takes a weight up to INT32_MAX. */
+const MAX_WEIGHT = 2 ** 31 - 1;
+
+/**
+ * The configured weight, unless a misc_dynamic checker set one (the last such checker wins), plus what FILE_CHECKs
+ * add (keepalived's effective weight), kept within what IPVS takes.
+ */
 function rsWeight(rs: RsState): number {
   let weight = rs.rs.weight;
-  for (const c of rs.checkers) if (c.dynamicWeight !== undefined) weight = c.dynamicWeight;
-  return weight;
+  let offset = 0;
+  for (const c of rs.checkers) {
+    if (c.dynamicWeight !== undefined) weight = c.dynamicWeight;
+    offset += c.weightOffset;
+  }
+  return offset === 0 ? weight : Math.min(MAX_WEIGHT, Math.max(0, weight + offset));
 }
 
 function script(command: string, user: ScriptUser | undefined, reason: ScriptAction['reason'], at: number): ScriptAction {

@@ -13,6 +13,8 @@ export interface CheckResult {
   readonly code?: CheckFailureCode;
   /** MISC_CHECK with misc_dynamic: the weight the script asked for (exit code − 2). */
   readonly weight?: number;
+  /** FILE_CHECK: added to the real server's weight (the file's value × the checker's weight). */
+  readonly weightOffset?: number;
 }
 
 /** One checker implementation: `signal` aborts the attempt (shutdown); its own timeouts come from `checker`. */

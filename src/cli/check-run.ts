@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { formatProblem, loadConfig } from '../config/index.ts';
 import type { HttpOptions } from '../check/http.ts';
-import { endpointLabel, virtualServerLabel } from '../check/labels.ts';
+import { checkerLabel, endpointLabel, virtualServerLabel } from '../check/labels.ts';
 import { checkOnce, type OnceRow } from '../check/once.ts';
 import { CheckRunner, protocolChecker } from '../check/runner.ts';
 import type { CheckEvent } from '../check/types.ts';
@@ -114,7 +114,7 @@ function onceTable(rows: readonly OnceRow[]): string {
   const body = rows.map((r) => [
     virtualServerLabel(r.virtualServer),
     endpointLabel(r.realServer),
-    r.checker ? `${r.checker.type} ${endpointLabel({ address: r.checker.connectIp, port: r.checker.connectPort })}` : '-',
+    r.checker ? checkerLabel(r.checker) : '-',
     r.result.ok ? 'up' : 'DOWN',
     `${r.result.latencyMs.toFixed(1)} ms`,
     r.result.reason,

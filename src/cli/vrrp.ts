@@ -1,11 +1,13 @@
 // `ipvs-ts vrrp -f keepalived.conf`: runs only the VRRP part (like `keepalived --vrrp`) until SIGTERM/SIGINT,
-// then leaves mastership with priority-0 adverts and removes every VIP before exiting. As in keepalived, SIGUSR1
-// writes the instances' state and SIGUSR2 their counters (here as JSON; src/control/dumps.ts).
+// then leaves mastership with priority-0 adverts and removes every VIP before exiting. As in keepalived, SIGHUP
+// re-reads the file and applies it to the running instances, SIGUSR1 writes the instances' state and SIGUSR2 their
+// counters (here as JSON; src/control/dumps.ts).
 import { Command } from 'commander';
 import { formatProblem, loadConfig } from '../config/index.ts';
 import { defaultDumpFile, dumpLine, provideDumps } from '../control/dumps.ts';
 import type { VrrpStateName } from '../vrrp/machine.ts';
-import { vrrpInstances, type VrrpFailure } from '../vrrp/instance-status.ts';
+import { followReload, vrrpInstances, type VrrpFailure } from '../vrrp/instance-status.ts';
+import { summarizePlan } from '../vrrp/reload-plan.ts';
 import { VrrpService } from '../vrrp/service.ts';
 
 export interface VrrpOptions {
@@ -15,9 +17,10 @@ export interface VrrpOptions {
 }
 
 export async function runVrrp(opts: VrrpOptions): Promise<number> {
-  const { config, problems } = loadConfig(opts.file, { skipHostChecks: true });
-  for (const p of problems) process.stderr.write(`${formatProblem(p)}\n`);
-  if (config === undefined) return 1;
+  const loaded = loadConfig(opts.file, { skipHostChecks: true });
+  for (const p of loaded.problems) process.stderr.write(`${formatProblem(p)}\n`);
+  if (loaded.config === undefined) return 1;
+  let config = loaded.config;
   const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
   const startedAt = Date.now();
   const views = new Map<string, { state: VrrpStateName; priority: number; since: number; from: VrrpStateName }>();
@@ -50,6 +53,29 @@ export async function runVrrp(opts: VrrpOptions): Promise<number> {
     stats: { file: opts.statsFile, build: () => svc.status() },
     report: (r) => log(dumpLine(r)),
   });
+  // One reload at a time, each applied to what the previous one left; a bad file or a refused instance keeps the
+  // running configuration.
+  let reloads = Promise.resolve();
+  const reload = () => {
+    reloads = reloads.then(async () => {
+      const next = loadConfig(opts.file, { skipHostChecks: true });
+      for (const p of next.problems) process.stderr.write(`${formatProblem(p)}\n`);
+      if (next.config === undefined) {
+        log(`reload rejected, keeping the running configuration: ${opts.file} has errors`);
+        return;
+      }
+      try {
+        const plan = await svc.reconfigure(next.config);
+        config = next.config;
+        followReload(views, plan);
+        log(`reload applied: ${summarizePlan(plan)}`);
+      } catch (err) {
+        const e = err as Error & { code?: string };
+        log(`reload rejected, keeping the running configuration: ${e.message}${e.code ? ` [${e.code}]` : ''}`);
+      }
+    });
+  };
+  process.on('SIGHUP', reload);
   await new Promise<void>((resolve) => {
     wake = resolve;
     process.once('SIGTERM', resolve);
@@ -68,7 +94,7 @@ export async function runVrrp(opts: VrrpOptions): Promise<number> {
 
 export function vrrpCommand(): Command {
   return new Command('vrrp')
-    .description('run only VRRP from a keepalived.conf (like keepalived --vrrp) until SIGTERM')
+    .description('run only VRRP from a keepalived.conf (like keepalived --vrrp) until SIGTERM; SIGHUP applies the re-read file')
     .requiredOption('-f, --file <path>', 'the keepalived.conf to run')
     .option('--data-file <path>', 'where SIGUSR1 writes the instances\' state as JSON', defaultDumpFile('data'))
     .option('--stats-file <path>', 'where SIGUSR2 writes the counters as JSON', defaultDumpFile('stats'))

@@ -5,7 +5,7 @@ import { finishGlobals, newGlobalDraft, readGlobalDefs } from './global.ts';
 import { LvsReader, persistZeroPortGroups } from './lvs.ts';
 import type { Config, SourcePos, TrackFile, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup } from './model.ts';
 import type { Problems } from './problems.ts';
-import { readTrackFile } from './track-file.ts';
+import { readTrackFile, warnUnwatchedTrackFiles } from './track-file.ts';
 import type { Stmt } from './tree.ts';
 import { ArgReader } from './values.ts';
 import { readVrrpInstance, readVrrpScript, readVrrpSyncGroup } from './vrrp.ts';
@@ -35,7 +35,7 @@ export class ConfigBuilder {
   constructor(problems: Problems) {
     this.#problems = problems;
     this.#r = new ArgReader(problems);
-    this.#lvs = new LvsReader(this.#r);
+    this.#lvs = new LvsReader(this.#r, this.#trackFiles);
     const later = (s: Stmt): void => {
       this.#vrrp.push(s);
     };
@@ -71,7 +71,7 @@ export class ConfigBuilder {
     for (const s of this.#vrrp) {
       if (s.key.text === 'vrrp_script') push(vrrpScripts, readVrrpScript(s, r));
       else if (s.key.text === 'vrrp_instance') push(vrrpInstances, readVrrpInstance(s, g, r));
-      else push(vrrpSyncGroups, readVrrpSyncGroup(s, g, r));
+      else push(vrrpSyncGroups, readVrrpSyncGroup(s, r));
     }
     const config: Config = {
       files, globalDefs: finishGlobals(g, vrrpInstances, this.#problems), vrrpScripts, vrrpInstances, vrrpSyncGroups,
@@ -80,6 +80,7 @@ export class ConfigBuilder {
       trackFiles: this.#trackFiles,
     };
     warnScriptSecurity(config, this.#problems);
+    warnUnwatchedTrackFiles(config, r);
     return config;
   }
 }

@@ -15,11 +15,14 @@ export interface GlobalDraft {
   notificationEmailFrom?: string;
   smtpServer?: { host: string; port: number };
   smtpConnectTimeoutMs: number;
+  smtpHeloName?: string;
+  smtpAlert?: boolean;
+  smtpAlertVrrp?: boolean;
+  smtpAlertChecker?: boolean;
+  noEmailFaults: boolean;
   scriptUser?: { user: string; group?: string };
   enableScriptSecurity: boolean;
   notifyFifo?: NotifyFifo;
-  /** global `smtp_alert`: the default for instances and checkers. */
-  smtpAlert: boolean;
   vrrp: Mutable<VrrpGlobals>;
   lvs: Omit<Mutable<LvsGlobals>, 'syncDaemon'> & { syncDaemon?: SyncDaemonDraft };
 }
@@ -29,7 +32,7 @@ export function newGlobalDraft(): GlobalDraft {
     notificationEmail: [],
     smtpConnectTimeoutMs: DEFAULTS.smtpConnectTimeoutMs,
     enableScriptSecurity: false,
-    smtpAlert: false,
+    noEmailFaults: false,
     vrrp: {
       version: 2,
       strict: false,
@@ -48,7 +51,7 @@ export function newGlobalDraft(): GlobalDraft {
 }
 
 export function finishGlobals(d: GlobalDraft, instances: readonly VrrpInstance[], p: Problems): GlobalDefs {
-  const { smtpAlert: _defaultForOthers, lvs: { syncDaemon: draft, ...lvs }, ...globals } = d;
+  const { lvs: { syncDaemon: draft, ...lvs }, ...globals } = d;
   const syncDaemon = resolveSyncDaemon(draft, instances, p);
   return { ...globals, lvs: syncDaemon ? { ...lvs, syncDaemon } : lvs };
 }
@@ -78,9 +81,9 @@ const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z
 /** keepalived global_defs keywords that tune its own processes, SNMP, D-Bus, nftables and the like. */
 const UNSUPPORTED = new Set(
   ('process_names process_name vrrp_process_name checker_process_name lvs_process_name bfd_process_name use_symlink_paths ' +
-    'set_supplementary_groups smtp_helo_name startup_script startup_script_timeout shutdown_script shutdown_script_timeout ' +
-    'max_auto_priority min_auto_priority_delay smtp_alert_vrrp smtp_alert_checker checker_log_all_failures dynamic_interfaces ' +
-    'no_email_faults default_interface disable_local_igmp v3_checksum_as_v2 vrrp_garp_lower_prio_delay vrrp_garp_lower_prio_repeat ' +
+    'set_supplementary_groups startup_script startup_script_timeout shutdown_script shutdown_script_timeout ' +
+    'max_auto_priority min_auto_priority_delay checker_log_all_failures dynamic_interfaces ' +
+    'default_interface disable_local_igmp v3_checksum_as_v2 vrrp_garp_lower_prio_delay vrrp_garp_lower_prio_repeat ' +
     'vrrp_down_timer_adverts vrrp_min_garp vrrp_garp_extra_if vrrp_vmac_garp_intvl vrrp_lower_prio_no_advert vrrp_higher_prio_send_advert ' +
     'vrrp_iptables vrrp_ipsets nftables nftables_priority nftables_ifindex vrrp_check_unicast_src vrrp_priority vrrp_no_swap ' +
     'vrrp_rt_priority vrrp_cpu_affinity vrrp_rlimit_rttime vrrp_rlimit_rtime nftables_ipvs nftables_ipvs_priority ' +
@@ -92,7 +95,7 @@ const UNSUPPORTED = new Set(
     'enable_dbus dbus_service_name dbus_no_interface_name vrrp_netlink_cmd_rcv_bufs vrrp_netlink_cmd_rcv_bufs_force ' +
     'vrrp_netlink_monitor_rcv_bufs vrrp_netlink_monitor_rcv_bufs_force process_monitor_rcv_bufs process_monitor_rcv_bufs_force ' +
     'lvs_netlink_cmd_rcv_bufs lvs_netlink_cmd_rcv_bufs_force lvs_netlink_monitor_rcv_bufs lvs_netlink_monitor_rcv_bufs_force ' +
-    'rs_init_notifies no_checker_emails vrrp_rx_bufs_policy vrrp_rx_bufs_multiplier vrrp_startup_delay vrrp_delay_after_boot ' +
+    'rs_init_notifies vrrp_rx_bufs_policy vrrp_rx_bufs_multiplier vrrp_startup_delay vrrp_delay_after_boot ' +
     'log_unknown_vrids vrrp_owner_ignore_adverts vmac_prefix vmac_addr_prefix umask random_seed reload_check_config reload_time_file ' +
     'reload_repeat reload_file include_check config_save_dir tmp_config_directory data_use_instance json_version iproute_usr_dir ' +
     'iproute_etc_dir state_dump_file stats_dump_file json_dump_file linkbeat_use_polling vrrp_garp_lower_prio_repeat').split(/\s+/),
@@ -141,13 +144,29 @@ export function globalDefsSpec(r: ArgReader): BlockSpec<GlobalDraft> {
         } else if (/^[\d.]+$|:/.test(hostTok.text) || !HOSTNAME.test(hostTok.text)) {
           p.error('bad-value', `smtp_server: '${hostTok.text}' is neither an IP address nor a host name`, posOf(hostTok));
         } else {
-          p.warn('lenient', `smtp_server ${hostTok.text} is a host name: accepted, resolved when mail is sent (keepalived -t wants an IP address)`, posOf(hostTok));
+          p.warn('lenient', `smtp_server ${hostTok.text} is a host name: accepted, resolved when alerts are mailed (keepalived -t wants an IP address)`, posOf(hostTok));
           d.smtpServer = { host: hostTok.text.toLowerCase(), port };
         }
       },
       smtp_connect_timeout: (s, d) => ms(s, (v) => (d.smtpConnectTimeoutMs = v), 1000, 3_600_000),
+      smtp_helo_name: (s, d) => {
+        d.smtpHeloName = r.word(s, 'smtp_helo_name NAME') ?? d.smtpHeloName;
+      },
       smtp_alert: (s, d) => {
         d.smtpAlert = r.flag(s);
+      },
+      smtp_alert_vrrp: (s, d) => {
+        d.smtpAlertVrrp = r.flag(s);
+      },
+      smtp_alert_checker: (s, d) => {
+        d.smtpAlertChecker = r.flag(s);
+      },
+      no_email_faults: (s, d) => {
+        d.noEmailFaults = r.flag(s);
+      },
+      // ipvs-ts mails once per change of a real server, never once per checker, which is what this asks for.
+      no_checker_emails: (s) => {
+        r.flag(s);
       },
       script_user: (s, d) => {
         d.scriptUser = r.user(s) ?? d.scriptUser;

@@ -2,12 +2,12 @@
 // with keepalived's defaults and its inheritance virtual_server → real_server → checker applied here, once, so
 // consumers never re-derive them.
 import { posOf, type Token } from './lexer.ts';
-import { unsupported, walk, type BlockSpec, type Handler, type Mutable } from './blocks.ts';
+import { walk, type BlockSpec, type Handler, type Mutable } from './blocks.ts';
 import {
-  DEFAULTS, LB_ALGOS, LB_KINDS, type Checker, type Endpoint, type LbAlgo, type LbKind, type Protocol, type RealServer, type Tunnel,
-  type VirtualServer, type VirtualServerGroup, type VirtualServerKey,
+  DEFAULTS, LB_ALGOS, LB_KINDS, type Checker, type Endpoint, type LbAlgo, type LbKind, type Protocol, type RealServer, type TrackFile,
+  type Tunnel, type VirtualServer, type VirtualServerGroup, type VirtualServerKey,
 } from './model.ts';
-import { CheckerReader } from './checkers.ts';
+import { CHECKER_KEYWORDS, CheckerReader } from './checkers.ts';
 import { readVirtualServerGroup } from './groups.ts';
 import type { Problems } from './problems.ts';
 import { inherit, inheritedKeywords, type Inherited } from './inherit.ts';
@@ -64,9 +64,8 @@ function endpoint(s: Stmt, r: ArgReader, usage: string, portOptional: boolean, d
 
 // ------------------------------------------------------------------------------------------ virtual_server
 
-const VS_UNSUPPORTED = new Set(['persistence_engine', 'hashed', 'smtp_alert', 'snmp_name', 'weight']);
-const RS_UNSUPPORTED = new Set(['smtp_alert', 'snmp_name']);
-const UNSUPPORTED_CHECKERS = new Set(['PING_CHECK', 'UDP_CHECK', 'DNS_CHECK', 'SMTP_CHECK', 'FILE_CHECK', 'BFD_CHECK']);
+const VS_UNSUPPORTED = new Set(['persistence_engine', 'hashed', 'snmp_name', 'weight']);
+const RS_UNSUPPORTED = new Set(['snmp_name']);
 const SCHEDULER_FLAGS = ['flag-1', 'flag-2', 'flag-3', 'sh-port', 'sh-fallback', 'mh-port', 'mh-fallback'];
 
 type VsDraft = Omit<Mutable<VirtualServer>, 'realServers' | 'schedulerFlags' | 'key' | 'lbAlgo' | 'lbKind'> & {
@@ -130,11 +129,12 @@ export class LvsReader {
   readonly #rsSpec: BlockSpec<RsDraft>;
   readonly #checkers: CheckerReader;
 
-  constructor(r: ArgReader) {
+  /** `trackFiles`: the top-level track_file blocks read so far, for FILE_CHECK. */
+  constructor(r: ArgReader, trackFiles: readonly TrackFile[]) {
     this.#r = r;
     this.#vsSpec = virtualServerSpec(r);
     this.#rsSpec = realServerSpec(r);
-    this.#checkers = new CheckerReader(r);
+    this.#checkers = new CheckerReader(r, trackFiles);
   }
 
   readVirtualServerGroup(s: Stmt): VirtualServerGroup | undefined {
@@ -190,7 +190,8 @@ export class LvsReader {
       persistenceGranularity: d.persistenceGranularity, schedulerFlags: d.schedulerFlags, onePacket: d.onePacket, delayLoopMs: d.delayLoopMs,
       haSuspend: d.haSuspend, virtualhost: d.virtualhost, alpha: d.alpha, omega: d.omega, quorum: d.quorum, hysteresis: d.hysteresis,
       quorumUp: d.quorumUp, quorumDown: d.quorumDown, quorumUpUser: d.quorumUpUser, quorumDownUser: d.quorumDownUser,
-      sorryServer: d.sorryServer, sorryServerInhibit: d.sorryServerInhibit, inhibitOnFailure: d.inhibitOnFailure, realServers, pos: d.pos,
+      sorryServer: d.sorryServer, sorryServerInhibit: d.sorryServerInhibit, inhibitOnFailure: d.inhibitOnFailure, smtpAlert: d.smtpAlert,
+      realServers, pos: d.pos,
     };
   }
 
@@ -209,16 +210,13 @@ export class LvsReader {
     d.inhibitOnFailure = inh.inhibitOnFailure ?? false;
     if (inh.virtualhost !== undefined) d.virtualhost = inh.virtualhost;
     const checkers: Checker[] = [];
-    for (const t of d.checkerStmts) {
-      const c = this.#checkers.read(t, d, inh);
-      if (c) checkers.push(c);
-    }
+    for (const t of d.checkerStmts) checkers.push(...this.#checkers.read(t, d, inh));
     if (!ep) return undefined;
     return {
       address: d.address, family: d.family, port: d.port, weight: d.weight, lbKind: d.lbKind, tunnel: d.tunnel,
       inhibitOnFailure: d.inhibitOnFailure, alpha: d.alpha, notifyUp: d.notifyUp, notifyDown: d.notifyDown, notifyUpUser: d.notifyUpUser,
       notifyDownUser: d.notifyDownUser, uthreshold: d.uthreshold, lthreshold: d.lthreshold, delayLoopMs: d.delayLoopMs,
-      virtualhost: d.virtualhost, checkers, pos: d.pos,
+      virtualhost: d.virtualhost, smtpAlert: d.smtpAlert, checkers, pos: d.pos,
     };
   }
 
@@ -316,6 +314,9 @@ function virtualServerSpec(r: ArgReader): BlockSpec<VsDraft> {
       sorry_server_inhibit: (t, d) => {
         d.sorryServerInhibit = r.flag(t);
       },
+      smtp_alert: (t, d) => {
+        d.smtpAlert = r.flag(t);
+      },
       sorry_server_lvs_method: (t, d) => {
         d.sorryKind = forwarding(t, r)?.lbKind ?? d.sorryKind;
       },
@@ -372,11 +373,14 @@ function realServerSpec(r: ArgReader): BlockSpec<RsDraft> {
       lthreshold: (t, d) => {
         d.lthreshold = r.int(t, 0, 2_147_483_647) ?? d.lthreshold;
       },
-      TCP_CHECK: checker,
-      HTTP_GET: checker,
-      SSL_GET: checker,
-      MISC_CHECK: checker,
-      ...Object.fromEntries([...UNSUPPORTED_CHECKERS].map((c) => [c, (t: Stmt) => unsupported(t, r)])),
+      smtp_alert: (t, d) => {
+        d.smtpAlert = r.flag(t);
+      },
+      ...Object.fromEntries([...CHECKER_KEYWORDS].map((c) => [c, checker])),
+      // A real server whose only checker is dropped would count as up without any check: refused instead.
+      BFD_CHECK: (t) => {
+        r.problems.error('unsupported', `not supported: BFD_CHECK (${t.key.file}:${t.key.line}): ipvs-ts runs no BFD, and a real server must not pass a check that never runs; use PING_CHECK or another checker`, posOf(t.key));
+      },
     },
   };
 }

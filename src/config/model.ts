@@ -20,7 +20,7 @@ export interface Config {
   readonly vrrpSyncGroups: readonly VrrpSyncGroup[];
   readonly virtualServerGroups: readonly VirtualServerGroup[];
   readonly virtualServers: readonly VirtualServer[];
-  /** Top-level `track_file` (and its old name `vrrp_track_file`) blocks: modelled, not acted on (warned). */
+  /** Top-level `track_file` (and its old name `vrrp_track_file`) blocks; FILE_CHECK watches them (VRRP does not yet). */
   readonly trackFiles: readonly TrackFile[];
 }
 
@@ -41,6 +41,17 @@ export interface GlobalDefs {
   readonly notificationEmailFrom?: string;
   readonly smtpServer?: { readonly host: string; readonly port: number };
   readonly smtpConnectTimeoutMs: number;
+  /** `smtp_helo_name`; absent = this host's name, as keepalived. */
+  readonly smtpHeloName?: string;
+  /**
+   * `smtp_alert`, `smtp_alert_vrrp` and `smtp_alert_checker` as written (absent = not set): the defaults of the
+   * blocks' own `smtp_alert`, which `smtpAlertOf` (smtp-alert.ts) resolves as keepalived does.
+   */
+  readonly smtpAlert?: boolean;
+  readonly smtpAlertVrrp?: boolean;
+  readonly smtpAlertChecker?: boolean;
+  /** `no_email_faults`: VRRP instances and sync groups entering FAULT send no mail. */
+  readonly noEmailFaults: boolean;
   readonly scriptUser?: ScriptUser;
   readonly enableScriptSecurity: boolean;
   /** `notify_fifo`: every event (VRRP and checkers); not written yet (warned). */
@@ -189,7 +200,8 @@ export interface VrrpInstance {
   readonly garpMasterRefreshMs: number;
   readonly garpMasterRefreshRepeat: number;
   readonly notify: NotifyScripts;
-  readonly smtpAlert: boolean;
+  /** `smtp_alert` as written; absent = the global default (`smtpAlertOf`). */
+  readonly smtpAlert?: boolean;
   /** `use_vmac [NAME] [MAC]`: the macvlan name, or the default vrrp.VRID when none is given. Refused (not built yet). */
   readonly useVmac?: string;
   /** `use_vmac`'s MAC address, lower case; five octets given = the VRID is the sixth, as keepalived does. */
@@ -204,7 +216,8 @@ export interface VrrpSyncGroup {
   readonly notify: NotifyScripts;
   readonly trackInterfaces: readonly TrackRef[];
   readonly trackScripts: readonly TrackRef[];
-  readonly smtpAlert: boolean;
+  /** `smtp_alert` as written; absent = the global default (`smtpAlertOf`). */
+  readonly smtpAlert?: boolean;
   readonly pos: SourcePos;
 }
 
@@ -277,6 +290,8 @@ export interface VirtualServer {
   readonly sorryServer?: Endpoint & { readonly lbKind?: LbKind };
   readonly sorryServerInhibit: boolean;
   readonly inhibitOnFailure: boolean;
+  /** `smtp_alert` (quorum mails) as written; absent = the global default (`smtpAlertOf`). */
+  readonly smtpAlert?: boolean;
   readonly realServers: readonly RealServer[];
   readonly pos: SourcePos;
 }
@@ -297,6 +312,8 @@ export interface RealServer extends Endpoint {
   readonly delayLoopMs: number;
   /** `virtualhost` set on the real server or inherited from the virtual server; HTTP checkers default to it. */
   readonly virtualhost?: string;
+  /** `smtp_alert` (up/down mails) as written; absent = the global default (`smtpAlertOf`), on when none is set. */
+  readonly smtpAlert?: boolean;
   readonly checkers: readonly Checker[];
   readonly pos: SourcePos;
 }
@@ -354,7 +371,59 @@ export interface MiscCheck extends CheckerCommon {
   readonly user?: ScriptUser;
 }
 
-export type Checker = TcpCheck | HttpCheck | MiscCheck;
+/** ICMP (IPv4) or ICMPv6 echo to connect_ip; connect_port is not used. */
+export interface PingCheck extends CheckerCommon {
+  readonly type: 'PING_CHECK';
+}
+
+export interface UdpCheck extends CheckerCommon {
+  readonly type: 'UDP_CHECK';
+  /** The datagram sent, lower-case hex; absent = keepalived's 32-byte filler ("keepalived check - …"). */
+  readonly payload?: string;
+  /** A reply must arrive within connect_timeout; otherwise silence passes and only an ICMP error fails. */
+  readonly requireReply: boolean;
+  /**
+   * `require_reply HEX`: the reply's first bytes must equal these (lower-case hex) up to the shorter of the two,
+   * except the nibbles set in `replyMask` (keepalived's `x` wildcards), which are ignored.
+   */
+  readonly replyData?: string;
+  readonly replyMask?: string;
+  /** Bounds on the reply's length when a reply is required (keepalived: 0 and 255). */
+  readonly minReplyLength: number;
+  readonly maxReplyLength: number;
+}
+
+/** The query types keepalived's DNS_CHECK knows (check_dns.c). */
+export const DNS_QUERY_TYPES = ['A', 'NS', 'CNAME', 'SOA', 'MX', 'TXT', 'AAAA', 'RRSIG', 'DNSKEY'] as const;
+export type DnsQueryType = (typeof DNS_QUERY_TYPES)[number];
+
+/** One query over UDP; up when a reply with our id says NOERROR. */
+export interface DnsCheck extends CheckerCommon {
+  readonly type: 'DNS_CHECK';
+  readonly queryType: DnsQueryType;
+  /** Without a trailing dot; '.' is the root (the default). */
+  readonly name: string;
+}
+
+/** Greeting 220, `HELO helo_name` answered 250, QUIT. */
+export interface SmtpCheck extends CheckerCommon {
+  readonly type: 'SMTP_CHECK';
+  readonly heloName: string;
+}
+
+/**
+ * The value in a track_file, multiplied by `weight` (negated with `reverse`), is added to the real server's weight;
+ * a product at or below −2147483648 is a failure, and with weight 0 any non-zero value is (with `reverse`: zero).
+ * Only `delayLoopMs` of the common settings matters: the file is re-read that often besides on every change.
+ */
+export interface FileCheck extends CheckerCommon {
+  readonly type: 'FILE_CHECK';
+  readonly trackFile: TrackFile;
+  readonly weight: number;
+  readonly weightReverse: boolean;
+}
+
+export type Checker = TcpCheck | HttpCheck | MiscCheck | PingCheck | UdpCheck | DnsCheck | SmtpCheck | FileCheck;
 
 /** keepalived's defaults, in one place so docs and code agree. */
 export const DEFAULTS = {
@@ -364,6 +433,12 @@ export const DEFAULTS = {
   miscRetry: 0,
   delayBeforeRetryMs: 1_000,
   httpDelayBeforeRetryMs: 3_000,
+  /** DNS_CHECK's delay_before_retry defaults to its delay_loop. */
+  dnsRetry: 3,
+  udpMaxReplyLength: 255,
+  dnsQueryType: 'SOA',
+  dnsName: '.',
+  smtpHeloName: 'smtpchecker.keepalived.org',
   weight: 1,
   quorum: 1,
   hysteresis: 0,

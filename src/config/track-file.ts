@@ -1,8 +1,8 @@
 // Top-level `track_file NAME { … }` (and its old name `vrrp_track_file`) → TrackFile, as keepalived's
-// trackers/track_file.c reads it. Nothing watches the files yet: each block says so, once.
+// trackers/track_file.c reads it. FILE_CHECK watches the files; a block nothing of that kind uses says so, once.
 import { posOf, type Token } from './lexer.ts';
-import { notApplied, walk, type Mutable } from './blocks.ts';
-import type { TrackFile } from './model.ts';
+import { walk, type Mutable } from './blocks.ts';
+import type { Config, TrackFile } from './model.ts';
 import type { Stmt } from './tree.ts';
 import type { ArgReader } from './values.ts';
 
@@ -41,6 +41,21 @@ export function readTrackFile(s: Stmt, r: ArgReader): TrackFile | undefined {
     },
   }, undefined, r, s);
   if (!d.path) p.error('missing', `track_file ${d.name} has no file line`, posOf(s.key));
-  notApplied(s, r, 'no file is watched, and a track_file entry in a vrrp_instance, vrrp_sync_group or FILE_CHECK is ignored (warned there)');
   return named ? d : undefined;
+}
+
+/**
+ * Only FILE_CHECK acts on track files yet: a block no FILE_CHECK names is said to do nothing (VRRP's track_file
+ * entries are warned where they are written). Runs on the whole config, as FILE_CHECKs may come later in the file.
+ */
+export function warnUnwatchedTrackFiles(c: Config, r: ArgReader): void {
+  if (c.trackFiles.length === 0) return;
+  const watched = new Set<string>();
+  for (const vs of c.virtualServers) {
+    for (const rs of vs.realServers) for (const ch of rs.checkers) if (ch.type === 'FILE_CHECK') watched.add(ch.trackFile.name);
+  }
+  for (const f of c.trackFiles) {
+    if (watched.has(f.name)) continue;
+    r.problems.warn('unsupported', `not applied: track_file ${f.name} (${f.pos.file}:${f.pos.line}) is read but no FILE_CHECK names it, and ipvs-ts does not act on track files otherwise yet; its file is not watched`, f.pos);
+  }
 }

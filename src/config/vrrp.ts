@@ -213,7 +213,7 @@ export function readVrrpInstance(s: Stmt, g: GlobalDraft, r: ArgReader): VrrpIns
     version: g.vrrp.version, family: 4, nopreempt: false, preemptDelayMs: 0, unicastPeers: [], virtualIps: [], virtualIpsExcluded: [],
     trackInterfaces: [], trackScripts: [], garpMasterDelayMs: g.vrrp.garpMasterDelayMs, garpMasterRepeat: g.vrrp.garpMasterRepeat,
     garpMasterRefreshMs: g.vrrp.garpMasterRefreshMs, garpMasterRefreshRepeat: g.vrrp.garpMasterRefreshRepeat, notify: {},
-    smtpAlert: g.smtpAlert, pos: posOf(s.key), vipStmts: [], excludedStmts: [], set: new Set(),
+    pos: posOf(s.key), vipStmts: [], excludedStmts: [], set: new Set(),
   };
   let advertTok: Token | undefined;
   let versionTok: Token | undefined;
@@ -450,12 +450,12 @@ function checkAdvertInt(d: InstanceDraft, tok: Token | undefined, r: ArgReader):
 
 // ------------------------------------------------------------------------------------------ vrrp_sync_group
 
-export function readVrrpSyncGroup(s: Stmt, g: GlobalDraft, r: ArgReader): VrrpSyncGroup | undefined {
+export function readVrrpSyncGroup(s: Stmt, r: ArgReader): VrrpSyncGroup | undefined {
   const name = blockName(s, r, 'vrrp_sync_group NAME { group { INSTANCE … } }');
   type D = Omit<Mutable<VrrpSyncGroup>, 'members' | 'notify' | 'trackInterfaces' | 'trackScripts'> & {
     members: string[]; notify: Mutable<NotifyScripts>; trackInterfaces: TrackRef[]; trackScripts: TrackRef[]; hasGroup: boolean;
   };
-  const d: D = { name: name ?? '', members: [], notify: {}, trackInterfaces: [], trackScripts: [], smtpAlert: g.smtpAlert, pos: posOf(s.key), hasGroup: false };
+  const d: D = { name: name ?? '', members: [], notify: {}, trackInterfaces: [], trackScripts: [], pos: posOf(s.key), hasGroup: false };
   walk(r.needBlock(s), {
     name: `vrrp_sync_group ${name ?? ''}`.trim(),
     unsupported: new Set(['track_file', 'track_process', 'track_bfd', 'global_tracking', 'sync_group_tracking_weight', 'notify_priority_changes']),

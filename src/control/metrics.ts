@@ -59,6 +59,7 @@ export class DirectorMetrics {
   readonly #reloads: Counter<'result'>;
   readonly #transitions: Counter<'iname' | 'from' | 'to'>;
   readonly #vrrpFailures: Counter;
+  readonly #alerts: Counter<'result'>;
   readonly #onAttempt = (m: unknown) => this.#attempt(m as AttemptMessage);
   readonly #status: () => Promise<DirectorStatus>;
 
@@ -134,6 +135,9 @@ export class DirectorMetrics {
     this.#reloads = new Counter({ name: 'ipvs_ts_reloads_total', help: 'Reloads by result', labelNames: ['result'], registers: r });
     this.#transitions = new Counter({ name: 'ipvs_ts_vrrp_transitions_total', help: 'VRRP state transitions', labelNames: ['iname', 'from', 'to'], registers: r });
     this.#vrrpFailures = new Counter({ name: 'ipvs_ts_vrrp_failures_total', help: 'Deaths of the VRRP worker thread after start-up', registers: r });
+    this.#alerts = new Counter({ name: 'ipvs_ts_alerts_total', help: 'SMTP alerts by fate: sent, failed (the mail server) or dropped (rate limit, full queue, stop)', labelNames: ['result'], registers: r });
+    // Present from the start, so an alert rule on failed or dropped has a series to watch.
+    for (const result of ['sent', 'failed', 'dropped']) this.#alerts.inc({ result }, 0);
     diagnostics.subscribe(attemptChannel.name, this.#onAttempt);
   }
 
@@ -163,6 +167,9 @@ export class DirectorMetrics {
         break;
       case 'vrrp-failed':
         this.#vrrpFailures.inc();
+        break;
+      case 'alert':
+        this.#alerts.inc({ result: e.result });
         break;
       case 'verdict': {
         const key = `${e.virtualServer}|${e.realServer}`;

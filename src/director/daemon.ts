@@ -7,6 +7,7 @@ import { formatProblem, loadConfig } from '../config/index.ts';
 import type { Config } from '../config/model.ts';
 import { IpvsClient } from '../ipvs/client.ts';
 import { IpvsError } from '../ipvs/errors.ts';
+import { Alerts } from '../control/alerts.ts';
 import { listenMetrics } from '../control/http.ts';
 import { dumpLine, provideDumps } from '../control/dumps.ts';
 import { DirectorMetrics } from '../control/metrics.ts';
@@ -19,6 +20,8 @@ import { checkQuorumTracks, parseQuorumTrack } from './quorum-track.ts';
 import { sdNotify } from './sd-notify.ts';
 import { statisticsOf } from './status.ts';
 
+/** How long a stop waits for alert mails still to go (the instances' "Stopping" among them), within --stop-timeout. */
+const ALERT_DRAIN_MS = 3_000;
 
 export interface DaemonOptions {
   readonly file: string;
@@ -76,6 +79,8 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
     director.onEvent(log);
     metrics = new DirectorMetrics(() => director.status(), { nodeIpvsNames: opts.metricsNodeIpvs });
     director.onEvent(metrics.onEvent);
+    const alerts = new Alerts({ config: () => director.config, report: (e) => director.report(e) });
+    director.onEvent(alerts.onEvent);
 
     let reloading: Promise<ReloadOutcome> | undefined;
     const reload = (): Promise<ReloadOutcome> => {
@@ -90,7 +95,15 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
             director.report({ type: 'reload-rejected', problems: why.length ? why : ['the configuration has errors'] });
             return { applied: false, problems: [...problems, ...bad] };
           }
-          await director.reload(next.config);
+          try {
+            await director.reload(next.config);
+          } catch (err) {
+            // VRRP refused the new instances (say, an interface this host lacks): nothing of the reload was applied.
+            const e = err as Error & { code?: string };
+            const why = `${e.message}${e.code ? ` [${e.code}]` : ''}`;
+            director.report({ type: 'reload-rejected', problems: [why] });
+            return { applied: false, problems: [...problems, why] };
+          }
           return { applied: true, problems };
         } finally {
           sdNotify('READY=1');
@@ -135,6 +148,7 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
     bound.unref();
     for (const s of servers) s.close();
     await director.stop({ keepTable: why === 'vrrp-failed' });
+    await alerts.stop(ALERT_DRAIN_MS);
     clearTimeout(bound);
     if (why === 'vrrp-failed') return fail('VRRP failed; exiting with status 1 so that the service manager restarts the daemon (the IPVS table is left serving and will be adopted)');
     return 0;

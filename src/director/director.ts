@@ -6,13 +6,15 @@ import { rm, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { endpointLabel, virtualServerLabel } from '../check/labels.ts';
 import type { CheckEvent } from '../check/types.ts';
+import { modelKey, sameModel } from '../config/compare.ts';
 import type { Config, VirtualServer } from '../config/model.ts';
 import { describeOp } from '../ipvs/describe.ts';
 import { serviceKey } from '../ipvs/identity.ts';
 import { planIpvs } from '../ipvs/plan.ts';
 import type { IpvsOp, IpvsTable } from '../ipvs/types.ts';
-import type { TransitionEvent, VrrpError } from '../vrrp/engine.ts';
-import type { VrrpFailure } from '../vrrp/instance-status.ts';
+import type { TransitionEvent } from '../vrrp/engine.ts';
+import type { VrrpError } from '../vrrp/errors.ts';
+import { followReload, type VrrpFailure } from '../vrrp/instance-status.ts';
 import type { VrrpStateName } from '../vrrp/machine.ts';
 import type { DirectorEvent, DirectorEventBody } from './events.ts';
 import { HealthStore } from './health.ts';
@@ -107,7 +109,7 @@ export class Director {
     await this.#settle('start');
     this.#syncRunners();
     this.#startSyncDaemon('BACKUP');
-    await this.#startVrrp();
+    await this.#startVrrp(this.#config);
     if (this.#opts.driftIntervalMs > 0) {
       this.#driftTimer = setInterval(() => this.checkDrift(), this.#opts.driftIntervalMs);
       this.#driftTimer.unref();
@@ -115,17 +117,27 @@ export class Director {
     this.#emit({ type: 'started', virtualServers: this.#config.virtualServers.length, instances: this.#config.vrrpInstances.length });
   }
 
-  /** Applies a validated new configuration as a diff: unchanged virtual servers keep their checkers. */
+  /**
+   * Applies a validated new configuration as a diff. VRRP goes first: its worker may refuse the new instances (an
+   * interface this host lacks), and then the VrrpError is thrown and nothing of the reload is applied. A virtual
+   * server that remains keeps its checkers: changed ones are reconfigured in place, so every checker whose virtual
+   * server, real server and settings are unchanged keeps its state (keepalived's migrate).
+   */
   async reload(next: Config): Promise<void> {
     const old = this.#config;
+    await this.#reloadVrrp(next);
     this.#config = next;
     const byLabel = new Map(next.virtualServers.map((vs) => [virtualServerLabel(vs), vs]));
     const stopping: Promise<void>[] = [];
     for (const [label, r] of this.#runners) {
       const nv = byLabel.get(label);
-      if (nv && sameModel(nv, r.vs)) continue;
-      this.#runners.delete(label);
-      stopping.push(this.#stopRunner(r));
+      if (nv === undefined) {
+        this.#runners.delete(label);
+        stopping.push(this.#stopRunner(r));
+      } else if (!sameModel(nv, r.vs)) {
+        this.#runners.set(label, { ...r, vs: nv });
+        r.port.reconfigure([nv]);
+      }
     }
     await Promise.all(stopping);
     this.#health.retain(next.virtualServers);
@@ -135,13 +147,7 @@ export class Director {
       this.#draining.set(svc, set);
     }
     this.#syncRunners();
-    if (this.#vrrpPart(next) !== this.#vrrpConfig || vrrpSyncPart(old) !== vrrpSyncPart(next)) {
-      // The engine has no live reconfiguration: a changed VRRP section restarts it (a master hands over meanwhile).
-      await this.#vrrp?.stop();
-      this.#vrrp = undefined;
-      this.#vrrpViews.clear();
-      await this.#startVrrp();
-    }
+    if (!sameModel(old.globalDefs.lvs.syncDaemon ?? null, next.globalDefs.lvs.syncDaemon ?? null)) this.#restartSyncDaemon();
     await this.#settle('reload');
     const drained = [...this.#draining.values()].reduce((n, s) => n + s.size, 0);
     this.#emit({ type: 'reloaded', virtualServers: next.virtualServers.length, draining: drained });
@@ -348,15 +354,36 @@ export class Director {
 
   // ------------------------------------------------------------------------------------------- VRRP
 
-  #vrrpPart(config: Config): string {
-    const c = withQuorumTracks(config, this.#opts.quorumTracks ?? [], this.#opts.runDir);
-    return stripPos({ v: c.vrrpInstances, s: c.vrrpScripts, g: c.vrrpSyncGroups, d: c.globalDefs.vrrp });
+  /** The configuration the VRRP engine runs: the user's VRRP blocks and the --quorum-track scripts. */
+  #vrrpConfigOf(config: Config): Config {
+    return withQuorumTracks(config, this.#opts.quorumTracks ?? [], this.#opts.runDir);
   }
 
-  async #startVrrp(): Promise<void> {
-    if (this.#config.vrrpInstances.length === 0 || this.#stopping) return;
-    const config = withQuorumTracks(this.#config, this.#opts.quorumTracks ?? [], this.#opts.runDir);
-    this.#vrrpConfig = this.#vrrpPart(this.#config);
+  #vrrpPart(config: Config): string {
+    const c = this.#vrrpConfigOf(config);
+    return modelKey({ v: c.vrrpInstances, s: c.vrrpScripts, g: c.vrrpSyncGroups, d: c.globalDefs.vrrp, u: c.globalDefs.scriptUser, e: c.globalDefs.enableScriptSecurity });
+  }
+
+  /**
+   * A reload reaches the running engine as a message and changes only the instances it concerns (see
+   * src/vrrp/reload-plan.ts); VRRP starts with the first instance and stops with the last.
+   */
+  async #reloadVrrp(next: Config): Promise<void> {
+    const part = this.#vrrpPart(next);
+    if (part === this.#vrrpConfig) return;
+    const vrrp = this.#vrrp;
+    if (vrrp === undefined) return this.#startVrrp(next);
+    if (next.vrrpInstances.length === 0) {
+      await vrrp.stop();
+      this.#vrrp = undefined;
+      this.#vrrpViews.clear();
+    } else followReload(this.#vrrpViews, await vrrp.reconfigure(this.#vrrpConfigOf(next)));
+    this.#vrrpConfig = part;
+  }
+
+  async #startVrrp(from: Config): Promise<void> {
+    if (from.vrrpInstances.length === 0 || this.#stopping) return;
+    const config = this.#vrrpConfigOf(from);
     const now = this.#ports.now();
     for (const i of config.vrrpInstances) this.#vrrpViews.set(i.name, { state: 'INIT', priority: i.priority, since: now, from: undefined });
     this.#vrrpFailure = undefined;
@@ -365,6 +392,7 @@ export class Director {
       transition: (ev) => this.#transition(ev),
       failed: (err) => this.#vrrpFailed(err),
     });
+    this.#vrrpConfig = this.#vrrpPart(from);
   }
 
   /**
@@ -386,6 +414,18 @@ export class Director {
     this.#emit({ type: 'vrrp', instance: ev.instance, from: ev.from, to: ev.to, priority: ev.priority });
     const follow = syncFollow(this.#config);
     if (follow?.instance === ev.instance && !this.#stopping) this.#startSyncDaemon(ev.to);
+  }
+
+  /** lvs_sync_daemon changed: the running roles stop, and the new settings start for the followed instance's state. */
+  #restartSyncDaemon(): void {
+    const running = this.#syncRoles;
+    this.#syncRoles = [];
+    const kernel = this.#ports.kernel;
+    this.#syncChain = this.#syncChain.then(async () => {
+      for (const role of running) await kernel.stopDaemon(role).catch(() => undefined);
+    });
+    const follow = syncFollow(this.#config);
+    if (follow) this.#startSyncDaemon(this.#vrrpViews.get(follow.instance ?? '')?.state ?? 'BACKUP');
   }
 
   /**
@@ -467,19 +507,6 @@ export class Director {
     const e = { ...body, at: this.#ports.now() } as DirectorEvent;
     for (const l of this.#listeners) l(e);
   }
-}
-
-/** Model objects compared without their source positions (a moved line is not a change). */
-export function sameModel(a: unknown, b: unknown): boolean {
-  return stripPos(a) === stripPos(b);
-}
-
-function stripPos(v: unknown): string {
-  return JSON.stringify(v, (k, x: unknown) => (k === 'pos' ? undefined : x));
-}
-
-function vrrpSyncPart(c: Config): string {
-  return stripPos(c.globalDefs.lvs.syncDaemon ?? null);
 }
 
 function round(ms: number): number {

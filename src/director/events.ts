@@ -18,6 +18,7 @@ export type DirectorEventBody =
   | { readonly type: 'sync-daemon'; readonly state: 'master' | 'backup'; readonly interface: string }
   | { readonly type: 'error'; readonly where: string; readonly message: string }
   | { readonly type: 'dump'; readonly kind: 'data' | 'stats'; readonly file: string }
+  | { readonly type: 'alert'; readonly result: 'sent' | 'failed' | 'dropped'; readonly subject: string; readonly reason: string }
   | { readonly type: 'stopping' }
   | { readonly type: 'stopped' };
 
@@ -59,6 +60,8 @@ export function describeEvent(e: DirectorEventBody): string {
       return `error (${e.where}): ${e.message}`;
     case 'dump':
       return dumpLine(e);
+    case 'alert':
+      return `alert ${e.result}: ${e.subject} (${e.reason})`;
     case 'stopping':
       return 'stopping';
     case 'stopped':

@@ -5,7 +5,9 @@ import type { ApplyResult, KernelTable } from '../ipvs/client.ts';
 import type { SyncDaemon } from '../ipvs/codec.ts';
 import type { IpvsOp } from '../ipvs/types.ts';
 import type { CheckEvent } from '../check/types.ts';
-import type { TransitionEvent, VrrpError } from '../vrrp/engine.ts';
+import type { TransitionEvent } from '../vrrp/engine.ts';
+import type { VrrpError } from '../vrrp/errors.ts';
+import type { VrrpReloadPlan } from '../vrrp/reload-plan.ts';
 import type { VrrpStatus } from '../vrrp/service.ts';
 
 export interface KernelPort {
@@ -20,6 +22,8 @@ export interface CheckPort {
   subscribe(listener: (event: CheckEvent) => void): () => void;
   start(): void;
   stop(): Promise<void>;
+  /** A reload changed the virtual server: checkers that did not change keep their state and keep running. */
+  reconfigure(virtualServers: readonly VirtualServer[]): void;
 }
 
 export interface VrrpHooks {
@@ -31,6 +35,8 @@ export interface VrrpHooks {
 
 export interface VrrpPort {
   status(): Promise<VrrpStatus>;
+  /** Applies a reload to the running instances; rejects with a VrrpError (and changes nothing) when refused. */
+  reconfigure(config: Config): Promise<VrrpReloadPlan>;
   stop(): Promise<void>;
 }
 

@@ -13,7 +13,14 @@ export const SOL_SOCKET = 1;
 export const SOL_IP = 0;
 export const SOL_IPV6 = 41;
 export const SOL_NETLINK = 270;
+export const SOL_RAW = 255;
+export const SOL_ICMPV6 = 58;
 
+/** Raw ICMP sockets: a bit mask of the ICMP types to drop (IPv4: 32 bits; ICMPv6: 256 bits). */
+export const ICMP_FILTER = 1;
+export const ICMP6_FILTER = 1;
+
+export const IPPROTO_ICMP = 1;
 export const IPPROTO_ICMPV6 = 58;
 /** VRRP (RFC 5798). */
 export const IPPROTO_VRRP = 112;

@@ -1,6 +1,6 @@
 // One raw IP protocol-112 socket per (interface, family), shared by every instance on that interface: joins the
-// VRRP group on the right interface, sends with TTL/hop limit 255 and DSCP CS6 (as keepalived), and hands each
-// received advert over with the source, destination and TTL the receive checks need.
+// VRRP group on the right interface once a multicast instance needs it, sends with TTL/hop limit 255 and DSCP CS6
+// (as keepalived), and hands each received advert over with the source, destination and TTL the receive checks need.
 import {
   AF_INET, AF_INET6, IP_ADD_MEMBERSHIP, IP_MULTICAST_ALL, IP_MULTICAST_IF, IP_MULTICAST_LOOP, IP_MULTICAST_TTL,
   IP_TOS, IP_TTL, IPPROTO_VRRP, IPV6_ADD_MEMBERSHIP, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_IF, IPV6_MULTICAST_LOOP,
@@ -36,6 +36,7 @@ export class VrrpChannel {
   readonly ifindex: number;
   readonly family: Family;
   #sock: DatagramSocket;
+  readonly #groups = new Set<string>();
 
   private constructor(ifname: string, ifindex: number, family: Family, sock: DatagramSocket) {
     this.ifname = ifname;
@@ -44,7 +45,7 @@ export class VrrpChannel {
     this.#sock = sock;
   }
 
-  static open(ifname: string, family: Family, groups: readonly string[]): VrrpChannel {
+  static open(ifname: string, family: Family): VrrpChannel {
     const ifindex = sys().ifNameToIndex(ifname);
     const sock = DatagramSocket.open(family === 4 ? AF_INET : AF_INET6, SOCK_RAW, IPPROTO_VRRP);
     try {
@@ -57,7 +58,6 @@ export class VrrpChannel {
         sock.setOption(SOL_IP, IP_MULTICAST_LOOP, 0);
         sock.setOption(SOL_IP, IP_TOS, TOS_CS6);
         sock.setOption(SOL_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT);
-        for (const g of groups) sock.setOption(SOL_IP, IP_ADD_MEMBERSHIP, Buffer.concat([inetPton(g), mreqn('0.0.0.0', ifindex)]));
       } else {
         sock.setOption(SOL_IPV6, IPV6_MULTICAST_ALL, 0);
         sock.setOption(SOL_IPV6, IPV6_MULTICAST_IF, ifindex);
@@ -67,18 +67,25 @@ export class VrrpChannel {
         sock.setOption(SOL_IPV6, IPV6_TCLASS, TOS_CS6);
         sock.setOption(SOL_IPV6, IPV6_RECVHOPLIMIT, 1);
         sock.setOption(SOL_IPV6, IPV6_RECVPKTINFO, 1);
-        for (const g of groups) {
-          const mreq = Buffer.alloc(20);
-          inetPton(g).copy(mreq, 0);
-          mreq.writeUInt32LE(ifindex, 16);
-          sock.setOption(SOL_IPV6, IPV6_ADD_MEMBERSHIP, mreq);
-        }
       }
     } catch (err) {
       sock.close();
       throw err;
     }
     return new VrrpChannel(ifname, ifindex, family, sock);
+  }
+
+  /** Joins a multicast group on this interface (once per group: the kernel refuses a second join). */
+  join(group: string): void {
+    if (this.#groups.has(group)) return;
+    if (this.family === 4) this.#sock.setOption(SOL_IP, IP_ADD_MEMBERSHIP, Buffer.concat([inetPton(group), mreqn('0.0.0.0', this.ifindex)]));
+    else {
+      const mreq = Buffer.alloc(20);
+      inetPton(group).copy(mreq, 0);
+      mreq.writeUInt32LE(this.ifindex, 16);
+      this.#sock.setOption(SOL_IPV6, IPV6_ADD_MEMBERSHIP, mreq);
+    }
+    this.#groups.add(group);
   }
 
   onPacket(handler: (r: Received) => void): void {

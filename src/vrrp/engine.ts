@@ -1,18 +1,22 @@
 // Runs every vrrp_instance of a config: one state machine each, driven by timers and received adverts, with the
-// side effects of its transitions (adverts, VIPs, gratuitous ARP/NA, notify scripts, sync-group followers).
-// Everything here runs on one event loop that does nothing else (see worker.ts), so timers fire on time.
-import { networkInterfaces } from 'node:os';
+// side effects of its transitions (adverts, VIPs, gratuitous ARP/NA, notify scripts, sync-group followers). A
+// reload is applied to the running instances (reload-plan.ts decides what each one gets), so an instance that a
+// reload does not concern keeps its state, timers and VIPs. Everything here runs on one event loop that does
+// nothing else (see worker.ts), so timers fire on time.
+import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { modelKey } from '../config/compare.ts';
 import { NETLINK_ROUTE } from '../sys/constants.ts';
 import { decodeRtEvent, listLinks, RTNLGRP_LINK, type Link } from '../netlink/rtnetlink.ts';
 import { NetlinkSocket } from '../netlink/socket.ts';
-import type { Config, TrackRef, VirtualIp, VrrpInstance, VrrpScript, VrrpSyncGroup } from '../config/model.ts';
+import type { Config, VirtualIp, VrrpInstance, VrrpScript, VrrpSyncGroup } from '../config/model.ts';
 import { Announcer, macBytes } from './announce.ts';
 import { VrrpChannel, type Received } from './channel.ts';
-import {
-  AUTH_NONE, AUTH_PASS, checkAdvert, decodeAdvert, DROP_REASONS, encodeAdvert, passAuthData, type DropReason, type Expectation,
-} from './codec.ts';
+import { checkAdvert, decodeAdvert, DROP_REASONS, encodeAdvert, type DropReason, type Expectation } from './codec.ts';
+import { VrrpError } from './errors.ts';
+import { instanceSettings, isUnicast, multicastGroup, vipsOf, type TrackSource } from './instance-settings.ts';
 import { initialState, step, type MachineEvent, type MachineParams, type MachineState, type VrrpStateName } from './machine.ts';
+import { planVrrpReload, type ScriptPlan, type VrrpReloadPlan } from './reload-plan.ts';
 import { addVip, deleteVip } from './vips.ts';
 import { notifyCommands, syncForce } from './sync.ts';
 import { splitCommandLine } from '../check/command-line.ts';
@@ -23,14 +27,6 @@ import { effectivePriority, initialScriptHealth, scriptResult, type ScriptHealth
 
 /** keepalived lets notify scripts run unbounded; a stuck one is killed after this so none pile up. */
 const NOTIFY_TIMEOUT_MS = 60_000;
-
-export class VrrpError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
 
 export const COUNTERS = ['advert_rcvd', 'advert_sent', 'become_master', 'release_master', 'pri_zero_rcvd', 'pri_zero_sent', ...DROP_REASONS] as const;
 export type Counter = (typeof COUNTERS)[number];
@@ -58,22 +54,38 @@ export interface InstanceStatus {
   readonly stats: Stats;
 }
 
+/** One raw socket per interface and family, the instances it delivers to, and what none of them could claim. */
+interface Channel {
+  readonly chan: VrrpChannel;
+  readonly byVrid: Map<number, Instance>;
+  readonly stats: Stats;
+}
+
+/** Where an instance runs: its interface, its primary address and the MAC its announcements carry. */
+interface Placement {
+  readonly ifname: string;
+  readonly src: string;
+  readonly mac: Buffer;
+}
+
+/** The settings a reload may change are mutable; what it cannot change without a restart (the channel) is not. */
 interface Instance {
-  readonly cfg: VrrpInstance;
-  readonly params: MachineParams;
+  cfg: VrrpInstance;
+  params: MachineParams;
   m: MachineState;
   timer: NodeJS.Timeout | undefined;
-  readonly chan: VrrpChannel;
-  readonly src: string;
-  readonly dsts: readonly string[];
-  readonly expect: Expectation;
+  readonly channel: Channel;
+  src: string;
+  dsts: readonly string[];
+  expect: Expectation;
   readonly stats: Stats;
-  readonly tracked: readonly TrackSource[];
+  tracked: readonly TrackSource[];
   readonly announcer: Announcer;
   group: Group | undefined;
-  vipChain: Promise<void>;
-  vipsAdded: boolean;
+  /** Becoming MASTER queued its VIPs and a full announcement; until that runs, what a sync adds is announced by it. */
+  takesQueued: number;
   garpTimers: NodeJS.Timeout[];
+  garpRefresh: NodeJS.Timeout | undefined;
 }
 
 interface Group {
@@ -82,17 +94,27 @@ interface Group {
   state: VrrpStateName;
 }
 
-type TrackSource = { readonly kind: 'script' | 'iface'; readonly name: string; readonly weight: number; readonly reverse: boolean };
+interface Script {
+  cfg: VrrpScript;
+  health: ScriptHealth;
+  timer: NodeJS.Timeout | undefined;
+  running: boolean;
+}
 
 export class VrrpEngine {
-  readonly #config: Config;
+  #config: Config;
   readonly #hooks: EngineHooks;
   readonly #now: () => number;
   readonly #instances: Instance[] = [];
   readonly #byName = new Map<string, Instance>();
-  readonly #channels = new Map<string, { chan: VrrpChannel; byVrid: Map<number, Instance>; stats: Stats }>();
-  readonly #scripts = new Map<string, { cfg: VrrpScript; health: ScriptHealth; timer?: NodeJS.Timeout; running: boolean }>();
+  readonly #channels = new Map<string, Channel>();
+  #groups = new Map<string, Group>();
+  readonly #scripts = new Map<string, Script>();
   readonly #ifaceUp = new Map<string, boolean>();
+  /** The VIPs this engine added and has not removed, by their configuration. */
+  readonly #held = new Map<string, VirtualIp>();
+  /** VIP changes run one after the other, each from the instances' states when it runs (see #syncVips). */
+  #vipChain: Promise<void> = Promise.resolve();
   #nl: NetlinkSocket | undefined;
   #stopping = false;
 
@@ -105,17 +127,15 @@ export class VrrpEngine {
   async start(): Promise<void> {
     const cfg = this.#config;
     if (cfg.vrrpInstances.length === 0) throw new VrrpError('VRRP_NO_INSTANCES', 'the configuration has no vrrp_instance');
-    for (const s of cfg.vrrpScripts) this.#scripts.set(s.name, { cfg: s, health: initialScriptHealth(s.initFail), running: false });
+    const placed = this.#prepare(cfg, cfg.vrrpInstances, []);
+    this.#openChannels(cfg, placed);
+    for (const s of cfg.vrrpScripts) this.#scripts.set(s.name, newScript(s));
     const nl = NetlinkSocket.open(NETLINK_ROUTE);
     this.#nl = nl;
-    for (const ic of cfg.vrrpInstances) this.#addInstance(ic);
-    for (const g of cfg.vrrpSyncGroups) {
-      const members = g.members.map((n) => this.#byName.get(n)).filter((x): x is Instance => x !== undefined);
-      const group: Group = { cfg: g, members, state: 'INIT' };
-      for (const m of members) m.group = group;
-    }
+    const fresh = cfg.vrrpInstances.map((ic) => this.#addInstance(ic, placed.get(ic)!));
+    this.#regroup();
     // Addresses left behind by a previous run that was killed: we own them only while master (keepalived does this too).
-    for (const inst of this.#instances) for (const v of vipsOf(inst.cfg)) await deleteVip(nl, v).catch(() => undefined);
+    for (const inst of fresh) for (const v of vipsOf(inst.cfg)) await deleteVip(nl, v).catch(() => undefined);
     // Link state from rtnetlink: the initial list, then events (track_interface and each instance's own interface).
     nl.subscribe([RTNLGRP_LINK], (m) => {
       const ev = decodeRtEvent(m);
@@ -123,12 +143,57 @@ export class VrrpEngine {
       else if (ev?.kind === 'dellink') this.#linkState(ev.link.name, false);
     });
     for (const l of await listLinks(nl)) this.#ifaceUp.set(l.name, linkUp(l));
-    for (const s of this.#scripts.values()) if (this.#instances.some((i) => i.tracked.some((t) => t.kind === 'script' && t.name === s.cfg.name))) this.#runScript(s);
-    for (const inst of this.#instances) {
-      const { priority, fault } = this.#effective(inst);
-      inst.m = initialState(priority, inst.cfg.advertIntMs, fault);
-      this.#apply(inst, { kind: 'start' });
+    this.#runTrackedScripts();
+    for (const inst of fresh) this.#enter(inst);
+  }
+
+  /**
+   * Applies a new configuration to the running instances (see reload-plan.ts) and resolves once the VIP changes it
+   * made are in the kernel. Everything that can be refused (an interface or address missing, a VRID used twice, an
+   * unknown script) is checked before anything changes: a refused reload rejects and leaves VRRP as it was.
+   */
+  async reconfigure(next: Config): Promise<VrrpReloadPlan> {
+    if (this.#stopping) throw new VrrpError('VRRP_STOPPED', 'VRRP is stopping');
+    if (next.vrrpInstances.length === 0) throw new VrrpError('VRRP_NO_INSTANCES', 'the configuration has no vrrp_instance');
+    const plan = planVrrpReload(this.#config, next);
+    const cfgOf = new Map(next.vrrpInstances.map((ic) => [ic.name, ic]));
+    const running = (name: string) => this.#byName.get(name)!;
+    const entering: VrrpInstance[] = [];
+    const updating: { inst: Instance; ic: VrrpInstance }[] = [];
+    const keeping: { inst: Instance; ic: VrrpInstance }[] = [];
+    const leaving: Instance[] = [];
+    for (const p of plan.instances) {
+      if (p.action === 'stop') leaving.push(running(p.name));
+      else if (p.action === 'restart') {
+        leaving.push(running(p.name));
+        entering.push(cfgOf.get(p.name)!);
+      } else if (p.action === 'start') entering.push(cfgOf.get(p.name)!);
+      else if (p.action === 'update') updating.push({ inst: running(p.was), ic: cfgOf.get(p.name)! });
+      else keeping.push({ inst: running(p.name), ic: cfgOf.get(p.name)! });
     }
+    const placed = this.#prepare(next, [...updating.map((u) => u.ic), ...entering], keeping.map((k) => k.inst));
+    this.#openChannels(next, placed);
+    for (const p of plan.instances) {
+      if (p.action === 'update') this.#hooks.log(`(${p.name}) reconfiguring in place: ${p.changes.join(', ')}`);
+      else if (p.action === 'restart') this.#hooks.log(`(${p.name}) restarting: ${p.why.join(', ')}`);
+      else if (p.action === 'start') this.#hooks.log(`(${p.name}) adding`);
+      else if (p.action === 'stop') this.#hooks.log(`(${p.name}) removing`);
+    }
+
+    // From here on nothing is refused, and nothing waits until every instance is in its new shape.
+    this.#config = next;
+    for (const inst of leaving) this.#retire(inst);
+    this.#reloadScripts(next, plan.scripts);
+    for (const { inst, ic } of keeping) inst.cfg = ic;
+    const updated = updating.map(({ inst, ic }) => ({ inst, before: this.#rebind(inst, ic, placed.get(ic)!) }));
+    const fresh = entering.map((ic) => this.#addInstance(ic, placed.get(ic)!));
+    this.#regroup();
+    for (const { inst, before } of updated) this.#reconfigured(inst, before);
+    this.#runTrackedScripts();
+    this.#closeIdleChannels();
+    for (const inst of fresh) this.#enter(inst);
+    await this.#syncVips();
+    return plan;
   }
 
   /** Leaves every instance (priority-0 advert from a master), removes every VIP we added, closes the sockets. */
@@ -137,7 +202,7 @@ export class VrrpEngine {
     this.#stopping = true;
     for (const s of this.#scripts.values()) clearTimeout(s.timer);
     for (const inst of this.#instances) if (inst.m.state !== 'INIT') this.#apply(inst, { kind: 'stop' });
-    await Promise.all(this.#instances.map((i) => i.vipChain));
+    await this.#vipChain;
     for (const { chan } of this.#channels.values()) chan.close();
     for (const inst of this.#instances) inst.announcer.close();
     this.#nl?.close();
@@ -152,80 +217,163 @@ export class VrrpEngine {
     };
   }
 
-  #addInstance(ic: VrrpInstance): void {
-    if (ic.auth?.type === 'AH') throw new VrrpError('VRRP_AH_UNSUPPORTED', `(${ic.name}) auth_type AH (IPSEC-AH) is not supported; use PASS or no authentication`);
-    if (ic.useVmac !== undefined) throw new VrrpError('VRRP_VMAC_UNSUPPORTED', `(${ic.name}) use_vmac is not supported yet; remove it to run with the interface's own MAC`);
-    if (ic.version === 2 && ic.family === 6) throw new VrrpError('VRRP_V2_IPV6', `(${ic.name}) VRRP version 2 does not support IPv6; use version 3`);
-    const unicast = ic.unicastPeers.length > 0;
-    const ifname = ic.interface || interfaceHolding(ic.unicastSrcIp ?? ic.mcastSrcIp);
-    if (ifname === undefined) throw new VrrpError('VRRP_NO_INTERFACE', `(${ic.name}) no interface holds unicast_src_ip ${ic.unicastSrcIp ?? ic.mcastSrcIp ?? '(none)'}`);
-    const nics = networkInterfaces()[ifname];
-    if (nics === undefined) throw new VrrpError('VRRP_NO_INTERFACE', `(${ic.name}) interface ${ifname} does not exist`);
-    const own = nics.find((n) => (ic.family === 4 ? n.family === 'IPv4' : n.family === 'IPv6' && n.address.startsWith('fe80')));
-    const src = (unicast ? ic.unicastSrcIp : undefined) ?? ic.mcastSrcIp ?? own?.address;
-    if (src === undefined) throw new VrrpError('VRRP_NO_SOURCE', `(${ic.name}) interface ${ifname} has no IPv${ic.family} address to send adverts from`);
-    const g = this.#config.globalDefs.vrrp;
-    const group = ic.family === 4 ? g.mcastGroup4 : g.mcastGroup6;
-    const key = `${ifname}/${ic.family}`;
-    let ch = this.#channels.get(key);
-    if (ch === undefined) {
-      const groups = this.#config.vrrpInstances.some((x) => x.interface === ifname && x.family === ic.family && x.unicastPeers.length === 0) ? [group] : [];
-      ch = { chan: VrrpChannel.open(ifname, ic.family, groups), byVrid: new Map(), stats: zeroStats() };
-      const c = ch;
-      ch.chan.onPacket((r) => this.#receive(c, r));
-      this.#channels.set(key, ch);
+  /**
+   * Checks the instances about to start or change and finds where they run; `staying` are the running ones that
+   * stay as they are. Throws a VrrpError for the first instance that cannot run.
+   */
+  #prepare(config: Config, instances: readonly VrrpInstance[], staying: readonly Instance[]): Map<VrrpInstance, Placement> {
+    const nics = networkInterfaces();
+    const vrids = new Set(staying.map((i) => `${i.channel.chan.ifname}/${i.cfg.family}/${i.cfg.vrid}`));
+    const placed = new Map<VrrpInstance, Placement>();
+    for (const ic of instances) {
+      const p = place(ic, nics);
+      const key = `${p.ifname}/${ic.family}/${ic.vrid}`;
+      if (vrids.has(key)) throw new VrrpError('VRRP_DUPLICATE_VRID', `(${ic.name}) VRID ${ic.vrid} is used twice on ${p.ifname}`);
+      vrids.add(key);
+      instanceSettings(config, ic, p.src);
+      placed.set(ic, p);
     }
-    if (ch.byVrid.has(ic.vrid)) throw new VrrpError('VRRP_DUPLICATE_VRID', `(${ic.name}) VRID ${ic.vrid} is used twice on ${ifname}`);
-    const authType = ic.auth?.type === 'PASS' ? AUTH_PASS : AUTH_NONE;
-    const inst: Instance = {
-      cfg: ic,
-      params: {
-        version: ic.version,
-        advertIntMs: ic.advertIntMs,
-        preempt: !(ic.nopreempt && ic.state === 'BACKUP'),
-        preemptDelayMs: ic.preemptDelayMs,
-        primaryAddress: src,
-      },
-      m: initialState(ic.priority, ic.advertIntMs),
-      timer: undefined,
-      chan: ch.chan,
-      src,
-      dsts: unicast ? ic.unicastPeers : [group],
-      expect: {
-        version: ic.version,
-        vrid: ic.vrid,
-        intervalMs: ic.advertIntMs,
-        addresses: ic.virtualIps.map((v) => v.address),
-        authType,
-        authData: authType === AUTH_PASS ? passAuthData(ic.auth?.pass ?? '') : Buffer.alloc(0),
-        unicast,
-      },
-      stats: zeroStats(),
-      tracked: [
-        // keepalived tracks the instance's own interface only when one is configured.
-        ...(ic.interface ? [{ kind: 'iface' as const, name: ic.interface, weight: 0, reverse: false }] : []),
-        ...ic.trackInterfaces.map(ifaceSource),
-        ...ic.trackScripts.map((t) => this.#scriptSource(ic.name, t)),
-        ...this.#config.vrrpSyncGroups.filter((sg) => sg.members.includes(ic.name)).flatMap((sg) => [
-          ...sg.trackInterfaces.map(ifaceSource),
-          ...sg.trackScripts.map((t) => this.#scriptSource(ic.name, t)),
-        ]),
-      ],
-      announcer: new Announcer(ifname, macBytes(nics[0]?.mac ?? '00:00:00:00:00:00')),
-      group: undefined,
-      vipChain: Promise.resolve(),
-      vipsAdded: false,
-      garpTimers: [],
-    };
-    ch.byVrid.set(ic.vrid, inst);
-    this.#instances.push(inst);
-    this.#byName.set(ic.name, inst);
+    return placed;
   }
 
-  #scriptSource(instance: string, t: TrackRef): TrackSource {
-    const s = this.#scripts.get(t.name);
-    if (s === undefined) throw new VrrpError('VRRP_NO_SCRIPT', `(${instance}) track_script ${t.name} is not a defined vrrp_script`);
-    return { kind: 'script', name: t.name, weight: t.weight ?? s.cfg.weight, reverse: t.reverse ?? s.cfg.weightReverse };
+  /** Opens the sockets the placed instances need and joins their groups; on a failure, closes what it opened. */
+  #openChannels(config: Config, placed: ReadonlyMap<VrrpInstance, Placement>): void {
+    const opened: string[] = [];
+    try {
+      for (const [ic, p] of placed) {
+        const key = `${p.ifname}/${ic.family}`;
+        let ch = this.#channels.get(key);
+        if (ch === undefined) {
+          const c: Channel = { chan: VrrpChannel.open(p.ifname, ic.family), byVrid: new Map(), stats: zeroStats() };
+          c.chan.onPacket((r) => this.#receive(c, r));
+          this.#channels.set(key, (ch = c));
+          opened.push(key);
+        }
+        if (!isUnicast(ic)) ch.chan.join(multicastGroup(config, ic.family));
+      }
+    } catch (err) {
+      for (const key of opened) {
+        this.#channels.get(key)?.chan.close();
+        this.#channels.delete(key);
+      }
+      throw err;
+    }
+  }
+
+  #closeIdleChannels(): void {
+    for (const [key, ch] of this.#channels) {
+      if (ch.byVrid.size > 0) continue;
+      ch.chan.close();
+      this.#channels.delete(key);
+    }
+  }
+
+  #addInstance(ic: VrrpInstance, p: Placement): Instance {
+    const channel = this.#channels.get(`${p.ifname}/${ic.family}`)!;
+    const inst: Instance = {
+      cfg: ic,
+      ...instanceSettings(this.#config, ic, p.src),
+      m: initialState(ic.priority, ic.advertIntMs),
+      timer: undefined,
+      channel,
+      src: p.src,
+      stats: zeroStats(),
+      announcer: new Announcer(p.ifname, p.mac),
+      group: undefined,
+      takesQueued: 0,
+      garpTimers: [],
+      garpRefresh: undefined,
+    };
+    channel.byVrid.set(ic.vrid, inst);
+    this.#instances.push(inst);
+    this.#byName.set(ic.name, inst);
+    return inst;
+  }
+
+  /** Enters the election: BACKUP (MASTER at once for an address owner, FAULT when tracking says so). */
+  #enter(inst: Instance): void {
+    const { priority, fault } = this.#effective(inst);
+    inst.m = initialState(priority, inst.cfg.advertIntMs, fault);
+    this.#apply(inst, { kind: 'start' });
+  }
+
+  /** Leaves the election as on a stop (priority 0 from a master, VIPs released, notify) and forgets the instance. */
+  #retire(inst: Instance): void {
+    if (inst.m.state !== 'INIT') this.#apply(inst, { kind: 'stop' });
+    inst.channel.byVrid.delete(inst.cfg.vrid);
+    this.#instances.splice(this.#instances.indexOf(inst), 1);
+    this.#byName.delete(inst.cfg.name);
+    this.#vipChain = this.#vipChain.then(() => inst.announcer.close());
+  }
+
+  /** Gives a running instance its new settings; returns its previous configuration. */
+  #rebind(inst: Instance, ic: VrrpInstance, p: Placement): VrrpInstance {
+    const before = inst.cfg;
+    const s = instanceSettings(this.#config, ic, p.src);
+    inst.cfg = ic;
+    inst.src = p.src;
+    inst.params = s.params;
+    inst.dsts = s.dsts;
+    inst.expect = s.expect;
+    inst.tracked = s.tracked;
+    if (before.name !== ic.name) {
+      this.#byName.delete(before.name);
+      this.#byName.set(ic.name, inst);
+    }
+    return before;
+  }
+
+  /** The machine takes the new priority and timers without an election (a master's VIPs follow in #syncVips). */
+  #reconfigured(inst: Instance, before: VrrpInstance): void {
+    this.#apply(inst, { kind: 'reconfigure', ...this.#effective(inst) });
+    if (inst.m.state === 'MASTER' && before.garpMasterRefreshMs !== inst.cfg.garpMasterRefreshMs) this.#armGarpRefresh(inst);
+  }
+
+  /** Sync groups from the configuration; a group that remains keeps its state, so its notify does not run again. */
+  #regroup(): void {
+    const before = this.#groups;
+    this.#groups = new Map();
+    for (const inst of this.#instances) inst.group = undefined;
+    for (const g of this.#config.vrrpSyncGroups) {
+      const members = g.members.map((n) => this.#byName.get(n)).filter((x): x is Instance => x !== undefined);
+      const group: Group = { cfg: g, members, state: before.get(g.name)?.state ?? 'INIT' };
+      for (const m of members) m.group = group;
+      this.#groups.set(g.name, group);
+    }
+  }
+
+  #reloadScripts(next: Config, plan: ScriptPlan): void {
+    for (const name of plan.removed) {
+      clearTimeout(this.#scripts.get(name)?.timer);
+      this.#scripts.delete(name);
+    }
+    const carried = new Set(plan.carried);
+    for (const cfg of next.vrrpScripts) {
+      const s = this.#scripts.get(cfg.name);
+      if (s === undefined || !carried.has(cfg.name)) {
+        clearTimeout(s?.timer);
+        this.#scripts.set(cfg.name, newScript(cfg));
+        continue;
+      }
+      const retime = s.cfg.intervalMs !== cfg.intervalMs && s.timer !== undefined;
+      s.cfg = cfg;
+      if (retime) {
+        clearTimeout(s.timer);
+        s.timer = setTimeout(() => this.#runScript(s), cfg.intervalMs);
+      }
+    }
+  }
+
+  /** Runs the scripts some instance tracks and stops the others. */
+  #runTrackedScripts(): void {
+    const tracked = new Set(this.#instances.flatMap((i) => i.tracked.filter((t) => t.kind === 'script').map((t) => t.name)));
+    for (const s of this.#scripts.values()) {
+      if (tracked.has(s.cfg.name) && s.timer === undefined) this.#runScript(s);
+      else if (!tracked.has(s.cfg.name) && s.timer !== undefined) {
+        clearTimeout(s.timer);
+        s.timer = undefined;
+      }
+    }
   }
 
   #effective(inst: Instance): { priority: number; fault: boolean } {
@@ -252,7 +400,7 @@ export class VrrpEngine {
     this.#retrack();
   }
 
-  #runScript(s: { cfg: VrrpScript; health: ScriptHealth; timer?: NodeJS.Timeout; running: boolean }): void {
+  #runScript(s: Script): void {
     if (this.#stopping) return;
     s.timer = setTimeout(() => this.#runScript(s), s.cfg.intervalMs);
     if (s.running) return;
@@ -328,7 +476,7 @@ export class VrrpEngine {
         { src: inst.src, dst },
       );
       try {
-        inst.chan.send(payload, inst.src, dst);
+        inst.channel.chan.send(payload, inst.src, dst);
         inst.stats.advert_sent++;
         if (priority === 0) inst.stats.pri_zero_sent++;
       } catch (err) {
@@ -337,7 +485,7 @@ export class VrrpEngine {
     }
   }
 
-  #receive(ch: { byVrid: Map<number, Instance>; stats: Stats; chan: VrrpChannel }, r: Received): void {
+  #receive(ch: Channel, r: Received): void {
     const vridGuess = r.payload.length >= 2 ? r.payload[1]! : -1;
     const target = ch.byVrid.get(vridGuess);
     const count = (reason: DropReason) => {
@@ -370,7 +518,9 @@ export class VrrpEngine {
     this.#notify(inst.cfg.notify, 'INSTANCE', name, to, inst.m.priority);
     const g = inst.group;
     if (g === undefined) return;
-    const force = syncForce(to);
+    // Entering the election says nothing about the group: a member that a reload adds must not pull the running
+    // members out of MASTER (at start-up every member is entering anyway).
+    const force = from === 'INIT' && to === 'BACKUP' ? undefined : syncForce(to);
     if (force !== undefined && !this.#stopping) for (const other of g.members) if (other !== inst && other.m.state !== to) this.#apply(other, force);
     if (g.members.every((m) => m.m.state === to) && g.state !== to) {
       g.state = to;
@@ -380,29 +530,80 @@ export class VrrpEngine {
   }
 
   #takeVips(inst: Instance): void {
-    const nl = this.#nl;
-    if (nl === undefined) return;
-    inst.vipChain = inst.vipChain.then(async () => {
-      for (const v of vipsOf(inst.cfg)) await addVip(nl, v).catch((e: Error) => this.#hooks.log(`(${inst.cfg.name}) ${e.message}`));
-      inst.vipsAdded = true;
+    inst.takesQueued++;
+    void this.#syncVips().then(() => {
+      inst.takesQueued--;
       if (inst.m.state !== 'MASTER') return;
       this.#announceBurst(inst);
       if (inst.cfg.garpMasterDelayMs > 0) inst.garpTimers.push(setTimeout(() => this.#announceBurst(inst), inst.cfg.garpMasterDelayMs));
-      if (inst.cfg.garpMasterRefreshMs > 0) inst.garpTimers.push(setInterval(() => this.#announceBurst(inst, inst.cfg.garpMasterRefreshRepeat), inst.cfg.garpMasterRefreshMs));
+      this.#armGarpRefresh(inst);
     });
   }
 
-  #announceBurst(inst: Instance, repeat = inst.cfg.garpMasterRepeat): void {
+  #releaseVips(inst: Instance): void {
+    for (const t of inst.garpTimers) clearTimeout(t);
+    inst.garpTimers = [];
+    clearInterval(inst.garpRefresh);
+    inst.garpRefresh = undefined;
+    void this.#syncVips();
+  }
+
+  /**
+   * Makes the kernel hold exactly the VIPs of the instances that are MASTER when this change runs, after every
+   * change queued before it. So quick flaps, reloads and stops all converge, a master's VIP list follows a reload,
+   * and a VIP that a reload moves from one master instance to another is never removed. An address a master gains
+   * without becoming MASTER (a reload added it) is announced here.
+   */
+  #syncVips(): Promise<void> {
+    const nl = this.#nl;
+    const run = this.#vipChain.then(async () => {
+      if (nl === undefined) return;
+      const gained = new Map<Instance, string[]>();
+      const want = new Map<string, { vip: VirtualIp; inst: Instance }>();
+      for (const inst of this.#instances) if (inst.m.state === 'MASTER') for (const vip of vipsOf(inst.cfg)) want.set(modelKey(vip), { vip, inst });
+      for (const [key, vip] of this.#held) {
+        if (want.has(key)) continue;
+        this.#held.delete(key);
+        await deleteVip(nl, vip).catch((e: Error) => this.#hooks.log(`cannot remove ${vip.address}: ${e.message}`));
+      }
+      for (const [key, { vip, inst }] of want) {
+        if (this.#held.has(key)) continue;
+        try {
+          await addVip(nl, vip);
+          this.#held.set(key, vip);
+          gained.set(inst, [...(gained.get(inst) ?? []), vip.address]);
+        } catch (e) {
+          this.#hooks.log(`(${inst.cfg.name}) ${(e as Error).message}`);
+        }
+      }
+      for (const [inst, addresses] of gained) if (inst.takesQueued === 0) this.#announceBurst(inst, inst.cfg.garpMasterRepeat, addresses);
+    });
+    this.#vipChain = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  #armGarpRefresh(inst: Instance): void {
+    clearInterval(inst.garpRefresh);
+    inst.garpRefresh = undefined;
+    const every = inst.cfg.garpMasterRefreshMs;
+    if (every > 0) inst.garpRefresh = setInterval(() => this.#announceBurst(inst, inst.cfg.garpMasterRefreshRepeat), every);
+  }
+
+  /** A burst of gratuitous ARPs / NAs for the instance's VIPs (or only `addresses`) while it is MASTER. */
+  #announceBurst(inst: Instance, repeat = inst.cfg.garpMasterRepeat, addresses?: readonly string[]): void {
     if (inst.m.state !== 'MASTER') return;
     const vrrpGlobals = this.#config.globalDefs.vrrp;
     for (let i = 0; i < Math.max(1, repeat); i++) {
       const send = () => {
         if (inst.m.state !== 'MASTER') return;
-        for (const v of vipsOf(inst.cfg)) {
+        for (const address of addresses ?? vipsOf(inst.cfg).map((v) => v.address)) {
           try {
-            inst.announcer.announce(v.address);
+            inst.announcer.announce(address);
           } catch (err) {
-            this.#hooks.log(`(${inst.cfg.name}) cannot announce ${v.address}: ${err instanceof Error ? err.message : String(err)}`);
+            this.#hooks.log(`(${inst.cfg.name}) cannot announce ${address}: ${err instanceof Error ? err.message : String(err)}`);
           }
         }
       };
@@ -412,31 +613,31 @@ export class VrrpEngine {
     }
   }
 
-  #releaseVips(inst: Instance): void {
-    for (const t of inst.garpTimers) clearTimeout(t);
-    inst.garpTimers = [];
-    const nl = this.#nl;
-    if (nl === undefined) return;
-    inst.vipChain = inst.vipChain.then(async () => {
-      if (!inst.vipsAdded) return;
-      for (const v of vipsOf(inst.cfg)) await deleteVip(nl, v).catch((e: Error) => this.#hooks.log(`(${inst.cfg.name}) ${e.message}`));
-      inst.vipsAdded = false;
-    });
-  }
-
   #notify(n: VrrpInstance['notify'], kind: 'INSTANCE' | 'GROUP', name: string, state: VrrpStateName, priority: number): void {
     for (const { command, user } of notifyCommands(n, kind, name, state, priority)) void this.#exec(command, NOTIFY_TIMEOUT_MS, user);
   }
 }
 
-function ifaceSource(t: TrackRef): TrackSource {
-  return { kind: 'iface', name: t.name, weight: t.weight ?? 0, reverse: t.reverse ?? false };
+/** Checks what the engine cannot run and finds the interface and primary address; throws a VrrpError. */
+function place(ic: VrrpInstance, nics: NodeJS.Dict<NetworkInterfaceInfo[]>): Placement {
+  if (ic.auth?.type === 'AH') throw new VrrpError('VRRP_AH_UNSUPPORTED', `(${ic.name}) auth_type AH (IPSEC-AH) is not supported; use PASS or no authentication`);
+  if (ic.useVmac !== undefined) throw new VrrpError('VRRP_VMAC_UNSUPPORTED', `(${ic.name}) use_vmac is not supported yet; remove it to run with the interface's own MAC`);
+  if (ic.version === 2 && ic.family === 6) throw new VrrpError('VRRP_V2_IPV6', `(${ic.name}) VRRP version 2 does not support IPv6; use version 3`);
+  const unicast = isUnicast(ic);
+  const ifname = ic.interface || interfaceHolding(nics, ic.unicastSrcIp ?? ic.mcastSrcIp);
+  if (ifname === undefined) throw new VrrpError('VRRP_NO_INTERFACE', `(${ic.name}) no interface holds unicast_src_ip ${ic.unicastSrcIp ?? ic.mcastSrcIp ?? '(none)'}`);
+  const addrs = nics[ifname];
+  if (addrs === undefined) throw new VrrpError('VRRP_NO_INTERFACE', `(${ic.name}) interface ${ifname} does not exist`);
+  const own = addrs.find((n) => (ic.family === 4 ? n.family === 'IPv4' : n.family === 'IPv6' && n.address.startsWith('fe80')));
+  const src = (unicast ? ic.unicastSrcIp : undefined) ?? ic.mcastSrcIp ?? own?.address;
+  if (src === undefined) throw new VrrpError('VRRP_NO_SOURCE', `(${ic.name}) interface ${ifname} has no IPv${ic.family} address to send adverts from`);
+  return { ifname, src, mac: macBytes(addrs[0]?.mac ?? '00:00:00:00:00:00') };
 }
 
 /** The interface an instance without one sends on: the one holding its source address. */
-function interfaceHolding(address: string | undefined): string | undefined {
+function interfaceHolding(nics: NodeJS.Dict<NetworkInterfaceInfo[]>, address: string | undefined): string | undefined {
   if (address === undefined) return undefined;
-  for (const [name, addrs] of Object.entries(networkInterfaces())) if (addrs?.some((a) => a.address === address)) return name;
+  for (const [name, addrs] of Object.entries(nics)) if (addrs?.some((a) => a.address === address)) return name;
   return undefined;
 }
 
@@ -444,8 +645,8 @@ function linkUp(l: Link): boolean {
   return l.up && (l.lowerUp || l.operState === 'unknown');
 }
 
-function vipsOf(ic: VrrpInstance): VirtualIp[] {
-  return [...ic.virtualIps, ...ic.virtualIpsExcluded];
+function newScript(cfg: VrrpScript): Script {
+  return { cfg, health: initialScriptHealth(cfg.initFail), timer: undefined, running: false };
 }
 
 function zeroStats(): Stats {

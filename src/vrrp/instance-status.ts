@@ -2,6 +2,7 @@
 // the configuration's facts, the worker's live answer when there is one, else what its last transition said.
 import type { Config } from '../config/model.ts';
 import type { Stats } from './engine.ts';
+import type { VrrpReloadPlan } from './reload-plan.ts';
 import type { VrrpStatus } from './service.ts';
 
 export interface VrrpInstanceStatus {
@@ -68,4 +69,16 @@ function transitionWhy(from: string, to: string, priority: number, configured: n
   if (to === 'BACKUP' && from === 'FAULT') return 'fault cleared';
   if (priority !== configured) return `priority ${priority} (configured ${configured})`;
   return 'start-up';
+}
+
+/**
+ * After a reload, the main thread's view of each instance's last transition: a removed instance's goes, a renamed
+ * one's follows it; restarted and new instances report their own transitions.
+ */
+export function followReload<V>(views: Map<string, V>, plan: VrrpReloadPlan): void {
+  // Removed first: a renamed instance may take the name of one that was removed.
+  for (const p of plan.instances) if (p.action === 'stop') views.delete(p.name);
+  const renamed = plan.instances.flatMap((p) => (p.action === 'update' && p.was !== p.name ? [{ from: p.was, to: p.name, view: views.get(p.was) }] : []));
+  for (const r of renamed) views.delete(r.from);
+  for (const r of renamed) if (r.view !== undefined) views.set(r.to, r.view);
 }

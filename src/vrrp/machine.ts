@@ -38,6 +38,11 @@ export type MachineEvent =
   | { readonly kind: 'timer' }
   | { readonly kind: 'advert'; readonly priority: number; readonly intervalMs: number; readonly src: string }
   | { readonly kind: 'track'; readonly priority: number; readonly fault: boolean }
+  /**
+   * A reload changed the instance in place: `params` passed with it are the new ones, priority and fault are the
+   * effective ones under the new configuration.
+   */
+  | { readonly kind: 'reconfigure'; readonly priority: number; readonly fault: boolean }
   /** A sync group moves this member with the others. */
   | { readonly kind: 'force'; readonly state: 'MASTER' | 'BACKUP' | 'FAULT' }
   | { readonly kind: 'stop' };
@@ -83,6 +88,8 @@ export function step(p: MachineParams, s: MachineState, ev: MachineEvent, now: n
       return same(s);
     case 'track':
       return track(p, { ...s, priority: ev.priority, fault: ev.fault }, now);
+    case 'reconfigure':
+      return reconfigure(p, s, ev, now);
     case 'force':
       if (ev.state === 'FAULT') return s.state === 'FAULT' || s.state === 'STOP' || s.state === 'INIT' ? same(s) : enterFault(s);
       if (ev.state === 'MASTER') return s.state === 'BACKUP' ? becomeMaster(p, s, now) : same(s);
@@ -130,6 +137,22 @@ function track(p: MachineParams, s: MachineState, now: number): StepResult {
   if (s.fault) return s.state === 'FAULT' ? same(s) : enterFault(s);
   if (s.state === 'FAULT') return toBackup(s, now, p.advertIntMs);
   return same(s);
+}
+
+/**
+ * No election: a master announces a new priority or interval at once (and counts its next advert from now), so the
+ * backups see it without waiting; a backup whose new priority beats the master's then preempts by the usual rules
+ * (the master's adverts stop restarting its timer). A v2 backup also times the master with the new interval, which
+ * the whole group shares by configuration; a v3 backup keeps the one the master sends.
+ */
+function reconfigure(p: MachineParams, before: MachineState, ev: { priority: number; fault: boolean }, now: number): StepResult {
+  const s = { ...before, priority: ev.priority, fault: ev.fault };
+  if (s.state === 'INIT' || s.state === 'STOP' || s.fault || s.state === 'FAULT') return track(p, s, now);
+  if (s.state === 'MASTER') {
+    if (s.priority === before.priority && s.masterAdvertIntMs === p.advertIntMs) return same(s);
+    return { state: { ...s, masterAdvertIntMs: p.advertIntMs, timer: now + p.advertIntMs }, actions: [{ kind: 'send', priority: s.priority }] };
+  }
+  return same(p.version === 2 ? { ...s, masterAdvertIntMs: p.advertIntMs } : s);
 }
 
 function enterFault(s: MachineState): StepResult {

@@ -1,11 +1,16 @@
 // The main thread's handle on VRRP: starts the worker thread that runs the engine, relays its log lines and
-// transitions, and stops it so every VIP is removed before the process exits. A worker that dies is noticed at
+// transitions, hands it a reloaded configuration, and stops it so every VIP is removed before the process exits. A worker that dies is noticed at
 // once: requests fail with a VrrpError (VRRP_WORKER) instead of waiting for an answer that will never come.
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/model.ts';
-import { VrrpError, type InstanceStatus, type Stats, type TransitionEvent } from './engine.ts';
+import type { VrrpReloadPlan } from './reload-plan.ts';
+import type { InstanceStatus, Stats, TransitionEvent } from './engine.ts';
+import { VrrpError } from './errors.ts';
 
-export type ToWorker = { readonly type: 'stop' } | { readonly type: 'status'; readonly id: number };
+export type ToWorker =
+  | { readonly type: 'stop' }
+  | { readonly type: 'status'; readonly id: number }
+  | { readonly type: 'reconfigure'; readonly id: number; readonly config: Config };
 
 export interface VrrpStatus {
   readonly instances: readonly InstanceStatus[];
@@ -20,7 +25,9 @@ export type FromWorker =
   | { readonly type: 'log'; readonly line: string }
   | { readonly type: 'transition'; readonly ev: TransitionEvent }
   | { readonly type: 'sent'; readonly instance: string; readonly plannedMs: number; readonly actualMs: number }
-  | { readonly type: 'status'; readonly id: number; readonly status: VrrpStatus };
+  | { readonly type: 'status'; readonly id: number; readonly status: VrrpStatus }
+  | { readonly type: 'reconfigured'; readonly id: number; readonly plan: VrrpReloadPlan }
+  | { readonly type: 'reconfigure-failed'; readonly id: number; readonly code: string; readonly message: string };
 
 export interface ServiceHooks {
   readonly log?: (line: string) => void;
@@ -35,6 +42,8 @@ export interface ServiceHooks {
 
 /** A worker that does not answer a status request within this is wedged: the caller gets an error, not a wait. */
 const STATUS_TIMEOUT_MS = 2000;
+/** A reload waits for the VIP changes it makes (a few netlink requests); this bounds a wedged worker's. */
+const RECONFIGURE_TIMEOUT_MS = 10_000;
 
 /** The thread that runs the engine; named so `top -H` and /proc/PID/task/TID/comm show it (15 bytes at most). */
 export function spawnWorker(config: Config, reportSends: boolean): Worker {
@@ -42,7 +51,7 @@ export function spawnWorker(config: Config, reportSends: boolean): Worker {
 }
 
 interface Waiter {
-  readonly resolve: (s: VrrpStatus) => void;
+  readonly resolve: (answer: unknown) => void;
   readonly reject: (err: VrrpError) => void;
   readonly timer: NodeJS.Timeout;
 }
@@ -50,7 +59,7 @@ interface Waiter {
 export class VrrpService {
   readonly #worker: Worker;
   readonly #hooks: ServiceHooks;
-  readonly #statusWaiters = new Map<number, Waiter>();
+  readonly #waiters = new Map<number, Waiter>();
   #nextId = 1;
   #started = false;
   #stopped: Promise<void> | undefined;
@@ -83,6 +92,8 @@ export class VrrpService {
         else if (m.type === 'transition') hooks.transition?.(m.ev);
         else if (m.type === 'sent') hooks.sent?.(m.instance, m.plannedMs, m.actualMs);
         else if (m.type === 'status') svc.#settle(m.id)?.resolve(m.status);
+        else if (m.type === 'reconfigured') svc.#settle(m.id)?.resolve(m.plan);
+        else if (m.type === 'reconfigure-failed') svc.#settle(m.id)?.reject(new VrrpError(m.code, m.message));
       });
       worker.once('error', (err) => svc.#fail(new VrrpError('VRRP_WORKER', `VRRP worker failed: ${err.message}`)));
       worker.once('exit', (code) => {
@@ -94,15 +105,16 @@ export class VrrpService {
 
   /** The engine's status; fails at once when the worker is gone, and after STATUS_TIMEOUT_MS when it does not answer. */
   status(): Promise<VrrpStatus> {
-    if (this.#dead) return Promise.reject(this.#dead);
-    const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#settle(id)?.reject(new VrrpError('VRRP_TIMEOUT', `the VRRP worker did not answer within ${STATUS_TIMEOUT_MS / 1000} s`));
-      }, STATUS_TIMEOUT_MS);
-      this.#statusWaiters.set(id, { resolve, reject, timer });
-      this.#worker.postMessage({ type: 'status', id } satisfies ToWorker);
-    });
+    return this.#request((id) => ({ type: 'status', id }), STATUS_TIMEOUT_MS);
+  }
+
+  /**
+   * Applies a new configuration to the running instances (src/vrrp/reload-plan.ts says what each one gets) and
+   * resolves with the plan once it is applied; rejects with the engine's VrrpError when it refuses the
+   * configuration, which then leaves VRRP as it was.
+   */
+  reconfigure(config: Config): Promise<VrrpReloadPlan> {
+    return this.#request((id) => ({ type: 'reconfigure', id, config }), RECONFIGURE_TIMEOUT_MS);
   }
 
   /** Priority-0 adverts from masters, VIPs removed, sockets closed; resolves when the worker has exited. */
@@ -114,9 +126,22 @@ export class VrrpService {
     return this.#stopped;
   }
 
+  /** One request to the worker and its answer: fails at once when the worker is gone, with VRRP_TIMEOUT after `timeoutMs`. */
+  #request<T>(message: (id: number) => ToWorker, timeoutMs: number): Promise<T> {
+    if (this.#dead) return Promise.reject(this.#dead);
+    const id = this.#nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#settle(id)?.reject(new VrrpError('VRRP_TIMEOUT', `the VRRP worker did not answer within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      this.#waiters.set(id, { resolve: resolve as (answer: unknown) => void, reject, timer });
+      this.#worker.postMessage(message(id));
+    });
+  }
+
   #settle(id: number): Waiter | undefined {
-    const w = this.#statusWaiters.get(id);
-    this.#statusWaiters.delete(id);
+    const w = this.#waiters.get(id);
+    this.#waiters.delete(id);
     if (w) clearTimeout(w.timer);
     return w;
   }
@@ -128,7 +153,7 @@ export class VrrpService {
   #fail(err: VrrpError): void {
     if (this.#dead) return;
     this.#dead = err;
-    for (const id of [...this.#statusWaiters.keys()]) this.#settle(id)?.reject(err);
+    for (const id of [...this.#waiters.keys()]) this.#settle(id)?.reject(err);
     if (this.#started && this.#stopped === undefined) this.#hooks.failed?.(err);
   }
 }

@@ -1,5 +1,5 @@
-// The instance's addresses in the kernel, over src/netlink's rtnetlink: added on becoming master, removed on
-// leaving it. Each instance orders its own changes through one promise chain so add/remove never cross.
+// The instances' addresses in the kernel, over src/netlink's rtnetlink: added on becoming master, removed on
+// leaving it. The engine runs every change through one queue (engine.ts #syncVips) so add/remove never cross.
 import type { VirtualIp } from '../config/model.ts';
 import { NetlinkError } from '../netlink/errors.ts';
 import { addAddress, deleteAddress, IFA_F_NODAD } from '../netlink/rtnetlink.ts';

@@ -48,9 +48,19 @@ process.on('uncaughtException', (err) => {
   });
 });
 
+/** Reloads one after the other: each plans from the configuration the previous one left. */
+let reloads: Promise<void> = Promise.resolve();
+
 port.on('message', (m: ToWorker) => {
   if (m.type === 'status') post({ type: 'status', id: m.id, status: engine.status() });
-  else if (m.type === 'stop') {
+  else if (m.type === 'reconfigure') {
+    reloads = reloads.then(() =>
+      engine.reconfigure(m.config).then(
+        (plan) => post({ type: 'reconfigured', id: m.id, plan }),
+        (err: unknown) => post({ type: 'reconfigure-failed', id: m.id, ...errorFields(err, 'VRRP_RELOAD') }),
+      ),
+    );
+  } else if (m.type === 'stop') {
     void engine.stop().then(() => {
       post({ type: 'stopped' });
       port.close();
@@ -62,8 +72,13 @@ engine.start().then(
   () => post({ type: 'started' }),
   async (err: unknown) => {
     await engine.stop().catch(() => undefined);
-    const e = err as { code?: unknown; message?: unknown };
-    post({ type: 'failed', code: typeof e.code === 'string' ? e.code : 'VRRP_START', message: String(e.message ?? err) });
+    post({ type: 'failed', ...errorFields(err, 'VRRP_START') });
     process.exit(1);
   },
 );
+
+/** The error's code (a VrrpError's, or a system error's such as EPERM), else `fallback`, and its message. */
+function errorFields(err: unknown, fallback: string): { code: string; message: string } {
+  const e = err as { code?: unknown; message?: unknown };
+  return { code: typeof e.code === 'string' ? e.code : fallback, message: String(e.message ?? err) };
+}

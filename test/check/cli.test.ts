@@ -139,6 +139,27 @@ test('check reports config errors and exits 1', async () => {
   assert.match(r.stderr, /bad\.conf:\d+:\d+: error/);
 });
 
+test('check --once runs PING_CHECK, UDP_CHECK, DNS_CHECK, SMTP_CHECK and FILE_CHECK and shows each', async (t) => {
+  const udp = await closedPort();
+  const track = join(dir, 'maint');
+  writeFileSync(track, '0\n');
+  const file = join(dir, 'checkers.conf');
+  writeFileSync(file, `track_file maint {\n  file ${track}\n  weight 0\n}\n` + `virtual_server 10.0.0.1 53 {\n  lb_algo rr\n  lb_kind NAT\n  protocol UDP\n` +
+    `  real_server 127.0.0.1 ${udp} {\n    PING_CHECK {\n      connect_timeout 2\n    }\n    UDP_CHECK {\n      connect_timeout 1\n    }\n` +
+    `    DNS_CHECK {\n      connect_timeout 1\n    }\n    SMTP_CHECK {\n      connect_timeout 1\n    }\n    FILE_CHECK {\n      track_file maint\n    }\n  }\n}\n`);
+  const r = await check(file);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  if (/PING_CHECK.*no ICMP socket/.test(r.stdout)) return t.skip('no ICMP socket for this user');
+  const row = (check: string) => new RegExp(`10\\.0\\.0\\.1:53\\s+127\\.0\\.0\\.1:${udp}\\s+${check}`);
+  assert.match(r.stdout, row('PING_CHECK 127\\.0\\.0\\.1\\s+up\\s+[\\d.]+ ms\\s+echo reply'));
+  assert.match(r.stdout, row(`UDP_CHECK 127\\.0\\.0\\.1:${udp}\\s+DOWN\\s+[\\d.]+ ms\\s+port unreachable: nothing listens on UDP port ${udp}`));
+  assert.match(r.stdout, row(`DNS_CHECK 127\\.0\\.0\\.1:${udp}\\s+DOWN\\s+[\\d.]+ ms\\s+port unreachable`));
+  assert.match(r.stdout, row(`SMTP_CHECK 127\\.0\\.0\\.1:${udp}\\s+DOWN\\s+[\\d.]+ ms\\s+connection refused`));
+  assert.match(r.stdout, row('FILE_CHECK track_file maint\\s+up\\s+[\\d.]+ ms\\s+track_file maint: value 0'));
+  const json = await check(file, true);
+  assert.deepEqual(json.stdout.trim().split('\n').map((l) => JSON.parse(l).checker), ['PING_CHECK', 'UDP_CHECK', 'DNS_CHECK', 'SMTP_CHECK', 'FILE_CHECK']);
+});
+
 test('check --once lists a real server without checkers as up', async () => {
   const r = await check(writeConfig('bare.conf', '  real_server 127.0.0.1 8080 {\n  }\n'));
   assert.equal(r.code, 0, r.stdout + r.stderr);

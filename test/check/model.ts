@@ -1,5 +1,7 @@
 // Builders for model objects with keepalived's defaults, so tests state only what they are about.
-import type { HttpCheck, MiscCheck, RealServer, SourcePos, TcpCheck, VirtualServer } from '../../src/config/model.ts';
+import type {
+  DnsCheck, FileCheck, HttpCheck, MiscCheck, PingCheck, RealServer, SmtpCheck, SourcePos, TcpCheck, TrackFile, UdpCheck, VirtualServer,
+} from '../../src/config/model.ts';
 
 export const pos: SourcePos = { file: 'test.conf', line: 1, col: 1 };
 
@@ -32,6 +34,27 @@ export function httpCheck(over: Partial<HttpCheck> = {}): HttpCheck {
 
 export function miscCheck(over: Partial<MiscCheck> = {}): MiscCheck {
   return { ...common, type: 'MISC_CHECK', path: '/bin/true', timeoutMs: 5_000, dynamic: false, retry: 0, ...over };
+}
+
+export function pingCheck(over: Partial<PingCheck> = {}): PingCheck {
+  return { ...common, type: 'PING_CHECK', connectPort: 0, ...over };
+}
+
+export function udpCheck(over: Partial<UdpCheck> = {}): UdpCheck {
+  return { ...common, type: 'UDP_CHECK', requireReply: false, minReplyLength: 0, maxReplyLength: 255, ...over };
+}
+
+export function dnsCheck(over: Partial<DnsCheck> = {}): DnsCheck {
+  return { ...common, type: 'DNS_CHECK', connectPort: 53, queryType: 'SOA', name: '.', retry: 3, ...over };
+}
+
+export function smtpCheck(over: Partial<SmtpCheck> = {}): SmtpCheck {
+  return { ...common, type: 'SMTP_CHECK', connectPort: 25, heloName: 'smtpchecker.keepalived.org', ...over };
+}
+
+export function fileCheck(trackFile: Partial<TrackFile> & { path: string }, over: Partial<FileCheck> = {}): FileCheck {
+  const file: TrackFile = { name: 'tf', weight: 1, weightReverse: false, pos, ...trackFile };
+  return { ...common, type: 'FILE_CHECK', retry: 0, delayBeforeRetryMs: 0, trackFile: file, weight: file.weight, weightReverse: file.weightReverse, ...over };
 }
 
 export function realServer(over: Partial<RealServer> = {}): RealServer {

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { CheckScheduler, type SchedulerOptions } from '../../src/check/scheduler.ts';
 import type { CheckEvent, DueCheck } from '../../src/check/types.ts';
 import type { VirtualServer } from '../../src/config/model.ts';
-import { miscCheck, realServer, tcpCheck, virtualServer } from './model.ts';
+import { fileCheck, miscCheck, realServer, tcpCheck, virtualServer } from './model.ts';
 
-type Outcome = boolean | { ok: boolean; weight?: number };
+type Outcome = boolean | { ok: boolean; weight?: number; weightOffset?: number };
 
 /**
  * Drives the scheduler on a fake clock: each due check completes `latency` ms after it starts with the outcome
@@ -168,6 +168,43 @@ test('misc_dynamic weights change the published weight and the quorum sum', () =
     '20000 rs 127.0.0.1 up w3',
     '20000 quorum up live=3',
   ]);
+});
+
+test('FILE_CHECK offsets add to the configured or misc_dynamic weight, never below 0, and count in the quorum', () => {
+  const file = fileCheck({ path: '/run/w' });
+  const outcomes = new Map<number, Outcome>([[0, { ok: true, weightOffset: 5 }], [10_000, { ok: true, weightOffset: -10 }], [20_000, { ok: true, weightOffset: 0 }]]);
+  const vss = [virtualServer({ realServers: [realServer({ weight: 3, checkers: [file] })] })];
+  const { log } = simulate(vss, (_d, at) => outcomes.get(at) ?? true, 20_000);
+  assert.deepEqual(log, [
+    '0 rs 127.0.0.1 up w8',
+    '0 quorum up live=8',
+    '10000 rs 127.0.0.1 up w0',
+    '10000 quorum down live=0',
+    '20000 rs 127.0.0.1 up w3',
+    '20000 quorum up live=3',
+  ]);
+  const misc = miscCheck({ dynamic: true });
+  const both = simulate([virtualServer({ realServers: [realServer({ weight: 3, checkers: [misc, file] })] })], (d) => (d.checker === misc ? { ok: true, weight: 7 } : { ok: true, weightOffset: 2 }), 0);
+  assert.deepEqual(both.log, ['0 rs 127.0.0.1 up w9', '0 quorum up live=9']);
+});
+
+test('expedite brings the next attempt forward (the superseded plan is skipped); a running checker goes again on completion', () => {
+  const sched = new CheckScheduler([virtualServer({ realServers: [realServer({ checkers: [fileCheck({ path: '/run/w' }, { delayLoopMs: 10_000 })] })] })], { random: () => 0 });
+  const ok = { ok: true, reason: 'ok', latencyMs: 0 };
+  sched.start(0);
+  const [first] = sched.takeDue(0);
+  sched.complete(first!.id, ok, 0);
+  assert.equal(sched.nextDueAt(), 10_000);
+  sched.expedite(first!.id, 3_000);
+  assert.equal(sched.nextDueAt(), 3_000);
+  assert.deepEqual(sched.takeDue(3_000).map((d) => d.plannedAt), [3_000]);
+  sched.complete(first!.id, ok, 3_000);
+  assert.deepEqual(sched.takeDue(10_000), [], 'the plan for 10,000 was superseded');
+  assert.equal(sched.nextDueAt(), 13_000);
+  sched.takeDue(13_000);
+  sched.expedite(first!.id, 13_500);
+  sched.complete(first!.id, ok, 13_600);
+  assert.equal(sched.nextDueAt(), 13_600, 'a change seen while running is checked again at once');
 });
 
 test('notify scripts run on health changes; pending counts as up, so a first success runs nothing', () => {

@@ -97,7 +97,7 @@ test('quorum loss puts the sorry server in; a quorum track writes its flag file'
   }
 });
 
-test('reload: unchanged virtual servers keep their checkers; a changed one keeps the state of remaining real servers; removed ones drain', async () => {
+test('reload: unchanged virtual servers keep their checkers; a changed one is reconfigured in place; removed real servers drain', async () => {
   const two = config(`${vs()}\n${vs('', ['10.2.0.1'], '10.0.0.2')}`);
   const h = harness(two);
   await h.director.start();
@@ -111,9 +111,11 @@ test('reload: unchanged virtual servers keep their checkers; a changed one keeps
   const next = config(`${vs('', ['10.1.0.1', '10.1.0.2', '10.1.0.4'])}\n${vs('', ['10.2.0.1'], '10.0.0.2')}`);
   await h.director.reload(next);
   assert.equal(c2.stopped, false, 'the unchanged virtual server keeps its checker');
-  assert.equal(c1.stopped, true);
+  assert.deepEqual(c2.reconfigured, [], 'and it is not even told');
+  assert.equal(c1.stopped, false, 'the changed one keeps its checkers running (the runner keeps unchanged ones\' state)');
+  assert.deepEqual(c1.reconfigured.map((vss) => vss.map((v) => v.realServers.map((r) => r.address))), [[['10.1.0.1', '10.1.0.2', '10.1.0.4']]]);
   const n1 = h.checker('10.0.0.1');
-  assert.notEqual(n1, c1);
+  assert.equal(n1, c1);
   assert.deepEqual(h.kernel.view()['TCP 10.0.0.1:80'], ['10.1.0.1:80 w2', '10.1.0.2:80 w2', '10.1.0.3:80 w0']);
   n1.verdict('10.1.0.4', true);
   await h.director.idle();

@@ -11,7 +11,8 @@ import { Director } from '../../src/director/director.ts';
 import type { DirectorEvent } from '../../src/director/events.ts';
 import type { AddressEvent, CheckPort, DirectorPorts, KernelPort, VrrpHooks, VrrpPort } from '../../src/director/ports.ts';
 import type { QuorumTrack } from '../../src/director/quorum-track.ts';
-import { VrrpError } from '../../src/vrrp/engine.ts';
+import { VrrpError } from '../../src/vrrp/errors.ts';
+import { planVrrpReload, type VrrpReloadPlan } from '../../src/vrrp/reload-plan.ts';
 
 export const ZERO_STATS: IpvsStats = { conns: 0n, inPkts: 0n, outPkts: 0n, inBytes: 0n, outBytes: 0n, cps: 0n, inPps: 0n, outPps: 0n, inBps: 0n, outBps: 0n };
 
@@ -80,7 +81,9 @@ export class FakeChecks implements CheckPort {
   readonly listeners = new Set<(e: CheckEvent) => void>();
   started = false;
   stopped = false;
-  readonly vs: VirtualServer;
+  vs: VirtualServer;
+  /** The virtual servers of each reconfigure() (a reload that changed this one). */
+  readonly reconfigured: VirtualServer[][] = [];
   constructor(vs: VirtualServer) {
     this.vs = vs;
   }
@@ -93,6 +96,10 @@ export class FakeChecks implements CheckPort {
   }
   async stop(): Promise<void> {
     this.stopped = true;
+  }
+  reconfigure(virtualServers: readonly VirtualServer[]): void {
+    this.reconfigured.push([...virtualServers]);
+    this.vs = virtualServers[0]!;
   }
   /** Publishes a verdict for the real server at `address` (any port). */
   verdict(address: string, up: boolean, opts: { present?: boolean; weight?: number } = {}): void {
@@ -108,7 +115,10 @@ export class FakeChecks implements CheckPort {
 export class FakeVrrp implements VrrpPort {
   stopped = false;
   #dead: VrrpError | undefined;
-  readonly config: Config;
+  config: Config;
+  /** The plan of each reconfigure(), made by the real planner; `refuse` makes the next one fail as the engine would. */
+  readonly plans: VrrpReloadPlan[] = [];
+  refuse: VrrpError | undefined;
   readonly hooks: VrrpHooks;
   constructor(config: Config, hooks: VrrpHooks) {
     this.config = config;
@@ -125,6 +135,14 @@ export class FakeVrrp implements VrrpPort {
   }
   async stop(): Promise<void> {
     this.stopped = true;
+  }
+  async reconfigure(config: Config): Promise<VrrpReloadPlan> {
+    if (this.#dead) throw this.#dead;
+    if (this.refuse) throw this.refuse;
+    const plan = planVrrpReload(this.config, config);
+    this.config = config;
+    this.plans.push(plan);
+    return plan;
   }
   transition(instance: string, from: 'INIT' | 'BACKUP' | 'MASTER', to: 'BACKUP' | 'MASTER' | 'FAULT', priority = 100): void {
     this.hooks.transition({ instance, from, to, priority });
@@ -146,7 +164,10 @@ export interface Harness {
   checker(address: string): FakeChecks;
 }
 
-export function harness(cfg: Config, opts: { kernel?: FakeKernel; owned?: string[]; local?: string[]; quorumTracks?: QuorumTrack[]; runDir?: string; vrrp?: DirectorPorts['vrrp'] } = {}): Harness {
+export function harness(
+  cfg: Config,
+  opts: { kernel?: FakeKernel; owned?: string[]; local?: string[]; quorumTracks?: QuorumTrack[]; runDir?: string; vrrp?: DirectorPorts['vrrp']; checks?: DirectorPorts['checks'] } = {},
+): Harness {
   const kernel = opts.kernel ?? new FakeKernel();
   const checks: FakeChecks[] = [];
   const vrrps: FakeVrrp[] = [];
@@ -156,11 +177,11 @@ export function harness(cfg: Config, opts: { kernel?: FakeKernel; owned?: string
   let watcher: ((ev: AddressEvent) => void) | undefined;
   const ports: DirectorPorts = {
     kernel,
-    checks: (vs) => {
+    checks: opts.checks ?? ((vs) => {
       const c = new FakeChecks(vs);
       checks.push(c);
       return c;
-    },
+    }),
     vrrp: opts.vrrp ?? (async (c, hooks) => {
       const v = new FakeVrrp(c, hooks);
       vrrps.push(v);

@@ -124,6 +124,11 @@ export class Lab {
     return this.readLog(p).split(`Entering ${state} STATE`).length - 1;
   }
 
+  /** The states one instance logged entering, in order (ipvs-ts and keepalived both log "(NAME) Entering X STATE"). */
+  states(p: Proc, instance: string): string[] {
+    return [...this.readLog(p).matchAll(/\((\S+)\) Entering (\w+) STATE/g)].flatMap((m) => (m[1] === instance ? [m[2]!] : []));
+  }
+
   start(node: string, argv: readonly string[], name: string): Proc {
     const log = join(this.dir, `${name}.log`);
     const fd = openLog(log);
@@ -149,12 +154,16 @@ export class Lab {
     return this.start(node, ['keepalived', '--vrrp', '-n', '-l', '-D', '-f', path, '-p', pid, '-r', join(this.dir, `${name}.vrrp.pid`)], name);
   }
 
-  /** Starts tcpdump on the LAN bridge (immediate mode, so nothing waits in a ring buffer); stop() returns the adverts. */
-  async capture(name = 'lan'): Promise<{ stop: () => Promise<AdvertFields[]> }> {
+  /**
+   * Starts tcpdump on the LAN bridge (immediate mode, so nothing waits in a ring buffer); stop() returns the adverts.
+   * A wider `filter` (`… or arp`) keeps more in `pcap`, for readPcap().
+   */
+  async capture(name = 'lan', filter = 'ip proto 112 or ip6 proto 112'): Promise<{ pcap: string; stop: () => Promise<AdvertFields[]> }> {
     const pcap = join(this.dir, `${name}.pcap`);
-    const dump = this.start('lan', ['tcpdump', '-i', 'br0', '-n', '-U', '--immediate-mode', '-w', pcap, 'ip proto 112 or ip6 proto 112'], `tcpdump-${name}`);
+    const dump = this.start('lan', ['tcpdump', '-i', 'br0', '-n', '-U', '--immediate-mode', '-w', pcap, filter], `tcpdump-${name}`);
     await waitFor('tcpdump', () => this.readLog(dump).includes('listening on'), START_MS);
     return {
+      pcap,
       stop: async () => {
         await this.stop(dump);
         return readPcap(pcap).flatMap((p) => advertFields(p.frame, p.timeMs) ?? []);
@@ -170,6 +179,12 @@ export class Lab {
     const child = Number(readFileSync(join(this.dir, `${name}.vrrp.pid`), 'utf8').trim());
     if (child > 0) process.kill(child, 'SIGKILL');
     p.child.kill('SIGKILL');
+  }
+
+  /** Rewrites the config a process was started with (`name` as given to ipvsTs/keepalived) and sends it SIGHUP. */
+  reload(p: Proc, name: string, conf: string): void {
+    this.writeFile(`${name}.conf`, conf);
+    process.kill(p.pid, 'SIGHUP');
   }
 
   async stats(p: Proc, name: string): Promise<{ instances: { name: string; state: string; stats: Record<string, number> }[]; unmatched: Record<string, Record<string, number>> }> {
@@ -299,6 +314,15 @@ export function handovers(ads: readonly AdvertFields[], vrid: number): { from: s
     if (a.src !== b.src) out.push({ from: a.src, to: b.src, gapMs: b.timeMs - a.timeMs, lastPriority: a.priority });
   }
   return out;
+}
+
+/** Capture times of the gratuitous ARPs for `address` (sender and target address both it) among captured frames. */
+export function gratuitousArps(frames: readonly { timeMs: number; frame: Buffer }[], address: string): number[] {
+  return frames.flatMap(({ timeMs, frame }) => {
+    if (frame.length < 42 || frame.readUInt16BE(12) !== 0x0806) return [];
+    const arp = frame.subarray(14);
+    return bytesToAddr(arp.subarray(14, 18)) === address && bytesToAddr(arp.subarray(24, 28)) === address ? [timeMs] : [];
+  });
 }
 
 /** The header fields of a VRRP advert frame that two implementations must agree on (not source, id, priority). */

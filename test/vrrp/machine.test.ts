@@ -189,6 +189,66 @@ test('tracking: FAULT from master sends priority 0; recovery goes to BACKUP; pri
   assert.equal(f.s.state, 'FAULT');
 });
 
+test('reconfigure, master: a new priority goes out at once and the next advert is counted from it; no transition', () => {
+  const m = drive(P, initialState(255, 1000));
+  m.on({ kind: 'start' }, 0);
+  m.log.length = 0;
+  m.on({ kind: 'reconfigure', priority: 255, fault: false }, 400);
+  assert.deepEqual(m.log, [], 'nothing changed, nothing sent');
+  assert.equal(m.s.timer, 1000);
+  m.on({ kind: 'reconfigure', priority: 160, fault: false }, 400);
+  assert.deepEqual(m.log, [{ at: 400, a: { kind: 'send', priority: 160 } }]);
+  assert.equal(m.s.state, 'MASTER');
+  assert.equal(m.s.timer, 1400);
+  assert.equal(m.runTimer(1400), 1400);
+  assert.deepEqual(m.log.at(-1), { at: 1400, a: { kind: 'send', priority: 160 } });
+});
+
+test('reconfigure, master: a new advert_int is announced at once and used from then on', () => {
+  const p = { ...P, advertIntMs: 3000 };
+  const m = drive(P, initialState(255, 1000));
+  m.on({ kind: 'start' }, 0);
+  m.log.length = 0;
+  const r = step(p, m.s, { kind: 'reconfigure', priority: 255, fault: false }, 500);
+  assert.deepEqual(r.actions, [{ kind: 'send', priority: 255 }]);
+  assert.equal(r.state.timer, 3500);
+  assert.equal(r.state.masterAdvertIntMs, 3000);
+});
+
+test('reconfigure, backup: a priority above the master\'s preempts by the usual rules (its adverts stop resetting the timer)', () => {
+  const m = drive(P, initialState(100, 1000));
+  m.on({ kind: 'start' }, 0);
+  m.on({ kind: 'advert', priority: 150, intervalMs: 1000, src: '10.0.0.1' }, 1000);
+  m.on({ kind: 'reconfigure', priority: 200, fault: false }, 1500);
+  assert.equal(m.s.state, 'BACKUP', 'no election at the reload itself');
+  assert.equal(m.s.timer, 1000 + masterDownMs(100, 1000), 'the running Master_Down_Timer is kept');
+  m.on({ kind: 'advert', priority: 150, intervalMs: 1000, src: '10.0.0.1' }, 2000);
+  assert.equal(m.s.timer, 1000 + masterDownMs(100, 1000), 'a lower master no longer restarts it');
+  m.runTimer(10_000);
+  assert.equal(m.s.state, 'MASTER');
+});
+
+test('reconfigure, backup: a lower priority just waits; v2 times the master with the new interval, v3 keeps the master\'s', () => {
+  const m = drive(P, initialState(100, 1000));
+  m.on({ kind: 'start' }, 0);
+  const v2 = step({ ...P, advertIntMs: 2000 }, m.s, { kind: 'reconfigure', priority: 90, fault: false }, 100);
+  assert.deepEqual(v2.actions, []);
+  assert.equal(v2.state.priority, 90);
+  assert.equal(v2.state.masterAdvertIntMs, 2000);
+  const v3 = step({ ...P, version: 3, advertIntMs: 2000 }, m.s, { kind: 'reconfigure', priority: 90, fault: false }, 100);
+  assert.equal(v3.state.masterAdvertIntMs, 1000);
+});
+
+test('reconfigure: a new tracked object that is down puts a master in FAULT with priority 0; cleared, it returns to BACKUP', () => {
+  const m = drive(P, initialState(255, 1000));
+  m.on({ kind: 'start' }, 0);
+  m.log.length = 0;
+  m.on({ kind: 'reconfigure', priority: 255, fault: true }, 100);
+  assert.deepEqual(m.log.map((x) => x.a), [{ kind: 'send', priority: 0 }, { kind: 'transition', from: 'MASTER', to: 'FAULT' }]);
+  m.on({ kind: 'reconfigure', priority: 255, fault: false }, 200);
+  assert.equal(m.s.state, 'BACKUP');
+});
+
 test('sync group forces: members follow MASTER/BACKUP/FAULT; a member with its own fault stays in FAULT', () => {
   assert.deepEqual(syncForce('MASTER'), { kind: 'force', state: 'MASTER' });
   assert.equal(syncForce('STOP'), undefined);

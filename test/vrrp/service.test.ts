@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { parseConfigText } from '../../src/config/index.ts';
 import type { Config } from '../../src/config/model.ts';
-import type { VrrpError } from '../../src/vrrp/engine.ts';
+import type { VrrpError } from '../../src/vrrp/errors.ts';
 import { VrrpService } from '../../src/vrrp/service.ts';
 import { instanceConf, Lab, labUnavailable, NODE, START_MS } from './lab.ts';
 

@@ -1,0 +1,78 @@
+// What a vrrp_instance's configuration means once its interface and source address are known: the state
+// machine's parameters, where adverts go, what a received advert must carry and what the instance tracks. Pure, so
+// start-up and a reload derive an instance's settings in exactly the same way.
+import type { Config, Family, TrackRef, VirtualIp, VrrpInstance } from '../config/model.ts';
+import { AUTH_NONE, AUTH_PASS, passAuthData, type Expectation } from './codec.ts';
+import { VrrpError } from './errors.ts';
+import type { MachineParams } from './machine.ts';
+
+export interface TrackSource {
+  readonly kind: 'script' | 'iface';
+  readonly name: string;
+  readonly weight: number;
+  readonly reverse: boolean;
+}
+
+export interface InstanceSettings {
+  readonly params: MachineParams;
+  /** The multicast group, or the unicast peers. */
+  readonly dsts: readonly string[];
+  readonly expect: Expectation;
+  readonly tracked: readonly TrackSource[];
+}
+
+export function isUnicast(ic: VrrpInstance): boolean {
+  return ic.unicastPeers.length > 0;
+}
+
+export function multicastGroup(config: Config, family: Family): string {
+  return family === 4 ? config.globalDefs.vrrp.mcastGroup4 : config.globalDefs.vrrp.mcastGroup6;
+}
+
+/** Both lists: the excluded addresses are added and removed with the others, only left out of the adverts. */
+export function vipsOf(ic: VrrpInstance): VirtualIp[] {
+  return [...ic.virtualIps, ...ic.virtualIpsExcluded];
+}
+
+/** `src` is the instance's primary address: the adverts' source, and the tie-break between equal priorities. */
+export function instanceSettings(config: Config, ic: VrrpInstance, src: string): InstanceSettings {
+  const authType = ic.auth?.type === 'PASS' ? AUTH_PASS : AUTH_NONE;
+  return {
+    params: {
+      version: ic.version,
+      advertIntMs: ic.advertIntMs,
+      preempt: !(ic.nopreempt && ic.state === 'BACKUP'),
+      preemptDelayMs: ic.preemptDelayMs,
+      primaryAddress: src,
+    },
+    dsts: isUnicast(ic) ? ic.unicastPeers : [multicastGroup(config, ic.family)],
+    expect: {
+      version: ic.version,
+      vrid: ic.vrid,
+      intervalMs: ic.advertIntMs,
+      addresses: ic.virtualIps.map((v) => v.address),
+      authType,
+      authData: authType === AUTH_PASS ? passAuthData(ic.auth?.pass ?? '') : Buffer.alloc(0),
+      unicast: isUnicast(ic),
+    },
+    tracked: [
+      // keepalived tracks the instance's own interface only when one is configured.
+      ...(ic.interface ? [{ kind: 'iface' as const, name: ic.interface, weight: 0, reverse: false }] : []),
+      ...ic.trackInterfaces.map(ifaceSource),
+      ...ic.trackScripts.map((t) => scriptSource(config, ic.name, t)),
+      ...config.vrrpSyncGroups
+        .filter((sg) => sg.members.includes(ic.name))
+        .flatMap((sg) => [...sg.trackInterfaces.map(ifaceSource), ...sg.trackScripts.map((t) => scriptSource(config, ic.name, t))]),
+    ],
+  };
+}
+
+function ifaceSource(t: TrackRef): TrackSource {
+  return { kind: 'iface', name: t.name, weight: t.weight ?? 0, reverse: t.reverse ?? false };
+}
+
+function scriptSource(config: Config, instance: string, t: TrackRef): TrackSource {
+  const s = config.vrrpScripts.find((x) => x.name === t.name);
+  if (s === undefined) throw new VrrpError('VRRP_NO_SCRIPT', `(${instance}) track_script ${t.name} is not a defined vrrp_script`);
+  return { kind: 'script', name: t.name, weight: t.weight ?? s.weight, reverse: t.reverse ?? s.weightReverse };
+}
