@@ -20,6 +20,8 @@ const REAL = { rs1: '10.0.0.11', rs2: '10.0.0.12', rs3: '10.0.0.13', rs4: '10.0.
 type Rs = keyof typeof REAL;
 const ADVERT_S = 1;
 // Checker bound: delay_loop + retry × delay_before_retry + connect_timeout, plus the reconcile.
+/** dir1's priority after the reload step (from 150): applied in place, no election. */
+const RAISED_PRIORITY = 160;
 const CHECK = { delayLoopS: 1, retry: 1, delayBeforeRetryS: 0.5, connectTimeoutS: 3 };
 const CHECK_BOUND_MS = (CHECK.delayLoopS + CHECK.retry * CHECK.delayBeforeRetryS + CHECK.connectTimeoutS) * 1000 + 500;
 // RFC 5798: 3 × advert interval + skew (256 − priority) / 256 × advert interval, plus the GARP and a margin for TCG.
@@ -29,7 +31,7 @@ const out = process.argv[2] ?? '/tmp/e2e-results.json';
 const verbose = process.argv.includes('--verbose');
 const say = (line: string) => process.stdout.write(`[e2e ${new Date().toISOString().slice(11, 23)}] ${line}\n`);
 
-function conf(dir: Dir, rss: readonly Rs[]): string {
+function conf(dir: Dir, rss: readonly Rs[], priority: number = DIRECTORS[dir].priority): string {
   const d = DIRECTORS[dir];
   const rsBlocks = rss.map((r) => `  real_server ${REAL[r]} 80 {
     weight 1
@@ -51,7 +53,7 @@ vrrp_instance VI_1 {
   state ${d.state}
   interface eth0
   virtual_router_id 51
-  priority ${d.priority}
+  priority ${priority}
   advert_int ${ADVERT_S}
   virtual_ipaddress {
     ${VIP}/32 dev eth0
@@ -293,10 +295,11 @@ async function main(): Promise<void> {
   record({ step: 'old master restarts → adopts the table, preempts', ms: preemptMs, failedRequests: client.failuresBetween(t0), requests: client.samples.filter((s) => s.t >= t0).length, ok: conns1After > conns1 && startChanges === undefined, detail: `daemon start ${restartMs} ms (node in the VM), MASTER ${preemptMs - restartMs} ms after that; start-up reconcile changed ${startChanges === undefined ? 'nothing (the running table was adopted)' : 'the table'}; dir1 connections ${conns1} → ${conns1After}; ${failureTimes(t0)}` });
   await show('dir1');
 
-  // 5. Reload: rs4 added, rs3 removed (drained), no failed requests on the others.
+  // 5. Reload: rs4 added, rs3 removed (drained), no failed requests on the others; the master's priority raised in
+  // the same reload changes in place: no transition on either director, the VIP does not move.
   t0 = performance.now();
   t0w = Date.now();
-  for (const d of Object.keys(DIRECTORS) as Dir[]) writeFileSync(join(lab.dir, `${d}.conf`), conf(d, ['rs1', 'rs2', 'rs4']));
+  for (const d of Object.keys(DIRECTORS) as Dir[]) writeFileSync(join(lab.dir, `${d}.conf`), conf(d, ['rs1', 'rs2', 'rs4'], d === 'dir1' ? RAISED_PRIORITY : undefined));
   for (const d of Object.keys(DIRECTORS) as Dir[]) {
     const r = await askDaemon(sock(d), { cmd: 'reload' });
     if (!('reload' in r) || !r.reload.applied) throw new Error(`${d} refused the reload`);
@@ -310,7 +313,9 @@ async function main(): Promise<void> {
   const reloadAt = t0 + reloadMs;
   await sleep(2000);
   const served = client.servedBy(reloadAt + 500);
-  record({ step: 'reload: rs4 added, rs3 removed', ms: reloadMs, failedRequests: client.failuresBetween(t0), requests: client.samples.filter((s) => s.t >= t0).length, ok: client.failuresBetween(t0) === 0 && served.has('rs4') && !served.has('rs3'), detail: `${failureTimes(t0)}; served by ${[...served].sort().join(', ')} afterwards; rs3 ${destOf(await status('dir1'), 'rs3') ? 'draining at weight 0' : 'deleted (no connections left)'}` });
+  const vrrpAfter = (await status('dir1'))?.vrrp[0];
+  const moved = (Object.keys(DIRECTORS) as Dir[]).filter((d) => logAt(d, /VRRP VI_1 \w+ -> /, t0w) !== undefined);
+  record({ step: 'reload: rs4 added, rs3 removed, master priority raised', ms: reloadMs, failedRequests: client.failuresBetween(t0), requests: client.samples.filter((s) => s.t >= t0).length, ok: client.failuresBetween(t0) === 0 && served.has('rs4') && !served.has('rs3') && moved.length === 0 && vrrpAfter?.state === 'MASTER' && vrrpAfter.priority === RAISED_PRIORITY, detail: `${failureTimes(t0)}; served by ${[...served].sort().join(', ')} afterwards; rs3 ${destOf(await status('dir1'), 'rs3') ? 'draining at weight 0' : 'deleted (no connections left)'}; dir1 ${vrrpAfter?.state} at priority ${vrrpAfter?.priority}; VRRP transitions since the reload: ${moved.length ? moved.join(', ') : 'none'}` });
   await show('dir1');
 
   // 6. A bad config is refused and the running one kept.
@@ -318,7 +323,7 @@ async function main(): Promise<void> {
   const bad = await askDaemon(sock('dir1'), { cmd: 'reload' });
   const kept = (await status('dir1'))?.virtualServers.length === 1;
   record({ step: 'reload with a broken config → refused, old one kept', ms: 0, failedRequests: 0, requests: 0, ok: 'reload' in bad && !bad.reload.applied && kept, detail: 'reload' in bad ? bad.reload.problems.slice(0, 1).join('') : '' });
-  writeFileSync(join(lab.dir, 'dir1.conf'), conf('dir1', ['rs1', 'rs2', 'rs4']));
+  writeFileSync(join(lab.dir, 'dir1.conf'), conf('dir1', ['rs1', 'rs2', 'rs4'], RAISED_PRIORITY));
 
   // 7. Drift: someone deletes a real server behind our back; repaired.
   t0 = performance.now();
