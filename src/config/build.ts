@@ -3,15 +3,16 @@
 import { walk, type BlockSpec } from './blocks.ts';
 import { finishGlobals, newGlobalDraft, readGlobalDefs } from './global.ts';
 import { LvsReader, persistZeroPortGroups } from './lvs.ts';
-import type { Config, SourcePos, TrackFile, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup } from './model.ts';
+import type { Config, SourcePos, TrackFile, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup, VrrpTrackProcess } from './model.ts';
 import type { Problems } from './problems.ts';
 import { readTrackFile, warnUnwatchedTrackFiles } from './track-file.ts';
+import { readVrrpTrackProcess } from './track-process.ts';
 import type { Stmt } from './tree.ts';
 import { ArgReader } from './values.ts';
 import { readVrrpInstance, readVrrpScript, readVrrpSyncGroup } from './vrrp.ts';
 
 const ROOT_UNSUPPORTED = new Set(
-  ('static_ipaddress static_routes static_rules track_group garp_group linkbeat_interfaces vrrp_track_process ' +
+  ('static_ipaddress static_routes static_rules track_group garp_group linkbeat_interfaces ' +
     'bfd_instance net_namespace net_namespace_ipvs namespace_with_ipsets use_pid_dir instance child_wait_time SSL ' +
     'linkbeat_use_polling interface_up_down_delays').split(/\s+/),
 );
@@ -49,6 +50,7 @@ export class ConfigBuilder {
         vrrp_script: later,
         vrrp_instance: later,
         vrrp_sync_group: later,
+        vrrp_track_process: later,
         virtual_server_group: (s) => push(this.#virtualServerGroups, this.#lvs.readVirtualServerGroup(s)),
         virtual_server: (s) => push(this.#virtualServers, this.#lvs.readVirtualServer(s)),
         track_file: (s) => push(this.#trackFiles, readTrackFile(s, this.#r)),
@@ -68,13 +70,15 @@ export class ConfigBuilder {
     const vrrpScripts: VrrpScript[] = [];
     const vrrpInstances: VrrpInstance[] = [];
     const vrrpSyncGroups: VrrpSyncGroup[] = [];
+    const vrrpTrackProcesses: VrrpTrackProcess[] = [];
     for (const s of this.#vrrp) {
       if (s.key.text === 'vrrp_script') push(vrrpScripts, readVrrpScript(s, r));
       else if (s.key.text === 'vrrp_instance') push(vrrpInstances, readVrrpInstance(s, g, r));
+      else if (s.key.text === 'vrrp_track_process') push(vrrpTrackProcesses, readVrrpTrackProcess(s, r));
       else push(vrrpSyncGroups, readVrrpSyncGroup(s, r));
     }
     const config: Config = {
-      files, globalDefs: finishGlobals(g, vrrpInstances, this.#problems), vrrpScripts, vrrpInstances, vrrpSyncGroups,
+      files, globalDefs: finishGlobals(g, vrrpInstances, this.#problems), vrrpScripts, vrrpInstances, vrrpSyncGroups, vrrpTrackProcesses,
       virtualServerGroups: this.#virtualServerGroups,
       virtualServers: persistZeroPortGroups(this.#virtualServers, this.#virtualServerGroups, this.#problems),
       trackFiles: this.#trackFiles,

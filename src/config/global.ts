@@ -95,7 +95,7 @@ const UNSUPPORTED = new Set(
     'enable_dbus dbus_service_name dbus_no_interface_name vrrp_netlink_cmd_rcv_bufs vrrp_netlink_cmd_rcv_bufs_force ' +
     'vrrp_netlink_monitor_rcv_bufs vrrp_netlink_monitor_rcv_bufs_force process_monitor_rcv_bufs process_monitor_rcv_bufs_force ' +
     'lvs_netlink_cmd_rcv_bufs lvs_netlink_cmd_rcv_bufs_force lvs_netlink_monitor_rcv_bufs lvs_netlink_monitor_rcv_bufs_force ' +
-    'rs_init_notifies vrrp_rx_bufs_policy vrrp_rx_bufs_multiplier vrrp_startup_delay vrrp_delay_after_boot ' +
+    'rs_init_notifies vrrp_rx_bufs_policy vrrp_rx_bufs_multiplier vrrp_delay_after_boot ' +
     'log_unknown_vrids vrrp_owner_ignore_adverts vmac_prefix vmac_addr_prefix umask random_seed reload_check_config reload_time_file ' +
     'reload_repeat reload_file include_check config_save_dir tmp_config_directory data_use_instance json_version iproute_usr_dir ' +
     'iproute_etc_dir state_dump_file stats_dump_file json_dump_file linkbeat_use_polling vrrp_garp_lower_prio_repeat').split(/\s+/),
@@ -205,6 +205,11 @@ export function globalDefsSpec(r: ArgReader): BlockSpec<GlobalDraft> {
         d.vrrp.gnaIntervalMs = v;
         if (v === 0) p.warn('lenient', 'vrrp_gna_interval 0 means no delay between unsolicited neighbour advertisements, which is the default; the line can be removed', posOf(s.key));
       }, 0, 1_000_000),
+      // keepalived reads 0.001 s up to UINT_MAX microseconds and only remarks on a delay of a minute or more.
+      vrrp_startup_delay: (s, d) => ms(s, (v) => {
+        d.vrrp.startupDelayMs = v;
+        if (v >= 60_000) p.warn('lenient', `vrrp_startup_delay ${v / 1000} s is very large: no instance can become master for that long after start`, posOf(s.key));
+      }, 1, 4_294_967),
       vrrp_notify_fifo: (s, d) => {
         d.vrrp.notifyFifo = notifyFifo(s, r) ?? d.vrrp.notifyFifo;
       },
@@ -237,7 +242,6 @@ export function globalDefsSpec(r: ArgReader): BlockSpec<GlobalDraft> {
           if (ms !== undefined) t[names[field]] = ms;
         }
         d.lvs.timeouts = t;
-        notApplied(s, r, 'the kernel keeps its IPVS timeouts (set them with "ipvsadm --set TCP TCPFIN UDP")');
       },
     },
   };

@@ -18,9 +18,11 @@ export interface Config {
   readonly vrrpScripts: readonly VrrpScript[];
   readonly vrrpInstances: readonly VrrpInstance[];
   readonly vrrpSyncGroups: readonly VrrpSyncGroup[];
+  /** `vrrp_track_process NAME { … }` blocks, which instances and sync groups name in `track_process`. */
+  readonly vrrpTrackProcesses: readonly VrrpTrackProcess[];
   readonly virtualServerGroups: readonly VirtualServerGroup[];
   readonly virtualServers: readonly VirtualServer[];
-  /** Top-level `track_file` (and its old name `vrrp_track_file`) blocks; FILE_CHECK watches them (VRRP does not yet). */
+  /** Top-level `track_file` (and its old name `vrrp_track_file`) blocks, which FILE_CHECKs and VRRP's track_file follow. */
   readonly trackFiles: readonly TrackFile[];
 }
 
@@ -74,6 +76,12 @@ export interface VrrpGlobals {
   /** Delay between the gratuitous ARPs / NAs of one burst. */
   readonly garpIntervalMs: number;
   readonly gnaIntervalMs: number;
+  /**
+   * `vrrp_startup_delay`: for this long after the VRRP process starts (not after a reload), a backup's
+   * Master_Down_Timer counts from the end of the delay, so no instance takes over before it has had time to hear
+   * its peers (keepalived's vrrp_delayed_start_time).
+   */
+  readonly startupDelayMs?: number;
   /** `vrrp_notify_fifo`: VRRP events only; not written yet (warned). */
   readonly notifyFifo?: NotifyFifo;
 }
@@ -125,6 +133,30 @@ export interface VrrpScript {
   readonly user?: ScriptUser;
   /** Start in the failed state until the script has succeeded `rise` times. */
   readonly initFail: boolean;
+  readonly pos: SourcePos;
+}
+
+/** How the arguments after `process NAME` must match a process's own (keepalived's param_match). */
+export type ParamMatch = 'none' | 'exact' | 'partial' | 'initial';
+
+/** `vrrp_track_process NAME { process PROC [ARG…] … }`, as keepalived 2.2's vrrp_parser.c reads it. */
+export interface VrrpTrackProcess {
+  readonly name: string;
+  /** Matched against the process's name (comm, 15 characters) or, with `fullCommand`, its argv[0]. */
+  readonly process: string;
+  /** The arguments written after the process name, which then must match by `paramMatch`. */
+  readonly params: readonly string[];
+  readonly paramMatch: ParamMatch;
+  readonly fullCommand: boolean;
+  /** As a script's: added while the quorum holds (> 0) or lacks (< 0); 0 = no quorum is FAULT. */
+  readonly weight: number;
+  readonly weightReverse: boolean;
+  /** The process counts as up while quorum ≤ number of matching processes ≤ quorumMax. */
+  readonly quorum: number;
+  readonly quorumMax: number;
+  /** How long a change caused by a tracked process forking, or by one exiting, waits before it counts. */
+  readonly forkDelayMs: number;
+  readonly terminateDelayMs: number;
   readonly pos: SourcePos;
 }
 
@@ -195,6 +227,10 @@ export interface VrrpInstance {
   readonly virtualIpsExcluded: readonly VirtualIp[];
   readonly trackInterfaces: readonly TrackRef[];
   readonly trackScripts: readonly TrackRef[];
+  /** `track_file { NAME [weight N [reverse|noreverse]] }`: top-level track_file blocks; absent weight = the block's. */
+  readonly trackFiles: readonly TrackRef[];
+  /** `track_process { NAME [weight N [reverse|noreverse]] }`: vrrp_track_process blocks; absent weight = the block's. */
+  readonly trackProcesses: readonly TrackRef[];
   readonly garpMasterDelayMs: number;
   readonly garpMasterRepeat: number;
   readonly garpMasterRefreshMs: number;
@@ -216,6 +252,13 @@ export interface VrrpSyncGroup {
   readonly notify: NotifyScripts;
   readonly trackInterfaces: readonly TrackRef[];
   readonly trackScripts: readonly TrackRef[];
+  readonly trackFiles: readonly TrackRef[];
+  readonly trackProcesses: readonly TrackRef[];
+  /**
+   * `sync_group_tracking_weight` (or the deprecated `global_tracking`): members keep their own tracking weights;
+   * absent = keepalived's rule, see sync-tracking.ts.
+   */
+  readonly trackingWeight?: true;
   /** `smtp_alert` as written; absent = the global default (`smtpAlertOf`). */
   readonly smtpAlert?: boolean;
   readonly pos: SourcePos;

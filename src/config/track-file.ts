@@ -1,5 +1,6 @@
 // Top-level `track_file NAME { … }` (and its old name `vrrp_track_file`) → TrackFile, as keepalived's
-// trackers/track_file.c reads it. FILE_CHECK watches the files; a block nothing of that kind uses says so, once.
+// trackers/track_file.c reads it. FILE_CHECKs and VRRP's track_file entries watch the files; a block nothing
+// uses says so, once.
 import { posOf, type Token } from './lexer.ts';
 import { walk, type Mutable } from './blocks.ts';
 import type { Config, TrackFile } from './model.ts';
@@ -45,8 +46,8 @@ export function readTrackFile(s: Stmt, r: ArgReader): TrackFile | undefined {
 }
 
 /**
- * Only FILE_CHECK acts on track files yet: a block no FILE_CHECK names is said to do nothing (VRRP's track_file
- * entries are warned where they are written). Runs on the whole config, as FILE_CHECKs may come later in the file.
+ * A block that no FILE_CHECK and no VRRP track_file names is said to do nothing (keepalived does not watch it
+ * either). Runs on the whole config, as the users may come later in the file.
  */
 export function warnUnwatchedTrackFiles(c: Config, r: ArgReader): void {
   if (c.trackFiles.length === 0) return;
@@ -54,8 +55,9 @@ export function warnUnwatchedTrackFiles(c: Config, r: ArgReader): void {
   for (const vs of c.virtualServers) {
     for (const rs of vs.realServers) for (const ch of rs.checkers) if (ch.type === 'FILE_CHECK') watched.add(ch.trackFile.name);
   }
+  for (const x of [...c.vrrpInstances, ...c.vrrpSyncGroups]) for (const t of x.trackFiles) watched.add(t.name);
   for (const f of c.trackFiles) {
     if (watched.has(f.name)) continue;
-    r.problems.warn('unsupported', `not applied: track_file ${f.name} (${f.pos.file}:${f.pos.line}) is read but no FILE_CHECK names it, and ipvs-ts does not act on track files otherwise yet; its file is not watched`, f.pos);
+    r.problems.warn('unsupported', `not applied: track_file ${f.name} (${f.pos.file}:${f.pos.line}) is read but no FILE_CHECK, vrrp_instance or vrrp_sync_group tracks it; its file is not watched`, f.pos);
   }
 }

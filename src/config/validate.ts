@@ -2,6 +2,7 @@
 import { closest } from './suggest.ts';
 import type { Config, SourcePos, TrackRef, VirtualServerKey } from './model.ts';
 import type { Problems } from './problems.ts';
+import { groupOverrides, instanceOverrides, overrideWarning } from './sync-tracking.ts';
 
 function at(pos: SourcePos): string {
   return `${pos.file}:${pos.line}:${pos.col}`;
@@ -28,6 +29,7 @@ export function validateConfig(c: Config, p: Problems): void {
   duplicates(c.vrrpSyncGroups, 'vrrp_sync_group', p);
   duplicates(c.virtualServerGroups, 'virtual_server_group', p);
   duplicates(c.trackFiles, 'track_file', p);
+  duplicates(c.vrrpTrackProcesses, 'vrrp_track_process', p);
 
   const scripts = new Set(c.vrrpScripts.map((s) => s.name));
   const checkTracks = (refs: readonly TrackRef[], owner: string): void => {
@@ -39,6 +41,26 @@ export function validateConfig(c: Config, p: Problems): void {
   };
   for (const i of c.vrrpInstances) checkTracks(i.trackScripts, `vrrp_instance ${i.name}`);
   for (const g of c.vrrpSyncGroups) checkTracks(g.trackScripts, `vrrp_sync_group ${g.name}`);
+  const files = new Set(c.trackFiles.map((f) => f.name));
+  const checkFiles = (refs: readonly TrackRef[], owner: string): void => {
+    for (const ref of refs) {
+      if (files.has(ref.name)) continue;
+      const hint = closest(ref.name, files);
+      p.error('reference', `${owner}: track_file ${ref.name} names no top-level track_file block${hint ? `; did you mean '${hint}'?` : ''}`, ref.pos);
+    }
+  };
+  for (const i of c.vrrpInstances) checkFiles(i.trackFiles, `vrrp_instance ${i.name}`);
+  for (const g of c.vrrpSyncGroups) checkFiles(g.trackFiles, `vrrp_sync_group ${g.name}`);
+  const processes = new Set(c.vrrpTrackProcesses.map((x) => x.name));
+  const checkProcesses = (refs: readonly TrackRef[], owner: string): void => {
+    for (const ref of refs) {
+      if (processes.has(ref.name)) continue;
+      const hint = closest(ref.name, processes);
+      p.error('reference', `${owner}: track_process ${ref.name} names no vrrp_track_process${hint ? `; did you mean '${hint}'?` : ''}`, ref.pos);
+    }
+  };
+  for (const i of c.vrrpInstances) checkProcesses(i.trackProcesses, `vrrp_instance ${i.name}`);
+  for (const g of c.vrrpSyncGroups) checkProcesses(g.trackProcesses, `vrrp_sync_group ${g.name}`);
 
   const instances = new Set(c.vrrpInstances.map((i) => i.name));
   const memberOf = new Map<string, string>();
@@ -56,6 +78,9 @@ export function validateConfig(c: Config, p: Problems): void {
       }
     }
   }
+
+  for (const i of c.vrrpInstances) for (const o of instanceOverrides(c, i)) p.warn('lenient', overrideWarning(`vrrp_instance ${i.name}`, o), o.pos);
+  for (const g of c.vrrpSyncGroups) for (const o of groupOverrides(c, g)) p.warn('lenient', overrideWarning(`vrrp_sync_group ${g.name}`, o), o.pos);
 
   const vrids = new Map<string, string>();
   for (const i of c.vrrpInstances) {

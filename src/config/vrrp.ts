@@ -80,8 +80,12 @@ function weightArgs(s: Stmt, r: ArgReader): { weight: number; reverse: boolean }
 
 // ------------------------------------------------------------------------------------------ shared pieces
 
-function trackList(s: Stmt, r: ArgReader, what: 'script' | 'interface'): TrackRef[] {
-  r.arity(s, 0, 0, `${s.key.text} { NAME [weight N [reverse${what === 'script' ? '|noreverse' : ''}]] … }`);
+type TrackWhat = 'script' | 'interface' | 'file' | 'process';
+
+function trackList(s: Stmt, r: ArgReader, what: TrackWhat): TrackRef[] {
+  r.arity(s, 0, 0, `${s.key.text} { NAME [weight N [reverse${what !== 'interface' ? '|noreverse' : ''}]] … }`);
+  // keepalived's bounds: ±254 for files and processes (vrrp_track.c, track_file.c), ±253 for the others.
+  const max = what === 'file' || what === 'process' ? 254 : 253;
   const refs: TrackRef[] = [];
   for (const e of r.needBlock(s)) {
     r.noBlock(e);
@@ -91,7 +95,7 @@ function trackList(s: Stmt, r: ArgReader, what: 'script' | 'interface'): TrackRe
       if (w.text !== 'weight' || !n) {
         r.problems.error('bad-value', `track_${what} entry: expected '${e.key.text} weight N', got '${e.args.map((a) => a.text).join(' ')}'`, posOf(w));
       } else {
-        const weight = r.integer(n, `weight of ${e.key.text}`, -253, 253);
+        const weight = r.integer(n, `weight of ${e.key.text}`, -max, max);
         if (weight !== undefined) ref.weight = weight;
         if (rev) {
           const reverse = trackReverse(rev, what, r);
@@ -105,11 +109,11 @@ function trackList(s: Stmt, r: ArgReader, what: 'script' | 'interface'): TrackRe
   return refs;
 }
 
-/** `reverse` on a weight override; `noreverse` undoes a script's own `weight N reverse` (keepalived's vrrp_track.c). */
-function trackReverse(t: Token, what: 'script' | 'interface', r: ArgReader): boolean | undefined {
+/** `reverse` on a weight override; `noreverse` undoes a script's or file's own `weight N reverse` (vrrp_track.c, track_file.c). */
+function trackReverse(t: Token, what: TrackWhat, r: ArgReader): boolean | undefined {
   if (t.text === 'reverse') return true;
   if (t.text !== 'noreverse') {
-    r.problems.error('bad-value', `expected 'reverse'${what === 'script' ? " or 'noreverse'" : ''} after the weight, got '${t.text}'`, posOf(t));
+    r.problems.error('bad-value', `expected 'reverse'${what !== 'interface' ? " or 'noreverse'" : ''} after the weight, got '${t.text}'`, posOf(t));
     return undefined;
   }
   // An interface has no weight of its own to reverse; keepalived -t rejects the word there.
@@ -187,18 +191,20 @@ function vipList(s: Stmt, defaultDev: string | undefined, r: ArgReader): Virtual
 
 const INSTANCE_UNSUPPORTED = new Set(
   ('use_vmac_addr vmac_xmit_base use_ipvlan unicast_fault_no_peer check_unicast_src old_unicast_checksum native_ipv6 vrf ' +
-    'dont_track_primary track_file track_process track_bfd mcast_dst_ip track_src_ip unicast_ttl no_virtual_ipaddress ' +
+    'dont_track_primary track_bfd mcast_dst_ip track_src_ip unicast_ttl no_virtual_ipaddress ' +
     'promote_secondaries linkbeat_use_polling v3_checksum_as_v2 virtual_routes virtual_rules accept no_accept ' +
     'skip_check_adv_addr strict_mode debug notify_deleted notify_master_rx_lower_pri notify_priority_changes ' +
     'garp_lower_prio_delay garp_lower_prio_repeat down_timer_adverts timer_expired_backup thread_timer_expired garp_extra_if ' +
     'vmac_garp_intvl lower_prio_no_advert higher_prio_send_advert owner_ignore_adverts kernel_rx_buf_size').split(/\s+/),
 );
 
-type InstanceDraft = Omit<Mutable<VrrpInstance>, 'notify' | 'unicastPeers' | 'trackInterfaces' | 'trackScripts'> & {
+type InstanceDraft = Omit<Mutable<VrrpInstance>, 'notify' | 'unicastPeers' | 'trackInterfaces' | 'trackScripts' | 'trackFiles' | 'trackProcesses'> & {
   notify: Mutable<NotifyScripts>;
   unicastPeers: string[];
   trackInterfaces: TrackRef[];
   trackScripts: TrackRef[];
+  trackFiles: TrackRef[];
+  trackProcesses: TrackRef[];
   vipStmts: Stmt[];
   excludedStmts: Stmt[];
   set: Set<string>;
@@ -211,7 +217,7 @@ export function readVrrpInstance(s: Stmt, g: GlobalDraft, r: ArgReader): VrrpIns
   const d: InstanceDraft = {
     name: name ?? '', state: 'BACKUP', interface: '', vrid: 0, priority: DEFAULTS.vrrpPriority, advertIntMs: DEFAULTS.advertIntMs,
     version: g.vrrp.version, family: 4, nopreempt: false, preemptDelayMs: 0, unicastPeers: [], virtualIps: [], virtualIpsExcluded: [],
-    trackInterfaces: [], trackScripts: [], garpMasterDelayMs: g.vrrp.garpMasterDelayMs, garpMasterRepeat: g.vrrp.garpMasterRepeat,
+    trackInterfaces: [], trackScripts: [], trackFiles: [], trackProcesses: [], garpMasterDelayMs: g.vrrp.garpMasterDelayMs, garpMasterRepeat: g.vrrp.garpMasterRepeat,
     garpMasterRefreshMs: g.vrrp.garpMasterRefreshMs, garpMasterRefreshRepeat: g.vrrp.garpMasterRefreshRepeat, notify: {},
     pos: posOf(s.key), vipStmts: [], excludedStmts: [], set: new Set(),
   };
@@ -316,6 +322,12 @@ export function readVrrpInstance(s: Stmt, g: GlobalDraft, r: ArgReader): VrrpIns
       },
       track_script: (t, d) => {
         d.trackScripts.push(...trackList(t, r, 'script'));
+      },
+      track_file: (t, d) => {
+        d.trackFiles.push(...trackList(t, r, 'file'));
+      },
+      track_process: (t, d) => {
+        d.trackProcesses.push(...trackList(t, r, 'process'));
       },
       garp_master_delay: (t, d) => {
         d.garpMasterDelayMs = r.seconds(t, 0, 255_000) ?? d.garpMasterDelayMs;
@@ -452,14 +464,26 @@ function checkAdvertInt(d: InstanceDraft, tok: Token | undefined, r: ArgReader):
 
 export function readVrrpSyncGroup(s: Stmt, r: ArgReader): VrrpSyncGroup | undefined {
   const name = blockName(s, r, 'vrrp_sync_group NAME { group { INSTANCE … } }');
-  type D = Omit<Mutable<VrrpSyncGroup>, 'members' | 'notify' | 'trackInterfaces' | 'trackScripts'> & {
-    members: string[]; notify: Mutable<NotifyScripts>; trackInterfaces: TrackRef[]; trackScripts: TrackRef[]; hasGroup: boolean;
+  type D = Omit<Mutable<VrrpSyncGroup>, 'members' | 'notify' | 'trackInterfaces' | 'trackScripts' | 'trackFiles' | 'trackProcesses'> & {
+    members: string[]; notify: Mutable<NotifyScripts>; trackInterfaces: TrackRef[]; trackScripts: TrackRef[]; trackFiles: TrackRef[]; trackProcesses: TrackRef[];
+    hasGroup: boolean;
   };
-  const d: D = { name: name ?? '', members: [], notify: {}, trackInterfaces: [], trackScripts: [], pos: posOf(s.key), hasGroup: false };
+  const d: D = {
+    name: name ?? '', members: [], notify: {}, trackInterfaces: [], trackScripts: [], trackFiles: [], trackProcesses: [], pos: posOf(s.key), hasGroup: false,
+  };
   walk(r.needBlock(s), {
     name: `vrrp_sync_group ${name ?? ''}`.trim(),
-    unsupported: new Set(['track_file', 'track_process', 'track_bfd', 'global_tracking', 'sync_group_tracking_weight', 'notify_priority_changes']),
+    unsupported: new Set(['track_bfd', 'notify_priority_changes']),
     keywords: {
+      sync_group_tracking_weight: (t, d) => {
+        r.noBlock(t);
+        if (r.arity(t, 0, 0, 'sync_group_tracking_weight')) d.trackingWeight = true;
+      },
+      global_tracking: (t, d) => {
+        r.noBlock(t);
+        r.problems.warn('deprecated', 'global_tracking is the old name of sync_group_tracking_weight; taken as sync_group_tracking_weight', posOf(t.key));
+        if (r.arity(t, 0, 0, 'global_tracking')) d.trackingWeight = true;
+      },
       group: (t, d) => {
         r.arity(t, 0, 0, 'group { INSTANCE … }');
         d.hasGroup = true;
@@ -474,6 +498,12 @@ export function readVrrpSyncGroup(s: Stmt, r: ArgReader): VrrpSyncGroup | undefi
       },
       track_script: (t, d) => {
         d.trackScripts.push(...trackList(t, r, 'script'));
+      },
+      track_file: (t, d) => {
+        d.trackFiles.push(...trackList(t, r, 'file'));
+      },
+      track_process: (t, d) => {
+        d.trackProcesses.push(...trackList(t, r, 'process'));
       },
       smtp_alert: (t, d) => {
         d.smtpAlert = r.flag(t);

@@ -107,6 +107,7 @@ export class Director {
     for (const a of await this.#ports.addresses.local()) this.#local.add(a);
     this.#unwatch = this.#ports.addresses.watch((ev) => this.#address(ev.kind, ev.address));
     await this.#settle('start');
+    await this.#setTimeouts(this.#config);
     this.#syncRunners();
     this.#startSyncDaemon('BACKUP');
     await this.#startVrrp(this.#config);
@@ -148,6 +149,7 @@ export class Director {
     }
     this.#syncRunners();
     if (!sameModel(old.globalDefs.lvs.syncDaemon ?? null, next.globalDefs.lvs.syncDaemon ?? null)) this.#restartSyncDaemon();
+    if (!sameModel(old.globalDefs.lvs.timeouts ?? null, next.globalDefs.lvs.timeouts ?? null)) await this.#setTimeouts(next);
     await this.#settle('reload');
     const drained = [...this.#draining.values()].reduce((n, s) => n + s.size, 0);
     this.#emit({ type: 'reloaded', virtualServers: next.virtualServers.length, draining: drained });
@@ -361,7 +363,7 @@ export class Director {
 
   #vrrpPart(config: Config): string {
     const c = this.#vrrpConfigOf(config);
-    return modelKey({ v: c.vrrpInstances, s: c.vrrpScripts, g: c.vrrpSyncGroups, d: c.globalDefs.vrrp, u: c.globalDefs.scriptUser, e: c.globalDefs.enableScriptSecurity });
+    return modelKey({ v: c.vrrpInstances, s: c.vrrpScripts, g: c.vrrpSyncGroups, f: c.trackFiles, p: c.vrrpTrackProcesses, d: c.globalDefs.vrrp, u: c.globalDefs.scriptUser, e: c.globalDefs.enableScriptSecurity });
   }
 
   /**
@@ -417,6 +419,24 @@ export class Director {
   }
 
   /** lvs_sync_daemon changed: the running roles stop, and the new settings start for the followed instance's state. */
+  /**
+   * keepalived's lvs_timeouts: set at start and when a reload changes them. Kinds the config leaves out (and a
+   * removed lvs_timeouts) keep the kernel's current values, as keepalived leaves them: IPVS timeouts are global to
+   * the host, and ipvs-ts does not remember what they were before it set them.
+   */
+  async #setTimeouts(config: Config): Promise<void> {
+    const t = config.globalDefs.lvs.timeouts;
+    if (!t) return;
+    const s = (ms: number | undefined) => (ms === undefined ? 0 : Math.round(ms / 1000));
+    const timeouts = { tcp: s(t.tcpMs), tcpFin: s(t.tcpFinMs), udp: s(t.udpMs) };
+    try {
+      await this.#ports.kernel.setTimeouts(timeouts);
+      this.#emit({ type: 'lvs-timeouts', ...timeouts });
+    } catch (err) {
+      this.#netlinkError('lvs-timeouts', err);
+    }
+  }
+
   #restartSyncDaemon(): void {
     const running = this.#syncRoles;
     this.#syncRoles = [];

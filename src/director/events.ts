@@ -16,6 +16,7 @@ export type DirectorEventBody =
   | { readonly type: 'vrrp-log'; readonly line: string }
   | { readonly type: 'vrrp-failed'; readonly code: string; readonly message: string }
   | { readonly type: 'sync-daemon'; readonly state: 'master' | 'backup'; readonly interface: string }
+  | { readonly type: 'lvs-timeouts'; readonly tcp: number; readonly tcpFin: number; readonly udp: number }
   | { readonly type: 'error'; readonly where: string; readonly message: string }
   | { readonly type: 'dump'; readonly kind: 'data' | 'stats'; readonly file: string }
   | { readonly type: 'alert'; readonly result: 'sent' | 'failed' | 'dropped'; readonly subject: string; readonly reason: string }
@@ -56,6 +57,8 @@ export function describeEvent(e: DirectorEventBody): string {
       return `VRRP FAILED [${e.code}]: ${e.message}; its VIPs are removed, IPVS is left as it is`;
     case 'sync-daemon':
       return `IPVS sync daemon: ${e.state} on ${e.interface}`;
+    case 'lvs-timeouts':
+      return `IPVS timeouts set (lvs_timeouts; 0 = left as it was): tcp ${e.tcp} s, tcpfin ${e.tcpFin} s, udp ${e.udp} s`;
     case 'error':
       return `error (${e.where}): ${e.message}`;
     case 'dump':

@@ -2,7 +2,7 @@
 // passes the real implementations (adapters.ts), the tests pass dummies.
 import type { Config, VirtualIp, VirtualServer } from '../config/model.ts';
 import type { ApplyResult, KernelTable } from '../ipvs/client.ts';
-import type { SyncDaemon } from '../ipvs/codec.ts';
+import type { IpvsTimeouts, SyncDaemon } from '../ipvs/codec.ts';
 import type { IpvsOp } from '../ipvs/types.ts';
 import type { CheckEvent } from '../check/types.ts';
 import type { TransitionEvent } from '../vrrp/engine.ts';
@@ -15,6 +15,8 @@ export interface KernelPort {
   apply(ops: readonly IpvsOp[]): Promise<ApplyResult>;
   startDaemon(d: SyncDaemon): Promise<void>;
   stopDaemon(state: SyncDaemon['state']): Promise<void>;
+  /** Seconds; a 0 leaves that timeout as the kernel has it. */
+  setTimeouts(t: IpvsTimeouts): Promise<void>;
 }
 
 /** One virtual server's checkers (a CheckRunner over one virtual server). */

@@ -9,12 +9,12 @@ import { modelKey } from '../config/compare.ts';
 import { NETLINK_ROUTE } from '../sys/constants.ts';
 import { decodeRtEvent, listLinks, RTNLGRP_LINK, type Link } from '../netlink/rtnetlink.ts';
 import { NetlinkSocket } from '../netlink/socket.ts';
-import type { Config, VirtualIp, VrrpInstance, VrrpScript, VrrpSyncGroup } from '../config/model.ts';
+import type { Config, TrackFile, VirtualIp, VrrpInstance, VrrpScript, VrrpSyncGroup, VrrpTrackProcess } from '../config/model.ts';
 import { Announcer, macBytes } from './announce.ts';
 import { VrrpChannel, type Received } from './channel.ts';
 import { checkAdvert, decodeAdvert, DROP_REASONS, encodeAdvert, type DropReason, type Expectation } from './codec.ts';
 import { VrrpError } from './errors.ts';
-import { instanceSettings, isUnicast, multicastGroup, vipsOf, type TrackSource } from './instance-settings.ts';
+import { instanceSettings, isUnicast, multicastGroup, trackSources, vipsOf, type TrackSource } from './instance-settings.ts';
 import { initialState, step, type MachineEvent, type MachineParams, type MachineState, type VrrpStateName } from './machine.ts';
 import { planVrrpReload, type ScriptPlan, type VrrpReloadPlan } from './reload-plan.ts';
 import { addVip, deleteVip } from './vips.ts';
@@ -24,6 +24,8 @@ import { runScript } from '../check/script.ts';
 import { assertScriptSecure } from '../check/script-security.ts';
 import { resolveUser } from '../check/users.ts';
 import { effectivePriority, initialScriptHealth, scriptResult, type ScriptHealth, type Tracked } from './track.ts';
+import { TrackFiles } from './track-files.ts';
+import { TrackProcesses } from './track-processes.ts';
 
 /** keepalived lets notify scripts run unbounded; a stuck one is killed after this so none pile up. */
 const NOTIFY_TIMEOUT_MS = 60_000;
@@ -117,11 +119,17 @@ export class VrrpEngine {
   #vipChain: Promise<void> = Promise.resolve();
   #nl: NetlinkSocket | undefined;
   #stopping = false;
+  readonly #files: TrackFiles;
+  readonly #processes: TrackProcesses;
+  /** vrrp_startup_delay's end, fixed at start: a reload neither restarts nor cancels it (keepalived). */
+  #delayedStartAt: number | undefined;
 
   constructor(config: Config, hooks: EngineHooks, now: () => number = () => performance.now()) {
     this.#config = config;
     this.#hooks = hooks;
     this.#now = now;
+    this.#files = new TrackFiles(hooks.log, () => this.#retrack());
+    this.#processes = new TrackProcesses(hooks.log, () => this.#retrack(), now);
   }
 
   async start(): Promise<void> {
@@ -129,6 +137,11 @@ export class VrrpEngine {
     if (cfg.vrrpInstances.length === 0) throw new VrrpError('VRRP_NO_INSTANCES', 'the configuration has no vrrp_instance');
     const placed = this.#prepare(cfg, cfg.vrrpInstances, []);
     this.#openChannels(cfg, placed);
+    const delay = cfg.globalDefs.vrrp.startupDelayMs;
+    if (delay !== undefined) {
+      this.#delayedStartAt = this.#now() + delay;
+      this.#hooks.log(`Delaying startup for ${delay / 1000} seconds`);
+    }
     for (const s of cfg.vrrpScripts) this.#scripts.set(s.name, newScript(s));
     const nl = NetlinkSocket.open(NETLINK_ROUTE);
     this.#nl = nl;
@@ -143,6 +156,8 @@ export class VrrpEngine {
       else if (ev?.kind === 'dellink') this.#linkState(ev.link.name, false);
     });
     for (const l of await listLinks(nl)) this.#ifaceUp.set(l.name, linkUp(l));
+    await this.#files.follow(trackedFiles(cfg));
+    await this.#processes.follow(trackedProcesses(cfg));
     this.#runTrackedScripts();
     for (const inst of fresh) this.#enter(inst);
   }
@@ -173,6 +188,10 @@ export class VrrpEngine {
     }
     const placed = this.#prepare(next, [...updating.map((u) => u.ic), ...entering], keeping.map((k) => k.inst));
     this.#openChannels(next, placed);
+    // The new configuration's files and processes are read before any instance changes, so each enters its new shape with them.
+    await this.#files.follow(trackedFiles(next));
+    await this.#processes.follow(trackedProcesses(next));
+    if (this.#stopping) throw new VrrpError('VRRP_STOPPED', 'VRRP is stopping');
     for (const p of plan.instances) {
       if (p.action === 'update') this.#hooks.log(`(${p.name}) reconfiguring in place: ${p.changes.join(', ')}`);
       else if (p.action === 'restart') this.#hooks.log(`(${p.name}) restarting: ${p.why.join(', ')}`);
@@ -201,6 +220,8 @@ export class VrrpEngine {
     if (this.#stopping) return;
     this.#stopping = true;
     for (const s of this.#scripts.values()) clearTimeout(s.timer);
+    this.#files.close();
+    this.#processes.close();
     for (const inst of this.#instances) if (inst.m.state !== 'INIT') this.#apply(inst, { kind: 'stop' });
     await this.#vipChain;
     for (const { chan } of this.#channels.values()) chan.close();
@@ -270,9 +291,11 @@ export class VrrpEngine {
 
   #addInstance(ic: VrrpInstance, p: Placement): Instance {
     const channel = this.#channels.get(`${p.ifname}/${ic.family}`)!;
+    const s = instanceSettings(this.#config, ic, p.src);
     const inst: Instance = {
       cfg: ic,
-      ...instanceSettings(this.#config, ic, p.src),
+      ...s,
+      params: this.#withDelayedStart(s.params),
       m: initialState(ic.priority, ic.advertIntMs),
       timer: undefined,
       channel,
@@ -288,6 +311,10 @@ export class VrrpEngine {
     this.#instances.push(inst);
     this.#byName.set(ic.name, inst);
     return inst;
+  }
+
+  #withDelayedStart(params: MachineParams): MachineParams {
+    return this.#delayedStartAt === undefined ? params : { ...params, delayedStartAt: this.#delayedStartAt };
   }
 
   /** Enters the election: BACKUP (MASTER at once for an address owner, FAULT when tracking says so). */
@@ -312,7 +339,7 @@ export class VrrpEngine {
     const s = instanceSettings(this.#config, ic, p.src);
     inst.cfg = ic;
     inst.src = p.src;
-    inst.params = s.params;
+    inst.params = this.#withDelayedStart(s.params);
     inst.dsts = s.dsts;
     inst.expect = s.expect;
     inst.tracked = s.tracked;
@@ -377,11 +404,11 @@ export class VrrpEngine {
   }
 
   #effective(inst: Instance): { priority: number; fault: boolean } {
-    const tracked: Tracked[] = inst.tracked.map((t) => ({
-      up: (t.kind === 'iface' ? this.#ifaceUp.get(t.name) : this.#scripts.get(t.name)?.health.up) ?? false,
-      weight: t.weight,
-      reverse: t.reverse,
-    }));
+    const tracked: Tracked[] = inst.tracked.map((t) => {
+      if (t.kind === 'file') return { value: this.#files.value(t.name), weight: t.weight, reverse: t.reverse };
+      if (t.kind === 'process') return { quorum: this.#processes.up(t.name), weight: t.weight, reverse: t.reverse };
+      return { up: (t.kind === 'iface' ? this.#ifaceUp.get(t.name) : this.#scripts.get(t.name)?.health.up) ?? false, weight: t.weight, reverse: t.reverse };
+    });
     return effectivePriority(inst.cfg.priority, tracked);
   }
 
@@ -639,6 +666,21 @@ function interfaceHolding(nics: NodeJS.Dict<NetworkInterfaceInfo[]>, address: st
   if (address === undefined) return undefined;
   for (const [name, addrs] of Object.entries(nics)) if (addrs?.some((a) => a.address === address)) return name;
   return undefined;
+}
+
+/** The track_file blocks the configuration's instances follow (after the sync-group and owner rules). */
+function trackedFiles(c: Config): TrackFile[] {
+  const names = trackedNames(c, 'file');
+  return c.trackFiles.filter((f) => names.has(f.name));
+}
+
+function trackedProcesses(c: Config): VrrpTrackProcess[] {
+  const names = trackedNames(c, 'process');
+  return c.vrrpTrackProcesses.filter((p) => names.has(p.name));
+}
+
+function trackedNames(c: Config, kind: TrackSource['kind']): Set<string> {
+  return new Set(c.vrrpInstances.flatMap((ic) => trackSources(c, ic).filter((t) => t.kind === kind).map((t) => t.name)));
 }
 
 function linkUp(l: Link): boolean {

@@ -2,12 +2,13 @@
 // machine's parameters, where adverts go, what a received advert must carry and what the instance tracks. Pure, so
 // start-up and a reload derive an instance's settings in exactly the same way.
 import type { Config, Family, TrackRef, VirtualIp, VrrpInstance } from '../config/model.ts';
+import { applyOverrides, groupOverrides, instanceOverrides, syncGroupOf } from '../config/sync-tracking.ts';
 import { AUTH_NONE, AUTH_PASS, passAuthData, type Expectation } from './codec.ts';
 import { VrrpError } from './errors.ts';
 import type { MachineParams } from './machine.ts';
 
 export interface TrackSource {
-  readonly kind: 'script' | 'iface';
+  readonly kind: 'script' | 'iface' | 'file' | 'process';
   readonly name: string;
   readonly weight: number;
   readonly reverse: boolean;
@@ -55,16 +56,29 @@ export function instanceSettings(config: Config, ic: VrrpInstance, src: string):
       authData: authType === AUTH_PASS ? passAuthData(ic.auth?.pass ?? '') : Buffer.alloc(0),
       unicast: isUnicast(ic),
     },
-    tracked: [
-      // keepalived tracks the instance's own interface only when one is configured.
-      ...(ic.interface ? [{ kind: 'iface' as const, name: ic.interface, weight: 0, reverse: false }] : []),
-      ...ic.trackInterfaces.map(ifaceSource),
-      ...ic.trackScripts.map((t) => scriptSource(config, ic.name, t)),
-      ...config.vrrpSyncGroups
-        .filter((sg) => sg.members.includes(ic.name))
-        .flatMap((sg) => [...sg.trackInterfaces.map(ifaceSource), ...sg.trackScripts.map((t) => scriptSource(config, ic.name, t))]),
-    ],
+    tracked: trackSources(config, ic),
   };
+}
+
+/** What the instance tracks, with keepalived's sync-group and address-owner weight rules applied (sync-tracking.ts). */
+export function trackSources(config: Config, ic: VrrpInstance): TrackSource[] {
+  const own = instanceOverrides(config, ic);
+  const g = syncGroupOf(config, ic.name);
+  const ofGroup = g === undefined ? [] : groupOverrides(config, g);
+  return [
+    // keepalived tracks the instance's own interface only when one is configured.
+    ...(ic.interface ? [{ kind: 'iface' as const, name: ic.interface, weight: 0, reverse: false }] : []),
+    ...applyOverrides(ic.trackInterfaces, 'interface', own).map(ifaceSource),
+    ...applyOverrides(ic.trackScripts, 'script', own).map((t) => scriptSource(config, ic.name, t)),
+    ...applyOverrides(ic.trackFiles, 'file', own).map((t) => fileSource(config, ic.name, t)),
+    ...ic.trackProcesses.map((t) => processSource(config, ic.name, t)),
+    ...(g === undefined ? [] : [
+      ...applyOverrides(g.trackInterfaces, 'interface', ofGroup).map(ifaceSource),
+      ...applyOverrides(g.trackScripts, 'script', ofGroup).map((t) => scriptSource(config, ic.name, t)),
+      ...applyOverrides(g.trackFiles, 'file', ofGroup).map((t) => fileSource(config, ic.name, t)),
+      ...applyOverrides(g.trackProcesses, 'process', ofGroup).map((t) => processSource(config, ic.name, t)),
+    ]),
+  ];
 }
 
 function ifaceSource(t: TrackRef): TrackSource {
@@ -75,4 +89,16 @@ function scriptSource(config: Config, instance: string, t: TrackRef): TrackSourc
   const s = config.vrrpScripts.find((x) => x.name === t.name);
   if (s === undefined) throw new VrrpError('VRRP_NO_SCRIPT', `(${instance}) track_script ${t.name} is not a defined vrrp_script`);
   return { kind: 'script', name: t.name, weight: t.weight ?? s.weight, reverse: t.reverse ?? s.weightReverse };
+}
+
+function fileSource(config: Config, instance: string, t: TrackRef): TrackSource {
+  const f = config.trackFiles.find((x) => x.name === t.name);
+  if (f === undefined) throw new VrrpError('VRRP_NO_TRACK_FILE', `(${instance}) track_file ${t.name} is not a defined track_file`);
+  return { kind: 'file', name: t.name, weight: t.weight ?? f.weight, reverse: t.reverse ?? f.weightReverse };
+}
+
+function processSource(config: Config, instance: string, t: TrackRef): TrackSource {
+  const p = config.vrrpTrackProcesses.find((x) => x.name === t.name);
+  if (p === undefined) throw new VrrpError('VRRP_NO_TRACK_PROCESS', `(${instance}) track_process ${t.name} is not a defined vrrp_track_process`);
+  return { kind: 'process', name: t.name, weight: t.weight ?? p.weight, reverse: t.reverse ?? p.weightReverse };
 }

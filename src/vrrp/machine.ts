@@ -16,6 +16,11 @@ export interface MachineParams {
   readonly preemptDelayMs: number;
   /** Our primary address: the advert source the peers compare on equal priority. */
   readonly primaryAddress: string;
+  /**
+   * vrrp_startup_delay: until this time a backup's Master_Down_Timer runs from it rather than from now, as
+   * keepalived's vrrp_init_instance_sands does (a master, an address owner included, is not held back).
+   */
+  readonly delayedStartAt?: number;
 }
 
 export interface MachineState {
@@ -76,7 +81,7 @@ export function step(p: MachineParams, s: MachineState, ev: MachineEvent, now: n
       if (s.state !== 'INIT') return same(s);
       if (s.fault) return to(s, 'FAULT', { timer: undefined });
       if (s.priority === PRIO_OWNER) return becomeMaster(p, s, now);
-      return toBackup(s, now, s.masterAdvertIntMs);
+      return toBackup(p, s, now, s.masterAdvertIntMs);
     case 'timer':
       if (s.timer === undefined || now < s.timer) return same(s);
       if (s.state === 'MASTER') return { state: { ...s, timer: now + p.advertIntMs }, actions: [{ kind: 'send', priority: s.priority }] };
@@ -93,8 +98,8 @@ export function step(p: MachineParams, s: MachineState, ev: MachineEvent, now: n
     case 'force':
       if (ev.state === 'FAULT') return s.state === 'FAULT' || s.state === 'STOP' || s.state === 'INIT' ? same(s) : enterFault(s);
       if (ev.state === 'MASTER') return s.state === 'BACKUP' ? becomeMaster(p, s, now) : same(s);
-      if (s.state === 'MASTER') return toBackup(s, now, s.masterAdvertIntMs);
-      if (s.state === 'FAULT' && !s.fault) return toBackup(s, now, p.advertIntMs);
+      if (s.state === 'MASTER') return toBackup(p, s, now, s.masterAdvertIntMs);
+      if (s.state === 'FAULT' && !s.fault) return toBackup(p, s, now, p.advertIntMs);
       return same(s);
     case 'stop':
       if (s.state === 'STOP') return same(s);
@@ -105,7 +110,7 @@ export function step(p: MachineParams, s: MachineState, ev: MachineEvent, now: n
 function backupAdvert(p: MachineParams, s: MachineState, ev: { priority: number; intervalMs: number; src: string }, now: number): StepResult {
   const master = { address: ev.src, priority: ev.priority };
   // The master is leaving: take over after Skew_Time only, so the highest-priority backup wins the race.
-  if (ev.priority === 0) return same({ ...s, master, timer: now + skewMs(s.priority, s.masterAdvertIntMs) });
+  if (ev.priority === 0) return same({ ...s, master, timer: backupTimer(p, now, skewMs(s.priority, s.masterAdvertIntMs)) });
   const delaying = p.preemptDelayMs > 0 && (s.preemptAt === undefined || s.preemptAt > now);
   if (!p.preempt || ev.priority >= s.priority || delaying) {
     const masterInt = p.version === 3 ? ev.intervalMs : s.masterAdvertIntMs;
@@ -114,7 +119,7 @@ function backupAdvert(p: MachineParams, s: MachineState, ev: { priority: number;
       if (ev.priority >= s.priority) preemptAt = undefined;
       else if (preemptAt === undefined) preemptAt = now + p.preemptDelayMs;
     }
-    const timer = now + masterDownMs(s.priority, masterInt);
+    const timer = backupTimer(p, now, masterDownMs(s.priority, masterInt));
     return same({ ...s, master, masterAdvertIntMs: masterInt, preemptAt, timer });
   }
   // A lower-priority master we may preempt: ignore its adverts and let Master_Down_Timer run out (keepalived).
@@ -126,7 +131,7 @@ function masterAdvert(p: MachineParams, s: MachineState, ev: { priority: number;
   const theirsWins = ev.priority > s.priority || (ev.priority === s.priority && compareAddr(ev.src, p.primaryAddress) > 0);
   if (theirsWins) {
     const masterInt = p.version === 3 ? ev.intervalMs : s.masterAdvertIntMs;
-    return toBackup({ ...s, master: { address: ev.src, priority: ev.priority } }, now, masterInt);
+    return toBackup(p, { ...s, master: { address: ev.src, priority: ev.priority } }, now, masterInt);
   }
   // A lower-priority master: assert ourselves at once so it steps down (keepalived's "forcing new election").
   return { state: s, actions: [{ kind: 'send', priority: s.priority }] };
@@ -135,7 +140,7 @@ function masterAdvert(p: MachineParams, s: MachineState, ev: { priority: number;
 function track(p: MachineParams, s: MachineState, now: number): StepResult {
   if (s.state === 'INIT' || s.state === 'STOP') return same(s);
   if (s.fault) return s.state === 'FAULT' ? same(s) : enterFault(s);
-  if (s.state === 'FAULT') return toBackup(s, now, p.advertIntMs);
+  if (s.state === 'FAULT') return toBackup(p, s, now, p.advertIntMs);
   return same(s);
 }
 
@@ -165,8 +170,13 @@ function becomeMaster(p: MachineParams, s: MachineState, now: number): StepResul
   ]);
 }
 
-function toBackup(s: MachineState, now: number, masterAdvertIntMs: number): StepResult {
-  return to(s, 'BACKUP', { masterAdvertIntMs, timer: now + masterDownMs(s.priority, masterAdvertIntMs), preemptAt: undefined });
+function toBackup(p: MachineParams, s: MachineState, now: number, masterAdvertIntMs: number): StepResult {
+  return to(s, 'BACKUP', { masterAdvertIntMs, timer: backupTimer(p, now, masterDownMs(s.priority, masterAdvertIntMs)), preemptAt: undefined });
+}
+
+/** When a backup's timer of `ms` runs out: counted from the end of vrrp_startup_delay while that lasts. */
+function backupTimer(p: MachineParams, now: number, ms: number): number {
+  return (p.delayedStartAt !== undefined && now < p.delayedStartAt ? p.delayedStartAt : now) + ms;
 }
 
 function to(s: MachineState, state: VrrpStateName, patch: Partial<MachineState>, before: MachineAction[] = []): StepResult {

@@ -80,17 +80,27 @@ function identity(c: Config, i: VrrpInstance): Record<string, unknown> {
   };
 }
 
-/** Everything else that concerns the instance: its own settings, its sync groups, the scripts it tracks, VRRP globals. */
+/** Everything else that concerns the instance: its own settings, its sync groups, what it tracks, VRRP globals. */
 function settings(c: Config, i: VrrpInstance): Record<string, unknown> {
   const { name: _name, pos: _pos, ...own } = i;
   const groups = c.vrrpSyncGroups.filter((g) => g.members.includes(i.name));
   const tracked = new Set([...i.trackScripts, ...groups.flatMap((g) => g.trackScripts)].map((t) => t.name));
+  const files = new Set([...i.trackFiles, ...groups.flatMap((g) => g.trackFiles)].map((t) => t.name));
+  const processes = new Set([...i.trackProcesses, ...groups.flatMap((g) => g.trackProcesses)].map((t) => t.name));
   return {
     ...own,
     ...Object.fromEntries(groups.map((g) => [`vrrp_sync_group ${g.name}`, g])),
     ...Object.fromEntries(c.vrrpScripts.filter((s) => tracked.has(s.name)).map((s) => [`vrrp_script ${s.name}`, s])),
-    'global_defs (VRRP)': c.globalDefs.vrrp,
+    ...Object.fromEntries(c.trackFiles.filter((f) => files.has(f.name)).map((f) => [`track_file ${f.name}`, f])),
+    ...Object.fromEntries(c.vrrpTrackProcesses.filter((p) => processes.has(p.name)).map((p) => [`vrrp_track_process ${p.name}`, p])),
+    'global_defs (VRRP)': vrrpGlobals(c),
   };
+}
+
+/** The VRRP globals a running instance follows; vrrp_startup_delay counts only from the process start (keepalived). */
+function vrrpGlobals(c: Config): Record<string, unknown> {
+  const { startupDelayMs: _startOnly, ...globals } = c.globalDefs.vrrp;
+  return globals;
 }
 
 /** One line per key that differs: `priority 150 -> 160` for plain values, the key alone for the rest. */

@@ -261,10 +261,10 @@ test('a ~SEQ line is bounded: past 262,144 lines it stops with one error', () =>
   assert.match(r.problems[0]?.message ?? '', /makes more than 262144 lines/);
 });
 
-test('top-level track_file is modelled with keepalived\'s meaning and, when no FILE_CHECK names it, warned as not acted on', () => {
+test('top-level track_file is modelled with keepalived\'s meaning and, when no FILE_CHECK or VRRP track_file names it, warned as not acted on', () => {
   const r = parse('track_file up {\n  file /run/up\n  weight -10 reverse\n  init_file 5 overwrite\n}\nvrrp_track_file old {\n  file /run/old\n}\ntrack_file none {\n}\n');
   assert.deepEqual(summary(r.problems), ['warning unsupported 1:1', 'warning deprecated 6:1', 'warning unsupported 6:1', 'error missing 9:1', 'warning unsupported 9:1']);
-  assert.match(r.problems[0]?.message ?? '', /not applied: track_file up \(k\.conf:1\) is read but no FILE_CHECK names it/);
+  assert.match(r.problems[0]?.message ?? '', /not applied: track_file up \(k\.conf:1\) is read but no FILE_CHECK, vrrp_instance or vrrp_sync_group tracks it/);
   const ok = parse('track_file up {\n  file /run/up\n  weight -10 reverse\n  init_file 5 overwrite\n}\n');
   assert.deepEqual(ok.config?.trackFiles, [{ name: 'up', path: '/run/up', weight: -10, weightReverse: true, init: { value: 5, overwrite: true }, pos: { file: 'k.conf', line: 1, col: 1 } }]);
 });

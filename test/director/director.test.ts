@@ -180,6 +180,21 @@ test('lvs_sync_daemon following no instance runs the master and the backup daemo
   assert.deepEqual(h.kernel.daemons, ['start master lo 9', 'start backup lo 9', 'stop master', 'stop backup']);
 });
 
+test('lvs_timeouts are set at start and again only when a reload changes them; kinds left out stay as they are', async () => {
+  const withTimeouts = (t: string) => config(`global_defs {\n lvs_timeouts ${t}\n}\n${vs()}`);
+  const h = harness(withTimeouts('tcp 7200 udp 300'));
+  await h.director.start();
+  assert.deepEqual(h.kernel.timeouts, [{ tcp: 7200, tcpFin: 0, udp: 300 }]);
+  await h.director.reload(withTimeouts('tcp 7200 udp 300'));
+  assert.equal(h.kernel.timeouts.length, 1, 'an unchanged lvs_timeouts is not set again');
+  await h.director.reload(withTimeouts('tcp 900 tcpfin 60 udp 300'));
+  assert.deepEqual(h.kernel.timeouts[1], { tcp: 900, tcpFin: 60, udp: 300 });
+  assert.ok(h.events.some((e) => e.type === 'lvs-timeouts' && e.tcp === 900));
+  await h.director.reload(BASE);
+  assert.equal(h.kernel.timeouts.length, 2, 'a removed lvs_timeouts leaves the kernel as it is');
+  await h.director.stop();
+});
+
 test('ha_suspend: checkers run only while the VIP is local', async () => {
   const cfg = config(vs('ha_suspend'));
   const h = harness(cfg);

@@ -4,7 +4,7 @@ import { parseConfigText } from '../../src/config/index.ts';
 import type { Config, VirtualServer } from '../../src/config/model.ts';
 import type { CheckEvent } from '../../src/check/types.ts';
 import type { ApplyResult, KernelTable } from '../../src/ipvs/client.ts';
-import type { SyncDaemon } from '../../src/ipvs/codec.ts';
+import type { IpvsTimeouts, SyncDaemon } from '../../src/ipvs/codec.ts';
 import { destKey, serviceKey } from '../../src/ipvs/identity.ts';
 import type { DestinationEntry, IpvsOp, IpvsStats, IpvsTable, ServiceEntry } from '../../src/ipvs/types.ts';
 import { Director } from '../../src/director/director.ts';
@@ -74,6 +74,13 @@ export class FakeKernel implements KernelPort {
 
   async stopDaemon(state: SyncDaemon['state']): Promise<void> {
     this.daemons.push(`stop ${state}`);
+  }
+
+  /** Every setTimeouts call, in order. */
+  readonly timeouts: IpvsTimeouts[] = [];
+
+  async setTimeouts(t: IpvsTimeouts): Promise<void> {
+    this.timeouts.push(t);
   }
 }
 

@@ -48,6 +48,7 @@ function conf(dir: Dir, rss: readonly Rs[], priority: number = DIRECTORS[dir].pr
   return `global_defs {
   router_id ${dir}
   lvs_sync_daemon eth0 VI_1
+  lvs_timeouts tcp 7200 tcpfin 120 udp 300
 }
 vrrp_instance VI_1 {
   state ${d.state}
@@ -237,7 +238,8 @@ async function main(): Promise<void> {
   client.start();
   await sleep(5000);
   const base = performance.now();
-  record({ step: 'steady state', ms: 5000, failedRequests: client.failuresBetween(0), requests: client.samples.length, ok: client.failuresBetween(0) === 0 && client.samples.length > 0, detail: `served by ${[...client.servedBy(0)].sort().join(', ')}` });
+  const timeouts = lab.sh(lab.ns('dir1'), 'ipvsadm -L --timeout').trim();
+  record({ step: 'steady state', ms: 5000, failedRequests: client.failuresBetween(0), requests: client.samples.length, ok: client.failuresBetween(0) === 0 && client.samples.length > 0 && /: 7200 120 300$/.test(timeouts), detail: `served by ${[...client.servedBy(0)].sort().join(', ')}; ${timeouts} (lvs_timeouts)` });
 
   // 1. A real server stops: removed within its checker bound, no failures after that.
   t0 = performance.now();
