@@ -271,7 +271,7 @@ test('top-level track_file is modelled with keepalived\'s meaning and, when no F
 
 // ------------------------------------------------------------------------------- 3. read but not acted on: said
 
-test('lvs_timeouts, notify_fifo, vrrp_notify_fifo, vrrp_skip_check_adv_addr and vrrp_strict warn that they are not applied', () => {
+test('notify_fifo, vrrp_notify_fifo, vrrp_skip_check_adv_addr and vrrp_strict warn that they are not applied; lvs_timeouts is applied, so silent', () => {
   const r = parse(`global_defs {
   lvs_timeouts tcp 900 tcpfin 120 udp 300
   notify_fifo /run/ka.fifo keepalived_script
@@ -281,9 +281,10 @@ test('lvs_timeouts, notify_fifo, vrrp_notify_fifo, vrrp_skip_check_adv_addr and 
   vrrp_strict off
 }
 `);
-  assert.deepEqual(summary(r.problems), ['warning unsupported 2:3', 'warning unsupported 3:3', 'warning unsupported 4:3', 'warning unsupported 5:3', 'warning unsupported 6:3']);
+  assert.deepEqual(summary(r.problems), ['warning unsupported 3:3', 'warning unsupported 4:3', 'warning unsupported 5:3', 'warning unsupported 6:3']);
   for (const p of r.problems) assert.match(p.message, /^not applied: \S+ \(k\.conf:\d\) is read but ipvs-ts does not act on it yet; /);
-  assert.match(r.problems[4]?.message ?? '', /strict RFC 5798 mode/);
+  assert.match(r.problems[3]?.message ?? '', /strict RFC 5798 mode/);
+  assert.deepEqual(r.config?.globalDefs.lvs.timeouts, { tcpMs: 900_000, tcpFinMs: 120_000, udpMs: 300_000 });
   const g = r.config?.globalDefs;
   assert.deepEqual([g?.notifyFifo, g?.vrrp.notifyFifo, g?.vrrp.strict], [{ path: '/run/ka.fifo', user: { user: 'keepalived_script' } }, { path: '/run/vrrp.fifo' }, false]);
 });

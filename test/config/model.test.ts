@@ -178,7 +178,6 @@ vrrp_sync_group G1 {
   notify_master /bin/master.sh
 }`);
   assert.deepEqual(summary(r.problems), [
-    'warning unsupported 10:3 not applied: lvs_timeouts (k.conf:10) is read but ipvs-ts does not act on it yet; the kernel keeps its IPVS timeouts (set them with "ipvsadm --set TCP TCPFIN UDP")',
     'warning lenient 36:5 vrrp_instance VI_1: 2001:db8::100 is IPv6 in an IPv4 instance; treated as virtual_ipaddress_excluded (as keepalived does)',
     // The instance is in sync group G1: keepalived does not let a member's priority float.
     'warning lenient 42:5 vrrp_instance VI_1: tracked interface eth1: its weight is taken as 0 (down puts the instance and its group in FAULT) because of sync group G1, as keepalived does; add sync_group_tracking_weight to the group to keep weights',
