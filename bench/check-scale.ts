@@ -1,17 +1,20 @@
 // Checker benchmark (not part of npm test): real servers on loopback in a child process, the CheckRunner here.
 // Phases: `sched` the TCP population with a checker that answers at once (the runner's own cost: scheduler, timer,
-// p-limit, events), `tcp` TCP_CHECKs, `http` HTTP_GETs (with digest, so bodies are read), then both together, all
-// at delay_loop 1 s with warmup 1 s. For each phase, after a warm-up, it measures over a window: checks/s, this
+// p-limit, events), `tcp-netsocket` TCP_CHECKs through the former net.Socket path (bench/tcp-net-socket.ts) and
+// `tcp` through the bare non-blocking connects (src/check/tcp-connect.ts), with their ratio, `http` HTTP_GETs (with
+// digest, so bodies are read), then tcp and http together, all at delay_loop 1 s with warmup 1 s. ROUNDS=n repeats
+// the two TCP phases n times, alternating, so load on a shared machine falls on both paths alike. For each phase, after a warm-up, it measures over a window: checks/s, this
 // process's CPU (user+sys) per 1,000 checks and as a share of one core, RSS, and scheduling lateness (actual start
 // − planned start) p50/p99/max.
-// Run: node bench/check-scale.ts [tcpCount=10000] [httpCount=2000] [windowSeconds=15]
+// Run: [ROUNDS=1] [SKIP_SCHED=1] node bench/check-scale.ts [tcpCount=10000] [httpCount=2000] [windowSeconds=15]
 import { fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { attemptChannel, CheckRunner, type AttemptMessage, type RunChecker } from '../src/check/runner.ts';
-import type { Checker, VirtualServer } from '../src/config/model.ts';
+import type { Checker, TcpCheck, VirtualServer } from '../src/config/model.ts';
+import { checkTcpNetSocket } from './tcp-net-socket.ts';
 
 const tcpCount = Number(process.argv[2] ?? 10_000);
 const httpCount = Number(process.argv[3] ?? 2_000);
@@ -52,8 +55,11 @@ function percentile(sorted: Float64Array, p: number): number {
 }
 
 const instant: RunChecker = async () => ({ ok: true, reason: 'instant', latencyMs: 0 });
+const netSocket: RunChecker = (c, signal) => checkTcpNetSocket(c as TcpCheck, signal);
 
-async function phase(name: string, vss: VirtualServer[], runChecker?: RunChecker): Promise<void> {
+interface Row { readonly checksPerS: number; readonly cpuMsPer1000: number }
+
+async function phase(name: string, vss: VirtualServer[], runChecker?: RunChecker): Promise<Row> {
   const runner = new CheckRunner(vss, { concurrency: 2_000, runScripts: false, ...(runChecker ? { runChecker } : {}) });
   let measuring = false;
   let attempts = 0;
@@ -108,6 +114,7 @@ async function phase(name: string, vss: VirtualServer[], runChecker?: RunChecker
   };
   console.log(JSON.stringify(row));
   if (failures) console.log(`  failures: ${JSON.stringify([...reasons].slice(0, 5))}`);
+  return row;
 }
 
 try {
@@ -115,7 +122,16 @@ try {
   const web = virtualServers('HTTP_GET', targets.http, 200);
   console.log(`node ${process.version}, ${tcpCount} TCP + ${httpCount} HTTP targets, warm-up ${warmupS} s, window ${windowS} s, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   if (tcpCount && !process.env.SKIP_SCHED) await phase('sched', tcp, instant);
-  if (tcpCount) await phase('tcp', tcp);
+  const rounds = Number(process.env.ROUNDS ?? 1);
+  for (let round = 0; tcpCount && round < rounds; round++) {
+    const before = await phase('tcp-netsocket', tcp, netSocket);
+    const after = await phase('tcp', tcp);
+    console.log(JSON.stringify({
+      ratio: 'tcp / tcp-netsocket',
+      checksPerS: +(after.checksPerS / before.checksPerS).toFixed(2),
+      cpuMsPer1000: +(after.cpuMsPer1000 / before.cpuMsPer1000).toFixed(2),
+    }));
+  }
   if (httpCount) await phase('http', web);
   if (tcpCount && httpCount) await phase('tcp+http', [...tcp, ...web]);
 } finally {

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <net/if.h>
 #include <string>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <algorithm>
@@ -93,6 +94,57 @@ Napi::Value GetSockOpt(const Napi::CallbackInfo& info) {
   socklen_t len = capacity;
   if (getsockopt(fd, level, name, buf.data(), &len) < 0) ThrowErrno(info.Env(), errno, "getsockopt");
   return Napi::Buffer<uint8_t>::Copy(info.Env(), buf.data(), len);
+}
+
+// socketError(fd) -> the pending SO_ERROR (0 if none), read and cleared: how a non-blocking connect reports its
+// outcome once the socket is writable. getsockopt() would allocate a Buffer for one int on every check.
+Napi::Value SocketError(const Napi::CallbackInfo& info) {
+  int fd = IntArg(info, 0, "fd");
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) ThrowErrno(info.Env(), errno, "getsockopt");
+  return Napi::Number::New(info.Env(), err);
+}
+
+// epoll, for callers that watch many short-lived descriptors (TCP_CHECK's connects): one epoll instance, itself
+// watched by a Poller, instead of a uv_poll handle and a JS object per descriptor.
+Napi::Value EpollCreate(const Napi::CallbackInfo& info) {
+  int fd = epoll_create1(EPOLL_CLOEXEC);
+  if (fd < 0) ThrowErrno(info.Env(), errno, "epoll_create1");
+  return Napi::Number::New(info.Env(), fd);
+}
+
+// epollCtl(epfd, op, fd, events): the event's data is the descriptor itself.
+Napi::Value EpollCtl(const Napi::CallbackInfo& info) {
+  int epfd = IntArg(info, 0, "epfd");
+  int op = IntArg(info, 1, "op");
+  int fd = IntArg(info, 2, "fd");
+  epoll_event ev{};
+  ev.events = static_cast<uint32_t>(IntArg(info, 3, "events"));
+  ev.data.fd = fd;
+  if (epoll_ctl(epfd, op, fd, &ev) < 0) ThrowErrno(info.Env(), errno, "epoll_ctl");
+  return info.Env().Undefined();
+}
+
+// epollWait(epfd, out: Int32Array) -> ready count, without blocking; out receives [fd, events] pairs.
+Napi::Value EpollWait(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int epfd = IntArg(info, 0, "epfd");
+  if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throw Napi::TypeError::New(env, "out must be an Int32Array");
+  Napi::Int32Array out = info[1].As<Napi::Int32Array>();
+  int max = static_cast<int>(std::min<size_t>(out.ElementLength() / 2, 1024));
+  if (max == 0) throw Napi::RangeError::New(env, "out has no room for an event");
+  epoll_event events[1024];
+  int n;
+  do n = epoll_wait(epfd, events, max, 0);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) ThrowErrno(env, errno, "epoll_wait");
+  for (int i = 0; i < n; i++) {
+    out[2 * i] = events[i].data.fd;
+    out[2 * i + 1] = static_cast<int32_t>(events[i].events);
+  }
+  return Napi::Number::New(env, n);
 }
 
 // sendmsg(fd, iov: Uint8Array[], address?: Uint8Array, control?: Uint8Array, flags?: number) -> bytes sent
@@ -408,6 +460,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getsockname", Napi::Function::New<GetSockName>(env, "getsockname"));
   exports.Set("setsockopt", Napi::Function::New<SetSockOpt>(env, "setsockopt"));
   exports.Set("getsockopt", Napi::Function::New<GetSockOpt>(env, "getsockopt"));
+  exports.Set("socketError", Napi::Function::New<SocketError>(env, "socketError"));
+  exports.Set("epollCreate", Napi::Function::New<EpollCreate>(env, "epollCreate"));
+  exports.Set("epollCtl", Napi::Function::New<EpollCtl>(env, "epollCtl"));
+  exports.Set("epollWait", Napi::Function::New<EpollWait>(env, "epollWait"));
   exports.Set("sendmsg", Napi::Function::New<SendMsg>(env, "sendmsg"));
   exports.Set("recvmsg", Napi::Function::New<RecvMsg>(env, "recvmsg"));
   exports.Set("recvmany", Napi::Function::New<RecvMany>(env, "recvmany"));

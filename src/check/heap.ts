@@ -13,6 +13,10 @@ export class TimerHeap {
     return this.times[0];
   }
 
+  peekId(): number | undefined {
+    return this.ids[0];
+  }
+
   push(time: number, id: number): void {
     this.times.push(time);
     this.ids.push(id);

@@ -6,6 +6,7 @@ export const AF_INET6 = 10;
 export const AF_NETLINK = 16;
 export const AF_PACKET = 17;
 
+export const SOCK_STREAM = 1;
 export const SOCK_DGRAM = 2;
 export const SOCK_RAW = 3;
 
@@ -21,10 +22,12 @@ export const ICMP_FILTER = 1;
 export const ICMP6_FILTER = 1;
 
 export const IPPROTO_ICMP = 1;
+export const IPPROTO_TCP = 6;
 export const IPPROTO_ICMPV6 = 58;
 /** VRRP (RFC 5798). */
 export const IPPROTO_VRRP = 112;
 
+export const SO_REUSEADDR = 2;
 export const SO_SNDBUF = 7;
 export const SO_RCVBUF = 8;
 export const SO_BINDTODEVICE = 25;
@@ -68,3 +71,9 @@ export const NETLINK_EXT_ACK = 11;
 
 export const MSG_TRUNC = 0x20;
 export const MSG_CTRUNC = 0x8;
+
+export const EPOLL_CTL_ADD = 1;
+export const EPOLL_CTL_DEL = 2;
+export const EPOLLOUT = 0x4;
+export const EPOLLERR = 0x8;
+export const EPOLLHUP = 0x10;

@@ -28,6 +28,14 @@ export interface NativeSys {
   getsockname(fd: number): Buffer;
   setsockopt(fd: number, level: number, name: number, value: Uint8Array): void;
   getsockopt(fd: number, level: number, name: number, capacity: number): Buffer;
+  /** The pending SO_ERROR (0 if none), read and cleared: a non-blocking connect's outcome. */
+  socketError(fd: number): number;
+  /** epoll_create1(EPOLL_CLOEXEC). */
+  epollCreate(): number;
+  /** epoll_ctl; the event's data is `fd`, which epollWait reports back. */
+  epollCtl(epfd: number, op: number, fd: number, events: number): void;
+  /** epoll_wait without blocking: fills `out` with [fd, events] pairs (at most 1,024) and returns their count. */
+  epollWait(epfd: number, out: Int32Array): number;
   sendmsg(fd: number, iov: readonly Uint8Array[], address?: Uint8Array | null, control?: Uint8Array | null, flags?: number): number;
   /**
    * Receives into caller-owned buffers (no allocation per datagram). Returns the kernel's byte count (with

@@ -1,0 +1,203 @@
+// Non-blocking TCP connects on the native shim, made the way keepalived's TCP_CHECK makes them (layer4.c):
+// socket(SOCK_NONBLOCK), bind when asked, connect (EINPROGRESS), wait until writable, read SO_ERROR, close. No
+// stream objects: a check costs a descriptor, one epoll_ctl and one small record. Every pending connect waits in
+// one epoll set, which one Poller watches (a uv_poll handle and JS object per connect cost ~28 µs of CPU each),
+// and its deadline in one heap behind one timer, so thousands of connects in flight keep one timer armed.
+import { constants } from 'node:os';
+import {
+  AF_INET, AF_INET6, EPOLL_CTL_ADD, EPOLLOUT, IPPROTO_TCP, SO_REUSEADDR, SOCK_STREAM, SOL_SOCKET,
+} from '../sys/constants.ts';
+import { inetFamily } from '../sys/inet.ts';
+import { isErrno, type NativePoller, type NativeSys, sys } from '../sys/native.ts';
+import { encodeSockaddr } from '../sys/sockaddr.ts';
+import { TimerHeap } from './heap.ts';
+
+/** A connect's outcome: CONNECTED, TIMED_OUT, ABORTED, or the errno that failed it. */
+export const CONNECTED = 0;
+export const TIMED_OUT = -1;
+export const ABORTED = -2;
+
+/** Where to connect from and to, encoded once per checker (checks repeat every delay_loop). */
+export interface ConnectTarget {
+  readonly domain: number;
+  readonly address: Buffer;
+  /** sockaddr to bind first (bindto/bind_port), or null to let the kernel choose. */
+  readonly bind: Buffer | null;
+}
+
+export function connectTarget(connectIp: string, connectPort: number, bindTo?: string, bindPort?: number): ConnectTarget {
+  const family = inetFamily(connectIp.split('%')[0]!) ?? 4;
+  const bind = bindTo !== undefined || bindPort !== undefined
+    ? sockaddr(bindTo ?? (family === 6 ? '::' : '0.0.0.0'), bindPort ?? 0, family)
+    : null;
+  return { domain: family === 6 ? AF_INET6 : AF_INET, address: sockaddr(connectIp, connectPort, family), bind };
+}
+
+function sockaddr(ip: string, port: number, family: 4 | 6): Buffer {
+  if (family === 4) return encodeSockaddr({ family: 4, address: ip, port });
+  const [address = ip, zone] = ip.split('%');
+  const scopeId = zone === undefined ? 0 : /^\d+$/.test(zone) ? Number(zone) : sys().ifNameToIndex(zone);
+  return encodeSockaddr({ family: 6, address, port, scopeId });
+}
+
+const EINPROGRESS = constants.errno.EINPROGRESS;
+const ECONNRESET = constants.errno.ECONNRESET;
+const ONE = Buffer.from(new Int32Array([1]).buffer);
+
+class Pending {
+  readonly id: number;
+  readonly fd: number;
+  readonly signal: AbortSignal;
+  readonly resolve: (outcome: number) => void;
+
+  constructor(id: number, fd: number, signal: AbortSignal, resolve: (outcome: number) => void) {
+    this.id = id;
+    this.fd = fd;
+    this.signal = signal;
+    this.resolve = resolve;
+  }
+}
+
+/** Pending connects by id (the heap's key: a descriptor number is reused as soon as it is closed) and by fd. */
+const byId = new Map<number, Pending>();
+const byFd = new Map<number, Pending>();
+const deadlines = new TimerHeap();
+/** Pending connects per abort signal: one listener per signal (the runner has one) instead of one per check. */
+const bySignal = new WeakMap<AbortSignal, Set<Pending>>();
+let nextId = 1;
+let timer: NodeJS.Timeout | undefined;
+let timerAt = Infinity;
+let epoll: { readonly fd: number; readonly poller: NativePoller } | undefined;
+const events = new Int32Array(2 * 1024);
+
+/** Connects to `target` within `timeoutMs`; resolves with the outcome (rejects only when the shim is not built). */
+export function tcpConnect(target: ConnectTarget, timeoutMs: number, signal: AbortSignal): Promise<number> {
+  if (signal.aborted) return Promise.resolve(ABORTED);
+  return new Promise((resolve) => {
+    const native = sys();
+    const set = epollSet(native);
+    let fd: number;
+    try {
+      fd = native.socket(target.domain, SOCK_STREAM, IPPROTO_TCP);
+    } catch (err) {
+      return resolve(errnoOf(err));
+    }
+    const p = new Pending(nextId++, fd, signal, resolve);
+    try {
+      if (target.bind) {
+        // net.Socket's bind (libuv) sets SO_REUSEADDR, so a fixed bind_port can be reused while the previous
+        // check's connection sits in TIME_WAIT; without it every check after the first would fail to bind.
+        native.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, ONE);
+        native.bind(fd, target.bind);
+      }
+      native.connect(fd, target.address);
+      // EPOLLERR and EPOLLHUP are always reported; closing the descriptor removes it from the set.
+      native.epollCtl(set, EPOLL_CTL_ADD, fd, EPOLLOUT);
+    } catch (err) {
+      return finish(native, p, errnoOf(err));
+    }
+    if (byId.size === 0) epoll!.poller.ref();
+    byId.set(p.id, p);
+    byFd.set(fd, p);
+    watch(signal).add(p);
+    deadlines.push(performance.now() + timeoutMs, p.id);
+    arm();
+  });
+}
+
+function epollSet(native: NativeSys): number {
+  if (epoll) return epoll.fd;
+  const fd = native.epollCreate();
+  let scheduled = false;
+  const poller = new native.Poller(fd, (err) => {
+    if (err) throw err;
+    if (scheduled) return;
+    scheduled = true;
+    // Read after the rest of this loop iteration's I/O, as net.Socket's per-connect watcher was: a level-triggered
+    // epoll set stays at the head of libuv's ready list, so draining here would look at a connect before, say, a
+    // server in this process that accepted and reset it (net.Socket reported that reset; so does this).
+    setImmediate(() => {
+      scheduled = false;
+      drain(native, fd);
+    });
+  });
+  poller.start(true, false);
+  // Referenced only while connects are pending, so an idle set never keeps the process alive.
+  poller.unref();
+  epoll = { fd, poller };
+  return fd;
+}
+
+function drain(native: NativeSys, epfd: number): void {
+  for (;;) {
+    const n = native.epollWait(epfd, events);
+    for (let i = 0; i < n; i++) {
+      const p = byFd.get(events[2 * i]!);
+      if (p) ready(native, p, events[2 * i + 1]!);
+    }
+    if (n < events.length / 2) return;
+  }
+}
+
+/** Writable or failed: SO_ERROR says which, as keepalived's socket_state() reads it. */
+function ready(native: NativeSys, p: Pending, flags: number): void {
+  let outcome: number;
+  try {
+    outcome = native.socketError(p.fd);
+  } catch (e) {
+    outcome = errnoOf(e);
+  }
+  if (outcome === EINPROGRESS) return;
+  // Hung up with no error left to read (the peer reset a connection it had accepted): not connected.
+  if (outcome === 0 && (flags & EPOLLOUT) === 0) outcome = ECONNRESET;
+  finish(native, p, outcome);
+}
+
+function finish(native: NativeSys, p: Pending, outcome: number): void {
+  if (byId.delete(p.id)) {
+    byFd.delete(p.fd);
+    bySignal.get(p.signal)?.delete(p);
+    if (byId.size === 0) epoll?.poller.unref();
+  }
+  // A plain close: the kernel sends a normal FIN, as keepalived (2.3.2 and later set no SO_LINGER at all).
+  native.close(p.fd);
+  p.resolve(outcome);
+}
+
+function watch(signal: AbortSignal): Set<Pending> {
+  let set = bySignal.get(signal);
+  if (!set) {
+    const mine = new Set<Pending>();
+    signal.addEventListener('abort', () => {
+      for (const p of mine) finish(sys(), p, ABORTED);
+    }, { once: true });
+    bySignal.set(signal, (set = mine));
+  }
+  return set;
+}
+
+/** Arms the one timer for the earliest deadline still pending; finished connects' entries are dropped here. */
+function arm(): void {
+  while (deadlines.size > 0 && !byId.has(deadlines.peekId()!)) deadlines.pop();
+  const next = deadlines.peekTime();
+  if (next === undefined || next >= timerAt) return;
+  clearTimeout(timer);
+  timerAt = next;
+  // Unreferenced: the epoll set's poller keeps the process alive while a connect is pending; a stale deadline must not.
+  timer = setTimeout(expire, Math.max(0, next - performance.now())).unref();
+}
+
+function expire(): void {
+  timer = undefined;
+  timerAt = Infinity;
+  const now = performance.now();
+  for (let top = deadlines.peekTime(); top !== undefined && top <= now; top = deadlines.peekTime()) {
+    const p = byId.get(deadlines.pop()!);
+    if (p) finish(sys(), p, TIMED_OUT);
+  }
+  arm();
+}
+
+function errnoOf(err: unknown): number {
+  return isErrno(err) ? err.errno : constants.errno.EIO;
+}
