@@ -8,6 +8,8 @@ import { genhashCommand } from './genhash.ts';
 import { daemonCommand } from './daemon.ts';
 import { statusCommand } from './status.ts';
 import { reloadCommand } from './reload.ts';
+import { realserverCommand } from './realserver.ts';
+import { importCommand } from './import.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -26,6 +28,8 @@ export function buildProgram(): Command {
   program.addCommand(daemonCommand(), { isDefault: true });
   program.addCommand(statusCommand());
   program.addCommand(reloadCommand());
+  program.addCommand(realserverCommand());
+  program.addCommand(importCommand());
   return program;
 }
 

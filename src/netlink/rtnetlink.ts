@@ -6,6 +6,7 @@
 //   await addAddress(nl, { address: '10.0.0.10', prefixLength: 24, ifindex: 3, label: 'eth0:vip' });
 //     // NLM_F_CREATE|NLM_F_EXCL: an address already present rejects with code 'EEXIST'
 //   await deleteAddress(nl, { address: '10.0.0.10', prefixLength: 24, ifindex: 3 });   // absent: 'EADDRNOTAVAIL'
+//   await setLinkUp(nl, 3, true);                                                       // ip link set … up
 //   const events = NetlinkSocket.open(NETLINK_ROUTE);
 //   events.subscribe([RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, RTNLGRP_LINK], (m) => { const e = decodeRtEvent(m); });
 import { AF_INET, AF_INET6, AF_UNSPEC } from '../sys/constants.ts';
@@ -118,6 +119,11 @@ export async function listAddresses(nl: NetlinkConnection, filter: { family?: 4 
     .filter((a) => (filter.family === undefined || a.family === filter.family) && (filter.ifindex === undefined || a.ifindex === filter.ifindex));
 }
 
+/** Sets a link administratively up or down; only IFF_UP is in the change mask, so no other flag moves. */
+export async function setLinkUp(nl: NetlinkConnection, ifindex: number, up: boolean): Promise<void> {
+  await nl.request({ type: RTM_NEWLINK, payload: ifinfomsg(AF_UNSPEC, ifindex, up ? IFF_UP : 0, IFF_UP), what: `set link ${ifindex} ${up ? 'up' : 'down'}` });
+}
+
 /** Adds an address with NLM_F_CREATE|NLM_F_EXCL, so an existing one rejects with code 'EEXIST'. */
 export async function addAddress(nl: NetlinkConnection, spec: AddressSpec): Promise<void> {
   await nl.request(addressRequest(RTM_NEWADDR, spec, NLM_F_CREATE | NLM_F_EXCL, `add address ${spec.address}/${spec.prefixLength}`));
@@ -203,10 +209,12 @@ function checked<T>(a: Attrs, value: T, what: string): T {
   return value;
 }
 
-function ifinfomsg(family: number, index: number): Buffer {
+function ifinfomsg(family: number, index: number, flags = 0, change = 0): Buffer {
   const b = Buffer.alloc(16);
   b.writeUInt8(family, 0);
   b.writeInt32LE(index, 4);
+  b.writeUInt32LE(flags, 8);
+  b.writeUInt32LE(change, 12);
   return b;
 }
 

@@ -48,7 +48,7 @@ function conf(dir: Dir, rss: readonly Rs[], priority: number = DIRECTORS[dir].pr
   return `global_defs {
   router_id ${dir}
   lvs_sync_daemon eth0 VI_1
-  lvs_timeouts tcp 7200 tcpfin 120 udp 300
+  lvs_timeouts tcp 900 tcpfin 121 udp 301
 }
 vrrp_instance VI_1 {
   state ${d.state}
@@ -239,7 +239,7 @@ async function main(): Promise<void> {
   await sleep(5000);
   const base = performance.now();
   const timeouts = lab.sh(lab.ns('dir1'), 'ipvsadm -L --timeout').trim();
-  record({ step: 'steady state', ms: 5000, failedRequests: client.failuresBetween(0), requests: client.samples.length, ok: client.failuresBetween(0) === 0 && client.samples.length > 0 && /: 7200 120 300$/.test(timeouts), detail: `served by ${[...client.servedBy(0)].sort().join(', ')}; ${timeouts} (lvs_timeouts)` });
+  record({ step: 'steady state', ms: 5000, failedRequests: client.failuresBetween(0), requests: client.samples.length, ok: client.failuresBetween(0) === 0 && client.samples.length > 0 && /: 900 121 301$/.test(timeouts), detail: `served by ${[...client.servedBy(0)].sort().join(', ')}; ${timeouts} (lvs_timeouts)` });
 
   // 1. A real server stops: removed within its checker bound, no failures after that.
   t0 = performance.now();

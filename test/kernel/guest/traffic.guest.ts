@@ -3,11 +3,11 @@
 // a one-line perl server (each answers with its own name). NAT real servers sit on their own subnet behind the director; DR
 // and TUN real servers hold the VIP on lo and answer the client directly.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { IpvsClient } from '../../../src/ipvs/client.ts';
 import type { DestinationSpec, IpvsOp, ServiceSpec } from '../../../src/ipvs/types.ts';
 import { NO_FLAGS, sh } from './ipvs-kit.ts';
+import { clientLoop, joinLan, removeLan, startServers, tally, writeLanScripts } from './lan.ts';
 
 const VIP = '10.7.0.100';
 const CLIENT = 'ipvst-cli';
@@ -17,36 +17,14 @@ const ALL_NS = [CLIENT, ...NAT_RS.map((r) => r.ns), ...DR_RS.map((r) => r.ns)];
 
 let client: IpvsClient;
 
-/** Shell lines that put namespace `ns` on the LAN bridge. */
-function joinLan(ns: string, idx: number, cidr: string, gateway?: string): string[] {
-  return [
-    `ip netns add ${ns}`,
-    `ip link add vt${idx} type veth peer name eth0 netns ${ns}`,
-    `ip link set vt${idx} master ipvst-br up`,
-    `ip -n ${ns} link set lo up`,
-    `ip -n ${ns} link set eth0 up`,
-    `ip -n ${ns} addr add ${cidr} dev eth0`,
-    ...(gateway ? [`ip -n ${ns} route add default via ${gateway}`] : []),
-  ];
-}
-
-// Perl, not busybox: the static busybox's wget and httpd crash in the guest (static glibc NSS), and a node start
-// takes seconds under TCG. The server answers every connection with its name; the client makes `n` in a row.
-const SERVER = `use IO::Socket::INET; my $s = IO::Socket::INET->new(LocalPort => 80, Listen => 128, ReuseAddr => 1) or die "listen: $!";
-while (my $c = $s->accept) { print $c "$ARGV[0]\n"; close $c }`;
-const CLIENT_LOOP = `use IO::Socket::INET; $| = 1; for (1 .. $ARGV[1]) {
-  my $c = IO::Socket::INET->new(PeerAddr => $ARGV[0], PeerPort => 80, Timeout => 5);
-  if (!$c) { print "FAILED\n"; next } my $l = <$c>; print defined $l ? $l : "FAILED\n"; close $c }`;
-
 // Everything runs as one shell script: each spawn from node forks a large process, which is slow under TCG.
 function cleanup(): void {
-  sh([...ALL_NS.map((ns) => `for p in $(ip netns pids ${ns} 2>/dev/null); do kill $p; done; ip netns del ${ns} 2>/dev/null`), 'ip link del ipvst-br 2>/dev/null', 'ipvsadm -C', 'true'].join('\n'));
+  sh([removeLan(ALL_NS, 'ipvst-br'), 'ipvsadm -C', 'true'].join('\n'));
 }
 
 before(async () => {
   cleanup();
-  writeFileSync('/tmp/ipvst-server.pl', SERVER);
-  writeFileSync('/tmp/ipvst-client.pl', CLIENT_LOOP);
+  writeLanScripts();
   const servers = [...NAT_RS, ...DR_RS];
   const script = [
     'set -e',
@@ -57,18 +35,16 @@ before(async () => {
     `ip addr add 10.8.0.1/24 dev ipvst-br`,
     `ip addr add ${VIP}/32 dev ipvst-br`,
     'sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.ipvst-br.send_redirects=0',
-    ...joinLan(CLIENT, 0, '10.7.0.2/24'),
-    ...NAT_RS.flatMap((r, i) => joinLan(r.ns, 10 + i, `${r.addr}/24`, '10.8.0.1')),
+    ...joinLan('ipvst-br', CLIENT, 'vt0', '10.7.0.2/24'),
+    ...NAT_RS.flatMap((r, i) => joinLan('ipvst-br', r.ns, `vt${10 + i}`, `${r.addr}/24`, '10.8.0.1')),
     ...DR_RS.flatMap((r, i) => [
-      ...joinLan(r.ns, 20 + i, `${r.addr}/24`),
+      ...joinLan('ipvst-br', r.ns, `vt${20 + i}`, `${r.addr}/24`),
       // The VIP is local but never answered for in ARP; decapsulated TUN packets arrive on tunl0.
       `ip -n ${r.ns} addr add ${VIP}/32 dev lo`,
       `ip -n ${r.ns} link set tunl0 up`,
       `ip netns exec ${r.ns} sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.tunl0.rp_filter=0 net.ipv4.conf.default.rp_filter=0`,
     ]),
-    ...servers.map((r) => `ip netns exec ${r.ns} perl /tmp/ipvst-server.pl ${r.name} >/dev/null 2>&1 &`),
-    // Wait (up to 30 s) until every server listens.
-    `for ns in ${servers.map((r) => r.ns).join(' ')}; do i=0; until [ -n "$(ip netns exec $ns ss -Hltn 'sport = :80')" ]; do i=$((i+1)); [ $i -lt 150 ]; sleep 0.2; done; done`,
+    ...startServers(servers),
   ];
   sh(script.join('\n'));
   client = await IpvsClient.open();
@@ -89,10 +65,7 @@ async function distribute(service: Omit<ServiceSpec, 'id' | 'flags' | 'timeoutS'
   ];
   const r = await client.apply(ops);
   assert.deepEqual(r.failed.map((f) => f.error.message), []);
-  const out = sh(`ip netns exec ${CLIENT} perl /tmp/ipvst-client.pl ${VIP} ${n}`);
-  const counts: Record<string, number> = {};
-  for (const line of out.split('\n').filter(Boolean)) counts[line] = (counts[line] ?? 0) + 1;
-  return counts;
+  return tally(sh(clientLoop(CLIENT, VIP, n)));
 }
 
 const dest = (address: string, forward: DestinationSpec['forward'], weight: number): DestinationSpec => ({
