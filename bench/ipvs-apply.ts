@@ -99,16 +99,8 @@ if (process.argv.includes('--host')) {
 }
 
 if (!process.env.IPVS_TS_IN_VM) {
-  const { canBootVm, runInVm } = await import('../test/kernel/vm.ts');
-  const can = canBootVm();
-  if (!can.ok) {
-    process.stderr.write(`bench: ${can.reason}\n`);
-    process.exit(2);
-  }
-  const r = await runInVm({ command: `node bench/ipvs-apply.ts ${counts.join(' ')}`, timeoutMs: 1_800_000, memoryMb: 2048 });
-  process.stdout.write(r.stdout);
-  process.stderr.write(r.stderr);
-  process.exit(r.code ?? 1);
+  const { relayInVm } = await import('../test/kernel/vm.ts');
+  await relayInVm({ command: `node bench/ipvs-apply.ts ${counts.join(' ')}`, timeoutMs: 1_800_000, memoryMb: 2048 }, 'bench');
 }
 
 

@@ -14,17 +14,8 @@ import { performance } from 'node:perf_hooks';
 const runs = Number(process.argv[2] ?? 5);
 
 if (!process.env.IPVS_TS_IN_VM) {
-  const { canBootVm, runInVm } = await import('../test/kernel/vm.ts');
-  const can = canBootVm();
-  if (!can.ok) {
-    process.stderr.write(`bench: ${can.reason}\n`);
-    process.exit(2);
-  }
-  const r = await runInVm({ command: `node bench/vm-node-start.ts ${runs}`, timeoutMs: 1_800_000 });
-  process.stdout.write(r.stdout);
-  process.stderr.write(r.stderr);
-  process.stderr.write(`bench: VM run ${(r.elapsedMs / 1000).toFixed(1)} s\n`);
-  process.exit(r.code ?? 1);
+  const { relayInVm } = await import('../test/kernel/vm.ts');
+  await relayInVm({ command: `node bench/vm-node-start.ts ${runs}`, timeoutMs: 1_800_000 }, 'bench');
 }
 
 interface Timing {

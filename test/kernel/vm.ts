@@ -345,6 +345,24 @@ export async function runInVm(opts: VmRunOptions): Promise<VmRunResult> {
   }
 }
 
+/**
+ * For a script that measures inside the VM (bench/*, this file's CLI): boots the VM, runs the command there,
+ * relays its output and exits with its status; `name` prefixes what this side reports.
+ */
+export async function relayInVm(opts: VmRunOptions, name: string): Promise<never> {
+  const check = canBootVm();
+  if (!check.ok) {
+    process.stderr.write(`${name}: ${check.reason}\n`);
+    process.exit(2);
+  }
+  const r = await runInVm(opts);
+  process.stdout.write(r.stdout);
+  process.stderr.write(r.stderr);
+  if (r.code === null) process.stderr.write(`${name}: no exit status (${r.timedOut ? 'timed out' : 'VM died'}); console:\n${r.console.slice(-3000)}\n`);
+  process.stderr.write(`${name}: VM run ${(r.elapsedMs / 1000).toFixed(1)} s\n`);
+  process.exit(r.code ?? 1);
+}
+
 /** Run directories of processes that were killed before they could clean up. */
 function removeStaleRuns(): void {
   const runs = join(CACHE_DIR, 'runs');
@@ -368,15 +386,5 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     process.stderr.write('usage: node test/kernel/vm.ts [--timeout SECONDS] -- COMMAND...\n');
     process.exit(2);
   }
-  const check = canBootVm();
-  if (!check.ok) {
-    process.stderr.write(`vm: ${check.reason}\n`);
-    process.exit(2);
-  }
-  const r = await runInVm({ command: argv.length === 1 ? (argv[0] as string) : argv.map(shellQuote).join(' '), timeoutMs });
-  process.stdout.write(r.stdout);
-  process.stderr.write(r.stderr);
-  if (r.code === null) process.stderr.write(`vm: no exit status (${r.timedOut ? 'timed out' : 'VM died'}); console:\n${r.console.slice(-3000)}\n`);
-  process.stderr.write(`vm: ${(r.elapsedMs / 1000).toFixed(1)} s\n`);
-  process.exit(r.code ?? 1);
+  await relayInVm({ command: argv.length === 1 ? (argv[0] as string) : argv.map(shellQuote).join(' '), timeoutMs }, 'vm');
 }
