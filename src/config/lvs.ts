@@ -5,7 +5,7 @@ import { posOf, type Token } from './lexer.ts';
 import { walk, type BlockSpec, type Handler, type Mutable } from './blocks.ts';
 import {
   DEFAULTS, LB_ALGOS, LB_KINDS, type Checker, type Endpoint, type LbAlgo, type LbKind, type Protocol, type RealServer, type TrackFile,
-  type Tunnel, type VirtualServer, type VirtualServerGroup, type VirtualServerKey,
+  type SourcePos, type Tunnel, type VirtualServer, type VirtualServerGroup, type VirtualServerKey,
 } from './model.ts';
 import { CHECKER_KEYWORDS, CheckerReader } from './checkers.ts';
 import { readVirtualServerGroup } from './groups.ts';
@@ -73,6 +73,8 @@ type VsDraft = Omit<Mutable<VirtualServer>, 'realServers' | 'schedulerFlags' | '
   lbAlgo?: LbAlgo;
   lbKind?: LbKind;
   sorryKind?: LbKind;
+  /** Where `protocol` was written: a fwmark service has none (the mark selects the packets). */
+  protocolPos?: SourcePos;
   /** lb_algo / lb_kind were written (maybe invalid, already reported): no "missing" warning then. */
   algoGiven: boolean;
   kindGiven: boolean;
@@ -156,6 +158,7 @@ export class LvsReader {
     if (!d.algoGiven) p.warn('missing', `${label} has no lb_algo; using ${DEFAULT_LB_ALGO} as keepalived does`, posOf(s.key));
     if (!d.kindGiven) p.warn('missing', `${label} has no lb_kind; using NAT as keepalived does`, posOf(s.key));
     if (d.onePacket && d.protocol !== 'UDP') p.warn('lenient', `${label}: ops (one-packet scheduling) only applies to UDP; ignored`, posOf(s.key));
+    if (key?.kind === 'fwmark' && d.protocolPos) p.warn('lenient', `${label}: protocol is ignored for a fwmark service (the mark selects the packets, whatever their protocol), as keepalived ignores it`, d.protocolPos);
     if (d.granularitySet && d.persistenceTimeoutS === undefined) d.persistenceTimeoutS = DEFAULT_PERSISTENCE_S;
     if (key?.kind === 'addr' && key.port === 0 && d.persistenceTimeoutS === undefined) {
       p.warn('lenient', zeroPortMessage(label), posOf(s.key));
@@ -278,6 +281,7 @@ function virtualServerSpec(r: ArgReader): BlockSpec<VsDraft> {
       },
       protocol: (t, d) => {
         r.noBlock(t);
+        d.protocolPos = posOf(t.key);
         if (r.arity(t, 1, 1, 'protocol TCP|UDP|SCTP')) d.protocol = r.oneOf(t.args[0] as Token, 'protocol', ['TCP', 'UDP', 'SCTP'] as const satisfies readonly Protocol[], true) ?? d.protocol;
       },
       ip_family: (t, d) => {

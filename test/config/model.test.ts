@@ -105,7 +105,8 @@ virtual_server 2001:DB8::0:1 443 {
   omega
   inhibit_on_failure
 }`);
-  assert.deepEqual(summary(r.problems), []);
+  // keepalived too: "protocol specified for fwmark - protocol will be ignored" (ops is checked before that).
+  assert.deepEqual(summary(r.problems), ['warning lenient 24:3 virtual_server fwmark 9: protocol is ignored for a fwmark service (the mark selects the packets, whatever their protocol), as keepalived ignores it']);
   const c = r.config;
   assert.deepEqual(c?.virtualServerGroups[0]?.members.map((m) => (m.kind === 'addr' ? [m.address, m.port, m.count] : [m.mark])), [
     ['10.0.0.10', 80, 11], ['2001:db8::a', 443, 22], [7],
