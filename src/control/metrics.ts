@@ -54,6 +54,8 @@ export class DirectorMetrics {
   readonly #applies: Counter<'reason'>;
   readonly #ops: Counter<'result'>;
   readonly #verdictToKernel: Histogram;
+  readonly #stalls: Counter;
+  readonly #lastStall: Gauge;
   readonly #drift: Counter<'what'>;
   readonly #errors: Counter<'where'>;
   readonly #reloads: Counter<'result'>;
@@ -138,6 +140,8 @@ export class DirectorMetrics {
     this.#alerts = new Counter({ name: 'ipvs_ts_alerts_total', help: 'SMTP alerts by fate: sent, failed (the mail server) or dropped (rate limit, full queue, stop)', labelNames: ['result'], registers: r });
     // Present from the start, so an alert rule on failed or dropped has a series to watch.
     for (const result of ['sent', 'failed', 'dropped']) this.#alerts.inc({ result }, 0);
+    this.#stalls = new Counter({ name: 'ipvs_ts_event_loop_stalls_total', help: 'Times the main event loop was blocked beyond the stall threshold (1 s)', registers: r });
+    this.#lastStall = new Gauge({ name: 'ipvs_ts_event_loop_last_stall_seconds', help: 'How long the latest event-loop stall lasted (0: none yet)', registers: r });
     diagnostics.subscribe(attemptChannel.name, this.#onAttempt);
   }
 
@@ -181,6 +185,12 @@ export class DirectorMetrics {
       default:
     }
   };
+
+  /** A stall of the main event loop (src/director/watchdog.ts). */
+  eventLoopStall(delayMs: number): void {
+    this.#stalls.inc();
+    this.#lastStall.set(delayMs / 1000);
+  }
 
   /** The exposition text, built from one status snapshot. */
   async render(): Promise<string> {

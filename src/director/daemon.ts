@@ -20,6 +20,7 @@ import { eventLogger } from './log.ts';
 import { checkQuorumTracks, parseQuorumTrack } from './quorum-track.ts';
 import { sdNotify } from './sd-notify.ts';
 import { statisticsOf } from './status.ts';
+import { stallLine, startWatchdog, watchStalls } from './watchdog.ts';
 
 /** How long a stop waits for alert mails still to go (the instances' "Stopping" among them), within --stop-timeout. */
 const ALERT_DRAIN_MS = 3_000;
@@ -60,6 +61,14 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
   let ports: ReturnType<typeof realPorts> | undefined;
   let metrics: DirectorMetrics | undefined;
   let withdrawDumps: (() => void) | undefined;
+  // Before the config parse, the longest legitimate stall, so the pings and the stall log cover start-up too.
+  const stopWatchdog = startWatchdog();
+  const stopStallWatch = watchStalls({
+    onStall: (delayMs) => {
+      stderr.write(stallLine(opts.logJson, delayMs));
+      metrics?.eventLoopStall(delayMs);
+    },
+  });
   try {
     const loaded = load(opts.file, stderr);
     if (!loaded.config) return fail(`${opts.file} has errors; nothing started`);
@@ -160,6 +169,8 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
   } catch (err) {
     return fail(err instanceof Error ? err.message : String(err));
   } finally {
+    stopStallWatch();
+    stopWatchdog();
     withdrawDumps?.();
     for (const s of servers) s.close();
     metrics?.close();
