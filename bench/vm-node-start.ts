@@ -52,7 +52,7 @@ const sharedNode = join(process.cwd(), 'node_modules/node/bin/node');
 /** '' removes the variable: the harness sets one for every guest process. */
 const noCache = { NODE_COMPILE_CACHE: '' };
 const warmCache = mkdtempSync('/run/bench-cc-');
-const importAll = ['--input-type=module', '-e', "await import('./src/director/daemon.ts'); await import('./src/cli/main.ts'); console.log('in-script', (performance.now() / 1000).toFixed(3))"];
+const importAll = ['--input-type=module', '-e', "await import('./src/daemon/daemon.ts'); await import('./src/cli/main.ts'); console.log('in-script', (performance.now() / 1000).toFixed(3))"];
 const coldDir = (base: string) => () => ({ NODE_COMPILE_CACHE: mkdtempSync(join(base, 'bench-cc-')) });
 
 process.stdout.write(`node start in the VM, ${runs} runs per case (min / median / max wall time)\n\n`);

@@ -4,7 +4,7 @@ import { DEFAULT_CONTROL_SOCKET } from '../control/protocol.ts';
 import { DEFAULT_METRICS_ADDRESS } from '../control/http.ts';
 import { DEFAULT_CONFIG_FILE } from '../config/index.ts';
 import { defaultDumpFile } from '../control/dumps.ts';
-import type { DaemonOptions } from '../director/daemon.ts';
+import type { DaemonOptions } from '../daemon/daemon.ts';
 import { DEFAULT_STATE_FILE } from '../ipvs/state.ts';
 
 export function daemonCommand(): Command {
@@ -39,7 +39,7 @@ export function daemonCommand(): Command {
       };
       // Exit as soon as the shutdown is done: a library handle left open (a checker's connection pool) must not
       // keep a stopped director's process around.
-      const { runDaemon } = await import('../director/daemon.ts');
+      const { runDaemon } = await import('../daemon/daemon.ts');
       process.exit(await runDaemon(opts));
     });
 }

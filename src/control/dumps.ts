@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { dumpWritten } from '../director/events.ts';
 
 export type DumpKind = 'data' | 'stats';
 
@@ -40,7 +41,7 @@ export interface DumpProvider {
 
 /** The log line for a dump. */
 export function dumpLine(r: DumpReport): string {
-  return r.error === undefined ? `${r.kind === 'data' ? 'state dump' : 'statistics'} written to ${r.file}` : `cannot write ${r.file}: ${r.error}`;
+  return r.error === undefined ? dumpWritten(r.kind, r.file) : `cannot write ${r.file}: ${r.error}`;
 }
 
 /** What a process that registered nothing writes: enough to tell which ipvs-ts it is and what it costs. */

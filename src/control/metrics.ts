@@ -186,7 +186,7 @@ export class DirectorMetrics {
     }
   };
 
-  /** A stall of the main event loop (src/director/watchdog.ts). */
+  /** A stall of the main event loop (src/daemon/watchdog.ts). */
   eventLoopStall(delayMs: number): void {
     this.#stalls.inc();
     this.#lastStall.set(delayMs / 1000);

@@ -1,5 +1,4 @@
 // What the director reports: one event per thing that happened, for the log (one line each) and the metrics.
-import { dumpLine } from '../control/dumps.ts';
 
 export type DirectorEventBody =
   | { readonly type: 'started'; readonly virtualServers: number; readonly instances: number }
@@ -62,7 +61,7 @@ export function describeEvent(e: DirectorEventBody): string {
     case 'error':
       return `error (${e.where}): ${e.message}`;
     case 'dump':
-      return dumpLine(e);
+      return dumpWritten(e.kind, e.file);
     case 'alert':
       return `alert ${e.result}: ${e.subject} (${e.reason})`;
     case 'stopping':
@@ -70,4 +69,9 @@ export function describeEvent(e: DirectorEventBody): string {
     case 'stopped':
       return 'stopped';
   }
+}
+
+/** The line for a written SIGUSR1/SIGUSR2 dump; the dump writer says the same when it reports on its own. */
+export function dumpWritten(kind: 'data' | 'stats', file: string): string {
+  return `${kind === 'data' ? 'state dump' : 'statistics'} written to ${file}`;
 }

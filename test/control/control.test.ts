@@ -9,7 +9,7 @@ import { formatStatus } from '../../src/control/format.ts';
 import { parseListen } from '../../src/control/http.ts';
 import { DirectorMetrics } from '../../src/control/metrics.ts';
 import { listenControl } from '../../src/control/server.ts';
-import { sockaddrUn } from '../../src/director/sd-notify.ts';
+import { sockaddrUn } from '../../src/daemon/sd-notify.ts';
 import { desiredTable } from '../../src/ipvs/desired.ts';
 import { config, FakeKernel, harness } from '../director/fakes.ts';
 

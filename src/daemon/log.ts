@@ -1,5 +1,5 @@
 // One line per event on stderr (journald adds the time and keeps it): human text by default, JSON with --log-json.
-import { describeEvent, type DirectorEvent } from './events.ts';
+import { describeEvent, type DirectorEvent } from '../director/events.ts';
 
 export function eventLogger(json: boolean, out: NodeJS.WritableStream = process.stderr): (e: DirectorEvent) => void {
   return (e) => {

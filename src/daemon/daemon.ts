@@ -15,11 +15,11 @@ import { DirectorMetrics } from '../control/metrics.ts';
 import type { ReloadOutcome } from '../control/protocol.ts';
 import { listenControl } from '../control/server.ts';
 import { realPorts } from './adapters.ts';
-import { Director } from './director.ts';
+import { Director } from '../director/director.ts';
 import { eventLogger } from './log.ts';
-import { checkQuorumTracks, parseQuorumTrack } from './quorum-track.ts';
+import { checkQuorumTracks, parseQuorumTrack } from '../director/quorum-track.ts';
 import { sdNotify } from './sd-notify.ts';
-import { statisticsOf } from './status.ts';
+import { statisticsOf } from '../director/status.ts';
 import { stallLine, startWatchdog, watchStalls } from './watchdog.ts';
 
 /** How long a stop waits for alert mails still to go (the instances' "Stopping" among them), within --stop-timeout. */

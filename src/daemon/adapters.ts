@@ -9,8 +9,8 @@ import { NetlinkSocket } from '../netlink/socket.ts';
 import { NETLINK_ROUTE } from '../sys/constants.ts';
 import { addVip, deleteVip } from '../vrrp/vips.ts';
 import { VrrpService } from '../vrrp/service.ts';
-import { DirectorError } from './errors.ts';
-import type { AddressPort, DirectorPorts } from './ports.ts';
+import { DirectorError } from '../director/errors.ts';
+import type { AddressPort, DirectorPorts } from '../director/ports.ts';
 
 /** A director whose VRRP never starts would never take over: fail instead, so systemd restarts the daemon. */
 const VRRP_START_TIMEOUT_MS = 120_000;

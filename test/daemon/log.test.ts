@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { eventLogger } from '../../src/director/log.ts';
+import { eventLogger } from '../../src/daemon/log.ts';
 
 function capture(): { out: Writable; lines: string[] } {
   const lines: string[] = [];
