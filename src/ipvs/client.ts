@@ -58,6 +58,17 @@ export class IpvsClient {
     return replies.map((m) => decodeService(decodeGenl(m).attrs));
   }
 
+  /** One service as the kernel has it, or undefined when it has none with that id. */
+  async service(id: ServiceId): Promise<ServiceEntry | undefined> {
+    try {
+      const [reply] = await this.#call({ cmd: IPVS_CMD.GET_SERVICE, attrs: [nested(IPVS_CMD_ATTR.SERVICE, serviceIdAttrs(id))] }, 'read a virtual service');
+      return reply ? decodeService(decodeGenl(reply).attrs) : undefined;
+    } catch (err) {
+      if (err instanceof IpvsError && (err.errno === 'ESRCH' || err.errno === 'ENOENT')) return undefined;
+      throw err;
+    }
+  }
+
   /** An unknown service gives an empty list (that is what the kernel's dump returns). */
   async destinations(id: ServiceId): Promise<DestinationEntry[]> {
     return this.#destinationsOn(this.#nl, id);

@@ -97,8 +97,13 @@ test('ipvsadm → ipvs-ts: what ipvsadm-restore programs, ipvs-ts reads back ide
   assert.deepEqual(tableThresholds(back), ipvsadmThresholds());
 });
 
-test('an unknown service has an empty destination dump', async () => {
-  assert.deepEqual(await client.destinations({ kind: 'addr', family: 4, protocol: 'TCP', address: '192.0.2.99', port: 1 }), []);
+test('an unknown service has an empty destination dump, and a single-service read gives undefined', async () => {
+  const unknown = { kind: 'addr', family: 4, protocol: 'TCP', address: '192.0.2.99', port: 1 } as const;
+  assert.deepEqual(await client.destinations(unknown), []);
+  assert.equal(await client.service(unknown), undefined);
+  const [first] = await client.services();
+  assert.ok(first);
+  assert.deepEqual(await client.service(first.id), first);
 });
 
 test('reconciler against a live table: minimal plans, idempotent, repairs drift, leaves foreign services alone', async () => {
