@@ -150,7 +150,7 @@ export class DirectorMetrics {
     switch (e.type) {
       case 'applied':
         this.#applies.inc({ reason: e.reasons.join(',') });
-        this.#ops.inc({ result: 'applied' }, e.ops.length - e.failed);
+        this.#ops.inc({ result: 'applied' }, e.count - e.failed);
         if (e.failed) this.#ops.inc({ result: 'failed' }, e.failed);
         if (e.sinceVerdictMs !== undefined) this.#verdictToKernel.observe(e.sinceVerdictMs / 1000);
         break;

@@ -83,7 +83,7 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
       ipvs,
       stateFile: opts.stateFile,
       onScriptError: (message) => director.report({ type: 'error', where: 'script', message }),
-      onAddressOverrun: () => director.checkDrift(),
+      onAddressOverrun: () => director.addressesLost(),
     });
     const director = new Director(config, ports, { quorumTracks: tracks, runDir: opts.runDir, driftIntervalMs: opts.driftIntervalS * 1000 });
     director.onEvent(log);

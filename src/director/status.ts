@@ -1,14 +1,16 @@
 // The daemon's state as one JSON-safe object: what `ipvs-ts status` prints and /metrics exports. Built from the
-// configuration, the checkers' verdicts, VRRP's own status and a fresh kernel dump.
+// configuration, the checkers' verdicts, VRRP's own status, the reconciler's view of the kernel table and the
+// kernel's counters as last read (src/director/kernel-counters.ts).
 import { endpointLabel, virtualServerLabel } from '../check/labels.ts';
 import type { Config } from '../config/model.ts';
-import type { KernelTable } from '../ipvs/client.ts';
 import { destKey, serviceKey } from '../ipvs/identity.ts';
-import type { IpvsStats, ServiceId } from '../ipvs/types.ts';
+import type { DestinationEntry, DestinationSpec, IpvsStats, ServiceId } from '../ipvs/types.ts';
+import type { KernelView, ViewService } from '../ipvs/view.ts';
 import type { Stats } from '../vrrp/engine.ts';
 import { vrrpInstances, type VrrpFailure, type VrrpInput, type VrrpInstanceStatus } from '../vrrp/instance-status.ts';
 import type { HealthStore } from './health.ts';
-import { servicesOf } from './table.ts';
+import { servicesOf } from './desired.ts';
+import type { CountersSnapshot } from './kernel-counters.ts';
 
 export interface Counters {
   readonly conns: number;
@@ -75,26 +77,32 @@ export interface DirectorStatus {
 export interface StatusInput {
   readonly config: Config;
   readonly health: HealthStore;
-  readonly kernel: KernelTable | undefined;
+  readonly view: KernelView;
+  /** The kernel's counters as last read; undefined before the first read (counters then show 0). */
+  readonly counters: CountersSnapshot | undefined;
+  readonly ipvsAvailable: boolean;
   readonly vrrp: VrrpInput;
   readonly suspended: ReadonlySet<string>;
   readonly startedAt: number;
-  readonly counters: Readonly<Record<string, number>>;
+  readonly directorCounters: Readonly<Record<string, number>>;
 }
 
 const ZERO: Counters = { conns: 0, inPkts: 0, outPkts: 0, inBytes: 0, outBytes: 0 };
 
 export function buildStatus(input: StatusInput): DirectorStatus {
-  const kernel = new Map((input.kernel?.services ?? []).map((s) => [serviceKey(s.service.id), s]));
+  const kernel = (key: string) => input.view.get(key);
+  const live = (key: string, d: DestinationSpec | DestinationEntry): DestinationEntry | undefined =>
+    input.counters?.services.get(key)?.destinations.get(destKey(d)) ?? ('activeConns' in d ? d : undefined);
   const virtualServers = input.config.virtualServers.map((vs): VirtualServerStatus => {
     const label = virtualServerLabel(vs);
     const h = input.health.get(vs);
     const services = servicesOf(input.config, vs);
-    const first = kernel.get(serviceKey(services[0]!.service.id));
-    const kernelDests = new Map((first?.destinations ?? []).map((d) => [destKey(d), d]));
+    const firstKey = serviceKey(services[0]!.service.id);
+    const first = kernel(firstKey);
     const realServers = vs.realServers.map((rs, i): RealServerStatus => {
       const spec = services[0]?.destinations[i];
-      const k = spec ? kernelDests.get(destKey(spec)) : undefined;
+      const k = spec ? first?.destinations.get(destKey(spec)) : undefined;
+      const c = k ? live(firstKey, k) : undefined;
       const v = h?.rs.get(endpointLabel(rs));
       return {
         address: rs.address,
@@ -107,9 +115,9 @@ export function buildStatus(input: StatusInput): DirectorStatus {
         reason: v?.reason ?? 'not checked yet',
         latencyMs: v ? v.latencyMs : null,
         since: v ? v.since : null,
-        activeConns: k?.activeConns ?? 0,
-        inactiveConns: k?.inactiveConns ?? 0,
-        stats: k ? counters(k.stats) : ZERO,
+        activeConns: c?.activeConns ?? 0,
+        inactiveConns: c?.inactiveConns ?? 0,
+        stats: c ? counters(c.stats) : ZERO,
       };
     });
     return {
@@ -121,18 +129,21 @@ export function buildStatus(input: StatusInput): DirectorStatus {
       suspended: input.suspended.has(label),
       sorryServer: vs.sorryServer ? endpointLabel(vs.sorryServer) : null,
       realServers,
-      services: services.map((s) => serviceStatus(s.service.id, kernel.get(serviceKey(s.service.id)))),
+      services: services.map((s) => {
+        const key = serviceKey(s.service.id);
+        return serviceStatus(s.service.id, kernel(key), input.counters?.services.get(key)?.service, (d) => live(key, d));
+      }),
     };
   });
   return {
     pid: process.pid,
     startedAt: input.startedAt,
-    ipvsAvailable: input.kernel !== undefined,
+    ipvsAvailable: input.ipvsAvailable,
     vrrp: vrrpInstances(input.config, input.vrrp, input.startedAt),
     vrrpUnmatched: input.vrrp.live?.unmatched ?? {},
     vrrpFailure: input.vrrp.failure ?? null,
     virtualServers,
-    counters: input.counters,
+    counters: input.directorCounters,
   };
 }
 
@@ -152,7 +163,7 @@ export function statisticsOf(s: DirectorStatus): object {
   };
 }
 
-function serviceStatus(id: ServiceId, k: KernelTable['services'][number] | undefined): ServiceStatus {
+function serviceStatus(id: ServiceId, k: ViewService | undefined, stats: { readonly stats: IpvsStats } | undefined, live: (d: DestinationSpec) => DestinationEntry | undefined): ServiceStatus {
   return {
     key: serviceKey(id),
     protocol: id.kind === 'addr' ? id.protocol : 'FWM',
@@ -160,8 +171,11 @@ function serviceStatus(id: ServiceId, k: KernelTable['services'][number] | undef
     port: id.kind === 'addr' ? id.port : 0,
     fwmark: id.kind === 'fwmark' ? id.mark : null,
     inKernel: k !== undefined,
-    stats: k ? counters(k.service.stats) : ZERO,
-    destinations: (k?.destinations ?? []).map((d) => ({ address: d.address, port: d.port, weight: d.weight, activeConns: d.activeConns, inactiveConns: d.inactiveConns, stats: counters(d.stats) })),
+    stats: k && stats ? counters(stats.stats) : k && 'stats' in k.service ? counters(k.service.stats) : ZERO,
+    destinations: [...(k?.destinations.values() ?? [])].map((d) => {
+      const c = live(d);
+      return { address: d.address, port: d.port, weight: d.weight, activeConns: c?.activeConns ?? 0, inactiveConns: c?.inactiveConns ?? 0, stats: c ? counters(c.stats) : ZERO };
+    }),
   };
 }
 
