@@ -3,13 +3,34 @@
 // background, and a caller waits for a fresh one at most `waitMs` before it gets the previous one (with its age).
 import { performance } from 'node:perf_hooks';
 import { destKey, serviceKey } from '../ipvs/identity.ts';
-import type { DestinationEntry, ServiceEntry } from '../ipvs/types.ts';
+import type { IpvsStats } from '../ipvs/types.ts';
 import type { KernelService } from '../ipvs/view.ts';
+
+/** The kernel's totals as plain numbers (what status and /metrics show). */
+export interface Counters {
+  readonly conns: number;
+  readonly inPkts: number;
+  readonly outPkts: number;
+  readonly inBytes: number;
+  readonly outBytes: number;
+}
+
+export interface LiveDestination {
+  readonly activeConns: number;
+  readonly inactiveConns: number;
+  readonly stats: Counters;
+}
 
 export interface CountersSnapshot {
   /** performance.now() of the read. */
   readonly at: number;
-  readonly services: ReadonlyMap<string, { readonly service: ServiceEntry; readonly destinations: ReadonlyMap<string, DestinationEntry> }>;
+  readonly services: ReadonlyMap<string, { readonly stats: Counters; readonly destinations: ReadonlyMap<string, LiveDestination> }>;
+}
+
+export const ZERO_COUNTERS: Counters = { conns: 0, inPkts: 0, outPkts: 0, inBytes: 0, outBytes: 0 };
+
+export function countersOf(s: IpvsStats): Counters {
+  return { conns: Number(s.conns), inPkts: Number(s.inPkts), outPkts: Number(s.outPkts), inBytes: Number(s.inBytes), outBytes: Number(s.outBytes) };
 }
 
 export interface KernelCountersOptions {
@@ -50,8 +71,13 @@ export class KernelCounters {
     const at = performance.now();
     try {
       const table = await this.#opts.read();
-      const services = new Map<string, { service: ServiceEntry; destinations: Map<string, DestinationEntry> }>();
-      for (const s of table.services) services.set(serviceKey(s.service.id), { service: s.service, destinations: new Map(s.destinations.map((d) => [destKey(d), d])) });
+      // Converted once per read, so every status and scrape until the next one shares these objects.
+      const services = new Map<string, { stats: Counters; destinations: Map<string, LiveDestination> }>();
+      for (const s of table.services) {
+        const destinations = new Map<string, LiveDestination>();
+        for (const d of s.destinations) destinations.set(destKey(d), { activeConns: d.activeConns, inactiveConns: d.inactiveConns, stats: countersOf(d.stats) });
+        services.set(serviceKey(s.service.id), { stats: countersOf(s.service.stats), destinations });
+      }
       this.#snapshot = { at, services };
       this.#failed = false;
     } catch (err) {

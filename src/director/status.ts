@@ -10,15 +10,9 @@ import type { Stats } from '../vrrp/engine.ts';
 import { vrrpInstances, type VrrpFailure, type VrrpInput, type VrrpInstanceStatus } from '../vrrp/instance-status.ts';
 import type { HealthStore } from './health.ts';
 import { servicesOf } from './desired.ts';
-import type { CountersSnapshot } from './kernel-counters.ts';
+import { type Counters, type CountersSnapshot, countersOf, type LiveDestination, ZERO_COUNTERS as ZERO } from './kernel-counters.ts';
 
-export interface Counters {
-  readonly conns: number;
-  readonly inPkts: number;
-  readonly outPkts: number;
-  readonly inBytes: number;
-  readonly outBytes: number;
-}
+export type { Counters } from './kernel-counters.ts';
 
 export interface RealServerStatus {
   readonly address: string;
@@ -87,12 +81,12 @@ export interface StatusInput {
   readonly directorCounters: Readonly<Record<string, number>>;
 }
 
-const ZERO: Counters = { conns: 0, inPkts: 0, outPkts: 0, inBytes: 0, outBytes: 0 };
 
 export function buildStatus(input: StatusInput): DirectorStatus {
   const kernel = (key: string) => input.view.get(key);
-  const live = (key: string, d: DestinationSpec | DestinationEntry): DestinationEntry | undefined =>
-    input.counters?.services.get(key)?.destinations.get(destKey(d)) ?? ('activeConns' in d ? d : undefined);
+  // Before the first counters read, a destination read back by verification still has its counts.
+  const live = (key: string, k: string, d: DestinationSpec | DestinationEntry): LiveDestination | undefined =>
+    input.counters?.services.get(key)?.destinations.get(k) ?? ('activeConns' in d ? { activeConns: d.activeConns, inactiveConns: d.inactiveConns, stats: countersOf(d.stats) } : undefined);
   const virtualServers = input.config.virtualServers.map((vs): VirtualServerStatus => {
     const label = virtualServerLabel(vs);
     const h = input.health.get(vs);
@@ -101,8 +95,9 @@ export function buildStatus(input: StatusInput): DirectorStatus {
     const first = kernel(firstKey);
     const realServers = vs.realServers.map((rs, i): RealServerStatus => {
       const spec = services[0]?.destinations[i];
-      const k = spec ? first?.destinations.get(destKey(spec)) : undefined;
-      const c = k ? live(firstKey, k) : undefined;
+      const dk = spec ? destKey(spec) : '';
+      const k = spec ? first?.destinations.get(dk) : undefined;
+      const c = k ? live(firstKey, dk, k) : undefined;
       const v = h?.rs.get(endpointLabel(rs));
       return {
         address: rs.address,
@@ -117,7 +112,7 @@ export function buildStatus(input: StatusInput): DirectorStatus {
         since: v ? v.since : null,
         activeConns: c?.activeConns ?? 0,
         inactiveConns: c?.inactiveConns ?? 0,
-        stats: c ? counters(c.stats) : ZERO,
+        stats: c ? c.stats : ZERO,
       };
     });
     return {
@@ -131,7 +126,7 @@ export function buildStatus(input: StatusInput): DirectorStatus {
       realServers,
       services: services.map((s) => {
         const key = serviceKey(s.service.id);
-        return serviceStatus(s.service.id, kernel(key), input.counters?.services.get(key)?.service, (d) => live(key, d));
+        return serviceStatus(s.service.id, kernel(key), input.counters?.services.get(key)?.stats, (k, d) => live(key, k, d));
       }),
     };
   });
@@ -163,7 +158,12 @@ export function statisticsOf(s: DirectorStatus): object {
   };
 }
 
-function serviceStatus(id: ServiceId, k: ViewService | undefined, stats: { readonly stats: IpvsStats } | undefined, live: (d: DestinationSpec) => DestinationEntry | undefined): ServiceStatus {
+function serviceStatus(id: ServiceId, k: ViewService | undefined, stats: Counters | undefined, live: (key: string, d: DestinationSpec) => LiveDestination | undefined): ServiceStatus {
+  const destinations: ServiceStatus['destinations'][number][] = [];
+  for (const [key, d] of k?.destinations ?? []) {
+    const c = live(key, d);
+    destinations.push({ address: d.address, port: d.port, weight: d.weight, activeConns: c?.activeConns ?? 0, inactiveConns: c?.inactiveConns ?? 0, stats: c ? c.stats : ZERO });
+  }
   return {
     key: serviceKey(id),
     protocol: id.kind === 'addr' ? id.protocol : 'FWM',
@@ -171,14 +171,7 @@ function serviceStatus(id: ServiceId, k: ViewService | undefined, stats: { reado
     port: id.kind === 'addr' ? id.port : 0,
     fwmark: id.kind === 'fwmark' ? id.mark : null,
     inKernel: k !== undefined,
-    stats: k && stats ? counters(stats.stats) : k && 'stats' in k.service ? counters(k.service.stats) : ZERO,
-    destinations: [...(k?.destinations.values() ?? [])].map((d) => {
-      const c = live(d);
-      return { address: d.address, port: d.port, weight: d.weight, activeConns: c?.activeConns ?? 0, inactiveConns: c?.inactiveConns ?? 0, stats: c ? counters(c.stats) : ZERO };
-    }),
+    stats: k && stats ? stats : k && 'stats' in k.service ? countersOf(k.service.stats) : ZERO,
+    destinations,
   };
-}
-
-function counters(s: IpvsStats): Counters {
-  return { conns: Number(s.conns), inPkts: Number(s.inPkts), outPkts: Number(s.outPkts), inBytes: Number(s.inBytes), outBytes: Number(s.outBytes) };
 }
