@@ -23,6 +23,7 @@ import type { VirtualServer } from '../config/model.ts';
 /** Wall time per second of verification reads at most; keeps drift detection under 0.05 cores at any table size. */
 const VERIFY_BUDGET_MS = 30;
 const TICK_MS = 1000;
+const RETRY_MS = 1000;
 /** Operations named in an 'applied' event; the rest are counted. */
 const DESCRIBED_OPS = 20;
 
@@ -209,7 +210,18 @@ export class Reconciler {
     }
     const ops = [...deletes, ...repairs, ...changes];
     if (ops.length === 0) return;
-    const result = await this.#deps.kernel.apply(ops);
+    let result: Awaited<ReturnType<KernelPort['apply']>>;
+    try {
+      result = await this.#deps.kernel.apply(ops);
+    } catch (err) {
+      // The socket failed mid-batch (ENOBUFS, a lost reply): what reached the kernel is unknown, so these services
+      // are read back and re-planned, a second later so that a socket that keeps failing is not hammered.
+      setTimeout(() => {
+        for (const key of keys) this.#verify.add(key);
+        this.#schedule('drift');
+      }, RETRY_MS).unref();
+      throw err;
+    }
     this.#view.applied(result.applied);
     this.counters.applies++;
     this.counters.opsApplied += result.applied.length;

@@ -65,7 +65,14 @@ export class FakeKernel implements KernelPort {
   /** Single-service reads (verification). */
   reads = 0;
 
+  /** The next apply() fails as a whole, before touching anything (a socket error). */
+  throwNext = false;
+
   async apply(ops: readonly IpvsOp[]): Promise<ApplyResult> {
+    if (this.throwNext) {
+      this.throwNext = false;
+      throw new IpvsError('IPVS_KERNEL', 'netlink receive failed (ENOBUFS)', 'ENOBUFS');
+    }
     this.applies.push([...ops]);
     const failed: { op: IpvsOp; error: IpvsError }[] = [];
     const applied: IpvsOp[] = [];

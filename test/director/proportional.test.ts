@@ -74,6 +74,22 @@ test('a refused operation is read back once and reported, not retried in a loop;
   await h.director.stop();
 });
 
+test('a batch whose socket failed is read back and re-planned a second later', async () => {
+  const cfg = config(conf(2));
+  const kernel = new FakeKernel();
+  const h = harness(cfg, { kernel });
+  await h.director.start();
+  kernel.throwNext = true;
+  h.checker('10.0.1.1').verdict('10.200.1.2', true);
+  await h.director.idle();
+  assert.equal(h.events.filter((e) => e.type === 'error').length, 1);
+  assert.ok(!kernel.view()['TCP 10.0.1.1:80']!.includes('10.200.1.2:8000 w1'));
+  await sleep(1200);
+  await h.director.idle();
+  assert.ok(kernel.view()['TCP 10.0.1.1:80']!.includes('10.200.1.2:8000 w1'));
+  await h.director.stop();
+});
+
 test('verification: the table is read back a slice per second over the drift interval, and a change behind our back is repaired', async () => {
   const cfg = config(conf(30));
   const kernel = new FakeKernel();
