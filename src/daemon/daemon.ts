@@ -135,9 +135,11 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
     // Until then status and /metrics show the instances in STOP; the director removes the VIPs (nothing defends them)
     // but nothing from IPVS, so services on addresses VRRP does not manage keep serving and the restarted daemon
     // adopts the table without a change.
-    const vrrpFailed = new Promise<'vrrp-failed'>((resolve) => {
+    // A dead IPVS connection (every request failing for 30 s) ends it the same way: a fresh process opens a fresh
+    // socket and adopts the table.
+    const partFailed = new Promise<'vrrp-failed' | 'ipvs-failed'>((resolve) => {
       director.onEvent((e) => {
-        if (e.type === 'vrrp-failed') resolve('vrrp-failed');
+        if (e.type === 'vrrp-failed' || e.type === 'ipvs-failed') resolve(e.type);
       });
     });
     servers.push(await listenControl(opts.control, { status: () => director.status(), reload }));
@@ -154,7 +156,7 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
       process.once('SIGTERM', () => resolve('signal'));
       process.once('SIGINT', () => resolve('signal'));
     });
-    const why = await Promise.race([signalled, vrrpFailed]);
+    const why = await Promise.race([signalled, partFailed]);
     sdNotify('STOPPING=1');
     const bound = setTimeout(() => {
       stderr.write(`ipvs-ts daemon: did not stop within ${opts.stopTimeoutS} s; exiting anyway\n`);
@@ -162,10 +164,10 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
     }, opts.stopTimeoutS * 1000);
     bound.unref();
     for (const s of servers) s.close();
-    await director.stop({ keepTable: why === 'vrrp-failed' });
+    await director.stop({ keepTable: why !== 'signal' });
     await alerts.stop(ALERT_DRAIN_MS);
     clearTimeout(bound);
-    if (why === 'vrrp-failed') return fail('VRRP failed; exiting with status 1 so that the service manager restarts the daemon (the IPVS table is left serving and will be adopted)');
+    if (why !== 'signal') return fail(`${why === 'vrrp-failed' ? 'VRRP' : 'the IPVS connection'} failed; exiting with status 1 so that the service manager restarts the daemon (the IPVS table is left serving and will be adopted)`);
     return 0;
   } catch (err) {
     return fail(err instanceof Error ? err.message : String(err));

@@ -29,6 +29,8 @@ export interface DirectorOptions {
   readonly driftIntervalMs: number;
   /** The kernel's counters (status, /metrics) are read at most this often; default 5 s. */
   readonly countersMaxAgeMs?: number;
+  /** How long every IPVS request may fail before the connection is declared dead; default 30 s. */
+  readonly ipvsDeadAfterMs?: number;
 }
 
 export interface StopOptions {
@@ -62,7 +64,10 @@ export class Director {
     this.startedAt = ports.now();
     const emit = (e: DirectorEventBody) => this.#emit(e);
     const netlinkError = (where: string, err: unknown) => this.#netlinkError(where, err);
-    this.#reconciler = new Reconciler({ kernel: ports.kernel, state: ports.state, health: (vs) => this.#health.get(vs), emit, netlinkError }, new DesiredIndex(config));
+    this.#reconciler = new Reconciler(
+      { kernel: ports.kernel, state: ports.state, health: (vs) => this.#health.get(vs), emit, netlinkError, ...(opts.ipvsDeadAfterMs !== undefined ? { deadAfterMs: opts.ipvsDeadAfterMs } : {}) },
+      new DesiredIndex(config),
+    );
     this.#checkers = new CheckerSet({ create: ports.checks, onEvent: (label, e) => this.#checkEvent(label, e), emit });
     this.#vrrp = new VrrpCoordinator({
       ports,

@@ -15,6 +15,8 @@ export type DirectorEventBody =
   | { readonly type: 'vrrp'; readonly instance: string; readonly from: string; readonly to: string; readonly priority: number }
   | { readonly type: 'vrrp-log'; readonly line: string }
   | { readonly type: 'vrrp-failed'; readonly code: string; readonly message: string }
+  /** The connection to IPVS failed every request for 30 s: the table can no longer be kept. */
+  | { readonly type: 'ipvs-failed'; readonly message: string }
   | { readonly type: 'sync-daemon'; readonly state: 'master' | 'backup'; readonly interface: string }
   | { readonly type: 'lvs-timeouts'; readonly tcp: number; readonly tcpFin: number; readonly udp: number }
   | { readonly type: 'error'; readonly where: string; readonly message: string }
@@ -53,6 +55,8 @@ export function describeEvent(e: DirectorEventBody): string {
       return `VRRP ${e.instance} ${e.from} -> ${e.to} (priority ${e.priority})`;
     case 'vrrp-log':
       return `VRRP ${e.line}`;
+    case 'ipvs-failed':
+      return `IPVS connection failed: ${e.message}`;
     case 'vrrp-failed':
       return `VRRP FAILED [${e.code}]: ${e.message}; its VIPs are removed, IPVS is left as it is`;
     case 'sync-daemon':

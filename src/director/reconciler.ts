@@ -24,6 +24,8 @@ import type { VirtualServer } from '../config/model.ts';
 const VERIFY_BUDGET_MS = 30;
 const TICK_MS = 1000;
 const RETRY_MS = 1000;
+/** A kernel connection that has failed every request for this long is declared dead (see 'ipvs-failed'). */
+const DEAD_AFTER_MS = 30_000;
 /** Operations named in an 'applied' event; the rest are counted. */
 const DESCRIBED_OPS = 20;
 
@@ -33,6 +35,8 @@ export interface ReconcilerDeps {
   readonly health: (vs: VirtualServer) => VsHealth | undefined;
   readonly emit: (e: DirectorEventBody) => void;
   readonly netlinkError: (where: string, err: unknown) => void;
+  /** Default DEAD_AFTER_MS. */
+  readonly deadAfterMs?: number;
 }
 
 export interface ReconcilerCounters {
@@ -69,6 +73,9 @@ export class Reconciler {
   #saving: Promise<void> = Promise.resolve();
   #savePending = false;
   #flushing = false;
+  /** performance.now() of the first of an unbroken run of failed requests (the socket, not a refused op). */
+  #failingSince: number | undefined;
+  #declaredDead = false;
   readonly counters: ReconcilerCounters = { applies: 0, opsApplied: 0, opsFailed: 0, driftRepairs: 0, netlinkErrors: 0, servicesVerified: 0, lastSweepMs: 0 };
 
   constructor(deps: ReconcilerDeps, index: DesiredIndex) {
@@ -214,6 +221,7 @@ export class Reconciler {
     try {
       result = await this.#deps.kernel.apply(ops);
     } catch (err) {
+      this.#requestFailed();
       // The socket failed mid-batch (ENOBUFS, a lost reply): what reached the kernel is unknown, so these services
       // are read back and re-planned, a second later so that a socket that keeps failing is not hammered.
       setTimeout(() => {
@@ -222,6 +230,7 @@ export class Reconciler {
       }, RETRY_MS).unref();
       throw err;
     }
+    this.#failingSince = undefined;
     this.#view.applied(result.applied);
     this.counters.applies++;
     this.counters.opsApplied += result.applied.length;
@@ -298,12 +307,26 @@ export class Reconciler {
     if (!id) return undefined;
     try {
       const service = await this.#deps.kernel.service(id);
-      if (!service) return undefined;
-      return { service, destinations: await this.#deps.kernel.destinations(id) };
+      const read = service && { service, destinations: await this.#deps.kernel.destinations(id) };
+      this.#failingSince = undefined;
+      return read;
     } catch (err) {
       this.#deps.netlinkError('verify', err);
+      this.#requestFailed();
       return 'failed' as const;
     }
+  }
+
+  /**
+   * Requests keep failing as a whole: after DEAD_AFTER_MS without one success the connection to IPVS is declared
+   * dead, once, and the owner decides (the daemon exits 1 for systemd to restart it with a fresh socket).
+   */
+  #requestFailed(): void {
+    const now = performance.now();
+    this.#failingSince ??= now;
+    if (this.#declaredDead || now - this.#failingSince < (this.#deps.deadAfterMs ?? DEAD_AFTER_MS)) return;
+    this.#declaredDead = true;
+    this.#deps.emit({ type: 'ipvs-failed', message: `every IPVS request has failed for ${Math.round((now - this.#failingSince) / 1000)} s` });
   }
 
   #idOf(key: string): ServiceId | undefined {

@@ -39,6 +39,7 @@ export class FakeKernel implements KernelPort {
 
   async service(id: ServiceId): Promise<ServiceEntry | undefined> {
     this.reads++;
+    if (this.broken) throw new IpvsError('IPVS_KERNEL', 'netlink receive failed (ENOBUFS)', 'ENOBUFS');
     return this.services.get(serviceKey(id))?.service;
   }
 
@@ -65,11 +66,12 @@ export class FakeKernel implements KernelPort {
   /** Single-service reads (verification). */
   reads = 0;
 
-  /** The next apply() fails as a whole, before touching anything (a socket error). */
+  /** The next apply() fails as a whole, before touching anything (a socket error); `broken`: every request does. */
   throwNext = false;
+  broken = false;
 
   async apply(ops: readonly IpvsOp[]): Promise<ApplyResult> {
-    if (this.throwNext) {
+    if (this.throwNext || this.broken) {
       this.throwNext = false;
       throw new IpvsError('IPVS_KERNEL', 'netlink receive failed (ENOBUFS)', 'ENOBUFS');
     }
@@ -208,7 +210,7 @@ export interface Harness {
 
 export function harness(
   cfg: Config,
-  opts: { kernel?: FakeKernel; owned?: string[]; local?: string[]; quorumTracks?: QuorumTrack[]; runDir?: string; vrrp?: DirectorPorts['vrrp']; checks?: DirectorPorts['checks']; driftIntervalMs?: number } = {},
+  opts: { kernel?: FakeKernel; owned?: string[]; local?: string[]; quorumTracks?: QuorumTrack[]; runDir?: string; vrrp?: DirectorPorts['vrrp']; checks?: DirectorPorts['checks']; driftIntervalMs?: number; ipvsDeadAfterMs?: number } = {},
 ): Harness {
   const kernel = opts.kernel ?? new FakeKernel();
   const checks: FakeChecks[] = [];
@@ -249,7 +251,7 @@ export function harness(
     },
     now: () => 1_700_000_000_000,
   };
-  const director = new Director(cfg, ports, { runDir: opts.runDir ?? '/nonexistent', driftIntervalMs: opts.driftIntervalMs ?? 0, ...(opts.quorumTracks ? { quorumTracks: opts.quorumTracks } : {}) });
+  const director = new Director(cfg, ports, { runDir: opts.runDir ?? '/nonexistent', driftIntervalMs: opts.driftIntervalMs ?? 0, ...(opts.ipvsDeadAfterMs !== undefined ? { ipvsDeadAfterMs: opts.ipvsDeadAfterMs } : {}), ...(opts.quorumTracks ? { quorumTracks: opts.quorumTracks } : {}) });
   const events: DirectorEvent[] = [];
   director.onEvent((e) => events.push(e));
   return {

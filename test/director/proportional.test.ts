@@ -90,6 +90,21 @@ test('a batch whose socket failed is read back and re-planned a second later', a
   await h.director.stop();
 });
 
+test('an IPVS connection that fails every request for the bound is declared dead, once', async () => {
+  const kernel = new FakeKernel();
+  const h = harness(config(conf(2)), { kernel, ipvsDeadAfterMs: 500 });
+  await h.director.start();
+  kernel.broken = true;
+  h.checker('10.0.1.1').verdict('10.200.1.2', true);
+  await sleep(2600);
+  await h.director.idle();
+  const dead = h.events.filter((e) => e.type === 'ipvs-failed');
+  assert.equal(dead.length, 1);
+  assert.match(dead[0]!.type === 'ipvs-failed' ? dead[0]!.message : '', /every IPVS request has failed for \d+ s/);
+  kernel.broken = false;
+  await h.director.stop();
+});
+
 test('verification: the table is read back a slice per second over the drift interval, and a change behind our back is repaired', async () => {
   const cfg = config(conf(30));
   const kernel = new FakeKernel();
