@@ -30,17 +30,17 @@ export interface FifoSink {
 }
 
 /**
- * The FIFOs a configuration asks for. As in keepalived, vrrp_notify_fifo is opened only where VRRP runs (some
- * vrrp_instance) and lvs_notify_fifo only where the checkers run (some virtual_server); the FIFO's owner defaults
- * to script_user and a script's user to script_user too (run time). The config has already dropped a vrrp_ or lvs_
- * FIFO that is notify_fifo's own, and the lvs_ script of a FIFO the vrrp_ script reads.
+ * The FIFOs a configuration asks for of a process that runs `parts`. As in keepalived, vrrp_notify_fifo is opened
+ * only where VRRP runs (some vrrp_instance) and lvs_notify_fifo only where the checkers run (some virtual_server);
+ * the FIFO's owner defaults to script_user and a script's user to script_user too (run time). The config has
+ * already dropped a vrrp_ or lvs_ FIFO that is notify_fifo's own, and the lvs_ script of a FIFO the vrrp_ script reads.
  */
-export function fifoSinks(config: Config): FifoSink[] {
+export function fifoSinks(config: Config, parts: readonly LineKind[] = ['vrrp', 'lvs']): FifoSink[] {
   const g = config.globalDefs;
   const wanted: { fifo: NotifyFifo; kinds: LineKind[] }[] = [];
-  if (g.notifyFifo) wanted.push({ fifo: g.notifyFifo, kinds: ['vrrp', 'lvs'] });
-  if (g.vrrp.notifyFifo && config.vrrpInstances.length > 0) wanted.push({ fifo: g.vrrp.notifyFifo, kinds: ['vrrp'] });
-  if (g.lvs.notifyFifo && config.virtualServers.length > 0) wanted.push({ fifo: g.lvs.notifyFifo, kinds: ['lvs'] });
+  if (g.notifyFifo) wanted.push({ fifo: g.notifyFifo, kinds: [...parts] });
+  if (g.vrrp.notifyFifo && config.vrrpInstances.length > 0 && parts.includes('vrrp')) wanted.push({ fifo: g.vrrp.notifyFifo, kinds: ['vrrp'] });
+  if (g.lvs.notifyFifo && config.virtualServers.length > 0 && parts.includes('lvs')) wanted.push({ fifo: g.lvs.notifyFifo, kinds: ['lvs'] });
   const byPath = new Map<string, FifoSink>();
   for (const { fifo, kinds } of wanted) {
     const had = byPath.get(fifo.path);

@@ -14,13 +14,15 @@ import { resolveUser } from '../check/users.ts';
 import type { Config } from '../config/model.ts';
 import { modelKey } from '../config/compare.ts';
 import type { DirectorEvent, DirectorEventBody } from '../director/events.ts';
-import { fifoSinks, lineKind, noticeLine, type FifoSink } from './fifo-lines.ts';
+import { fifoSinks, lineKind, noticeLine, type FifoSink, type LineKind } from './fifo-lines.ts';
 import { KeepalivedNotices } from './keepalived-notices.ts';
 
 export interface NotifyFifosOptions {
   /** The configuration in force: a reload that changes a FIFO's settings closes it and opens the new one. */
   readonly config: () => Config;
   readonly report: (e: DirectorEventBody) => void;
+  /** What this process runs: `ipvs-ts vrrp`, like keepalived --vrrp, writes no checker lines and opens no lvs_ FIFO. */
+  readonly parts?: readonly LineKind[];
 }
 
 interface OpenFifo {
@@ -68,7 +70,7 @@ export class NotifyFifos {
   /** Keeps the FIFOs whose settings are unchanged (their script keeps reading), closes the others, opens the new. */
   #follow(config: Config): void {
     this.#config = config;
-    const wanted = new Map(fifoSinks(config).map((s) => [s.path, s]));
+    const wanted = new Map(fifoSinks(config, this.#opts.parts).map((s) => [s.path, s]));
     for (const [path, f] of this.#open) {
       const s = wanted.get(path);
       if (s !== undefined && sinkKey(s) === f.key) continue;
