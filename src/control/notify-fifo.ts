@@ -98,7 +98,7 @@ export class NotifyFifos {
       if (!lstatSync(path).isFIFO()) throw new Error('it exists and is not a FIFO');
     } catch (err) {
       if (created) unlinkQuietly(path);
-      return this.#error(path, `cannot create it: ${message(err)}`);
+      return this.#error(path, `cannot set it up: ${message(err)}`);
     }
     const script = sink.script && this.#startScript(config, sink);
     let fd: number;
