@@ -12,7 +12,7 @@ import { KeepalivedNotices } from '../../src/control/keepalived-notices.ts';
 import { NotifyFifos } from '../../src/control/notify-fifo.ts';
 import type { Config } from '../../src/config/model.ts';
 import type { DirectorEvent, DirectorEventBody } from '../../src/director/events.ts';
-import { config } from '../director/fakes.ts';
+import { config, harness } from '../director/fakes.ts';
 
 const instance = (name: string, vrid: number) => `vrrp_instance ${name} {\n interface eth0\n virtual_router_id ${vrid}\n priority 100\n}\n`;
 const vrrp = (instance: string, from: string, to: string, priority = 100): DirectorEventBody => ({ type: 'vrrp', instance, from, to, priority });
@@ -280,4 +280,34 @@ test('nobody reading: writes never block; once the pipe is full lines are droppe
   assert.ok(got.every((l) => /^RS \[10\.1\.0\.1\]:tcp:80 \[10\.0\.0\.1\]:tcp:80 (UP|DOWN)$/.test(l)), 'only whole lines');
   assert.equal(got.length + dropped, events + 1, 'every line was either read or counted as dropped');
   t.diagnostic(`${events} lines: ${buffered} fitted in the pipe, ${dropped} dropped, ${tookMs.toFixed(1)} ms`);
+});
+
+test("through the director, wired as the daemon wires it: its VRRP and checker events in its order, omega's lines when it stops", async (t) => {
+  const dir = tempDir(t);
+  const c = config(`global_defs {\n  notify_fifo ${dir}/all.fifo\n}\n${instance('VI_1', 1)}${SERVERS}`);
+  const h = harness(c);
+  const fifos = new NotifyFifos({ config: () => h.director.config, report: (e) => h.director.report(e) });
+  h.director.onEvent(fifos.onEvent);
+  t.after(() => fifos.close());
+  const r = reader(t, join(dir, 'all.fifo'));
+  await h.director.start();
+  h.vrrps[0]!.transition('VI_1', 'INIT', 'BACKUP');
+  h.vrrps[0]!.transition('VI_1', 'BACKUP', 'MASTER');
+  h.checker('10.0.0.1').verdict('10.1.0.1', false);
+  h.checker('10.0.0.1').emit({ kind: 'quorum', virtualServer: h.checker('10.0.0.1').vs, up: false, liveWeight: 0, at: 0 });
+  h.checker('10.0.0.1').verdict('10.1.0.2', true);
+  await h.director.stop();
+  fifos.close();
+  await r.done;
+  assert.equal(r.text(), [
+    'INSTANCE "VI_1" BACKUP 100',
+    'INSTANCE "VI_1" MASTER 100',
+    'RS [10.1.0.1]:tcp:80 [10.0.0.1]:tcp:80 DOWN',
+    'VS [10.0.0.1]:tcp:80 DOWN',
+    'RS [10.1.0.2]:tcp:80 [10.0.0.1]:tcp:80 UP',
+    // omega at the stop: the real server still up, then the virtual server
+    'RS [10.1.0.2]:tcp:80 [10.0.0.1]:tcp:80 DOWN',
+    'VS [10.0.0.1]:tcp:80 DOWN',
+    '',
+  ].join('\n'));
 });
