@@ -311,3 +311,28 @@ test("through the director, wired as the daemon wires it: its VRRP and checker e
     '',
   ].join('\n'));
 });
+
+test('a reload keeps a FIFO whose settings it leaves alone (same FIFO, same script), and moves one it changes', async (t) => {
+  const dir = tempDir(t);
+  const pids = join(dir, 'pids');
+  const script = join(dir, 'reader.sh');
+  writeFileSync(script, `#!/bin/sh\necho $$ >> ${pids}\nexec cat "$1" > /dev/null\n`);
+  chmodSync(script, 0o755);
+  const conf = (path: string, extra = '') => config(`global_defs {\n  notify_fifo ${join(dir, path)}\n  notify_fifo_script ${script}\n${extra}}\n${instance('VI_1', 1)}`);
+  let c = conf('a.fifo');
+  const fifos = new NotifyFifos({ config: () => c, report: () => undefined });
+  t.after(() => fifos.close());
+  await until('the script started', () => existsSync(pids));
+  const inode = statSync(join(dir, 'a.fifo')).ino;
+  c = conf('a.fifo', '  router_id other\n');
+  fifos.onEvent(at(vrrp('VI_1', 'INIT', 'BACKUP')));
+  assert.equal(statSync(join(dir, 'a.fifo')).ino, inode, 'the same FIFO');
+  c = conf('b.fifo');
+  fifos.onEvent(at(vrrp('VI_1', 'BACKUP', 'MASTER')));
+  assert.ok(!existsSync(join(dir, 'a.fifo')) && statSync(join(dir, 'b.fifo')).isFIFO());
+  await until('the new script started', () => readFileSync(pids, 'utf8').trim().split('\n').length === 2);
+  const [first] = readFileSync(pids, 'utf8').trim().split('\n').map(Number);
+  await until('the old script ended', () => !alive(first!));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal(readFileSync(pids, 'utf8').trim().split('\n').length, 2, 'two scripts in all: the first reload restarted none');
+});
