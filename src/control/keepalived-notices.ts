@@ -70,14 +70,16 @@ export class KeepalivedNotices {
 
   /**
    * The daemon stops: a virtual server with omega reports each real server it still has up as DOWN, then itself as
-   * DOWN (clear_services); the others say nothing.
+   * DOWN (clear_services); the others say nothing. With lvs_flush_onstop keepalived removes no real server one by
+   * one, so only the virtual servers report.
    */
   #omega(config: Config): Notice[] {
     this.#stopping = true;
+    const oneByOne = !config.globalDefs.lvs.flushOnStop;
     return config.virtualServers.flatMap((vs): Notice[] => {
       if (!vs.omega) return [];
       const vsLabel = virtualServerLabel(vs);
-      const live = vs.realServers.filter((rs) => this.#up.get(`${endpointLabel(rs)} of ${vsLabel}`) ?? !rs.checkers.some((c) => c.alpha));
+      const live = oneByOne ? vs.realServers.filter((rs) => this.#up.get(`${endpointLabel(rs)} of ${vsLabel}`) ?? !rs.checkers.some((c) => c.alpha)) : [];
       return [
         ...live.map((rs) => ({ kind: 'real-server' as const, virtualServer: vs, realServer: rs, vsLabel, rsLabel: endpointLabel(rs), up: false, shutdown: true as const })),
         { kind: 'virtual-server', virtualServer: vs, vsLabel, up: false, liveWeight: 0, shutdown: true },

@@ -134,6 +134,9 @@ test("checker lines: RS and VS with keepalived's names (FMT_RS, FMT_VS), changes
     'lvs: RS [10.1.0.2]:tcp:80 [10.0.0.1]:tcp:80 DOWN\n',
     'lvs: VS [10.0.0.1]:tcp:80 DOWN\n',
   ]);
+  // lvs_flush_onstop: keepalived flushes instead of removing real servers one by one, so only the virtual server says DOWN.
+  const flushing = config(`global_defs {\n  lvs_flush_onstop\n}\n${SERVERS}`);
+  assert.deepEqual(lines(flushing, [{ type: 'stopping' }]), ['lvs: VS [10.0.0.1]:tcp:80 DOWN\n']);
 });
 
 test('which FIFO gets which lines: one sink per path, vrrp_ only with VRRP instances, lvs_ only with virtual servers, the owner from script_user', () => {
