@@ -5,6 +5,8 @@
 import { Command } from 'commander';
 import { formatProblem, loadConfig } from '../config/index.ts';
 import { defaultDumpFile, dumpLine, provideDumps } from '../control/dumps.ts';
+import { NotifyFifos } from '../control/notify-fifo.ts';
+import { describeEvent, type DirectorEvent, type DirectorEventBody } from '../director/events.ts';
 import type { VrrpStateName } from '../vrrp/machine.ts';
 import { followReload, vrrpInstances, type VrrpFailure } from '../vrrp/instance-status.ts';
 import { summarizePlan } from '../vrrp/reload-plan.ts';
@@ -27,16 +29,24 @@ export async function runVrrp(opts: VrrpOptions): Promise<number> {
   let svc: VrrpService;
   let failure: VrrpFailure | undefined;
   let wake: () => void = () => undefined;
+  // keepalived --vrrp writes notify_fifo's and vrrp_notify_fifo's lines.
+  const fifos = new NotifyFifos({ config: () => config, report: (e) => log(describeEvent(e)), parts: ['vrrp'] });
+  const notice = (e: DirectorEventBody) => fifos.onEvent({ ...e, at: Date.now() } as DirectorEvent);
   try {
     svc = await VrrpService.start(config, {
       log,
-      transition: (ev) => views.set(ev.instance, { state: ev.to, priority: ev.priority, since: Date.now(), from: ev.from }),
+      transition: (ev) => {
+        views.set(ev.instance, { state: ev.to, priority: ev.priority, since: Date.now(), from: ev.from });
+        notice({ type: 'vrrp', ...ev });
+      },
+      rxLowerPri: (ev) => notice({ type: 'vrrp-rx-lower-pri', ...ev }),
       failed: (err) => {
         failure = { code: err.code, message: err.message, at: Date.now() };
         wake();
       },
     });
   } catch (err) {
+    fifos.close();
     const e = err as Error & { code?: string };
     process.stderr.write(`ipvs-ts vrrp: ${e.message}${e.code ? ` [${e.code}]` : ''}\n`);
     return 1;
@@ -82,7 +92,9 @@ export async function runVrrp(opts: VrrpOptions): Promise<number> {
     process.once('SIGINT', resolve);
   });
   log('Stopping');
+  notice({ type: 'stopping' });
   await svc.stop();
+  fifos.close();
   withdrawDumps();
   if (failure !== undefined) {
     process.stderr.write(`ipvs-ts vrrp: ${failure.message} [${failure.code}]\n`);

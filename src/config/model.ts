@@ -31,9 +31,22 @@ export interface ScriptUser {
   readonly group?: string;
 }
 
-/** `notify_fifo PATH [USER [GROUP]]`: a FIFO keepalived writes one line per event to (and creates as that user). */
+/**
+ * `notify_fifo PATH [USERNAME [GROUPNAME]]` (and its vrrp_/lvs_ forms): a FIFO that gets one line per event
+ * (src/control/notify-fifo.ts), created if missing.
+ */
 export interface NotifyFifo {
   readonly path: string;
+  /** Who owns the FIFO when ipvs-ts creates it; absent = script_user, else the daemon's own user. */
+  readonly user?: ScriptUser;
+  /** `…notify_fifo_script`: started when the FIFO is opened, with its path as the last argument, to read it. */
+  readonly script?: NotifyFifoScript;
+}
+
+export interface NotifyFifoScript {
+  /** The command line as written; run without a shell. */
+  readonly command: string;
+  /** Absent = script_user. */
   readonly user?: ScriptUser;
 }
 
@@ -56,7 +69,7 @@ export interface GlobalDefs {
   readonly noEmailFaults: boolean;
   readonly scriptUser?: ScriptUser;
   readonly enableScriptSecurity: boolean;
-  /** `notify_fifo`: every event (VRRP and checkers); not written yet (warned). */
+  /** `notify_fifo`: every event, VRRP and checkers. */
   readonly notifyFifo?: NotifyFifo;
   readonly vrrp: VrrpGlobals;
   readonly lvs: LvsGlobals;
@@ -82,7 +95,7 @@ export interface VrrpGlobals {
    * its peers (keepalived's vrrp_delayed_start_time).
    */
   readonly startupDelayMs?: number;
-  /** `vrrp_notify_fifo`: VRRP events only; not written yet (warned). */
+  /** `vrrp_notify_fifo`: VRRP events only (absent when it names notify_fifo's FIFO, as keepalived ignores it then). */
   readonly notifyFifo?: NotifyFifo;
 }
 
@@ -94,6 +107,8 @@ export interface LvsGlobals {
   readonly syncDaemon?: LvsSyncDaemon;
   /** Read but not applied yet (warned): the kernel keeps its own. */
   readonly timeouts?: { readonly tcpMs?: number; readonly tcpFinMs?: number; readonly udpMs?: number };
+  /** `lvs_notify_fifo`: checker events only (absent when it names notify_fifo's FIFO, as keepalived ignores it then). */
+  readonly notifyFifo?: NotifyFifo;
 }
 
 /**

@@ -9,6 +9,7 @@ import type { Config } from '../config/model.ts';
 import { IpvsClient } from '../ipvs/client.ts';
 import { IpvsError } from '../ipvs/errors.ts';
 import { Alerts } from '../control/alerts.ts';
+import { NotifyFifos } from '../control/notify-fifo.ts';
 import { listenMetrics } from '../control/http.ts';
 import { dumpLine, provideDumps } from '../control/dumps.ts';
 import { DirectorMetrics } from '../control/metrics.ts';
@@ -61,6 +62,7 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
   const servers: Server[] = [];
   let ports: ReturnType<typeof realPorts> | undefined;
   let metrics: DirectorMetrics | undefined;
+  let fifos: NotifyFifos | undefined;
   let withdrawDumps: (() => void) | undefined;
   // Before the config parse, the longest legitimate stall, so the pings and the stall log cover start-up too.
   const stopWatchdog = startWatchdog();
@@ -85,6 +87,7 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
       stateFile: opts.stateFile,
       onScriptError: (message) => director.report({ type: 'error', where: 'script', message }),
       onAddressOverrun: () => director.addressesLost(),
+      onRxLowerPri: (ev) => director.report({ type: 'vrrp-rx-lower-pri', ...ev }),
     });
     const director = new Director(config, ports, { quorumTracks: tracks, runDir: opts.runDir, driftIntervalMs: opts.driftIntervalS * 1000 });
     director.onEvent(log);
@@ -92,6 +95,8 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
     director.onEvent(metrics.onEvent);
     const alerts = new Alerts({ config: () => director.config, report: (e) => director.report(e) });
     director.onEvent(alerts.onEvent);
+    fifos = new NotifyFifos({ config: () => director.config, report: (e) => director.report(e) });
+    director.onEvent(fifos.onEvent);
 
     let reloading: Promise<ReloadOutcome> | undefined;
     const reload = (): Promise<ReloadOutcome> => {
@@ -175,6 +180,7 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
     stopStallWatch();
     stopWatchdog();
     withdrawDumps?.();
+    fifos?.close();
     for (const s of servers) s.close();
     metrics?.close();
     ports?.close();

@@ -13,6 +13,8 @@ export type DirectorEventBody =
   | { readonly type: 'script'; readonly reason: string; readonly command: string }
   | { readonly type: 'suspend'; readonly virtualServer: string; readonly suspended: boolean }
   | { readonly type: 'vrrp'; readonly instance: string; readonly from: string; readonly to: string; readonly priority: number }
+  /** A master heard a peer's advert and stays master: the peer has a lower priority and is told to step down. */
+  | { readonly type: 'vrrp-rx-lower-pri'; readonly instance: string; readonly priority: number; readonly from: string; readonly theirs: number }
   | { readonly type: 'vrrp-log'; readonly line: string }
   | { readonly type: 'vrrp-failed'; readonly code: string; readonly message: string }
   /** The connection to IPVS failed every request for 30 s: the table can no longer be kept. */
@@ -21,6 +23,7 @@ export type DirectorEventBody =
   | { readonly type: 'lvs-timeouts'; readonly tcp: number; readonly tcpFin: number; readonly udp: number }
   | { readonly type: 'error'; readonly where: string; readonly message: string }
   | { readonly type: 'dump'; readonly kind: 'data' | 'stats'; readonly file: string }
+  | { readonly type: 'notify-fifo'; readonly fifo: string; readonly message: string }
   | { readonly type: 'alert'; readonly result: 'sent' | 'failed' | 'dropped'; readonly subject: string; readonly reason: string }
   | { readonly type: 'stopping' }
   | { readonly type: 'stopped' };
@@ -53,6 +56,8 @@ export function describeEvent(e: DirectorEventBody): string {
       return `${e.virtualServer} checkers ${e.suspended ? 'suspended (VIP not local, ha_suspend)' : 'running'}`;
     case 'vrrp':
       return `VRRP ${e.instance} ${e.from} -> ${e.to} (priority ${e.priority})`;
+    case 'vrrp-rx-lower-pri':
+      return `VRRP ${e.instance} received an advert from ${e.from} with lower priority ${e.theirs}, ours ${e.priority}, forcing new election`;
     case 'vrrp-log':
       return `VRRP ${e.line}`;
     case 'ipvs-failed':
@@ -67,6 +72,8 @@ export function describeEvent(e: DirectorEventBody): string {
       return `error (${e.where}): ${e.message}`;
     case 'dump':
       return dumpWritten(e.kind, e.file);
+    case 'notify-fifo':
+      return `notify FIFO ${e.fifo}: ${e.message}`;
     case 'alert':
       return `alert ${e.result}: ${e.subject} (${e.reason})`;
     case 'stopping':

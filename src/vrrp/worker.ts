@@ -36,6 +36,7 @@ try {
 const engine = new VrrpEngine(data.config, {
   log: (line) => post({ type: 'log', line }),
   transition: (ev) => post({ type: 'transition', ev }),
+  rxLowerPri: (ev) => post({ type: 'rx-lower-pri', ev }),
   ...(data.reportSends ? { sent: (instance: string, plannedMs: number, actualMs: number) => post({ type: 'sent', instance, plannedMs, actualMs }) } : {}),
 });
 
