@@ -1,0 +1,149 @@
+// The BIRD 2 backend for real: a router namespace runs its own BIRD (routes it learns go into its kernel table),
+// a director namespace runs the BIRD that ipvs-ts starts and drives; they peer over a veth. The router must learn
+// the VIP when the policy announces it, lose it on withdrawal, lose it when the director's BIRD is killed and
+// learn it again when ipvs-ts has restarted that BIRD, and lose it on stop. Namespaces and both BIRDs (by pid)
+// are removed even when an assertion fails.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { parseConfigText } from '../../src/config/index.ts';
+import { createBgpService, describeBgpEvent, type BgpEvent } from '../../src/bgp/service.ts';
+
+const nsR = `ipvsts-bgpr-${process.pid}`;
+const nsD = `ipvsts-bgpd-${process.pid}`;
+const VS = 'TCP 192.0.2.10:80';
+
+function unavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root for ip netns';
+  if (spawnSync('bird', ['--version']).error) return 'needs BIRD 2 (apt-get install bird2)';
+  return undefined;
+}
+
+async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const routerHasVip = (): boolean => execFileSync('ip', ['-n', nsR, 'route', 'show', '192.0.2.10'], { encoding: 'utf8' }).includes('via 10.98.0.2');
+
+test('BIRD 2 backend: the router learns the VIP when announced and loses it on withdrawal, BIRD death and stop', { skip: unavailable() }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ipvsts-bgp-'));
+  const routerPid = join(dir, 'router.pid');
+  const events: BgpEvent[] = [];
+  let service: ReturnType<typeof createBgpService>;
+  try {
+    const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
+    ip('netns', 'add', nsR);
+    ip('netns', 'add', nsD);
+    ip('link', 'add', 'bgp0', 'netns', nsR, 'type', 'veth', 'peer', 'name', 'bgp1', 'netns', nsD);
+    ip('-n', nsR, 'addr', 'add', '10.98.0.1/24', 'dev', 'bgp0');
+    ip('-n', nsD, 'addr', 'add', '10.98.0.2/24', 'dev', 'bgp1');
+    for (const [ns, dev] of [[nsR, 'bgp0'], [nsD, 'bgp1']] as const) {
+      ip('-n', ns, 'link', 'set', 'lo', 'up');
+      ip('-n', ns, 'link', 'set', dev, 'up');
+    }
+    writeFileSync(join(dir, 'router.conf'), `router id 10.98.0.1;
+protocol device {}
+protocol kernel { ipv4 { import none; export all; }; }
+protocol bgp director { local 10.98.0.1 as 65000; neighbor 10.98.0.2 as 65001; hold time 9; connect retry time 1; error wait time 1, 5; ipv4 { import all; export none; }; }
+`);
+    ip('netns', 'exec', nsR, 'bird', '-c', join(dir, 'router.conf'), '-s', join(dir, 'router.ctl'), '-P', routerPid);
+
+    const { config, problems } = parseConfigText(`
+bgp_announcer {
+  router_id 10.98.0.2
+  local_as 65001
+  neighbor 10.98.0.1 remote_as 65000 hold 9
+  vip 192.0.2.10 med 20
+  interval 0.1
+  rise 2
+  fall 1
+  withdraw_hold 0.5
+  bird_dir ${join(dir, 'director')}
+}
+virtual_server 192.0.2.10 80 {
+  lb_algo mh
+  lb_kind DR
+  protocol TCP
+  real_server 10.98.1.1 80 {
+    TCP_CHECK {
+    }
+  }
+}
+`, 'bgp.conf', { skipHostChecks: true });
+    assert.ok(config, problems.map((p) => p.message).join('\n'));
+    service = createBgpService(config, { birdCommand: ['ip', 'netns', 'exec', nsD, 'bird'], report: (e) => events.push(e), sessionPollMs: 100 });
+    assert.ok(service);
+    const bgp = service;
+    await bgp.start();
+    const session = () => bgp.status().sessions[0];
+    await until('the session to come up', () => session()?.state === 'Established');
+    assert.equal(session()?.neighbor, '10.98.0.1');
+    assert.equal(session()?.up, true);
+    assert.equal(routerHasVip(), false, 'nothing is announced before the director says so');
+
+    const at = (type: string, extra: object = {}) => ({ type, at: Date.now(), ...extra }) as Parameters<typeof bgp.onEvent>[0];
+    bgp.onEvent(at('started', { virtualServers: 1, instances: 0 }));
+    let t0 = performance.now();
+    bgp.onEvent(at('quorum', { virtualServer: VS, up: true, liveWeight: 1 }));
+    await until('the router to learn the VIP', routerHasVip);
+    const announceMs = performance.now() - t0;
+    const learned = execFileSync('birdc', ['-s', join(dir, 'router.ctl'), 'show', 'route', 'all', '192.0.2.10/32'], { encoding: 'utf8' });
+    assert.match(learned, /BGP\.med: 20/);
+    assert.match(learned, /BGP\.as_path: 65001/);
+    assert.equal(bgp.status().vips[0]?.announced, true);
+
+    t0 = performance.now();
+    bgp.onEvent(at('quorum', { virtualServer: VS, up: false, liveWeight: 0 }));
+    await until('the router to lose the VIP', () => !routerHasVip());
+    const withdrawMs = performance.now() - t0;
+    assert.equal(bgp.status().vips[0]?.announced, false);
+    assert.match(bgp.status().vips[0]?.reason ?? '', /no quorum: TCP 192.0.2.10:80/);
+
+    bgp.onEvent(at('quorum', { virtualServer: VS, up: true, liveWeight: 1 }));
+    await until('the router to learn the VIP again', routerHasVip);
+
+    // BIRD killed behind ipvs-ts's back: noticed, the session reads Down, BIRD is restarted with the VIP announced.
+    const pid = bgp.status().daemon.pid;
+    assert.ok(pid);
+    process.kill(pid, 'SIGKILL');
+    await until('the dead BIRD to be noticed', () => events.some((e) => e.type === 'bird-exited'));
+    await bgp.pollSessions();
+    assert.equal(session()?.state, 'Down');
+    t0 = performance.now();
+    await until('BIRD to be restarted and the VIP back at the router', () => bgp.status().daemon.running && bgp.status().daemon.pid !== pid && routerHasVip());
+    const restartMs = performance.now() - t0;
+    assert.equal(bgp.status().daemon.restarts, 1);
+    await until('the session to come up again', () => session()?.state === 'Established');
+
+    const birdPid = bgp.status().daemon.pid ?? 0;
+    t0 = performance.now();
+    bgp.onEvent(at('stopping'));
+    await bgp.stop();
+    const stopMs = performance.now() - t0;
+    assert.equal(routerHasVip(), false);
+    assert.ok(stopMs >= 500, `stop waited withdraw_hold: ${stopMs} ms`);
+    assert.throws(() => process.kill(birdPid, 0), 'BIRD has exited');
+    service = undefined;
+    console.log(`announce ${announceMs.toFixed(0)} ms (rise 2 x 0.1 s), withdraw ${withdrawMs.toFixed(0)} ms (fall 1 x 0.1 s), BIRD killed -> VIP back ${restartMs.toFixed(0)} ms, stop ${stopMs.toFixed(0)} ms (hold 0.5 s)`);
+    console.log(events.map(describeBgpEvent).join('\n'));
+  } finally {
+    await service?.stop().catch(() => undefined);
+    try {
+      process.kill(Number(readFileSync(routerPid, 'utf8').trim()), 'SIGTERM');
+    } catch {
+      // Not started.
+    }
+    spawnSync('ip', ['netns', 'del', nsR]);
+    spawnSync('ip', ['netns', 'del', nsD]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
