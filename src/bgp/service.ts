@@ -174,9 +174,9 @@ export class BgpService {
 
   #tick(): void {
     if (this.#stopped && !this.#policy.stopping) return;
-    this.#apply(this.#policy.tick(this.#clock.now()));
-    // Retries: a change the backend refused earlier is handed over again.
+    // Retries first: a change the backend refused at an earlier tick is handed over again.
     for (const v of this.#policy.status()) if ((this.#applied.get(v.prefix) ?? false) !== v.announced) this.#push(v.prefix, v.announced, v.reason, true);
+    this.#apply(this.#policy.tick(this.#clock.now()));
   }
 
   #apply(changes: readonly { prefix: string; announce: boolean; reason: string }[]): void {
