@@ -183,13 +183,16 @@ export class BirdAnnouncer implements Announcer {
 
   /**
    * A BIRD left running by an ipvs-ts that was killed -9 still holds the socket and the BGP port: the pid file
-   * names it, and it is stopped only if that process is a bird.
+   * names it, and it is stopped only if that process is a bird on our control socket.
    */
   #stopLeftover(): void {
     let pid: number;
     try {
       pid = Number(readFileSync(this.paths.pidFile, 'utf8').trim());
-      if (!Number.isInteger(pid) || pid <= 1 || readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'bird') return;
+      if (!Number.isInteger(pid) || pid <= 1) return;
+      // Ours only: a bird whose command line names our control socket (pids are reused).
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (!argv[0]?.endsWith('bird') || !argv.includes(this.paths.socket)) return;
     } catch {
       return;
     }

@@ -15,6 +15,7 @@ import { createBgpService, describeBgpEvent, type BgpEvent } from '../../src/bgp
 const nsR = `ipvsts-bgpr-${process.pid}`;
 const nsD = `ipvsts-bgpd-${process.pid}`;
 const VS = 'TCP 192.0.2.10:80';
+const VS6 = 'TCP [2001:db8:10::10]:80';
 
 function unavailable(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root for ip netns';
@@ -33,6 +34,7 @@ async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs
 }
 
 const routerHasVip = (): boolean => execFileSync('ip', ['-n', nsR, 'route', 'show', '192.0.2.10'], { encoding: 'utf8' }).includes('via 10.98.0.2');
+const routerHasVip6 = (): boolean => execFileSync('ip', ['-n', nsR, '-6', 'route', 'show', '2001:db8:10::10'], { encoding: 'utf8' }).includes('via fd98::2');
 
 test('BIRD 2 backend: the router learns the VIP when announced and loses it on withdrawal, BIRD death and stop', { skip: unavailable() }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ipvsts-bgp-'));
@@ -46,6 +48,8 @@ test('BIRD 2 backend: the router learns the VIP when announced and loses it on w
     ip('link', 'add', 'bgp0', 'netns', nsR, 'type', 'veth', 'peer', 'name', 'bgp1', 'netns', nsD);
     ip('-n', nsR, 'addr', 'add', '10.98.0.1/24', 'dev', 'bgp0');
     ip('-n', nsD, 'addr', 'add', '10.98.0.2/24', 'dev', 'bgp1');
+    ip('-n', nsR, 'addr', 'add', 'fd98::1/64', 'dev', 'bgp0', 'nodad');
+    ip('-n', nsD, 'addr', 'add', 'fd98::2/64', 'dev', 'bgp1', 'nodad');
     for (const [ns, dev] of [[nsR, 'bgp0'], [nsD, 'bgp1']] as const) {
       ip('-n', ns, 'link', 'set', 'lo', 'up');
       ip('-n', ns, 'link', 'set', dev, 'up');
@@ -53,7 +57,9 @@ test('BIRD 2 backend: the router learns the VIP when announced and loses it on w
     writeFileSync(join(dir, 'router.conf'), `router id 10.98.0.1;
 protocol device {}
 protocol kernel { ipv4 { import none; export all; }; }
+protocol kernel { ipv6 { import none; export all; }; }
 protocol bgp director { local 10.98.0.1 as 65000; neighbor 10.98.0.2 as 65001; hold time 9; connect retry time 1; error wait time 1, 5; ipv4 { import all; export none; }; }
+protocol bgp director6 { local fd98::1 as 65000; neighbor fd98::2 as 65001; hold time 9; connect retry time 1; error wait time 1, 5; ipv6 { import all; export none; }; }
 `);
     ip('netns', 'exec', nsR, 'bird', '-c', join(dir, 'router.conf'), '-s', join(dir, 'router.ctl'), '-P', routerPid);
 
@@ -62,7 +68,9 @@ bgp_announcer {
   router_id 10.98.0.2
   local_as 65001
   neighbor 10.98.0.1 remote_as 65000 hold 9
+  neighbor fd98::1 remote_as 65000 hold 9
   vip 192.0.2.10 med 20
+  vip 2001:db8:10::10
   interval 0.1
   rise 2
   fall 1
@@ -78,6 +86,11 @@ virtual_server 192.0.2.10 80 {
     }
   }
 }
+virtual_server 2001:db8:10::10 80 {
+  lb_algo mh
+  lb_kind DR
+  protocol TCP
+}
 `, 'bgp.conf', { skipHostChecks: true });
     assert.ok(config, problems.map((p) => p.message).join('\n'));
     service = createBgpService(config, { birdCommand: ['ip', 'netns', 'exec', nsD, 'bird'], report: (e) => events.push(e), sessionPollMs: 100 });
@@ -85,13 +98,15 @@ virtual_server 192.0.2.10 80 {
     const bgp = service;
     await bgp.start();
     const session = () => bgp.status().sessions[0];
-    await until('the session to come up', () => session()?.state === 'Established');
-    assert.equal(session()?.neighbor, '10.98.0.1');
-    assert.equal(session()?.up, true);
-    assert.equal(routerHasVip(), false, 'nothing is announced before the director says so');
+    await until('both sessions to come up', () => bgp.status().sessions.every((x) => x.state === 'Established'));
+    assert.deepEqual(bgp.status().sessions.map((x) => [x.neighbor, x.up]), [['10.98.0.1', true], ['fd98::1', true]]);
+    assert.equal(routerHasVip() || routerHasVip6(), false, 'nothing is announced before the director says so');
 
     const at = (type: string, extra: object = {}) => ({ type, at: Date.now(), ...extra }) as Parameters<typeof bgp.onEvent>[0];
-    bgp.onEvent(at('started', { virtualServers: 1, instances: 0 }));
+    bgp.onEvent(at('started', { virtualServers: 2, instances: 0 }));
+    bgp.onEvent(at('quorum', { virtualServer: VS6, up: true, liveWeight: 1 }));
+    await until('the router to learn the IPv6 VIP', routerHasVip6);
+    assert.equal(routerHasVip(), false, 'the IPv4 VIP has no quorum yet');
     let t0 = performance.now();
     bgp.onEvent(at('quorum', { virtualServer: VS, up: true, liveWeight: 1 }));
     await until('the router to learn the VIP', routerHasVip);
@@ -106,6 +121,7 @@ virtual_server 192.0.2.10 80 {
     await until('the router to lose the VIP', () => !routerHasVip());
     const withdrawMs = performance.now() - t0;
     assert.equal(bgp.status().vips[0]?.announced, false);
+    assert.equal(routerHasVip6(), true, 'the other VIP stays');
     assert.match(bgp.status().vips[0]?.reason ?? '', /no quorum: TCP 192.0.2.10:80/);
 
     bgp.onEvent(at('quorum', { virtualServer: VS, up: true, liveWeight: 1 }));
@@ -119,7 +135,7 @@ virtual_server 192.0.2.10 80 {
     await bgp.pollSessions();
     assert.equal(session()?.state, 'Down');
     t0 = performance.now();
-    await until('BIRD to be restarted and the VIP back at the router', () => bgp.status().daemon.running && bgp.status().daemon.pid !== pid && routerHasVip());
+    await until('BIRD to be restarted and the VIPs back at the router', () => bgp.status().daemon.running && bgp.status().daemon.pid !== pid && routerHasVip() && routerHasVip6());
     const restartMs = performance.now() - t0;
     assert.equal(bgp.status().daemon.restarts, 1);
     await until('the session to come up again', () => session()?.state === 'Established');
@@ -129,7 +145,7 @@ virtual_server 192.0.2.10 80 {
     bgp.onEvent(at('stopping'));
     await bgp.stop();
     const stopMs = performance.now() - t0;
-    assert.equal(routerHasVip(), false);
+    assert.equal(routerHasVip() || routerHasVip6(), false);
     assert.ok(stopMs >= 500, `stop waited withdraw_hold: ${stopMs} ms`);
     assert.throws(() => process.kill(birdPid, 0), 'BIRD has exited');
     service = undefined;
