@@ -40,6 +40,7 @@ test('BIRD 2 backend: the router learns the VIP when announced and loses it on w
   const dir = mkdtempSync(join(tmpdir(), 'ipvsts-bgp-'));
   const routerPid = join(dir, 'router.pid');
   const events: BgpEvent[] = [];
+  const eventAt = new Map<BgpEvent, number>();
   let service: ReturnType<typeof createBgpService>;
   try {
     const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
@@ -93,7 +94,7 @@ virtual_server 2001:db8:10::10 80 {
 }
 `, 'bgp.conf', { skipHostChecks: true });
     assert.ok(config, problems.map((p) => p.message).join('\n'));
-    service = createBgpService(config, { birdCommand: ['ip', 'netns', 'exec', nsD, 'bird'], report: (e) => events.push(e), sessionPollMs: 100 });
+    service = createBgpService(config, { birdCommand: ['ip', 'netns', 'exec', nsD, 'bird'], report: (e) => eventAt.set(e, performance.now()) && events.push(e), sessionPollMs: 100 });
     assert.ok(service);
     const bgp = service;
     await bgp.start();
@@ -120,6 +121,8 @@ virtual_server 2001:db8:10::10 80 {
     bgp.onEvent(at('quorum', { virtualServer: VS, up: false, liveWeight: 0 }));
     await until('the router to lose the VIP', () => !routerHasVip());
     const withdrawMs = performance.now() - t0;
+    const withdrawn = events.findLast((e) => e.type === 'bgp-route' && !e.announced);
+    const withdrawCommandMs = (eventAt.get(withdrawn as BgpEvent) ?? NaN) - t0;
     assert.equal(bgp.status().vips[0]?.announced, false);
     assert.equal(routerHasVip6(), true, 'the other VIP stays');
     assert.match(bgp.status().vips[0]?.reason ?? '', /no quorum: TCP 192.0.2.10:80/);
@@ -149,7 +152,7 @@ virtual_server 2001:db8:10::10 80 {
     assert.ok(stopMs >= 500, `stop waited withdraw_hold: ${stopMs} ms`);
     assert.throws(() => process.kill(birdPid, 0), 'BIRD has exited');
     service = undefined;
-    console.log(`announce ${announceMs.toFixed(0)} ms (rise 2 x 0.1 s), withdraw ${withdrawMs.toFixed(0)} ms (fall 1 x 0.1 s), BIRD killed -> VIP back ${restartMs.toFixed(0)} ms, stop ${stopMs.toFixed(0)} ms (hold 0.5 s)`);
+    console.log(`announce ${announceMs.toFixed(0)} ms (rise 2 x 0.1 s), withdraw ${withdrawMs.toFixed(0)} ms (fall 1 x 0.1 s; BIRD had disabled the route after ${withdrawCommandMs.toFixed(0)} ms), BIRD killed -> VIP back ${restartMs.toFixed(0)} ms, stop ${stopMs.toFixed(0)} ms (hold 0.5 s)`);
     console.log(events.map(describeBgpEvent).join('\n'));
   } finally {
     await service?.stop().catch(() => undefined);
