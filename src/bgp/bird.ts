@@ -144,7 +144,7 @@ export class BirdAnnouncer implements Announcer {
   async #launch(): Promise<void> {
     if (this.#closing) return;
     this.#writeConfig();
-    this.#stopLeftover();
+    await this.#stopLeftover();
     const { config, socket, pidFile } = this.paths;
     rmSync(socket, { force: true });
     const [program = 'bird', ...pre] = this.#opts.command ?? ['bird'];
@@ -185,7 +185,7 @@ export class BirdAnnouncer implements Announcer {
    * A BIRD left running by an ipvs-ts that was killed -9 still holds the socket and the BGP port: the pid file
    * names it, and it is stopped only if that process is a bird on our control socket.
    */
-  #stopLeftover(): void {
+  async #stopLeftover(): Promise<void> {
     let pid: number;
     try {
       pid = Number(readFileSync(this.paths.pidFile, 'utf8').trim());
@@ -200,8 +200,11 @@ export class BirdAnnouncer implements Announcer {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
-      // Gone meanwhile.
+      return;
     }
+    // Its pid file lock, control socket and BGP port are free only once it is dead (a zombie holds none of them).
+    const deadline = Date.now() + STOP_TIMEOUT_MS;
+    while (Date.now() < deadline && alive(pid)) await new Promise((r) => setTimeout(r, 20));
   }
 
   #onExit(child: ChildProcess, code: number | null, signal: string | null): void {
@@ -232,4 +235,14 @@ function checkPrefix(prefix: string): void {
   const [addr = '', len] = prefix.split('/');
   if ((isIPv4(addr) && len === '32') || (isIPv6(addr) && len === '128')) return;
   throw new BgpError('BGP_PREFIX', `'${prefix}' is not ADDRESS/32 or ADDRESS/128`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    // The state follows the parenthesised command name: Z is a zombie, which holds no files or sockets.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
 }

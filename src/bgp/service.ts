@@ -110,11 +110,15 @@ export class BgpService {
     if (e.type === 'stopping') this.#tick();
   };
 
-  /** Starts the routing daemon (nothing announced), then the observations and the session polling. */
+  /**
+   * Starts the observations, the session polling and the routing daemon (nothing announced yet). Rejects when the
+   * daemon does not come up (BgpError BGP_DAEMON_START); the service keeps running and the backend keeps
+   * restarting the daemon, so a caller that carries on loses nothing, and one that gives up calls stop().
+   */
   async start(): Promise<void> {
-    await this.#opts.announcer.start();
     this.#stopTimers.push(this.#clock.every(this.#settings.intervalMs, () => this.#tick()));
     this.#stopTimers.push(this.#clock.every(this.#opts.sessionPollMs ?? 2000, () => void this.pollSessions()));
+    await this.#opts.announcer.start();
   }
 
   /** The daemon's own health (watchdog, event-loop stalls) as one more input. */

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseConfigText } from '../../src/config/index.ts';
+import { BirdAnnouncer } from '../../src/bgp/bird.ts';
 import { createBgpService, describeBgpEvent, type BgpEvent } from '../../src/bgp/service.ts';
 
 const nsR = `ipvsts-bgpr-${process.pid}`;
@@ -30,6 +31,16 @@ async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs
     if (v) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Dead or a zombie (this container's init may not reap the daemonized BIRDs' orphans). */
+function gone(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true;
   }
 }
 
@@ -150,7 +161,7 @@ virtual_server 2001:db8:10::10 80 {
     const stopMs = performance.now() - t0;
     assert.equal(routerHasVip() || routerHasVip6(), false);
     assert.ok(stopMs >= 500, `stop waited withdraw_hold: ${stopMs} ms`);
-    assert.throws(() => process.kill(birdPid, 0), 'BIRD has exited');
+    assert.ok(gone(birdPid), 'BIRD has exited');
     service = undefined;
     console.log(`announce ${announceMs.toFixed(0)} ms (rise 2 x 0.1 s), withdraw ${withdrawMs.toFixed(0)} ms (fall 1 x 0.1 s; BIRD had disabled the route after ${withdrawCommandMs.toFixed(0)} ms), BIRD killed -> VIP back ${restartMs.toFixed(0)} ms, stop ${stopMs.toFixed(0)} ms (hold 0.5 s)`);
     console.log(events.map(describeBgpEvent).join('\n'));
@@ -163,6 +174,74 @@ virtual_server 2001:db8:10::10 80 {
     }
     spawnSync('ip', ['netns', 'del', nsR]);
     spawnSync('ip', ['netns', 'del', nsD]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('BIRD 2 backend: a BIRD left by a killed ipvs-ts is stopped at start, another program\'s BIRD is not', { skip: unavailable() }, async () => {
+  const ns = `ipvsts-bgpl-${process.pid}`;
+  const dir = mkdtempSync(join(tmpdir(), 'ipvsts-bgpl-'));
+  const pids: number[] = [];
+  const settings = { routerId: '10.97.0.2', localAs: 65001, neighbors: [{ address: '10.97.0.1', family: 4 as const, remoteAs: 65000, holdS: 9, port: 179, passive: true, pos: { file: 'x', line: 1, col: 1 } }] };
+  const command = ['ip', 'netns', 'exec', ns, 'bird'];
+  const log: string[] = [];
+  const report = (e: BgpEvent) => log.push(describeBgpEvent(e));
+  let backend: BirdAnnouncer | undefined;
+  try {
+    execFileSync('ip', ['netns', 'add', ns]);
+    execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    const first = new BirdAnnouncer({ settings, dir: join(dir, 'a'), command, report });
+    const { config, socket, pidFile } = first.paths;
+    // A daemonized BIRD on our files stands for the child of an ipvs-ts that was killed -9.
+    await first.start();
+    await first.close();
+    execFileSync('ip', ['netns', 'exec', ns, 'bird', '-c', config, '-s', socket, '-P', pidFile]);
+    const leftover = Number(readFileSync(pidFile, 'utf8'));
+    pids.push(leftover);
+    backend = new BirdAnnouncer({ settings, dir: join(dir, 'a'), command, report });
+    await backend.start();
+    assert.ok(gone(leftover), 'the leftover BIRD is gone');
+    assert.notEqual(backend.daemon().pid, leftover);
+    pids.push(backend.daemon().pid ?? 0);
+
+    // Another BIRD (its own socket) whose pid happens to be in our pid file is left alone.
+    const other = join(dir, 'other');
+    execFileSync('ip', ['netns', 'exec', ns, 'bird', '-c', config, '-s', `${other}.ctl`, '-P', `${other}.pid`]);
+    const stranger = Number(readFileSync(`${other}.pid`, 'utf8'));
+    pids.push(stranger);
+    await backend.close();
+    writeFileSync(pidFile, `${stranger}\n`);
+    backend = new BirdAnnouncer({ settings, dir: join(dir, 'a'), command, report });
+    await backend.start();
+    assert.ok(!gone(stranger), 'the other BIRD runs');
+    // No route to the neighbor in this namespace: BIRD waits in Idle.
+    assert.deepEqual((await backend.sessions()).map((s) => [s.neighbor, s.state]), [['10.97.0.1', 'Idle']]);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n${log.join('\n')}`);
+  } finally {
+    await backend?.close().catch(() => undefined);
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    spawnSync('ip', ['netns', 'del', ns]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('BIRD 2 backend: a missing BIRD program fails start with BGP_DAEMON_START', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ipvsts-bgpm-'));
+  const events: string[] = [];
+  const backend = new BirdAnnouncer({ settings: { localAs: 1, neighbors: [] }, dir, command: [join(dir, 'no-bird')], report: (e) => events.push(e.type) });
+  try {
+    await assert.rejects(backend.start(), { code: 'BGP_DAEMON_START' });
+    assert.deepEqual(events, ['bird-error']);
+    assert.equal(backend.daemon().running, false);
+  } finally {
+    await backend.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
