@@ -1,6 +1,12 @@
 // The bgp_announcer block: defaults, both neighbor forms, and every mistake at its file:line:col.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { test } from 'node:test';
+import { runCheckConfig } from '../../src/cli/check-config.ts';
 import { parseConfigText, type Problem } from '../../src/config/index.ts';
 
 const VS = `
@@ -91,4 +97,38 @@ test('bgp_announcer: IPv6 VIPs without an IPv6 neighbor are said to go nowhere',
 }`);
   assert.ok(config);
   assert.deepEqual(summary(problems), ['warning missing 1:1 bgp_announcer: IPv6 VIPs are announced only to IPv6 neighbors, and there is none']);
+});
+
+test('check-config accepts the block (even --strict) and --json carries it; keepalived -t names every line unknown and exits 5', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ipvsts-bgpconf-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'keepalived.conf');
+  writeFileSync(file, `bgp_announcer {
+    local_as 65001
+    neighbor 10.99.0.1 {
+        remote_as 65000
+        hold 9
+    }
+    neighbor 2001:db8::1 remote_as 65000
+    vip 192.0.2.10 med 20
+}
+virtual_server 192.0.2.10 80 {
+    lb_algo mh
+    lb_kind DR
+    protocol TCP
+}
+`);
+  let text = '';
+  const sink = new Writable({ write: (c: Buffer, _e, done) => { text += c.toString(); done(); } });
+  assert.equal(runCheckConfig({ file, json: true, strict: true }, sink, sink), 0, text);
+  const model = JSON.parse(text.slice(text.indexOf('{'), text.lastIndexOf('}') + 1)) as { bgpAnnouncer: { localAs: number; vips: { med: number }[] } };
+  assert.equal(model.bgpAnnouncer.localAs, 65001);
+  assert.equal(model.bgpAnnouncer.vips[0]?.med, 20);
+  const k = spawnSync('keepalived', ['-t', '-f', file], { encoding: 'utf8' });
+  if (k.error) return t.skip('keepalived is not installed');
+  assert.equal(k.status, 5, k.stderr);
+  for (const [line, word] of [[1, 'bgp_announcer'], [2, 'local_as'], [3, 'neighbor'], [4, 'remote_as'], [5, 'hold'], [7, 'neighbor'], [8, 'vip']] as const) {
+    assert.match(k.stderr, new RegExp(`\\(Line ${line}\\) Unknown keyword '${word}'`));
+  }
+  assert.match(k.stderr, /\(Line 1\) Unexpected '\{' - ignoring/);
 });
