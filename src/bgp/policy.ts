@@ -79,7 +79,8 @@ export class AnnouncePolicy {
         this.#ipvsError = false;
         break;
       case 'error':
-        if (e.where === 'ipvs') {
+        // 'ipvs': a change the kernel refused; 'reconcile': a reconcile that failed as a whole (no table read).
+        if (e.where === 'ipvs' || e.where === 'reconcile') {
           this.#programmed = false;
           this.#ipvsError = true;
         }

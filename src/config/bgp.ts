@@ -12,7 +12,7 @@ export const BGP_DEFAULTS = { intervalMs: 1000, rise: 3, fall: 1, withdrawHoldMs
 
 const NEIGHBOR_USAGE = 'neighbor ADDRESS remote_as N [hold SECONDS] [port N] [source ADDRESS] [multihop TTL] [passive]';
 
-export function readBgpAnnouncer(s: Stmt, r: ArgReader): BgpAnnouncer | undefined {
+export function readBgpAnnouncer(s: Stmt, r: ArgReader): BgpAnnouncer {
   const p = r.problems;
   r.arity(s, 0, 0, 'bgp_announcer { local_as N  neighbor ADDRESS remote_as N … }');
   const d: Mutable<BgpAnnouncer> & { neighbors: BgpNeighbor[]; vips: BgpVip[] } = {

@@ -60,7 +60,7 @@ export class ConfigBuilder {
         bgp_announcer: (s) => {
           const prev = this.#bgp;
           const b = readBgpAnnouncer(s, this.#r);
-          if (prev) problems.error('duplicate', `bgp_announcer is defined twice (first at ${prev.pos.file}:${prev.pos.line}:${prev.pos.col})`, b?.pos);
+          if (prev) problems.error('duplicate', `bgp_announcer is defined twice (first at ${prev.pos.file}:${prev.pos.line}:${prev.pos.col})`, b.pos);
           else this.#bgp = b;
         },
       },

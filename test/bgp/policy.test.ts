@@ -67,8 +67,12 @@ test('IPVS failures and an unhealthy daemon withdraw every VIP; a clean apply br
   p.onEvent({ type: 'error', where: 'vip', message: 'not an IPVS problem' });
   p.onEvent({ type: 'applied', reasons: ['drift'], ops: ['x'], failed: 0 });
   assert.deepEqual(p.tick(3).map((c) => c.announce), [true, true]);
+  p.onEvent({ type: 'error', where: 'reconcile', message: 'netlink socket closed' });
+  assert.deepEqual(p.tick(4).map((c) => c.announce), [false, false]);
+  p.onEvent({ type: 'applied', reasons: ['drift'], ops: ['x'], failed: 0 });
+  p.tick(5);
   p.setDaemonHealthy(false);
-  assert.deepEqual(p.tick(4).map((c) => c.reason), ['daemon unhealthy', 'daemon unhealthy']);
+  assert.deepEqual(p.tick(6).map((c) => c.reason), ['daemon unhealthy', 'daemon unhealthy']);
 });
 
 test('an IPVS error during start keeps the VIPs withdrawn even though the start completes', () => {
