@@ -132,11 +132,16 @@ export class BgpService {
    */
   reload(config: Config): void {
     if (!config.bgpAnnouncer) return;
+    const oldMed = medsOf(this.#settings);
     // The timer keeps its interval; the backend keeps its neighbors.
     this.#settings = { ...config.bgpAnnouncer, intervalMs: this.#settings.intervalMs, neighbors: this.#settings.neighbors };
     const targets = bgpTargets(config);
     this.#policy.retarget(targets, this.#clock.now(), this.#settings);
-    for (const prefix of [...this.#applied.keys()]) if (!targets.has(prefix)) this.#push(prefix, false, 'removed from the configuration');
+    const med = medsOf(this.#settings);
+    for (const [prefix, announced] of this.#applied) {
+      if (!targets.has(prefix)) this.#push(prefix, false, 'removed from the configuration');
+      else if (announced && med.get(prefix) !== oldMed.get(prefix)) this.#push(prefix, true, 'MED changed');
+    }
   }
 
   /** Withdraws every VIP, waits withdraw_hold after the last withdrawal so the routers move traffic, stops the daemon. */
@@ -188,12 +193,12 @@ export class BgpService {
   }
 
   #push(prefix: string, announce: boolean, reason: string, retry = false): void {
-    const vip = this.#settings.vips.find((v) => `${v.address}/${v.family === 4 ? 32 : 128}` === prefix);
+    const med = medsOf(this.#settings).get(prefix);
     const a = this.#opts.announcer;
     this.#work = this.#work.then(async () => {
       if ((this.#applied.get(prefix) ?? false) === announce && retry) return;
       try {
-        if (announce) await a.announce(prefix, vip?.med !== undefined ? { med: vip.med } : {});
+        if (announce) await a.announce(prefix, med !== undefined ? { med } : {});
         else await a.withdraw(prefix);
         this.#applied.set(prefix, announce);
         if (!announce) this.#lastWithdrawAt = this.#clock.now();
@@ -207,6 +212,10 @@ export class BgpService {
   #report(e: BgpEvent): void {
     this.#opts.report?.(e);
   }
+}
+
+function medsOf(b: BgpAnnouncer): Map<string, number> {
+  return new Map(b.vips.flatMap((v) => (v.med !== undefined ? [[`${v.address}/${v.family === 4 ? 32 : 128}`, v.med] as const] : [])));
 }
 
 /** Each announced VIP as a host prefix, with the labels of the virtual servers on it (all must have quorum). */

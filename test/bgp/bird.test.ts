@@ -75,7 +75,7 @@ protocol bgp director6 { local fd98::1 as 65000; neighbor fd98::2 as 65001; hold
 `);
     ip('netns', 'exec', nsR, 'bird', '-c', join(dir, 'router.conf'), '-s', join(dir, 'router.ctl'), '-P', routerPid);
 
-    const { config, problems } = parseConfigText(`
+    const text = `
 bgp_announcer {
   router_id 10.98.0.2
   local_as 65001
@@ -103,10 +103,11 @@ virtual_server 2001:db8:10::10 80 {
   lb_kind DR
   protocol TCP
 }
-`, 'bgp.conf', { skipHostChecks: true });
+`;
+    const { config, problems } = parseConfigText(text, 'bgp.conf', { skipHostChecks: true });
     assert.ok(config, problems.map((p) => p.message).join('\n'));
     service = createBgpService(config, { birdCommand: ['ip', 'netns', 'exec', nsD, 'bird'], report: (e) => eventAt.set(e, performance.now()) && events.push(e), sessionPollMs: 100 });
-    assert.ok(service);
+    assert.ok(service, 'a service for the block');
     const bgp = service;
     await bgp.start();
     const session = () => bgp.status().sessions[0];
@@ -143,7 +144,7 @@ virtual_server 2001:db8:10::10 80 {
 
     // BIRD killed behind ipvs-ts's back: noticed, the session reads Down, BIRD is restarted with the VIP announced.
     const pid = bgp.status().daemon.pid;
-    assert.ok(pid);
+    assert.ok(pid, 'BIRD runs');
     process.kill(pid, 'SIGKILL');
     await until('the dead BIRD to be noticed', () => events.some((e) => e.type === 'bird-exited'));
     await bgp.pollSessions();
@@ -152,7 +153,19 @@ virtual_server 2001:db8:10::10 80 {
     await until('BIRD to be restarted and the VIPs back at the router', () => bgp.status().daemon.running && bgp.status().daemon.pid !== pid && routerHasVip() && routerHasVip6());
     const restartMs = performance.now() - t0;
     assert.equal(bgp.status().daemon.restarts, 1);
-    await until('the session to come up again', () => session()?.state === 'Established');
+    await until('both sessions to come up again', () => bgp.status().sessions.every((x) => x.state === 'Established'));
+
+    // A reload that changes the MED re-reads BIRD's configuration; the sessions stay up.
+    const before = events.length;
+    const edited = parseConfigText(text.replace('med 20', 'med 30'), 'bgp.conf', { skipHostChecks: true }).config;
+    assert.ok(edited, 'the edited config is valid');
+    bgp.reload(edited);
+    const routerMed = () => execFileSync('birdc', ['-s', join(dir, 'router.ctl'), 'show', 'route', 'all', '192.0.2.10/32'], { encoding: 'utf8' }).match(/BGP\.med: (\d+)/)?.[1];
+    await until('the router to see the new MED', () => routerMed() === '30');
+    await bgp.pollSessions();
+    assert.deepEqual(events.slice(before).filter((e) => e.type === 'bgp-session'), [], 'no session changed');
+    // BIRD may send the update before its reply to `configure` reaches ipvs-ts.
+    await until('the re-announcement to be reported', () => events.slice(before).some((e) => e.type === 'bgp-route' && e.reason === 'MED changed'));
 
     const birdPid = bgp.status().daemon.pid ?? 0;
     t0 = performance.now();
