@@ -152,3 +152,27 @@ test('stop with nothing announced closes at once', async () => {
   assert.deepEqual(clock.slept, []);
   assert.deepEqual(backend.log, ['start', 'close']);
 });
+
+test('reload: a changed MED re-announces, a removed VIP is withdrawn, a new one must rise', async () => {
+  const clock = new FakeClock();
+  const backend = new FakeAnnouncer();
+  const bgp = new BgpService({ settings, targets: bgpTargets(config), announcer: backend, clock });
+  await bgp.start();
+  bgp.onEvent(ev({ type: 'started', virtualServers: 2, instances: 0 }));
+  for (const vs of ['TCP 192.0.2.10:80', 'group web']) bgp.onEvent(ev({ type: 'quorum', virtualServer: vs, up: true, liveWeight: 1 }));
+  clock.advance(4000);
+  await bgp.settled();
+  const next = (vips: object[]) => ({ ...config, bgpAnnouncer: { ...settings, vips } }) as typeof config;
+  const pos = { file: 'k.conf', line: 1, col: 1 };
+  bgp.reload(next([{ address: '192.0.2.10', family: 4, med: 9, pos }, { address: '192.0.2.20', family: 4, pos }]));
+  await bgp.settled();
+  assert.deepEqual(backend.log.slice(1), ['announce 192.0.2.10/32 med 5', 'announce 192.0.2.10/32 med 9']);
+  assert.deepEqual(bgp.status().vips.map((v) => [v.prefix, v.announced]), [['192.0.2.10/32', true], ['192.0.2.20/32', false]]);
+  clock.advance(4000);
+  await bgp.settled();
+  assert.deepEqual(backend.log.slice(3), ['announce 192.0.2.20/32']);
+  bgp.reload(next([{ address: '192.0.2.20', family: 4, pos }]));
+  await bgp.settled();
+  assert.deepEqual(backend.log.slice(4), ['withdraw 192.0.2.10/32']);
+  await bgp.stop();
+});
