@@ -61,15 +61,15 @@ test('IPVS failures and an unhealthy daemon withdraw every VIP; a clean apply br
   healthy(p);
   assert.equal(p.tick(1).length, 2);
   p.onEvent({ type: 'error', where: 'ipvs', message: 'EINVAL' });
-  p.onEvent({ type: 'applied', reasons: ['verdict'], ops: ['x'], failed: 1 });
+  p.onEvent({ type: 'applied', reasons: ['verdict'], ops: ['x'], count: 1, failed: 1 });
   assert.deepEqual(p.tick(2).map((c) => c.announce), [false, false]);
   assert.equal(p.status()[0]?.reason, 'IPVS table not programmed');
   p.onEvent({ type: 'error', where: 'vip', message: 'not an IPVS problem' });
-  p.onEvent({ type: 'applied', reasons: ['drift'], ops: ['x'], failed: 0 });
+  p.onEvent({ type: 'applied', reasons: ['drift'], ops: ['x'], count: 1, failed: 0 });
   assert.deepEqual(p.tick(3).map((c) => c.announce), [true, true]);
   p.onEvent({ type: 'error', where: 'reconcile', message: 'netlink socket closed' });
   assert.deepEqual(p.tick(4).map((c) => c.announce), [false, false]);
-  p.onEvent({ type: 'applied', reasons: ['drift'], ops: ['x'], failed: 0 });
+  p.onEvent({ type: 'applied', reasons: ['drift'], ops: ['x'], count: 1, failed: 0 });
   p.tick(5);
   p.setDaemonHealthy(false);
   assert.deepEqual(p.tick(6).map((c) => c.reason), ['daemon unhealthy', 'daemon unhealthy']);
