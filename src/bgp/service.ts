@@ -3,10 +3,10 @@
 // sessions are polled for status and metrics. Wiring, in the daemon:
 //
 //   const bgp = createBgpService(config, { report: (e) => log(describeBgpEvent(e)) });
-//   if (bgp) { director.onEvent(bgp.onEvent); await bgp.start(); }
+//   if (bgp) { director.onEvent(bgp.onEvent); await bgp.start(); }      // before director.start(): the first
+//                                                                        // quorum events must not be missed
 //   … on reload: bgp?.reload(next) … status: bgp?.status() … on SIGTERM, after director.stop(): await bgp?.stop()
-import type { Config } from '../config/model.ts';
-import type { BgpAnnouncer } from '../config/model.ts';
+import type { BgpAnnouncer, Config } from '../config/model.ts';
 import { groupAddresses } from '../config/bgp.ts';
 import { virtualServerLabel } from '../check/labels.ts';
 import type { DirectorEvent } from '../director/events.ts';
