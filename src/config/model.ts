@@ -24,6 +24,8 @@ export interface Config {
   readonly virtualServers: readonly VirtualServer[];
   /** Top-level `track_file` (and its old name `vrrp_track_file`) blocks, which FILE_CHECKs and VRRP's track_file follow. */
   readonly trackFiles: readonly TrackFile[];
+  /** The ipvs-ts extension block `bgp_announcer { … }` (docs/bgp.md); absent = no BGP. */
+  readonly bgpAnnouncer?: BgpAnnouncer;
 }
 
 export interface ScriptUser {
@@ -509,3 +511,48 @@ export const DEFAULTS = {
   mcastGroup6: 'ff02::12',
   smtpConnectTimeoutMs: 30_000,
 } as const;
+
+// ---------------------------------------------------------------------------------------------- BGP
+
+/** `bgp_announcer { … }`: an ipvs-ts extension (keepalived has no BGP); see docs/bgp.md. */
+export interface BgpAnnouncer {
+  /** BIRD's router id (an IPv4 address); absent = BIRD picks the lowest IPv4 address of this host. */
+  readonly routerId?: string;
+  readonly localAs: number;
+  readonly neighbors: readonly BgpNeighbor[];
+  /** `vip` lines; empty = every address of every virtual server (groups expanded). */
+  readonly vips: readonly BgpVip[];
+  /** One health observation per VIP every interval; rise/fall count consecutive observations. */
+  readonly intervalMs: number;
+  readonly rise: number;
+  readonly fall: number;
+  /** On stop: how long the withdrawn routes are given to reach the routers before BIRD stops. */
+  readonly withdrawHoldMs: number;
+  /** Where ipvs-ts writes BIRD's config, control socket and pid file. */
+  readonly birdDir: string;
+  readonly pos: SourcePos;
+}
+
+export interface BgpNeighbor {
+  readonly address: string;
+  readonly family: Family;
+  readonly remoteAs: number;
+  /** Hold time in seconds (BGP allows 0 or 3-65535); BIRD's default is 240. */
+  readonly holdS: number;
+  readonly port: number;
+  /** Local address of the session; absent = chosen by the kernel's route to the neighbor. */
+  readonly source?: string;
+  /** eBGP multihop TTL; absent = directly connected. */
+  readonly multihop?: number;
+  /** Wait for the neighbor to connect. */
+  readonly passive: boolean;
+  readonly pos: SourcePos;
+}
+
+export interface BgpVip {
+  readonly address: string;
+  readonly family: Family;
+  /** MULTI_EXIT_DISC sent with the route. */
+  readonly med?: number;
+  readonly pos: SourcePos;
+}
