@@ -9,6 +9,10 @@ import { attemptChannel, type AttemptMessage } from '../check/runner.ts';
 import { endpointLabel, virtualServerLabel } from '../check/labels.ts';
 import type { DirectorEvent } from '../director/events.ts';
 import type { DirectorStatus, ServiceStatus } from '../director/status.ts';
+import type { BgpStatus } from '../bgp/service.ts';
+
+/** What the daemon reports: the director's status and, with a bgp_announcer block, the announcer's. */
+export type DaemonStatus = DirectorStatus & { readonly bgp?: BgpStatus };
 import type { Stats } from '../vrrp/engine.ts';
 
 /** keepalived_vrrp_state values: the exporter's 0-3, and keepalived's internal STOP (98) for a stopped instance. */
@@ -49,7 +53,7 @@ const TRAFFIC = [['connections', 'conns'], ['incoming_packets', 'inPkts'], ['out
 
 export class DirectorMetrics {
   readonly registry = new Registry();
-  #snapshot: DirectorStatus | undefined;
+  #snapshot: DaemonStatus | undefined;
   readonly #lastUp = new Map<string, boolean>();
   readonly #checkResults: Counter<'virtual_server' | 'checker' | 'result'>;
   readonly #checkDuration: Histogram<'virtual_server' | 'checker'>;
@@ -66,11 +70,11 @@ export class DirectorMetrics {
   readonly #vrrpFailures: Counter;
   readonly #alerts: Counter<'result'>;
   readonly #onAttempt = (m: unknown) => this.#attempt(m as AttemptMessage);
-  readonly #status: () => Promise<DirectorStatus>;
+  readonly #status: () => Promise<DaemonStatus>;
   readonly #backendPrefixes: readonly string[];
   readonly #backendTraffic: boolean;
 
-  constructor(status: () => Promise<DirectorStatus>, opts: MetricsOptions = {}) {
+  constructor(status: () => Promise<DaemonStatus>, opts: MetricsOptions = {}) {
     this.#status = status;
     this.#backendPrefixes = opts.nodeIpvsNames ? ['ipvs_ts_backend', 'node_ipvs_backend'] : ['ipvs_ts_backend'];
     this.#backendTraffic = opts.backendTraffic ?? false;
@@ -186,7 +190,7 @@ export class DirectorMetrics {
   }
 
   /** The per-backend, per-service, per-real-server and per-virtual-server families. */
-  #tables(s: DirectorStatus): Buffer[] {
+  #tables(s: DaemonStatus): Buffer[] {
     const w = new ExpositionWriter();
     const backends: { labels: string; d: ServiceStatus['destinations'][number] }[] = [];
     const services: { labels: string; svc: ServiceStatus }[] = [];
@@ -231,6 +235,23 @@ export class DirectorMetrics {
     w.family('ipvs_ts_virtual_server_suspended', 'gauge', 'Checkers suspended by ha_suspend (VIP not local)', (sample) => {
       for (const x of vss) sample(x.labels, x.vs.suspended ? 1 : 0);
     });
+    const bgp = s.bgp;
+    if (bgp) {
+      w.family('ipvs_ts_bgp_announced', 'gauge', 'VIP announced to the BGP neighbors: 1 yes, 0 withdrawn', (sample) => {
+        for (const v of bgp.vips) sample(labelText([['prefix', v.prefix]]), v.announced ? 1 : 0);
+      });
+      w.family('ipvs_ts_bgp_vip_healthy', 'gauge', 'Last health observation of an announced VIP (programmed, quorum, daemon healthy)', (sample) => {
+        for (const v of bgp.vips) sample(labelText([['prefix', v.prefix]]), v.healthy ? 1 : 0);
+      });
+      w.family('ipvs_ts_bgp_session_up', 'gauge', 'BGP session established with the neighbor', (sample) => {
+        for (const n of bgp.sessions) sample(labelText([['neighbor', n.neighbor]]), n.up ? 1 : 0);
+      });
+      w.family('ipvs_ts_bgp_session_state', 'gauge', 'BGP session state (1 for the current state)', (sample) => {
+        for (const n of bgp.sessions) sample(labelText([['neighbor', n.neighbor], ['state', n.state]]), 1);
+      });
+      w.family('ipvs_ts_bgp_daemon_up', 'gauge', 'The routing daemon ipvs-ts drives is running', (sample) => sample(labelText([['daemon', bgp.daemon.name]]), bgp.daemon.running ? 1 : 0));
+      w.family('ipvs_ts_bgp_daemon_restarts_total', 'counter', 'Restarts of the routing daemon after it exited on its own', (sample) => sample(labelText([['daemon', bgp.daemon.name]]), bgp.daemon.restarts));
+    }
     return w.chunks();
   }
 

@@ -10,6 +10,7 @@ import { IpvsClient } from '../ipvs/client.ts';
 import { IpvsError } from '../ipvs/errors.ts';
 import { Alerts } from '../control/alerts.ts';
 import { NotifyFifos } from '../control/notify-fifo.ts';
+import { createBgpService, describeBgpEvent } from '../bgp/service.ts';
 import { listenMetrics } from '../control/http.ts';
 import { dumpLine, provideDumps } from '../control/dumps.ts';
 import { DirectorMetrics } from '../control/metrics.ts';
@@ -91,12 +92,17 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
     });
     const director = new Director(config, ports, { quorumTracks: tracks, runDir: opts.runDir, driftIntervalMs: opts.driftIntervalS * 1000 });
     director.onEvent(log);
-    metrics = new DirectorMetrics(() => director.status(), { nodeIpvsNames: opts.metricsNodeIpvs, backendTraffic: opts.metricsBackendTraffic });
+    metrics = new DirectorMetrics(() => status(), { nodeIpvsNames: opts.metricsNodeIpvs, backendTraffic: opts.metricsBackendTraffic });
     director.onEvent(metrics.onEvent);
     const alerts = new Alerts({ config: () => director.config, report: (e) => director.report(e) });
     director.onEvent(alerts.onEvent);
     fifos = new NotifyFifos({ config: () => director.config, report: (e) => director.report(e) });
     director.onEvent(fifos.onEvent);
+    // The BGP announcer (bgp_announcer block) follows the director's events from the first one, so it sees every
+    // virtual server's first quorum verdict.
+    const bgp = createBgpService(config, { report: (e) => director.report({ type: 'bgp', line: describeBgpEvent(e), error: e.type.endsWith('error') }) });
+    if (bgp) director.onEvent(bgp.onEvent);
+    const status = async () => ({ ...(await director.status()), ...(bgp ? { bgp: bgp.status() } : {}) });
 
     let reloading: Promise<ReloadOutcome> | undefined;
     const reload = (): Promise<ReloadOutcome> => {
@@ -113,6 +119,7 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
           }
           try {
             await director.reload(next.config);
+            bgp?.reload(next.config);
           } catch (err) {
             // VRRP refused the new instances (say, an interface this host lacks): nothing of the reload was applied.
             const e = err as Error & { code?: string };
@@ -130,7 +137,7 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
     };
 
     withdrawDumps = provideDumps({
-      data: { file: opts.dataFile, build: () => director.status() },
+      data: { file: opts.dataFile, build: status },
       stats: { file: opts.statsFile, build: async () => statisticsOf(await director.status()) },
       report: (r) => director.report(r.error === undefined ? { type: 'dump', kind: r.kind, file: r.file } : { type: 'error', where: 'dump', message: dumpLine(r) }),
     });
@@ -147,8 +154,10 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
         if (e.type === 'vrrp-failed' || e.type === 'ipvs-failed') resolve(e.type);
       });
     });
-    servers.push(await listenControl(opts.control, { status: () => director.status(), reload }));
+    servers.push(await listenControl(opts.control, { status, reload }));
     if (opts.metrics !== 'off') servers.push(await listenMetrics(opts.metrics, metrics));
+    // A BIRD that does not come up is reported and retried by the announcer; the director runs regardless.
+    await bgp?.start().catch((err: unknown) => director.report({ type: 'bgp', line: `BGP announcer: ${(err as Error).message}`, error: true }));
     await director.start();
     sdNotify(`READY=1\nSTATUS=${config.virtualServers.length} virtual server(s), ${config.vrrpInstances.length} VRRP instance(s)`);
     // With a compile cache (NODE_COMPILE_CACHE, set by the systemd unit) node writes it only at a clean exit; a
@@ -170,6 +179,8 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
     bound.unref();
     for (const s of servers) s.close();
     await director.stop({ keepTable: why !== 'signal' });
+    // The director's stop already withdrew every VIP; this waits withdraw_hold, then stops BIRD.
+    await bgp?.stop();
     await alerts.stop(ALERT_DRAIN_MS);
     clearTimeout(bound);
     if (why !== 'signal') return fail(`${why === 'vrrp-failed' ? 'VRRP' : 'the IPVS connection'} failed; exiting with status 1 so that the service manager restarts the daemon (the IPVS table is left serving and will be adopted)`);

@@ -16,6 +16,8 @@ export type DirectorEventBody =
   /** A master heard a peer's advert and stays master: the peer has a lower priority and is told to step down. */
   | { readonly type: 'vrrp-rx-lower-pri'; readonly instance: string; readonly priority: number; readonly from: string; readonly theirs: number }
   | { readonly type: 'vrrp-log'; readonly line: string }
+  /** A line from the BGP announcer (src/bgp), which the daemon runs beside the director. */
+  | { readonly type: 'bgp'; readonly line: string; readonly error: boolean }
   | { readonly type: 'vrrp-failed'; readonly code: string; readonly message: string }
   /** The connection to IPVS failed every request for 30 s: the table can no longer be kept. */
   | { readonly type: 'ipvs-failed'; readonly message: string }
@@ -60,6 +62,8 @@ export function describeEvent(e: DirectorEventBody): string {
       return `VRRP ${e.instance} received an advert from ${e.from} with lower priority ${e.theirs}, ours ${e.priority}, forcing new election`;
     case 'vrrp-log':
       return `VRRP ${e.line}`;
+    case 'bgp':
+      return e.line;
     case 'ipvs-failed':
       return `IPVS connection failed: ${e.message}`;
     case 'vrrp-failed':
