@@ -4,6 +4,7 @@
 // counters (here as JSON; src/control/dumps.ts).
 import { Command } from 'commander';
 import { formatProblem, loadConfig } from '../config/index.ts';
+import { errorLine } from '../errors.ts';
 import { defaultDumpFile, dumpLine, provideDumps } from '../control/dumps.ts';
 import type { VrrpStateName } from '../vrrp/machine.ts';
 import { followReload, vrrpInstances, type VrrpFailure } from '../vrrp/instance-status.ts';
@@ -37,8 +38,7 @@ export async function runVrrp(opts: VrrpOptions): Promise<number> {
       },
     });
   } catch (err) {
-    const e = err as Error & { code?: string };
-    process.stderr.write(`ipvs-ts vrrp: ${e.message}${e.code ? ` [${e.code}]` : ''}\n`);
+    process.stderr.write(`ipvs-ts vrrp: ${errorLine(err)}\n`);
     return 1;
   }
   log(`VRRP started: ${config.vrrpInstances.length} instance(s) from ${opts.file}`);
@@ -70,8 +70,7 @@ export async function runVrrp(opts: VrrpOptions): Promise<number> {
         followReload(views, plan);
         log(`reload applied: ${summarizePlan(plan)}`);
       } catch (err) {
-        const e = err as Error & { code?: string };
-        log(`reload rejected, keeping the running configuration: ${e.message}${e.code ? ` [${e.code}]` : ''}`);
+        log(`reload rejected, keeping the running configuration: ${errorLine(err)}`);
       }
     });
   };
