@@ -21,8 +21,12 @@ export async function listenMetrics(address: string, metrics: DirectorMetrics): 
       res.writeHead(404, { 'content-type': 'text/plain' }).end('see /metrics\n');
       return;
     }
-    void metrics.render().then(
-      (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+    void metrics.renderChunks().then(
+      (chunks) => {
+        res.writeHead(200, { 'content-type': metrics.registry.contentType, 'content-length': chunks.reduce((n, c) => n + c.length, 0) });
+        for (const c of chunks) res.write(c);
+        res.end();
+      },
       (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(err)}\n`),
     );
   });

@@ -3,7 +3,7 @@
 import { CheckRunner } from '../check/runner.ts';
 import type { Config } from '../config/model.ts';
 import type { IpvsClient } from '../ipvs/client.ts';
-import { loadState, saveState } from '../ipvs/state.ts';
+import { loadState, saveStateAsync } from '../ipvs/state.ts';
 import { decodeRtEvent, listAddresses, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR } from '../netlink/rtnetlink.ts';
 import { NetlinkSocket } from '../netlink/socket.ts';
 import { NETLINK_ROUTE } from '../sys/constants.ts';
@@ -38,7 +38,7 @@ export function realPorts(opts: RealPortsOptions): DirectorPorts & { close(): vo
     addresses,
     state: {
       loadOwned: () => new Set(loadState(opts.stateFile).owned),
-      save: (applied, stillOwned) => saveState(opts.stateFile, applied, stillOwned),
+      save: (owned) => saveStateAsync(opts.stateFile, owned),
     },
     now: Date.now,
     close: () => addresses.close(),

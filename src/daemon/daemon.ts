@@ -31,6 +31,7 @@ export interface DaemonOptions {
   /** HOST:PORT or "off". */
   readonly metrics: string;
   readonly metricsNodeIpvs: boolean;
+  readonly metricsBackendTraffic: boolean;
   readonly logJson: boolean;
   readonly stateFile: string;
   readonly runDir: string;
@@ -83,11 +84,11 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
       ipvs,
       stateFile: opts.stateFile,
       onScriptError: (message) => director.report({ type: 'error', where: 'script', message }),
-      onAddressOverrun: () => director.checkDrift(),
+      onAddressOverrun: () => director.addressesLost(),
     });
     const director = new Director(config, ports, { quorumTracks: tracks, runDir: opts.runDir, driftIntervalMs: opts.driftIntervalS * 1000 });
     director.onEvent(log);
-    metrics = new DirectorMetrics(() => director.status(), { nodeIpvsNames: opts.metricsNodeIpvs });
+    metrics = new DirectorMetrics(() => director.status(), { nodeIpvsNames: opts.metricsNodeIpvs, backendTraffic: opts.metricsBackendTraffic });
     director.onEvent(metrics.onEvent);
     const alerts = new Alerts({ config: () => director.config, report: (e) => director.report(e) });
     director.onEvent(alerts.onEvent);

@@ -4,7 +4,8 @@ export type DirectorEventBody =
   | { readonly type: 'started'; readonly virtualServers: number; readonly instances: number }
   | { readonly type: 'reloaded'; readonly virtualServers: number; readonly draining: number }
   | { readonly type: 'reload-rejected'; readonly problems: readonly string[] }
-  | { readonly type: 'applied'; readonly reasons: readonly string[]; readonly ops: readonly string[]; readonly failed: number; readonly sinceVerdictMs?: number }
+  /** `ops` names the first operations (at most 20) of the `count` sent. */
+  | { readonly type: 'applied'; readonly reasons: readonly string[]; readonly ops: readonly string[]; readonly count: number; readonly failed: number; readonly sinceVerdictMs?: number }
   | { readonly type: 'drift'; readonly what: 'ipvs' | 'vip'; readonly repaired: readonly string[] }
   | { readonly type: 'verdict'; readonly virtualServer: string; readonly realServer: string; readonly up: boolean; readonly present: boolean; readonly weight: number; readonly reason: string; readonly latencyMs: number }
   | { readonly type: 'quorum'; readonly virtualServer: string; readonly up: boolean; readonly liveWeight: number }
@@ -35,7 +36,7 @@ export function describeEvent(e: DirectorEventBody): string {
     case 'reload-rejected':
       return `reload rejected, keeping the running configuration: ${e.problems.join('; ')}`;
     case 'applied':
-      return `IPVS ${e.ops.length} change(s) (${e.reasons.join(', ')})${e.sinceVerdictMs !== undefined ? ` ${e.sinceVerdictMs} ms after the verdict` : ''}${e.failed ? `, ${e.failed} failed` : ''}: ${e.ops.join('; ')}`;
+      return `IPVS ${e.count} change(s) (${e.reasons.join(', ')})${e.sinceVerdictMs !== undefined ? ` ${e.sinceVerdictMs} ms after the verdict` : ''}${e.failed ? `, ${e.failed} failed` : ''}: ${e.ops.join('; ')}${e.count > e.ops.length ? `; … ${e.count - e.ops.length} more` : ''}`;
     case 'drift':
       return `drift repaired (${e.what === 'vip' ? 'VIP' : 'IPVS'} changed outside ipvs-ts): ${e.repaired.join('; ')}`;
     case 'verdict':
