@@ -1,17 +1,6 @@
-// One error type for BGP announcement; `code` is stable for programs, `message` is one line for people.
+// One error type for BGP announcement; its codes are listed in src/errors.ts (and docs/errors.md).
+import { type CodeOf, IpvsTsError } from '../errors.ts';
 
-export type BgpErrorCode =
-  | 'BGP_DAEMON_START' // the routing daemon could not be started or its control socket never answered
-  | 'BGP_DAEMON_GONE' // the routing daemon exited or closed its control socket
-  | 'BGP_DAEMON_CONFIG' // the routing daemon refused the configuration ipvs-ts wrote
-  | 'BGP_COMMAND' // the routing daemon refused a command
-  | 'BGP_PREFIX'; // a prefix is malformed or not one this announcer may send
+export type BgpErrorCode = CodeOf<'bgp'>;
 
-export class BgpError extends Error {
-  readonly code: BgpErrorCode;
-  constructor(code: BgpErrorCode, message: string) {
-    super(message);
-    this.name = 'BgpError';
-    this.code = code;
-  }
-}
+export class BgpError extends IpvsTsError<BgpErrorCode> {}

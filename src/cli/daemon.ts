@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { DEFAULT_CONTROL_SOCKET } from '../control/protocol.ts';
 import { DEFAULT_METRICS_ADDRESS } from '../control/http.ts';
 import { DEFAULT_CONFIG_FILE } from '../config/index.ts';
+import { DirectorError } from '../director/errors.ts';
 import { defaultDumpFile } from '../control/dumps.ts';
 import type { DaemonOptions } from '../daemon/daemon.ts';
 import { DEFAULT_STATE_FILE } from '../ipvs/state.ts';
@@ -48,7 +49,7 @@ export function daemonCommand(): Command {
 
 function seconds(v: string): number {
   const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`expected a number of seconds, got "${v}"`);
+  if (!Number.isFinite(n) || n < 0) throw new DirectorError('DIRECTOR_OPTION', `expected a number of seconds, got "${v}"`);
   return n;
 }
 

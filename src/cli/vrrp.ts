@@ -4,6 +4,7 @@
 // counters (here as JSON; src/control/dumps.ts).
 import { Command } from 'commander';
 import { formatProblem, loadConfig } from '../config/index.ts';
+import { errorLine } from '../errors.ts';
 import { defaultDumpFile, dumpLine, provideDumps } from '../control/dumps.ts';
 import { NotifyFifos } from '../control/notify-fifo.ts';
 import { describeEvent, type DirectorEvent, type DirectorEventBody } from '../director/events.ts';
@@ -47,8 +48,7 @@ export async function runVrrp(opts: VrrpOptions): Promise<number> {
     });
   } catch (err) {
     fifos.close();
-    const e = err as Error & { code?: string };
-    process.stderr.write(`ipvs-ts vrrp: ${e.message}${e.code ? ` [${e.code}]` : ''}\n`);
+    process.stderr.write(`ipvs-ts vrrp: ${errorLine(err)}\n`);
     return 1;
   }
   log(`VRRP started: ${config.vrrpInstances.length} instance(s) from ${opts.file}`);
@@ -80,8 +80,7 @@ export async function runVrrp(opts: VrrpOptions): Promise<number> {
         followReload(views, plan);
         log(`reload applied: ${summarizePlan(plan)}`);
       } catch (err) {
-        const e = err as Error & { code?: string };
-        log(`reload rejected, keeping the running configuration: ${e.message}${e.code ? ` [${e.code}]` : ''}`);
+        log(`reload rejected, keeping the running configuration: ${errorLine(err)}`);
       }
     });
   };

@@ -11,6 +11,7 @@ import { IpvsError } from '../ipvs/errors.ts';
 import { Alerts } from '../control/alerts.ts';
 import { NotifyFifos } from '../control/notify-fifo.ts';
 import { createBgpService, describeBgpEvent } from '../bgp/service.ts';
+import { errorLine } from '../errors.ts';
 import { listenMetrics } from '../control/http.ts';
 import { dumpLine, provideDumps } from '../control/dumps.ts';
 import { DirectorMetrics } from '../control/metrics.ts';
@@ -57,7 +58,7 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
     ipvs = await IpvsClient.open();
   } catch (err) {
     if (err instanceof IpvsError && err.code === 'IPVS_UNAVAILABLE') return fail(err.message);
-    return fail(`cannot open IPVS: ${(err as Error).message}`);
+    return fail(`cannot open IPVS: ${errorLine(err)}`);
   }
   const log = eventLogger(opts.logJson, stderr);
   const servers: Server[] = [];
@@ -186,7 +187,7 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
     if (why !== 'signal') return fail(`${why === 'vrrp-failed' ? 'VRRP' : 'the IPVS connection'} failed; exiting with status 1 so that the service manager restarts the daemon (the IPVS table is left serving and will be adopted)`);
     return 0;
   } catch (err) {
-    return fail(err instanceof Error ? err.message : String(err));
+    return fail(errorLine(err));
   } finally {
     stopStallWatch();
     stopWatchdog();

@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/model.ts';
 import type { VrrpReloadPlan } from './reload-plan.ts';
 import type { InstanceStatus, LowerPriorityAdvert, Stats, TransitionEvent } from './engine.ts';
-import { VrrpError } from './errors.ts';
+import { VrrpError, type VrrpErrorCode } from './errors.ts';
 
 export type ToWorker =
   | { readonly type: 'stop' }
@@ -20,7 +20,7 @@ export interface VrrpStatus {
 
 export type FromWorker =
   | { readonly type: 'started' }
-  | { readonly type: 'failed'; readonly code: string; readonly message: string }
+  | { readonly type: 'failed'; readonly code: VrrpErrorCode; readonly message: string }
   | { readonly type: 'stopped' }
   | { readonly type: 'log'; readonly line: string }
   | { readonly type: 'transition'; readonly ev: TransitionEvent }
@@ -28,7 +28,7 @@ export type FromWorker =
   | { readonly type: 'sent'; readonly instance: string; readonly plannedMs: number; readonly actualMs: number }
   | { readonly type: 'status'; readonly id: number; readonly status: VrrpStatus }
   | { readonly type: 'reconfigured'; readonly id: number; readonly plan: VrrpReloadPlan }
-  | { readonly type: 'reconfigure-failed'; readonly id: number; readonly code: string; readonly message: string };
+  | { readonly type: 'reconfigure-failed'; readonly id: number; readonly code: VrrpErrorCode; readonly message: string };
 
 export interface ServiceHooks {
   readonly log?: (line: string) => void;
