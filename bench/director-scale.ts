@@ -8,8 +8,9 @@
 // are, ipvs-ts warns) and one virtual server whose only real server has a TCP_CHECK (delay_loop 1, connect_timeout
 // 1, retry 0) against a listener in this process, which the bench closes and reopens. Per implementation, from an
 // empty IPVS table in the guest's root namespace:
-//   start     process spawn → the first destination in the kernel (ipvs-ts: node start + config load; neither
-//             implementation's log or sockets say when it starts programming, the kernel does)
+//   start     process spawn → the first service in the kernel (ipvs-ts: node start + config load; neither
+//             implementation's log or sockets say when it starts programming, the kernel does; not the first
+//             destination: ipvs-ts adds every service before any destination)
 //   program   process spawn → all N×10+1 destinations in the kernel: every 100 ms the last and the checked
 //             service are read over netlink in-process; once both are full, one read of /proc/net/ip_vs counts the
 //             whole table to confirm (besides, that read runs every 10× its own duration, so at most 10 % of the
@@ -332,7 +333,7 @@ async function measure(impl: Impl, n: number, conf: string, listener: Listener, 
   const gone = new Promise<void>((res) => child.once('exit', (code, sig) => ((exited = `exited (${sig ?? code})`), res())));
   const fail = (what: string): Error => new Error(`${impl.name} at N=${n}: ${what}\n  last lines of ${log}:\n${tail(log)}`);
   try {
-    // (a) spawn → first destination in the kernel (node start + config load, whatever the implementation logs or
+    // (a) spawn → first service in the kernel (node start + config load, whatever the implementation logs or
     // opens first), spawn → all of them; the first output line (and ipvs-ts's control socket) for the record.
     const marks = { outputS: NaN, controlS: NaN };
     const control = impl.control;
@@ -364,7 +365,7 @@ async function measure(impl: Impl, n: number, conf: string, listener: Listener, 
         lastFull = performance.now();
         reads.push(seen.readMs);
         doneAt = quick ? quickAt : lastFull;
-        if (Number.isNaN(startS) && seen.destinations > 0) startS = (lastFull - t0) / 1000;
+        if (Number.isNaN(startS) && seen.services + seen.destinations > 0) startS = (lastFull - t0) / 1000;
       }
     }
     const programS = (doneAt - t0) / 1000;
@@ -487,9 +488,9 @@ try {
     }
     const [k, t] = f as [Figures, Figures];
     const rows: [string, string, string, string][] = [
-      [`spawn → first destination in the kernel (ipvs-ts: node start + config load)`, s(k.startS), s(t.startS), ratio(k.startS, t.startS)],
+      [`spawn → first service in the kernel (ipvs-ts: node start + config load)`, s(k.startS), s(t.startS), ratio(k.startS, t.startS)],
       [`program ${want.toLocaleString('en')} destinations from empty (spawn → all in the kernel)`, s(k.programS), s(t.programS), ratio(k.programS, t.programS)],
-      [`… of which after the first destination`, s(k.programS - k.startS), s(t.programS - t.startS), ratio(k.programS - k.startS, t.programS - t.startS)],
+      [`… of which after the first service`, s(k.programS - k.startS), s(t.programS - t.startS), ratio(k.programS - k.startS, t.programS - t.startS)],
       [`CPU until programmed`, s(k.programCpuS), s(t.programCpuS), ratio(k.programCpuS, t.programCpuS)],
       [`CPU while nothing happens (${idleS} s)`, cores(k.idleCores), cores(t.idleCores), ratio(k.idleCores, t.idleCores)],
       [`real server dies → removed from the kernel (median of ${rounds})`, s(median(k.downS)), s(median(t.downS)), ratio(median(k.downS), median(t.downS))],
