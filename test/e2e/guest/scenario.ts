@@ -223,7 +223,12 @@ async function main(): Promise<void> {
     lab.sh(lab.ns(rs), `ip addr add ${VIP}/32 dev lo && sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 && mkdir -p ${join(lab.dir, rs)} && echo ${rs} > ${join(lab.dir, rs, 'index.html')}`);
     startRs(rs);
   }
-  for (const d of Object.keys(DIRECTORS) as Dir[]) writeFileSync(join(lab.dir, `${d}.conf`), conf(d, ['rs1', 'rs2', 'rs3']));
+  for (const d of Object.keys(DIRECTORS) as Dir[]) {
+    writeFileSync(join(lab.dir, `${d}.conf`), conf(d, ['rs1', 'rs2', 'rs3']));
+    // A client that reuses a source port within the tcpfin timeout hits IPVS's TIME_WAIT entry, which by default
+    // (conn_reuse_mode 1) keeps its real server even at weight 0; this makes a drained server get nothing new.
+    lab.sh(lab.ns(d), 'sysctl -qw net.ipv4.vs.expire_nodest_conn=1');
+  }
   let t0 = performance.now();
   startDaemon('dir1');
   startDaemon('dir2');
@@ -289,7 +294,8 @@ async function main(): Promise<void> {
   await sleep(2000);
   const s1 = await status('dir1');
   const conns1 = s1?.virtualServers[0]?.services[0]?.stats.conns ?? 0;
-  await sleep(3000);
+  // Counters in a status may be up to 5 s old (read at most that often; docs/daemon.md).
+  await sleep(6000);
   const conns1After = (await status('dir1'))?.virtualServers[0]?.services[0]?.stats.conns ?? 0;
   // Adoption: the start-up reconcile found the kernel table as wanted and changed nothing. Failed requests are
   // reported, not asserted: in the emulated VM they come from HTTP checks missing their deadline while node starts.
