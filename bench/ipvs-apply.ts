@@ -8,13 +8,17 @@
 // keep it). Use it with --cpu-prof to find hot spots; it says nothing about the kernel's share.
 //
 // On the host it boots the VM and runs itself there; in the VM (IPVS_TS_IN_VM=1) it measures. Both tools start
-// from an empty table and program the same rules; ipvsadm-restore is timed as a process (that is how it is
-// used), ipvs-ts in-process from "open socket" to "every ACK in" (add ~0.4 s of node start-up in the VM for a
-// CLI run). Only ratios measured in the same VM run mean anything: TCG runs code several times slower.
+// from an empty table and program the same rules. ipvsadm-restore and `ipvsadm -Ln` are timed as processes (that
+// is how they are used); ipvs-ts twice: as CLI processes (`ipvs-ts ipvs apply -f` on the equivalent
+// keepalived.conf, `ipvs-ts ipvs list`), reported with and without node's start (a process that only imports the
+// CLI, best of three), and in-process from "open socket" to "every ACK in" (reconcile) or "table printed" (list).
+// Only ratios measured in the same VM run mean anything: TCG runs code several times slower.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { Writable } from 'node:stream';
+import { runIpvsList } from '../src/cli/ipvs.ts';
 import { IpvsClient } from '../src/ipvs/client.ts';
 import { addAddress } from '../src/ipvs/desired.ts';
 import { planIpvs } from '../src/ipvs/plan.ts';
@@ -30,6 +34,11 @@ const counts = sizes.length ? sizes : [1000, 10000];
 
 const sh = (cmd: string, input?: string): string => execFileSync('/bin/sh', ['-c', cmd], { encoding: 'utf8', input, maxBuffer: 1 << 28 });
 const ms = (t0: number): number => performance.now() - t0;
+const timed = (cmd: string): number => {
+  const t0 = performance.now();
+  sh(cmd);
+  return ms(t0);
+};
 const fmt = (x: number): string => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(1)} ms`);
 
 /** ACKs every request of a send in one datagram on the next turn of the event loop, like a kernel that never fails. */
@@ -117,6 +126,18 @@ function table(n: number): IpvsTable {
   };
 }
 
+/** The keepalived.conf whose virtual servers are `t` (TCP, NAT, no checks), for `ipvs-ts ipvs apply -f`. */
+function keepalivedConf(t: IpvsTable): string {
+  const lines: string[] = [];
+  for (const s of t.services) {
+    if (s.service.id.kind !== 'addr') continue;
+    lines.push(`virtual_server ${s.service.id.address} ${s.service.id.port} {`, `  lb_algo ${s.service.scheduler}`, '  lb_kind NAT', '  protocol TCP');
+    for (const d of s.destinations) lines.push(`  real_server ${d.address} ${d.port} {`, `    weight ${d.weight}`, '  }');
+    lines.push('}');
+  }
+  return lines.join('\n') + '\n';
+}
+
 function restoreRules(t: IpvsTable): string {
   const lines: string[] = [];
   for (const s of t.services) {
@@ -130,6 +151,7 @@ function restoreRules(t: IpvsTable): string {
 
 sh('modprobe -a ip_vs ip_vs_wlc');
 process.stdout.write(`IPVS bench in the VM (${sh('uname -r').trim()}), ${DESTS} real servers per service\n\n`);
+const cliLines = ['| services × 10 | node start (import the CLI) | ipvsadm-restore | `ipvs-ts ipvs apply -f` | … without node start | ratio (no start) | `ipvsadm -Ln` | `ipvs-ts ipvs list` | … without node start | ratio (no start) | list in-process |', '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
 process.stdout.write('| services × 10 | ipvsadm-restore | ipvs-ts apply | ratio | full dump: ipvsadm -Sn | full dump: ipvs-ts | one-weight change: reconcile (dump+plan+apply) | of which the apply |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n');
 
 for (const n of counts) {
@@ -143,6 +165,24 @@ for (const n of counts) {
   sh(`ipvsadm-restore < ${rulesFile}`);
   const restoreMs = ms(t0);
   const restoredLines = Number(sh('ipvsadm -Sn | wc -l').trim());
+
+  // The CLI, as an operator runs it: node start, config parse, reconcile; then the listing against ipvsadm's.
+  const confFile = `/tmp/ipvs-bench-${n}.conf`;
+  writeFileSync(confFile, keepalivedConf(desired));
+  const startMs = Math.min(...[0, 1, 2].map(() => timed(`node --input-type=module -e 'await import("./src/control/dumps.ts"); await import("./src/cli/process-name.ts"); await import("./src/cli/main.ts")'`)));
+  sh('ipvsadm -C');
+  const cliApplyMs = timed(`node bin/ipvs-ts.js ipvs apply -f ${confFile} --state /tmp/ipvs-bench-cli-${n}.state > /dev/null`);
+  const cliLinesNow = Number(sh('ipvsadm -Sn | wc -l').trim());
+  if (cliLinesNow !== restoredLines) throw new Error(`ipvs-ts ipvs apply programmed ${cliLinesNow} rules, ipvsadm-restore ${restoredLines}`);
+  const lnMs = timed('ipvsadm -Ln > /dev/null');
+  const cliListMs = timed("node bin/ipvs-ts.js ipvs list > /dev/null");
+  t0 = performance.now();
+  await runIpvsList({}, new Writable({ write: (_c, _e, cb) => cb() }));
+  const listInProcessMs = ms(t0);
+  const bare = (x: number): number => Math.max(0, x - startMs);
+  cliLines.push(
+    `| ${n.toLocaleString('en')} | ${fmt(startMs)} | ${fmt(restoreMs)} | ${fmt(cliApplyMs)} | ${fmt(bare(cliApplyMs))} | ${(bare(cliApplyMs) / restoreMs).toFixed(2)}× | ${fmt(lnMs)} | ${fmt(cliListMs)} | ${fmt(bare(cliListMs))} | ${(bare(cliListMs) / lnMs).toFixed(2)}× | ${fmt(listInProcessMs)} |`,
+  );
 
   sh('ipvsadm -C');
   const stateFile = `/tmp/ipvs-bench-${n}.state`;
@@ -178,4 +218,5 @@ for (const n of counts) {
     `| ${n.toLocaleString('en')} | ${fmt(restoreMs)} | ${fmt(applyMs)} | ${(restoreMs / applyMs).toFixed(2)}× | ${fmt(saveMs)} | ${fmt(dumpMs)} | ${fmt(oneReconcileMs)} | ${fmt(oneApplyMs)} |\n`,
   );
 }
+process.stdout.write(`\nThe CLI as processes (ratio: ipvs-ts time without node start / ipvsadm's; below 1 means ipvs-ts is faster)\n\n${cliLines.join('\n')}\n`);
 sh('ipvsadm -C');
