@@ -3,9 +3,10 @@
 //   node bench/ipvs-apply.ts [services...]        default: 1000 10000 (× 10 real servers each)
 //   node bench/ipvs-apply.ts --host [services...]  on the host, no kernel: the JS cost of apply() alone
 //
-// --host runs IpvsClient.apply over a transport that ACKs every request at once (the host kernel has no IPVS),
-// three times per size, and prints CPU time per request and a hash of the bytes sent (an encoder change must
-// keep it). Use it with --cpu-prof to find hot spots; it says nothing about the kernel's share.
+// --host runs IpvsClient.apply and then table() over a fake kernel (bench/fake-ipvs-kernel.ts: one datagram per
+// ACK, dumps in 32 KiB parts, as the kernel sends them; the host kernel has no IPVS), three times per size, and
+// prints CPU time per request and a hash of the bytes sent (an encoder change must keep it). `--profile DIR`
+// writes CPU profiles of the last repetition's apply and table() there. It says nothing about the kernel's share.
 //
 // On the host it boots the VM and runs itself there; in the VM (IPVS_TS_IN_VM=1) it measures. Both tools start
 // from an empty table and program the same rules. ipvsadm-restore and `ipvsadm -Ln` are timed as processes (that
@@ -14,8 +15,8 @@
 // CLI, best of three), and in-process from "open socket" to "every ACK in" (reconcile) or "table printed" (list).
 // Only ratios measured in the same VM run mean anything: TCG runs code several times slower.
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import { runIpvsList } from '../src/cli/ipvs.ts';
@@ -23,10 +24,9 @@ import { IpvsClient } from '../src/ipvs/client.ts';
 import { addAddress } from '../src/ipvs/desired.ts';
 import { planIpvs } from '../src/ipvs/plan.ts';
 import { reconcile } from '../src/ipvs/reconcile.ts';
-import { encodeMessage, NLM_F_CAPPED, NLMSG_ERROR, NLMSG_HDRLEN, nlmsgAlign } from '../src/netlink/message.ts';
 import { NetlinkSocket } from '../src/netlink/socket.ts';
-import type { NetlinkDatagram, NetlinkTransport } from '../src/netlink/transport.ts';
 import type { DestinationSpec, IpvsTable } from '../src/ipvs/types.ts';
+import { FakeIpvsKernel } from './fake-ipvs-kernel.ts';
 
 const DESTS = 10;
 const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
@@ -39,68 +39,46 @@ const timed = (cmd: string): number => {
   sh(cmd);
   return ms(t0);
 };
+const cpuMs = (c: NodeJS.CpuUsage): number => (c.user + c.system) / 1000;
 const fmt = (x: number): string => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(1)} ms`);
 
-/** ACKs every request of a send in one datagram on the next turn of the event loop, like a kernel that never fails. */
-class AckingTransport implements NetlinkTransport {
-  readonly portId = 4242;
-  readonly ackCapacity = 1024;
-  readonly maxSendBytes = 1 << 20;
-  closed = false;
-  readonly hash = createHash('sha256');
-  bytes = 0;
-  sends = 0;
-  #onDatagram: ((d: NetlinkDatagram) => void) | undefined;
-
-  send(messages: readonly Buffer[]): void {
-    this.sends++;
-    const acks: Buffer[] = [];
-    for (const m of messages) {
-      this.hash.update(m);
-      this.bytes += m.length;
-      for (let off = 0; off + NLMSG_HDRLEN <= m.length; off += nlmsgAlign(m.readUInt32LE(off))) {
-        const seq = m.readUInt32LE(off + 8);
-        const err = Buffer.alloc(4 + NLMSG_HDRLEN);
-        err.writeUInt32LE(NLMSG_HDRLEN, 4);
-        err.writeUInt32LE(seq, 12);
-        acks.push(encodeMessage({ type: NLMSG_ERROR, flags: NLM_F_CAPPED, seq, payload: err }));
-      }
-    }
-    const data = Buffer.concat(acks);
-    setImmediate(() => this.#onDatagram?.({ data, groups: 0, truncated: false, size: data.length }));
-  }
-  listen(onDatagram: (d: NetlinkDatagram) => void): void {
-    this.#onDatagram = onDatagram;
-  }
-  drain(): NetlinkDatagram[] {
-    return [];
-  }
-  growReceiveBuffer(): void {}
-  join(): void {}
-  leave(): void {}
-  ref(): void {}
-  unref(): void {}
-  close(): void {
-    this.closed = true;
-  }
-}
-
 if (process.argv.includes('--host')) {
+  const profileDir = process.argv.includes('--profile') ? process.argv[process.argv.indexOf('--profile') + 1] : undefined;
+  const session = profileDir ? new Session() : undefined;
+  session?.connect();
+  await session?.post('Profiler.enable');
+  /** Profiles `fn` into DIR/NAME.cpuprofile when --profile DIR is given (the last repetition only). */
+  const profiled = async <T>(name: string, on: boolean, fn: () => Promise<T>): Promise<T> => {
+    if (!session || !on) return fn();
+    await session.post('Profiler.start');
+    const r = await fn();
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(`${profileDir}/${name}.cpuprofile`, JSON.stringify(profile));
+    return r;
+  };
   for (const n of counts) {
     for (let rep = 0; rep < 3; rep++) {
-      const plan = planIpvs({ desired: table(n), kernel: { services: [] }, owned: new Set() });
-      const t = new AckingTransport();
+      const desired = table(n);
+      const plan = planIpvs({ desired, kernel: { services: [] }, owned: new Set() });
       const family = { id: 0x20, version: 1, name: 'IPVS', hdrsize: 0, maxattr: 0, mcastGroups: new Map() };
-      const client = Reflect.construct(IpvsClient as unknown as new (...a: unknown[]) => IpvsClient, [new NetlinkSocket(t), family]);
-      const c0 = process.cpuUsage();
-      const t0 = performance.now();
-      const r = await client.apply(plan);
-      const wall = ms(t0);
-      const c = process.cpuUsage(c0);
+      const t = new FakeIpvsKernel(family.id, desired);
+      const client = new IpvsClient(new NetlinkSocket(t), family);
+      let c0 = process.cpuUsage();
+      let t0 = performance.now();
+      const r = await profiled(`apply-${n}`, rep === 2, () => client.apply(plan));
+      const applyWall = ms(t0);
+      const applyCpu = cpuMs(process.cpuUsage(c0));
       if (r.applied.length !== plan.length) throw new Error(`${plan.length - r.applied.length} operations failed`);
-      const cpu = (c.user + c.system) / 1000;
+      c0 = process.cpuUsage();
+      t0 = performance.now();
+      const dumped = await profiled(`table-${n}`, rep === 2, () => client.table());
+      const dumpWall = ms(t0);
+      const dumpCpu = cpuMs(process.cpuUsage(c0));
+      const rows = dumped.services.reduce((k, s) => k + s.destinations.length, 0);
+      if (rows !== n * DESTS) throw new Error(`the dump found ${rows} destinations, not ${n * DESTS}`);
       process.stdout.write(
-        `${n} × ${DESTS}: ${plan.length} requests, CPU ${fmt(cpu)} (${((cpu * 1000) / plan.length).toFixed(2)} µs each, fake ACKs included), wall ${fmt(wall)}, ${t.sends} sends, ${t.bytes} bytes, sha256 ${t.hash.digest('hex').slice(0, 16)}\n`,
+        `${n} × ${DESTS}: apply ${plan.length} requests CPU ${fmt(applyCpu)} (${((applyCpu * 1000) / plan.length).toFixed(2)} µs each), wall ${fmt(applyWall)}, ${t.sends} sends, sha256 ${t.hash.digest('hex').slice(0, 16)}; ` +
+          `table() CPU ${fmt(dumpCpu)}, wall ${fmt(dumpWall)} (fake kernel's replies included)\n`,
       );
     }
   }

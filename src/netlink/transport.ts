@@ -22,7 +22,7 @@ export interface NetlinkTransport {
   /** Most bytes one send may carry. */
   readonly maxSendBytes: number;
   readonly closed: boolean;
-  /** Sends the messages to the kernel in one datagram. */
+  /** Sends the messages to the kernel in one datagram; the buffers are reused once it returns (copy to keep). */
   send(messages: readonly Buffer[]): void;
   /** Starts delivering datagrams and receive errors. */
   listen(onDatagram: (d: NetlinkDatagram) => void, onError: (e: Error) => void): void;
