@@ -78,7 +78,7 @@ export function decodeMessages(buf: Buffer): DecodedMessages {
   let off = 0;
   while (off + NLMSG_HDRLEN <= buf.length) {
     const len = buf.readUInt32LE(off);
-    if (len < NLMSG_HDRLEN || off + len > buf.length) return { messages, error: malformedAt(buf, off) };
+    if (len < NLMSG_HDRLEN || off + len > buf.length) return { messages, error: malformedAt(buf, off, 0, buf.length) };
     messages.push(messageAt(buf, off, len));
     off += nlmsgAlign(len);
   }
@@ -96,9 +96,9 @@ export function messageAt(buf: Buffer, off: number, len: number): NetlinkMessage
   };
 }
 
-/** Why the header at `off` cannot be a message of `buf`. */
-export function malformedAt(buf: Buffer, off: number): string {
-  return `malformed netlink message at offset ${off} (length ${buf.readUInt32LE(off)}, ${buf.length - off} bytes left)`;
+/** Why the header at `off` cannot be a message of the datagram buf[start, end). */
+export function malformedAt(buf: Buffer, off: number, start: number, end: number): string {
+  return `malformed netlink message at offset ${off - start} (length ${buf.readUInt32LE(off)}, ${end - off} bytes left)`;
 }
 
 export interface ExtAck {

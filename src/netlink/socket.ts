@@ -263,11 +263,13 @@ export class NetlinkSocket {
     }
     const multicast = d.groups !== 0;
     const buf = d.data;
+    const start = d.start ?? 0;
+    const end = d.end ?? buf.length;
     let dumpEnded = false;
-    for (let off = 0; off + NLMSG_HDRLEN <= buf.length; ) {
+    for (let off = start; off + NLMSG_HDRLEN <= end; ) {
       const len = buf.readUInt32LE(off);
-      if (len < NLMSG_HDRLEN || off + len > buf.length) {
-        if (!multicast) this.#lost(new NetlinkError('MALFORMED', malformedAt(buf, off)), true);
+      if (len < NLMSG_HDRLEN || off + len > end) {
+        if (!multicast) this.#lost(new NetlinkError('MALFORMED', malformedAt(buf, off, start, end)), true);
         break;
       }
       const seq = buf.readUInt32LE(off + 8);
