@@ -8,12 +8,13 @@
 // prints CPU time per request and a hash of the bytes sent (an encoder change must keep it). `--profile DIR`
 // writes CPU profiles of the last repetition's apply and table() there. It says nothing about the kernel's share.
 //
-// On the host it boots the VM and runs itself there; in the VM (IPVS_TS_IN_VM=1) it measures. Both tools start
-// from an empty table and program the same rules. ipvsadm-restore and `ipvsadm -Ln` are timed as processes (that
-// is how they are used); ipvs-ts twice: as CLI processes (`ipvs-ts ipvs apply -f` on the equivalent
+// On the host it boots the VM and runs itself there; in the VM (IPVS_TS_IN_VM=1) it measures, printing each
+// figure as it is taken (a run cut short still reports what it got). Both tools start from an empty table and
+// program the same rules (the rule counts are checked equal). ipvsadm-restore and `ipvsadm -Ln` are timed as
+// processes (that is how they are used); ipvs-ts as CLI processes (`ipvs-ts ipvs apply -f` on the equivalent
 // keepalived.conf, `ipvs-ts ipvs list`), reported with and without node's start (a process that only imports the
-// CLI, best of three), and in-process from "open socket" to "every ACK in" (reconcile) or "table printed" (list).
-// Only ratios measured in the same VM run mean anything: TCG runs code several times slower.
+// CLI, best of three), and in-process: the listing, table(), one weight changed, and a reconcile from an empty
+// table. Only ratios measured in the same VM run mean anything: TCG runs code several times slower.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -87,7 +88,7 @@ if (process.argv.includes('--host')) {
 
 if (!process.env.IPVS_TS_IN_VM) {
   const { relayInVm } = await import('../test/kernel/vm.ts');
-  await relayInVm({ command: `node bench/ipvs-apply.ts ${counts.join(' ')}`, timeoutMs: 1_800_000, memoryMb: 2048 }, 'bench');
+  await relayInVm({ command: `node bench/ipvs-apply.ts ${counts.join(' ')}`, timeoutMs: 3_600_000, memoryMb: 2048 }, 'bench');
 }
 
 
@@ -128,56 +129,48 @@ function restoreRules(t: IpvsTable): string {
 }
 
 sh('modprobe -a ip_vs ip_vs_wlc');
-process.stdout.write(`IPVS bench in the VM (${sh('uname -r').trim()}), ${DESTS} real servers per service\n\n`);
-const cliLines = ['| services × 10 | node start (import the CLI) | ipvsadm-restore | `ipvs-ts ipvs apply -f` | … without node start | ratio (no start) | `ipvsadm -Ln` | `ipvs-ts ipvs list` | … without node start | ratio (no start) | list in-process |', '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
-process.stdout.write('| services × 10 | ipvsadm-restore | ipvs-ts apply | ratio | full dump: ipvsadm -Sn | full dump: ipvs-ts | one-weight change: reconcile (dump+plan+apply) | of which the apply |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n');
+process.stdout.write(`IPVS bench in the VM (${sh('uname -r').trim()}), ${DESTS} real servers per service; each figure is printed as it is taken\n`);
+const say = (n: number, what: string, value: string): void => void process.stdout.write(`${n.toLocaleString('en')} × ${DESTS}: ${what}: ${value}\n`);
+const ratio = (ours: number, theirs: number): string => `${(ours / theirs).toFixed(2)}× ipvsadm's time`;
+const rows: string[] = [];
 
 for (const n of counts) {
   const desired = table(n);
-  const rules = restoreRules(desired);
   const rulesFile = `/tmp/ipvs-bench-${n}.rules`;
-  writeFileSync(rulesFile, rules);
-
-  sh('ipvsadm -C');
-  let t0 = performance.now();
-  sh(`ipvsadm-restore < ${rulesFile}`);
-  const restoreMs = ms(t0);
-  const restoredLines = Number(sh('ipvsadm -Sn | wc -l').trim());
-
-  // The CLI, as an operator runs it: node start, config parse, reconcile; then the listing against ipvsadm's.
+  writeFileSync(rulesFile, restoreRules(desired));
   const confFile = `/tmp/ipvs-bench-${n}.conf`;
   writeFileSync(confFile, keepalivedConf(desired));
+
+  // What a CLI run pays before its command starts: node, the TypeScript sources, the CLI's modules.
   const startMs = Math.min(...[0, 1, 2].map(() => timed(`node --input-type=module -e 'await import("./src/control/dumps.ts"); await import("./src/cli/process-name.ts"); await import("./src/cli/main.ts")'`)));
+  say(n, 'node start (a process that only imports the CLI, best of 3)', fmt(startMs));
+  const bare = (x: number): number => Math.max(0, x - startMs);
+
+  sh('ipvsadm -C');
+  const restoreMs = timed(`ipvsadm-restore < ${rulesFile}`);
+  say(n, 'ipvsadm-restore', fmt(restoreMs));
+  const restoredLines = Number(sh('ipvsadm -Sn | wc -l').trim());
+
   sh('ipvsadm -C');
   const cliApplyMs = timed(`node bin/ipvs-ts.js ipvs apply -f ${confFile} --state /tmp/ipvs-bench-cli-${n}.state > /dev/null`);
-  const cliLinesNow = Number(sh('ipvsadm -Sn | wc -l').trim());
-  if (cliLinesNow !== restoredLines) throw new Error(`ipvs-ts ipvs apply programmed ${cliLinesNow} rules, ipvsadm-restore ${restoredLines}`);
+  say(n, '`ipvs-ts ipvs apply -f` (config parse, dump, plan, apply, state file)', `${fmt(cliApplyMs)}; without node start ${fmt(bare(cliApplyMs))}, ${ratio(bare(cliApplyMs), restoreMs)}`);
+  const ourLines = Number(sh('ipvsadm -Sn | wc -l').trim());
+  if (ourLines !== restoredLines) throw new Error(`ipvs-ts ipvs apply programmed ${ourLines} rules, ipvsadm-restore ${restoredLines}`);
+
   const lnMs = timed('ipvsadm -Ln > /dev/null');
-  const cliListMs = timed("node bin/ipvs-ts.js ipvs list > /dev/null");
-  t0 = performance.now();
+  say(n, '`ipvsadm -Ln`', fmt(lnMs));
+  const cliListMs = timed('node bin/ipvs-ts.js ipvs list > /dev/null');
+  say(n, '`ipvs-ts ipvs list`', `${fmt(cliListMs)}; without node start ${fmt(bare(cliListMs))}, ${ratio(bare(cliListMs), lnMs)}`);
+
+  let t0 = performance.now();
   await runIpvsList({}, new Writable({ write: (_c, _e, cb) => cb() }));
   const listInProcessMs = ms(t0);
-  const bare = (x: number): number => Math.max(0, x - startMs);
-  cliLines.push(
-    `| ${n.toLocaleString('en')} | ${fmt(startMs)} | ${fmt(restoreMs)} | ${fmt(cliApplyMs)} | ${fmt(bare(cliApplyMs))} | ${(bare(cliApplyMs) / restoreMs).toFixed(2)}× | ${fmt(lnMs)} | ${fmt(cliListMs)} | ${fmt(bare(cliListMs))} | ${(bare(cliListMs) / lnMs).toFixed(2)}× | ${fmt(listInProcessMs)} |`,
-  );
-
-  sh('ipvsadm -C');
-  const stateFile = `/tmp/ipvs-bench-${n}.state`;
-  t0 = performance.now();
+  say(n, 'ipvs list in-process (open, dump, sort, format)', fmt(listInProcessMs));
   const client = await IpvsClient.open();
-  const first = await reconcile(client, desired, { stateFile });
-  const applyMs = ms(t0);
-  if (first.failed.length) throw new Error(`${first.failed.length} operations failed: ${first.failed[0]?.error.message}`);
-  const ourLines = Number(sh('ipvsadm -Sn | wc -l').trim());
-  if (ourLines !== restoredLines) throw new Error(`ipvs-ts programmed ${ourLines} rules, ipvsadm-restore ${restoredLines}`);
-
   t0 = performance.now();
   const kernel = await client.table();
   const dumpMs = ms(t0);
-  t0 = performance.now();
-  sh('ipvsadm -Sn > /dev/null');
-  const saveMs = ms(t0);
+  say(n, 'IpvsClient.table() in-process', fmt(dumpMs));
 
   const changed: IpvsTable = {
     services: desired.services.map((s, i) => (i === Math.floor(n / 2) ? { ...s, destinations: s.destinations.map((d, j) => (j === 3 ? { ...d, weight: 5 } : d)) } : s)),
@@ -186,15 +179,24 @@ for (const n of counts) {
   t0 = performance.now();
   const one = await client.apply(plan);
   const oneApplyMs = ms(t0);
+  if (plan.length !== 1 || one.applied.length !== 1) throw new Error(`one-weight change planned ${plan.length} ops`);
+  say(n, 'one weight changed, apply() in-process', fmt(oneApplyMs));
+
+  sh('ipvsadm -C');
   t0 = performance.now();
-  const back = await reconcile(client, desired, { stateFile });
-  const oneReconcileMs = ms(t0);
-  if (plan.length !== 1 || one.applied.length !== 1 || back.plan.length !== 1) throw new Error(`one-weight change planned ${plan.length}/${back.plan.length} ops`);
+  const first = await reconcile(client, desired, { stateFile: `/tmp/ipvs-bench-${n}.state` });
+  const applyMs = ms(t0);
+  if (first.failed.length) throw new Error(`${first.failed.length} operations failed: ${first.failed[0]?.error.message}`);
+  say(n, 'reconcile() in-process from an empty table (dump, plan, apply, state file)', `${fmt(applyMs)}, ${ratio(applyMs, restoreMs)}`);
   client.close();
 
-  process.stdout.write(
-    `| ${n.toLocaleString('en')} | ${fmt(restoreMs)} | ${fmt(applyMs)} | ${(restoreMs / applyMs).toFixed(2)}× | ${fmt(saveMs)} | ${fmt(dumpMs)} | ${fmt(oneReconcileMs)} | ${fmt(oneApplyMs)} |\n`,
+  rows.push(
+    `| ${n.toLocaleString('en')} | ${fmt(startMs)} | ${fmt(restoreMs)} | ${fmt(cliApplyMs)} | ${fmt(bare(cliApplyMs))} | ${(bare(cliApplyMs) / restoreMs).toFixed(2)}× | ${fmt(applyMs)} | ${fmt(lnMs)} | ${fmt(cliListMs)} | ${fmt(bare(cliListMs))} | ${(bare(cliListMs) / lnMs).toFixed(2)}× | ${fmt(listInProcessMs)} | ${fmt(dumpMs)} | ${fmt(oneApplyMs)} |`,
   );
 }
-process.stdout.write(`\nThe CLI as processes (ratio: ipvs-ts time without node start / ipvsadm's; below 1 means ipvs-ts is faster)\n\n${cliLines.join('\n')}\n`);
+process.stdout.write(
+  '\n| services × 10 | node start | ipvsadm-restore | `ipvs apply -f` | … without node start | ratio | reconcile in-process | `ipvsadm -Ln` | `ipvs list` | … without node start | ratio | list in-process | table() in-process | one-weight apply |\n' +
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n' +
+    `${rows.join('\n')}\n(ratio: ipvs-ts's time without node start / ipvsadm's; below 1 means ipvs-ts is faster)\n`,
+);
 sh('ipvsadm -C');
