@@ -17,8 +17,8 @@
 // window bounds how many are unacknowledged at once so the ACKs always fit in the receive buffer (the kernel
 // drops what does not fit and reports ENOBUFS). The kernel runs one dump per socket at a time, so dumps queue
 // behind each other, and the next one is sent as soon as one ends, inside the same wake-up (its first part is
-// then already queued for the read that follows); requests keep FIFO order. A failure rejects with NetlinkError (see errors.ts), carrying the
-// kernel's extended-ACK text when it sent one. If the receive queue still overflows (ENOBUFS), the requests
+// then already queued for the read that follows); requests keep FIFO order. A failure rejects with NetlinkError
+// (see errors.ts), carrying the kernel's extended-ACK text when it sent one. If the receive queue still overflows (ENOBUFS), the requests
 // whose ACK the kernel dropped reject with OVERRUN (their effect is unknown: retry or re-read) and subscribers
 // get onOverrun (events were lost: resync with a dump). A dump that ends with NLM_F_DUMP_INTR (the table
 // changed under it) is retried up to twice before rejecting with DUMP_INTERRUPTED.
@@ -42,7 +42,7 @@ export interface NetlinkRequest {
   readonly what?: string;
 }
 
-/** A payload encoded in place: `length` bytes written at `offset` of a zero-filled buffer. */
+/** A payload encoded in place: `length` bytes written at `offset` of a zero-filled buffer. Must not throw (check inputs when it is made). */
 export interface PayloadWriter {
   readonly length: number;
   write(out: Buffer, offset: number): void;
