@@ -1,22 +1,22 @@
-// The IPVS client: typed reads and writes of the kernel's table over one generic-netlink socket. Writes go out
-// pipelined (many requests per sendmsg, matched by sequence number) so thousands of objects cost few round trips.
+// The IPVS client: typed reads and writes of the kernel's table over one generic-netlink connection. Writes go
+// out pipelined (many requests per sendmsg, matched by sequence number) so thousands of objects cost few round
+// trips; requests are written straight into the socket's send buffer and dump replies decoded where they arrive.
+//
+//   const ipvs = await IpvsClient.open();            // its own socket, closed by ipvs.close()
+//   const ipvs = await IpvsClient.connect(nl);       // over a socket the caller opened, shares and closes
 import { NETLINK_GENERIC } from '../sys/constants.ts';
-import { decodeGenl, type GenlFamily, genlRequest, resolveFamily } from '../netlink/genl.ts';
+import { decodeGenl, type GenlFamily, GENL_HDRLEN, genlRequest, resolveFamily } from '../netlink/genl.ts';
 import { NetlinkError } from '../netlink/errors.ts';
-import type { NetlinkRequest } from '../netlink/socket.ts';
+import type { NetlinkConnection, NetlinkRequest, RowDecoder } from '../netlink/socket.ts';
 import { NetlinkSocket } from '../netlink/socket.ts';
-import { nested } from '../netlink/attributes.ts';
 import {
-  decodeConfig, decodeDaemon, decodeDest, decodeInfo, decodeService, delDaemonRequest, getDestsRequest, type IpvsInfo,
-  type IpvsRequest, type IpvsTimeouts, newDaemonRequest, opPayload, serviceIdAttrs, setConfigRequest, type SyncDaemon,
+  decodeConfig, decodeDaemon, decodeDest, decodeInfo, decodeService, delDaemonRequest, type IpvsInfo, type IpvsPayload,
+  type IpvsRequest, type IpvsTimeouts, newDaemonRequest, opPayload, servicePayload, setConfigRequest, type SyncDaemon,
 } from './codec.ts';
-import { IPVS_CMD, IPVS_CMD_ATTR, IPVS_GENL_NAME } from './constants.ts';
+import { IPVS_CMD, IPVS_GENL_NAME } from './constants.ts';
 import { describeOp } from './describe.ts';
 import { IPVS_UNAVAILABLE_MESSAGE, IpvsError } from './errors.ts';
 import type { DestinationEntry, IpvsOp, ServiceEntry, ServiceId } from './types.ts';
-
-/** Sockets used at once for the per-service destination dumps of a large table. */
-const DUMP_LANES = 8;
 
 export interface KernelTable {
   readonly services: readonly { readonly service: ServiceEntry; readonly destinations: readonly DestinationEntry[] }[];
@@ -29,40 +29,55 @@ export interface ApplyResult {
 }
 
 export class IpvsClient {
-  readonly #nl: NetlinkSocket;
+  readonly #nl: NetlinkConnection;
   readonly #family: GenlFamily;
+  readonly #owned: NetlinkSocket | undefined;
 
-  private constructor(nl: NetlinkSocket, family: GenlFamily) {
+  /**
+   * A client over `nl` for the IPVS family as resolveFamily described it. `owned`, when given, is the socket
+   * close() closes; without it the connection stays its opener's (tests and the daemon inject or share one).
+   */
+  constructor(nl: NetlinkConnection, family: GenlFamily, owned?: NetlinkSocket) {
     this.#nl = nl;
     this.#family = family;
+    this.#owned = owned;
   }
 
-  /** Opens a socket and resolves the IPVS family; IPVS_UNAVAILABLE when ip_vs is not loaded. */
-  static async open(): Promise<IpvsClient> {
-    const nl = NetlinkSocket.open(NETLINK_GENERIC);
+  /** Resolves the IPVS family over an open generic-netlink socket; IPVS_UNAVAILABLE when ip_vs is not loaded. */
+  static async connect(nl: NetlinkConnection): Promise<IpvsClient> {
     try {
       return new IpvsClient(nl, await resolveFamily(nl, IPVS_GENL_NAME));
     } catch (err) {
-      nl.close();
       if (err instanceof NetlinkError && err.code === 'FAMILY_NOT_FOUND') throw new IpvsError('IPVS_UNAVAILABLE', IPVS_UNAVAILABLE_MESSAGE);
       throw asIpvsError(err);
     }
   }
 
+  /** Opens its own socket (closed by close()) and resolves the family as connect() does. */
+  static async open(): Promise<IpvsClient> {
+    const nl = NetlinkSocket.open(NETLINK_GENERIC);
+    try {
+      return new IpvsClient(nl, (await IpvsClient.connect(nl)).#family, nl);
+    } catch (err) {
+      nl.close();
+      throw err;
+    }
+  }
+
+  /** Closes the socket open() opened; a connection given to connect() or the constructor is left open. */
   close(): void {
-    this.#nl.close();
+    this.#owned?.close();
   }
 
   async services(): Promise<ServiceEntry[]> {
-    const replies = await this.#dump({ cmd: IPVS_CMD.GET_SERVICE, attrs: [] }, 'list services');
-    return replies.map((m) => decodeService(decodeGenl(m).attrs));
+    return this.#rows(servicePayload(IPVS_CMD.GET_SERVICE, this.#family.version), 'list services', (buf, start, end) => decodeService(buf, start + GENL_HDRLEN, end));
   }
 
   /** One service as the kernel has it, or undefined when it has none with that id. */
   async service(id: ServiceId): Promise<ServiceEntry | undefined> {
     try {
-      const [reply] = await this.#call({ cmd: IPVS_CMD.GET_SERVICE, attrs: [nested(IPVS_CMD_ATTR.SERVICE, serviceIdAttrs(id))] }, 'read a virtual service');
-      return reply ? decodeService(decodeGenl(reply).attrs) : undefined;
+      const [reply] = await this.#call(this.#payloadRequest(servicePayload(IPVS_CMD.GET_SERVICE, this.#family.version, id), 'read a virtual service'));
+      return reply ? decodeService(reply.payload, GENL_HDRLEN) : undefined;
     } catch (err) {
       if (err instanceof IpvsError && (err.errno === 'ESRCH' || err.errno === 'ENOENT')) return undefined;
       throw err;
@@ -71,33 +86,18 @@ export class IpvsClient {
 
   /** An unknown service gives an empty list (that is what the kernel's dump returns). */
   async destinations(id: ServiceId): Promise<DestinationEntry[]> {
-    return this.#destinationsOn(this.#nl, id);
+    return this.#rows(servicePayload(IPVS_CMD.GET_DEST, this.#family.version, id), 'list real servers', (buf, start, end) => decodeDest(buf, id.family, start + GENL_HDRLEN, end));
   }
 
   /**
    * The whole table: one service dump, then one destination dump per service. The kernel runs one dump at a
-   * time per socket, so large tables spread those dumps over a few extra sockets to keep several in flight.
+   * time per socket; the socket sends the next as soon as one ends, so they run back to back without a wake-up
+   * each.
    */
   async table(): Promise<KernelTable> {
     const services = await this.services();
-    const lanes = Math.min(DUMP_LANES, Math.ceil(services.length / 64));
-    const extra = Array.from({ length: Math.max(0, lanes - 1) }, () => NetlinkSocket.open(NETLINK_GENERIC));
-    try {
-      const sockets = [this.#nl, ...extra];
-      const dests = await Promise.all(services.map((s, i) => this.#destinationsOn(sockets[i % sockets.length] as NetlinkSocket, s.id)));
-      return { services: services.map((service, i) => ({ service, destinations: dests[i] ?? [] })) };
-    } finally {
-      for (const nl of extra) nl.close();
-    }
-  }
-
-  async #destinationsOn(nl: NetlinkSocket, id: ServiceId): Promise<DestinationEntry[]> {
-    try {
-      const replies = await nl.dump(this.#request(getDestsRequest(id), 'list real servers'));
-      return replies.map((m) => decodeDest(decodeGenl(m).attrs, id.family));
-    } catch (err) {
-      throw asIpvsError(err);
-    }
+    const dests = await Promise.all(services.map((s) => this.destinations(s.id)));
+    return { services: services.map((service, i) => ({ service, destinations: dests[i] ?? [] })) };
   }
 
   /**
@@ -108,83 +108,91 @@ export class IpvsClient {
   async apply(ops: readonly IpvsOp[]): Promise<ApplyResult> {
     const applied: IpvsOp[] = [];
     const failed: { op: IpvsOp; error: IpvsError }[] = [];
-    let pending: IpvsOp[] = [...ops];
+    let pending: readonly IpvsOp[] = ops;
     for (let pass = 0; pass < 2 && pending.length > 0; pass++) {
-      const results = await Promise.allSettled(this.#nl.batch(pending.map((op) => this.#opRequest(op))));
+      const errors = await this.#nl.batchSettled(pending.map((op) => new OpRequest(this.#family.id, opPayload(op, this.#family.version), op)));
       const retry: IpvsOp[] = [];
-      results.forEach((r, i) => {
+      for (let i = 0; i < pending.length; i++) {
         const op = pending[i] as IpvsOp;
-        if (r.status === 'fulfilled') return void applied.push(op);
-        const error = asIpvsError(r.reason);
+        const err = errors[i];
+        if (!err) {
+          applied.push(op);
+          continue;
+        }
+        const error = asIpvsError(err);
         const fallback = pass === 0 ? fallbackFor(op, error.errno) : undefined;
-        if (fallback === 'done') return;
+        if (fallback === 'done') continue;
         if (fallback) retry.push(fallback);
         else failed.push({ op, error: explain(op, error) });
-      });
+      }
       pending = retry;
     }
     return { applied, failed };
   }
 
   async info(): Promise<IpvsInfo> {
-    const [reply] = await this.#call({ cmd: IPVS_CMD.GET_INFO, attrs: [] }, 'read IPVS info');
+    const [reply] = await this.#call(this.#request({ cmd: IPVS_CMD.GET_INFO, attrs: [] }, 'read IPVS info'));
     if (!reply) throw new IpvsError('IPVS_DECODE', 'the kernel sent no IPVS info');
     return decodeInfo(decodeGenl(reply).attrs);
   }
 
   async timeouts(): Promise<IpvsTimeouts> {
-    const [reply] = await this.#call({ cmd: IPVS_CMD.GET_CONFIG, attrs: [] }, 'read IPVS timeouts');
+    const [reply] = await this.#call(this.#request({ cmd: IPVS_CMD.GET_CONFIG, attrs: [] }, 'read IPVS timeouts'));
     if (!reply) throw new IpvsError('IPVS_DECODE', 'the kernel sent no IPVS timeouts');
     return decodeConfig(decodeGenl(reply).attrs);
   }
 
   /** Seconds; a 0 leaves that timeout as it is. */
   async setTimeouts(t: IpvsTimeouts): Promise<void> {
-    await this.#call(setConfigRequest(t), 'set IPVS timeouts');
+    await this.#call(this.#request(setConfigRequest(t), 'set IPVS timeouts'));
   }
 
   /** Zeroes the counters of one service, or of every service. */
   async zero(id?: ServiceId): Promise<void> {
-    await this.#call({ cmd: IPVS_CMD.ZERO, attrs: id ? [nested(IPVS_CMD_ATTR.SERVICE, serviceIdAttrs(id))] : [] }, 'zero IPVS counters');
+    await this.#call(this.#payloadRequest(servicePayload(IPVS_CMD.ZERO, this.#family.version, id), 'zero IPVS counters'));
   }
 
   /** Removes every service; only on explicit request (lvs_flush), never as part of reconciling. */
   async flush(): Promise<void> {
-    await this.#call({ cmd: IPVS_CMD.FLUSH, attrs: [] }, 'flush the IPVS table');
+    await this.#call(this.#request({ cmd: IPVS_CMD.FLUSH, attrs: [] }, 'flush the IPVS table'));
   }
 
   async startDaemon(d: SyncDaemon): Promise<void> {
-    await this.#call(newDaemonRequest(d), `start the ${d.state} sync daemon on ${d.interface}`);
+    await this.#call(this.#request(newDaemonRequest(d), `start the ${d.state} sync daemon on ${d.interface}`));
   }
 
   async stopDaemon(state: SyncDaemon['state']): Promise<void> {
-    await this.#call(delDaemonRequest(state), `stop the ${state} sync daemon`);
+    await this.#call(this.#request(delDaemonRequest(state), `stop the ${state} sync daemon`));
   }
 
   async daemons(): Promise<SyncDaemon[]> {
-    const replies = await this.#dump({ cmd: IPVS_CMD.GET_DAEMON, attrs: [] }, 'list sync daemons');
-    return replies.map((m) => decodeDaemon(decodeGenl(m).attrs));
-  }
-
-  #opRequest(op: IpvsOp): NetlinkRequest {
-    return new OpRequest(this.#family.id, opPayload(op, this.#family.version), op);
+    try {
+      const replies = await this.#nl.dump(this.#request({ cmd: IPVS_CMD.GET_DAEMON, attrs: [] }, 'list sync daemons'));
+      return replies.map((m) => decodeDaemon(decodeGenl(m).attrs));
+    } catch (err) {
+      throw asIpvsError(err);
+    }
   }
 
   #request(r: IpvsRequest, what: string): NetlinkRequest {
     return genlRequest(this.#family, r.cmd, r.attrs, { what });
   }
 
-  async #call(r: IpvsRequest, what: string) {
+  #payloadRequest(payload: IpvsPayload, what: string): NetlinkRequest {
+    return { type: this.#family.id, payload, what };
+  }
+
+  async #call(req: NetlinkRequest) {
     try {
-      return await this.#nl.request(this.#request(r, what));
+      return await this.#nl.request(req);
     } catch (err) {
       throw asIpvsError(err);
     }
   }
 
-  async #dump(r: IpvsRequest, what: string) {
+  async #rows<T>(payload: IpvsPayload, what: string, row: RowDecoder<T>): Promise<T[]> {
     try {
-      return await this.#nl.dump(this.#request(r, what));
+      return await this.#nl.dumpRows(this.#payloadRequest(payload, what), row);
     } catch (err) {
       throw asIpvsError(err);
     }
@@ -194,10 +202,10 @@ export class IpvsClient {
 /** Described only when a message needs it: formatting 100,000 descriptions up front was a visible cost. */
 class OpRequest implements NetlinkRequest {
   readonly type: number;
-  readonly payload: Buffer;
+  readonly payload: IpvsPayload;
   readonly #op: IpvsOp;
 
-  constructor(type: number, payload: Buffer, op: IpvsOp) {
+  constructor(type: number, payload: IpvsPayload, op: IpvsOp) {
     this.type = type;
     this.payload = payload;
     this.#op = op;

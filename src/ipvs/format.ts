@@ -12,23 +12,34 @@ const FORWARD_NAMES: Record<ForwardMethod, string> = { masq: 'Masq', local: 'Loc
 
 /** ipvsadm's order (libipvs ipvs_cmp_services/ipvs_cmp_dests): fwmark, family, protocol, address, port. */
 export function sortTable(table: KernelTable): KernelTable {
-  const services = table.services.map((s) => ({ service: s.service, destinations: [...s.destinations].sort(compareDests) }));
-  return { services: services.sort((a, b) => compareServices(a.service, b.service)) };
+  // Each entry's key is computed once: parsing addresses inside the comparator cost a Buffer per comparison.
+  const services = table.services.map((s) => ({ key: serviceKey(s.service), service: s.service, destinations: sortBy(s.destinations, destKey) }));
+  return { services: services.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map(({ service, destinations }) => ({ service, destinations })) };
 }
 
 const PROTO_ORDER = { TCP: 6, UDP: 17, SCTP: 132 } as const;
 
-function compareServices(a: ServiceEntry, b: ServiceEntry): number {
-  const mark = (s: ServiceEntry): number => (s.id.kind === 'fwmark' ? s.id.mark : 0);
-  return (
-    mark(a) - mark(b) ||
-    a.id.family - b.id.family ||
-    (a.id.kind === 'addr' && b.id.kind === 'addr' ? PROTO_ORDER[a.id.protocol] - PROTO_ORDER[b.id.protocol] || inetPton(a.id.address).compare(inetPton(b.id.address)) || a.id.port - b.id.port : 0)
-  );
+function sortBy<T>(items: readonly T[], key: (item: T) => string): T[] {
+  if (items.length < 2) return [...items];
+  return items.map((item) => ({ k: key(item), item })).sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0)).map((e) => e.item);
 }
 
-function compareDests(a: DestinationEntry, b: DestinationEntry): number {
-  return a.family - b.family || inetPton(a.address).compare(inetPton(b.address)) || a.port - b.port;
+/** Fixed-width hex, so comparing keys as strings orders as the numbers and bytes they encode. */
+const hex = (v: number, digits: number): string => v.toString(16).padStart(digits, '0');
+
+function serviceKey(s: ServiceEntry): string {
+  const id = s.id;
+  if (id.kind === 'fwmark') return `${hex(id.mark, 8)}${id.family}`;
+  return `00000000${id.family}${hex(PROTO_ORDER[id.protocol], 2)}${addressKey(id.address)}${hex(id.port, 4)}`;
+}
+
+function destKey(d: DestinationEntry): string {
+  return `${d.family}${addressKey(d.address)}${hex(d.port, 4)}`;
+}
+
+/** The address's bytes in hex (32 digits for IPv6, 8 for IPv4; families are never compared across). */
+function addressKey(address: string): string {
+  return inetPton(address).toString('hex');
 }
 
 export function formatTable(info: IpvsInfo, table: KernelTable, mode: ListMode = 'plain'): string {

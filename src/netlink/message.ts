@@ -78,19 +78,27 @@ export function decodeMessages(buf: Buffer): DecodedMessages {
   let off = 0;
   while (off + NLMSG_HDRLEN <= buf.length) {
     const len = buf.readUInt32LE(off);
-    if (len < NLMSG_HDRLEN || off + len > buf.length) {
-      return { messages, error: `malformed netlink message at offset ${off} (length ${len}, ${buf.length - off} bytes left)` };
-    }
-    messages.push({
-      type: buf.readUInt16LE(off + 4),
-      flags: buf.readUInt16LE(off + 6),
-      seq: buf.readUInt32LE(off + 8),
-      pid: buf.readUInt32LE(off + 12),
-      payload: buf.subarray(off + NLMSG_HDRLEN, off + len),
-    });
+    if (len < NLMSG_HDRLEN || off + len > buf.length) return { messages, error: malformedAt(buf, off, 0, buf.length) };
+    messages.push(messageAt(buf, off, len));
     off += nlmsgAlign(len);
   }
   return { messages };
+}
+
+/** The message of `len` bytes at `off` (its payload a view into `buf`). */
+export function messageAt(buf: Buffer, off: number, len: number): NetlinkMessage {
+  return {
+    type: buf.readUInt16LE(off + 4),
+    flags: buf.readUInt16LE(off + 6),
+    seq: buf.readUInt32LE(off + 8),
+    pid: buf.readUInt32LE(off + 12),
+    payload: buf.subarray(off + NLMSG_HDRLEN, off + len),
+  };
+}
+
+/** Why the header at `off` cannot be a message of the datagram buf[start, end). */
+export function malformedAt(buf: Buffer, off: number, start: number, end: number): string {
+  return `malformed netlink message at offset ${off - start} (length ${buf.readUInt32LE(off)}, ${end - off} bytes left)`;
 }
 
 export interface ExtAck {

@@ -4,14 +4,21 @@
 //   const replies = await nl.request({ type, payload });          // NLM_F_REQUEST|NLM_F_ACK added; resolves on ACK
 //   const rows = await nl.dump({ type, payload });                // NLM_F_REQUEST|NLM_F_DUMP added; all parts
 //   const results = nl.batch([{ type, flags, payload }, ...]);    // one promise per request, few sendmsg calls
+//   const errors = await nl.batchSettled([...]);                  // one promise for all: each one's error or undefined
+//   const rows = await nl.dumpRows(req, (buf, start, end) => …);  // each reply decoded in place, no message objects
 //   nl.subscribe([group], (msg) => ..., (overrunError) => ...);   // multicast events (use a separate socket)
 //   nl.close();
+//
+// A payload is bytes, or a writer that encodes the request straight into the socket's send buffer, which is reused
+// from one sendmsg to the next (a transport must not keep it). Replies are walked in place in the received bytes:
+// an ACK costs no object, a dump part becomes a NetlinkMessage only when no row decoder was given.
 //
 // Every request gets its own sequence number; replies are matched by seq, so any number can be in flight. A
 // window bounds how many are unacknowledged at once so the ACKs always fit in the receive buffer (the kernel
 // drops what does not fit and reports ENOBUFS). The kernel runs one dump per socket at a time, so dumps queue
-// behind each other; requests keep FIFO order. A failure rejects with NetlinkError (see errors.ts), carrying the
-// kernel's extended-ACK text when it sent one. If the receive queue still overflows (ENOBUFS), the requests
+// behind each other, and the next one is sent as soon as one ends, inside the same wake-up (its first part is
+// then already queued for the read that follows); requests keep FIFO order. A failure rejects with NetlinkError
+// (see errors.ts), carrying the kernel's extended-ACK text when it sent one. If the receive queue still overflows (ENOBUFS), the requests
 // whose ACK the kernel dropped reject with OVERRUN (their effect is unknown: retry or re-read) and subscribers
 // get onOverrun (events were lost: resync with a dump). A dump that ends with NLM_F_DUMP_INTR (the table
 // changed under it) is retried up to twice before rejecting with DUMP_INTERRUPTED.
@@ -22,21 +29,33 @@
 // has an event subscription.
 import { errnoName, isErrno } from '../sys/native.ts';
 import { type FailedRequest, NetlinkError } from './errors.ts';
-import { decodeDone, decodeError, decodeMessages, type NetlinkMessage, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLMSG_NOOP, NLMSG_OVERRUN, nlmsgAlign, writeHeader } from './message.ts';
+import { decodeDone, decodeError, malformedAt, messageAt, type NetlinkMessage, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLMSG_NOOP, NLMSG_OVERRUN, nlmsgAlign, writeHeader } from './message.ts';
 import { KernelTransport, type KernelTransportOptions, type NetlinkDatagram, type NetlinkTransport } from './transport.ts';
 
 export interface NetlinkRequest {
   readonly type: number;
   /** Extra flags (e.g. NLM_F_CREATE|NLM_F_EXCL); REQUEST and ACK/DUMP are added for you. */
   readonly flags?: number;
-  /** Family header + attributes. */
-  readonly payload: Uint8Array;
+  /** Family header + attributes: the bytes, or a writer that puts them straight into the send buffer. */
+  readonly payload: Uint8Array | PayloadWriter;
   /** Names the request in error messages, e.g. "add service 10.0.0.1:80". */
   readonly what?: string;
 }
 
+/** A payload encoded in place: `length` bytes written at `offset` of a zero-filled buffer. Must not throw (check inputs when it is made). */
+export interface PayloadWriter {
+  readonly length: number;
+  write(out: Buffer, offset: number): void;
+}
+
+/**
+ * Decodes one reply message of a dump from the received bytes: its payload (family header + attributes) is
+ * buf[start, end), valid only during the call. A throw fails the dump with that error.
+ */
+export type RowDecoder<T> = (buf: Buffer, start: number, end: number) => T;
+
 /** The request side of a NetlinkSocket, for consumers that want to be testable without a kernel. */
-export type NetlinkConnection = Pick<NetlinkSocket, 'request' | 'dump' | 'batch'>;
+export type NetlinkConnection = Pick<NetlinkSocket, 'request' | 'dump' | 'dumpRows' | 'batch' | 'batchSettled'>;
 
 export interface NetlinkSocketOptions extends KernelTransportOptions {
   /** Most unacknowledged requests at once; default: what the transport's receive queue holds (at most 1024). */
@@ -50,15 +69,28 @@ interface Pending {
   seq: number;
   readonly dump: boolean;
   readonly req: NetlinkRequest;
-  readonly replies: NetlinkMessage[];
-  readonly resolve: (m: NetlinkMessage[]) => void;
-  readonly reject: (e: Error) => void;
+  /** Decodes dump parts in place (dumpRows); without it they are kept as messages. */
+  readonly row: RowDecoder<unknown> | undefined;
+  /** Rows or reply messages; unused for a request of a settled batch (only its error is reported). */
+  readonly results: unknown[];
+  readonly resolve: ((results: unknown[]) => void) | undefined;
+  readonly reject: ((e: Error) => void) | undefined;
+  /** Set for the requests of batchSettled, which share one promise; `index` is the request's place in it. */
+  readonly group: SettledGroup | undefined;
+  readonly index: number;
   interrupted: boolean;
   attempts: number;
   /** Rejected already (overrun); a dump stays tracked until its DONE so the next dump is not refused EBUSY. */
   abandoned: boolean;
 }
 
+interface SettledGroup {
+  readonly errors: (NetlinkError | undefined)[];
+  left: number;
+  readonly resolve: (errors: (NetlinkError | undefined)[]) => void;
+}
+
+const NO_RESULTS: unknown[] = [];
 const MAX_IOV = 1024;
 const DUMP_ATTEMPTS = 3;
 
@@ -75,6 +107,7 @@ export class NetlinkSocket {
   #onOverrun: OverrunHandler | undefined;
   #referenced = false;
   #pumpScheduled = false;
+  #sendBuffer: Buffer | undefined;
 
   /** Runs over any transport (the kernel's, or a fake in tests). */
   constructor(transport: NetlinkTransport, options: { window?: number } = {}) {
@@ -96,12 +129,17 @@ export class NetlinkSocket {
 
   /** Sends one request with NLM_F_ACK; resolves with any reply messages once the kernel ACKs it. */
   request(req: NetlinkRequest): Promise<NetlinkMessage[]> {
-    return this.#enqueue(req, false);
+    return this.#enqueue(req, false, undefined) as Promise<NetlinkMessage[]>;
   }
 
   /** Sends a dump request; resolves with every message of the multi-part reply. */
   dump(req: NetlinkRequest): Promise<NetlinkMessage[]> {
-    return this.#enqueue(req, true);
+    return this.#enqueue(req, true, undefined) as Promise<NetlinkMessage[]>;
+  }
+
+  /** Sends a dump request; resolves with `row` of every message of the reply, decoded where it was received. */
+  dumpRows<T>(req: NetlinkRequest, row: RowDecoder<T>): Promise<T[]> {
+    return this.#enqueue(req, true, row) as Promise<T[]>;
   }
 
   /**
@@ -109,9 +147,23 @@ export class NetlinkSocket {
    * send buffer allow, and each promise settles with its own ACK. Failures are per request.
    */
   batch(reqs: readonly NetlinkRequest[]): Promise<NetlinkMessage[]>[] {
-    const out = reqs.map((r) => this.#enqueue(r, false, false));
+    const out = reqs.map((r) => this.#enqueue(r, false, undefined, false) as Promise<NetlinkMessage[]>);
     this.#pump();
     return out;
+  }
+
+  /**
+   * batch() for large batches: one promise for all the requests, resolved once each is answered with its error
+   * (undefined when ACKed) at its index. No promise or reply object per request; reply messages are dropped.
+   */
+  batchSettled(reqs: readonly NetlinkRequest[]): Promise<(NetlinkError | undefined)[]> {
+    if (reqs.length === 0) return Promise.resolve([]);
+    if (this.#t.closed) return Promise.resolve(reqs.map(() => new NetlinkError('CLOSED', 'netlink socket is closed')));
+    return new Promise((resolve) => {
+      const group: SettledGroup = { errors: new Array<NetlinkError | undefined>(reqs.length).fill(undefined), left: reqs.length, resolve };
+      for (let i = 0; i < reqs.length; i++) this.#queue.push(pending(reqs[i] as NetlinkRequest, false, undefined, undefined, undefined, group, i));
+      this.#pump();
+    });
   }
 
   /** Joins multicast groups and delivers their messages to `onEvent`; `onOverrun` hears of lost events. */
@@ -137,14 +189,14 @@ export class NetlinkSocket {
     if (this.#t.closed) return;
     this.#t.close();
     const err = new NetlinkError('CLOSED', 'netlink socket closed with the request in flight');
-    for (const p of [...this.#inflight.values(), ...this.#queue.drain()]) if (!p.abandoned) p.reject(err);
+    for (const p of [...this.#inflight.values(), ...this.#queue.drain()]) if (!p.abandoned) fail(p, err);
     this.#inflight.clear();
   }
 
-  #enqueue(req: NetlinkRequest, dump: boolean, pump = true): Promise<NetlinkMessage[]> {
+  #enqueue(req: NetlinkRequest, dump: boolean, row: RowDecoder<unknown> | undefined, pump = true): Promise<unknown[]> {
     if (this.#t.closed) return Promise.reject(new NetlinkError('CLOSED', 'netlink socket is closed'));
     return new Promise((resolve, reject) => {
-      this.#queue.push({ seq: 0, dump, req, replies: [], resolve, reject, interrupted: false, attempts: 0, abandoned: false });
+      this.#queue.push(pending(req, dump, row, resolve, reject, undefined, 0));
       if (pump) this.#pump();
     });
   }
@@ -169,14 +221,16 @@ export class NetlinkSocket {
         bytes += size;
       }
       if (chunk.length === 0) break;
-      // One buffer for the whole chunk: a buffer per message made large batches allocation-bound.
-      const out = Buffer.alloc(bytes);
+      // One buffer for the whole chunk, kept for the next: a buffer per message made large batches allocation-bound.
+      const out = this.#sendArea(bytes);
       let off = 0;
       for (const p of chunk) {
         p.seq = this.#nextSeq();
-        const len = NLMSG_HDRLEN + p.req.payload.length;
+        const payload = p.req.payload;
+        const len = NLMSG_HDRLEN + payload.length;
         writeHeader(out, off, len, p.req.type, NLM_F_REQUEST | (p.dump ? NLM_F_DUMP : NLM_F_ACK) | (p.req.flags ?? 0), p.seq, this.portId);
-        out.set(p.req.payload, off + NLMSG_HDRLEN);
+        if (payload instanceof Uint8Array) out.set(payload, off + NLMSG_HDRLEN);
+        else payload.write(out, off + NLMSG_HDRLEN);
         off += nlmsgAlign(len);
         this.#inflight.set(p.seq, p);
       }
@@ -186,11 +240,19 @@ export class NetlinkSocket {
         for (const p of chunk) {
           this.#inflight.delete(p.seq);
           if (p.dump) this.#dumpActive = false;
-          p.reject(sendError(err, p));
+          fail(p, sendError(err, p));
         }
       }
     }
     this.#updateRef();
+  }
+
+  /** The first `bytes` of the send buffer, zero-filled (padding is sent as zeros). */
+  #sendArea(bytes: number): Buffer {
+    if (!this.#sendBuffer || this.#sendBuffer.length < bytes) this.#sendBuffer = Buffer.allocUnsafe(Math.max(bytes, 64 * 1024));
+    const out = this.#sendBuffer.subarray(0, bytes);
+    out.fill(0);
+    return out;
   }
 
   #onDatagram(d: NetlinkDatagram): void {
@@ -200,14 +262,26 @@ export class NetlinkSocket {
       return;
     }
     const multicast = d.groups !== 0;
-    const { messages, error } = decodeMessages(d.data);
-    for (const m of messages) {
-      const p = multicast ? undefined : this.#inflight.get(m.seq);
-      if (p) this.#onReply(p, m);
-      else if (m.type !== NLMSG_NOOP && (multicast || m.seq === 0)) this.#emit(m);
+    const buf = d.data;
+    const start = d.start ?? 0;
+    const end = d.end ?? buf.length;
+    let dumpEnded = false;
+    for (let off = start; off + NLMSG_HDRLEN <= end; ) {
+      const len = buf.readUInt32LE(off);
+      if (len < NLMSG_HDRLEN || off + len > end) {
+        if (!multicast) this.#lost(new NetlinkError('MALFORMED', malformedAt(buf, off, start, end)), true);
+        break;
+      }
+      const seq = buf.readUInt32LE(off + 8);
+      const p = multicast ? undefined : this.#inflight.get(seq);
+      if (p) dumpEnded = this.#onReply(p, buf, off, len) || dumpEnded;
+      else if (buf.readUInt16LE(off + 4) !== NLMSG_NOOP && (multicast || seq === 0)) this.#emit(messageAt(buf, off, len));
+      off += nlmsgAlign(len);
     }
-    if (error && !multicast) this.#lost(new NetlinkError('MALFORMED', error), true);
-    this.#schedulePump();
+    // A dump that ended frees the socket for the next one: send it now, so its first part is already queued
+    // when the receive loop reads again, instead of one wake-up per dump.
+    if (dumpEnded) this.#pump();
+    else this.#schedulePump();
     this.#updateRef();
   }
 
@@ -235,37 +309,57 @@ export class NetlinkSocket {
     }
   }
 
-  #onReply(p: Pending, m: NetlinkMessage): void {
-    if (m.type === NLMSG_ERROR) {
-      const e = decodeError(m);
-      if (!e) return this.#settle(p, new NetlinkError('MALFORMED', `truncated NLMSG_ERROR for seq ${m.seq}`));
+  /** One message of `buf` at `off` answering `p`; true when it ended a dump. */
+  #onReply(p: Pending, buf: Buffer, off: number, len: number): boolean {
+    const type = buf.readUInt16LE(off + 4);
+    const at = off + NLMSG_HDRLEN;
+    if (type === NLMSG_ERROR) {
+      // The common case, an ACK, is read in place; a refusal is decoded fully for its errno and extended ACK.
+      if (len >= NLMSG_HDRLEN + 4 + NLMSG_HDRLEN && buf.readInt32LE(at) === 0) return this.#settle(p, null);
+      const e = decodeError(messageAt(buf, off, len));
+      if (!e) return this.#settle(p, new NetlinkError('MALFORMED', `truncated NLMSG_ERROR for seq ${p.seq}`));
       return this.#settle(p, e.errno === 0 ? null : NetlinkError.fromKernel(e.errno, failed(p), e.extack.message, p.req.what));
     }
-    if (m.type === NLMSG_OVERRUN) return this.#settle(p, new NetlinkError('OVERRUN', 'the kernel reported NLMSG_OVERRUN'));
-    if (m.flags & NLM_F_DUMP_INTR) p.interrupted = true;
-    if (p.dump && m.type === NLMSG_DONE) {
-      const done = decodeDone(m);
-      if (done.errno !== 0) return this.#settle(p, NetlinkError.fromKernel(done.errno, failed(p), done.extack.message, p.req.what));
+    if (type === NLMSG_OVERRUN) return this.#settle(p, new NetlinkError('OVERRUN', 'the kernel reported NLMSG_OVERRUN'));
+    if (buf.readUInt16LE(off + 6) & NLM_F_DUMP_INTR) p.interrupted = true;
+    if (p.dump && type === NLMSG_DONE) {
+      const done = len >= NLMSG_HDRLEN + 4 && buf.readInt32LE(at) === 0 ? undefined : decodeDone(messageAt(buf, off, len));
+      if (done && done.errno !== 0) return this.#settle(p, NetlinkError.fromKernel(done.errno, failed(p), done.extack.message, p.req.what));
       if (p.interrupted && !p.abandoned) {
         this.#finish(p);
         if (++p.attempts < DUMP_ATTEMPTS) {
           p.interrupted = false;
-          p.replies.length = 0;
+          p.results.length = 0;
           this.#queue.unshift(p);
-          return;
+          return true;
         }
-        return p.reject(new NetlinkError('DUMP_INTERRUPTED', `${p.req.what ?? 'netlink dump'} was interrupted by concurrent changes ${DUMP_ATTEMPTS} times`, { request: failed(p) }));
+        fail(p, new NetlinkError('DUMP_INTERRUPTED', `${p.req.what ?? 'netlink dump'} was interrupted by concurrent changes ${DUMP_ATTEMPTS} times`, { request: failed(p) }));
+        return true;
       }
       return this.#settle(p, null);
     }
-    if (!p.abandoned) p.replies.push(m);
+    if (p.abandoned || p.group) return false;
+    if (!p.row) p.results.push(messageAt(buf, off, len));
+    else {
+      try {
+        p.results.push(p.row(buf, at, off + len));
+      } catch (err) {
+        // Stays tracked until its DONE, so the next dump is not refused EBUSY.
+        p.abandoned = true;
+        fail(p, err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+    return false;
   }
 
-  #settle(p: Pending, err: Error | null): void {
+  /** Returns whether a dump ended. */
+  #settle(p: Pending, err: Error | null): boolean {
     this.#finish(p);
-    if (p.abandoned) return;
-    if (err) p.reject(err);
-    else p.resolve(p.replies);
+    if (!p.abandoned) {
+      if (err) fail(p, err);
+      else succeed(p);
+    }
+    return p.dump;
   }
 
   #finish(p: Pending): void {
@@ -304,7 +398,7 @@ export class NetlinkSocket {
     for (const p of this.#inflight.values()) {
       if (p.abandoned || (p.dump && !dumpsToo)) continue;
       p.abandoned = true;
-      p.reject(err);
+      fail(p, err);
       if (!p.dump) this.#inflight.delete(p.seq);
     }
     if (this.#groups.size > 0) this.#onOverrun?.(err);
@@ -361,6 +455,24 @@ class Fifo<T> {
   }
 }
 
+
+function pending(
+  req: NetlinkRequest, dump: boolean, row: RowDecoder<unknown> | undefined, resolve: Pending['resolve'], reject: Pending['reject'],
+  group: SettledGroup | undefined, index: number,
+): Pending {
+  return { seq: 0, dump, req, row, results: group ? NO_RESULTS : [], resolve, reject, group, index, interrupted: false, attempts: 0, abandoned: false };
+}
+
+function succeed(p: Pending): void {
+  if (!p.group) return p.resolve?.(p.results);
+  if (--p.group.left === 0) p.group.resolve(p.group.errors);
+}
+
+function fail(p: Pending, err: Error): void {
+  if (!p.group) return p.reject?.(err);
+  p.group.errors[p.index] = err instanceof NetlinkError ? err : new NetlinkError('MALFORMED', err.message);
+  if (--p.group.left === 0) p.group.resolve(p.group.errors);
+}
 
 function failed(p: Pending): FailedRequest {
   return { type: p.req.type, flags: p.req.flags ?? 0, seq: p.seq };

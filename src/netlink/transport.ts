@@ -5,8 +5,10 @@ import { encodeSockaddr } from '../sys/sockaddr.ts';
 import { type Datagram, DatagramSocket } from '../sys/socket.ts';
 
 export interface NetlinkDatagram {
-  /** The messages, at most the receive buffer's size. */
+  /** The messages, at most the receive buffer's size: data[start, end), by default all of it. */
   readonly data: Buffer;
+  readonly start?: number;
+  readonly end?: number;
   /** Multicast group mask of the source (0 for unicast replies). */
   readonly groups: number;
   /** The datagram did not fit the receive buffer; `size` is its real size. */
@@ -22,9 +24,9 @@ export interface NetlinkTransport {
   /** Most bytes one send may carry. */
   readonly maxSendBytes: number;
   readonly closed: boolean;
-  /** Sends the messages to the kernel in one datagram. */
+  /** Sends the messages to the kernel in one datagram; the buffers are reused once it returns (copy to keep). */
   send(messages: readonly Buffer[]): void;
-  /** Starts delivering datagrams and receive errors. */
+  /** Starts delivering datagrams and receive errors; a datagram object is only valid during the call. */
   listen(onDatagram: (d: NetlinkDatagram) => void, onError: (e: Error) => void): void;
   /** Reads what is queued right now, without waiting (used to salvage replies after an overrun). */
   drain(): NetlinkDatagram[];
@@ -93,7 +95,20 @@ export class KernelTransport implements NetlinkTransport {
   }
 
   listen(onDatagram: (d: NetlinkDatagram) => void, onError: (e: Error) => void): void {
-    this.#sock.onMessage((d) => onDatagram(toNetlink(d)), onError);
+    // Every ACK is its own datagram: one reused object pointing into the batch's bytes, not an object (and a
+    // decoded source address, and a Buffer view) per ACK.
+    const d: { data: Buffer; start: number; end: number; groups: number; truncated: boolean; size: number } = { data: Buffer.alloc(0), start: 0, end: 0, groups: 0, truncated: false, size: 0 };
+    this.#sock.onBatch((raw) => {
+      d.data = raw.data;
+      for (let i = 0; i < raw.count && !this.closed; i++) {
+        d.start = raw.offset(i);
+        d.end = d.start + raw.length(i);
+        d.groups = raw.addressU32(i, 8);
+        d.truncated = raw.truncated(i);
+        d.size = raw.size(i);
+        onDatagram(d);
+      }
+    }, onError);
   }
 
   drain(): NetlinkDatagram[] {

@@ -42,7 +42,59 @@ export interface ReceiveOptions {
   readonly single?: boolean;
 }
 
+/**
+ * The datagrams of one receiveRaw() call without an object each, for consumers of many small datagrams (netlink
+ * ACKs). Datagram i is data[offset(i), offset(i) + length(i)); `data` is a fresh copy, so views of it stay valid.
+ */
+export class RawBatch {
+  readonly data: Buffer;
+  readonly count: number;
+  readonly #meta: Int32Array;
+  readonly #addresses: Buffer;
+  readonly #room: number;
+
+  constructor(data: Buffer, count: number, meta: Int32Array, addresses: Buffer, room: number) {
+    this.data = data;
+    this.count = count;
+    this.#meta = meta;
+    this.#addresses = addresses;
+    this.#room = room;
+  }
+
+  offset(i: number): number {
+    return this.#meta[1 + i * 4]!;
+  }
+  /** Bytes of datagram i held in `data` (at most the receive buffer's size). */
+  length(i: number): number {
+    return Math.min(this.#meta[2 + i * 4]!, this.#room);
+  }
+  /** Its real size (with MSG_TRUNC in the socket's flags) or the received length. */
+  size(i: number): number {
+    return this.#meta[2 + i * 4]!;
+  }
+  truncated(i: number): boolean {
+    return this.#meta[2 + i * 4]! > this.#room || (this.#meta[3 + i * 4]! & MSG_TRUNC) !== 0;
+  }
+  /** The source address's bytes (valid until the next receive on the socket). */
+  address(i: number): Buffer {
+    const len = Math.min(this.#meta[4 + i * 4]! & 0xffff, SOCKADDR_CAPACITY);
+    return this.#addresses.subarray(i * SOCKADDR_CAPACITY, i * SOCKADDR_CAPACITY + len);
+  }
+  /** u32 at byte `at` of the source address (e.g. 8: a netlink sender's multicast groups), 0 past its end. */
+  addressU32(i: number, at: number): number {
+    const len = Math.min(this.#meta[4 + i * 4]! & 0xffff, SOCKADDR_CAPACITY);
+    return at + 4 <= len ? this.#addresses.readUInt32LE(i * SOCKADDR_CAPACITY + at) : 0;
+  }
+  controlLength(i: number): number {
+    return this.#meta[4 + i * 4]! >>> 16;
+  }
+  controlTruncated(i: number): boolean {
+    return (this.#meta[3 + i * 4]! & MSG_CTRUNC) !== 0;
+  }
+}
+
 export type MessageHandler = (datagram: Datagram) => void;
+export type BatchHandler = (batch: RawBatch) => void;
 export type ErrorHandler = (error: Error) => void;
 
 export class DatagramSocket {
@@ -138,6 +190,28 @@ export class DatagramSocket {
    * call (the kernel reports a socket error such as ENOBUFS only once, so it is kept until then).
    */
   receiveBatch(): Datagram[] {
+    const raw = this.receiveRaw();
+    const b = this.#batch;
+    if (!raw || !b) return [];
+    const out: Datagram[] = [];
+    for (let i = 0; i < raw.count; i++) {
+      const off = raw.offset(i);
+      const ctlLen = raw.controlLength(i);
+      const ctl = b.controls && ctlLen > 0 ? b.controls.subarray(i * b.controlSlot, i * b.controlSlot + ctlLen) : undefined;
+      out.push({
+        data: raw.data.subarray(off, off + raw.length(i)),
+        from: decodeSockaddr(raw.address(i)),
+        control: ctl ? decodeCmsgs(ctl) : [],
+        truncated: raw.truncated(i),
+        size: raw.size(i),
+        controlTruncated: raw.controlTruncated(i),
+      });
+    }
+    return out;
+  }
+
+  /** receiveBatch() without an object per datagram; undefined when nothing is queued. Same error rules. */
+  receiveRaw(): RawBatch | undefined {
     const b = (this.#batch ??= newBatch(this.#buffer.length, this.#control?.length ?? 0));
     if (b.pending) {
       const err = b.pending;
@@ -145,31 +219,11 @@ export class DatagramSocket {
       throw err;
     }
     const n = sys().recvmany(this.fd, b.buffer, b.addresses, b.controls, this.#flags, b.meta, this.#buffer.length);
-    if (n === 0) return [];
+    if (n === 0) return undefined;
     if (b.meta[0] !== 0) b.pending = errnoError(b.meta[0]!);
     const lastOff = b.meta[1 + (n - 1) * 4]!;
     const end = lastOff + Math.min(b.meta[2 + (n - 1) * 4]!, this.#buffer.length);
-    const copy = Buffer.from(b.buffer.subarray(0, end));
-    const out: Datagram[] = [];
-    for (let i = 0; i < n; i++) {
-      const off = b.meta[1 + i * 4]!;
-      const bytes = b.meta[2 + i * 4]!;
-      const flags = b.meta[3 + i * 4]!;
-      const lens = b.meta[4 + i * 4]!;
-      const room = this.#buffer.length;
-      const addrLen = Math.min(lens & 0xffff, SOCKADDR_CAPACITY);
-      const ctlLen = lens >>> 16;
-      const ctl = b.controls && ctlLen > 0 ? b.controls.subarray(i * b.controlSlot, i * b.controlSlot + ctlLen) : undefined;
-      out.push({
-        data: copy.subarray(off, off + Math.min(bytes, room)),
-        from: decodeSockaddr(b.addresses.subarray(i * SOCKADDR_CAPACITY, i * SOCKADDR_CAPACITY + addrLen)),
-        control: ctl ? decodeCmsgs(ctl) : [],
-        truncated: bytes > room || (flags & MSG_TRUNC) !== 0,
-        size: bytes,
-        controlTruncated: (flags & MSG_CTRUNC) !== 0,
-      });
-    }
-    return out;
+    return new RawBatch(Buffer.from(b.buffer.subarray(0, end)), n, b.meta, b.addresses, this.#buffer.length);
   }
 
   /** Grows the receive buffer (e.g. after a truncated datagram). */
@@ -184,6 +238,36 @@ export class DatagramSocket {
    * at most `maxPerWake` datagrams are drained per wake-up so one busy socket cannot starve the event loop.
    */
   onMessage(handler: MessageHandler, onError?: ErrorHandler, maxPerWake = 512): this {
+    return this.#poll(
+      () => (this.#single ? [this.receive()].filter((d) => d !== null) : this.receiveBatch()),
+      (batch) => {
+        for (const d of batch) if (!this.#closed) handler(d);
+        return batch.length;
+      },
+      onError,
+      maxPerWake,
+    );
+  }
+
+  /** onMessage() for receiveRaw() batches: many small datagrams without an object each. */
+  onBatch(handler: BatchHandler, onError?: ErrorHandler, maxPerWake = 512): this {
+    return this.#poll(
+      () => this.receiveRaw(),
+      (raw) => {
+        if (!raw) return 0;
+        handler(raw);
+        return raw.count;
+      },
+      onError,
+      maxPerWake,
+    );
+  }
+
+  /**
+   * Arms the poller: on readiness, receive and deliver until nothing is queued. Receive errors go to `onError`;
+   * a throwing handler is uncaught, as any event callback's error.
+   */
+  #poll<R>(receive: () => R, deliver: (received: R) => number, onError: ErrorHandler | undefined, maxPerWake: number): this {
     if (this.#closed) throw new Error('socket is closed');
     this.#poller?.close();
     const report = onError ?? ((e: Error) => { throw e; });
@@ -191,15 +275,15 @@ export class DatagramSocket {
       if (err) return report(err);
       if (!readable) return;
       for (let done = 0; done < maxPerWake && !this.#closed; ) {
-        let batch: Datagram[];
+        let received: R;
         try {
-          batch = this.#single ? [this.receive()].filter((d) => d !== null) : this.receiveBatch();
+          received = receive();
         } catch (e) {
           return report(e as Error);
         }
-        if (batch.length === 0) return;
-        for (const d of batch) if (!this.#closed) handler(d);
-        done += batch.length;
+        const n = deliver(received);
+        if (n === 0) return;
+        done += n;
       }
     });
     if (!this.#referenced) this.#poller.unref();

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeAttrs, encodeAttrs, nested, u32, u64, u16 } from '../../src/netlink/attributes.ts';
-import {
-  decodeConfig, decodeDaemon, decodeDest, decodeInfo, decodeService, destAttrs, newDaemonRequest, opRequest, serviceAttrs,
-  setConfigRequest,
-} from '../../src/ipvs/codec.ts';
+import { decodeConfig, decodeDaemon, decodeDest, decodeInfo, decodeService, newDaemonRequest, setConfigRequest } from '../../src/ipvs/codec.ts';
+import { destAttrs, opRequest, serviceAttrs } from './reference-encoder.ts';
 import { IPVS_CMD, IPVS_CMD_ATTR, IPVS_DEST_ATTR, IPVS_SVC_ATTR, SCHEDULERS } from '../../src/ipvs/constants.ts';
 import type { DestinationSpec, ServiceSpec } from '../../src/ipvs/types.ts';
 
@@ -12,13 +10,13 @@ const NO_FLAGS = { persistent: false, onePacket: false, shFallback: false, shPor
 
 function roundTripService(s: ServiceSpec): ServiceSpec {
   const wire = encodeAttrs([nested(IPVS_CMD_ATTR.SERVICE, serviceAttrs(s))]);
-  const { stats: _stats, ...back } = decodeService(decodeAttrs(wire));
+  const { stats: _stats, ...back } = decodeService(wire);
   return back;
 }
 
 function roundTripDest(d: DestinationSpec): DestinationSpec {
   const wire = encodeAttrs([nested(IPVS_CMD_ATTR.DEST, destAttrs(d))]);
-  const { stats: _s, activeConns: _a, inactiveConns: _i, persistConns: _p, ...back } = decodeDest(decodeAttrs(wire), d.family);
+  const { stats: _s, activeConns: _a, inactiveConns: _i, persistConns: _p, ...back } = decodeDest(wire, d.family);
   return back;
 }
 
@@ -102,7 +100,7 @@ test('kernel replies: 16-byte address union, STATS64 counters, connection counts
       nested(IPVS_SVC_ATTR.STATS64, [u64(1, 5n), u64(4, 1234n), u64(11, 0n)]),
     ]),
   ]);
-  const s = decodeService(decodeAttrs(svc));
+  const s = decodeService(svc);
   assert.deepEqual(s.id, { kind: 'addr', family: 4, protocol: 'TCP', address: '10.0.0.9', port: 80 });
   assert.equal(s.flags.persistent, true);
   assert.equal(s.stats.conns, 5n);
@@ -114,7 +112,7 @@ test('kernel replies: 16-byte address union, STATS64 counters, connection counts
       u32(IPVS_DEST_ATTR.INACT_CONNS, 2), u32(IPVS_DEST_ATTR.PERSIST_CONNS, 1), u16(IPVS_DEST_ATTR.ADDR_FAMILY, 2),
     ]),
   ]);
-  const d = decodeDest(decodeAttrs(dst), 4);
+  const d = decodeDest(dst, 4);
   assert.equal(d.port, 8080);
   assert.equal(d.forward, 'droute');
   assert.deepEqual([d.activeConns, d.inactiveConns, d.persistConns], [7, 2, 1]);
@@ -122,7 +120,7 @@ test('kernel replies: 16-byte address union, STATS64 counters, connection counts
 
 test('a truncated reply is a decode error, not a crash', () => {
   const wire = encodeAttrs([nested(IPVS_CMD_ATTR.SERVICE, [u16(IPVS_SVC_ATTR.AF, 2)])]);
-  assert.throws(() => decodeService(decodeAttrs(wire)), { code: 'IPVS_DECODE' });
+  assert.throws(() => decodeService(wire), { code: 'IPVS_DECODE' });
 });
 
 test('plan ops map to one command each', () => {

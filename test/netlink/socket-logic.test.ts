@@ -195,3 +195,64 @@ test('a failed send rejects that chunk with the errno code; close rejects the re
   assert.equal(t.closed, true);
   await assert.rejects(p, isCode('CLOSED'));
 });
+
+test('batchSettled: one promise for the batch, each request\'s error at its index, in as few sends as batch()', async () => {
+  const t = new FakeTransport();
+  const nl = new NetlinkSocket(t, { window: 2 });
+  const all = nl.batchSettled([req(1), req(2), req(3)]);
+  assert.deepEqual(t.sends.map((s) => s.length), [2]);
+  const [s1, s2] = t.sent.map((m) => m.seq);
+  t.deliver([ack(s1!), ack(s2!, 2, encodeAttrs([string(NLMSGERR_ATTR_MSG, 'no such thing')]))]);
+  await tick();
+  t.deliver([ack(t.sent[2]!.seq)]);
+  const errors = await all;
+  assert.equal(errors.length, 3);
+  assert.equal(errors[0], undefined);
+  assert.equal(errors[1]?.code, 'ENOENT');
+  assert.equal(errors[1]?.message, 'req 2 failed: no such thing (ENOENT)');
+  assert.equal(errors[2], undefined);
+  assert.deepEqual(await nl.batchSettled([]), []);
+  nl.close();
+  assert.deepEqual((await nl.batchSettled([req(4)])).map((e) => e?.code), ['CLOSED']);
+});
+
+test('payload writers write in place, zero padding included, even after a longer message used the send buffer', () => {
+  const t = new FakeTransport();
+  const raw: Buffer[] = [];
+  const send = t.send.bind(t);
+  t.send = (messages) => {
+    raw.push(Buffer.concat(messages));
+    send(messages);
+  };
+  const nl = new NetlinkSocket(t);
+  nl.request({ type: 0x20, payload: Buffer.alloc(40, 0xff) }).catch(() => undefined);
+  const writer = { length: 5, write: (out: Buffer, at: number) => void out.set([1, 2, 3, 4, 5], at) };
+  nl.request({ type: 0x20, payload: writer }).catch(() => undefined);
+  assert.equal(t.sent[1]!.payload.toString('hex'), '0102030405');
+  assert.equal(raw[1]!.subarray(16).toString('hex'), '0102030405000000');
+  nl.close();
+});
+
+test('dumpRows decodes each part in place; a throwing decoder fails that dump, which still ends before the next', async () => {
+  const t = new FakeTransport();
+  const nl = new NetlinkSocket(t);
+  const rows = nl.dumpRows(req(1), (buf, start, end) => buf.toString('utf8', start, end));
+  const bad = nl.dumpRows(req(2), (buf, start) => {
+    if (buf[start] === 0x78) throw new Error('cannot decode x');
+    return 1;
+  });
+  const s1 = t.sent[0]!.seq;
+  t.deliver([reply(s1, 0x20, 'a', NLM_F_MULTI), reply(s1, 0x20, 'bc', NLM_F_MULTI)]);
+  t.deliver([done(s1)]);
+  assert.equal(t.sent.length, 2, 'the next dump goes out as soon as one ends, in the same wake-up');
+  assert.deepEqual(await rows, ['a', 'bc']);
+  const s2 = t.sent[1]!.seq;
+  t.deliver([reply(s2, 0x20, 'x', NLM_F_MULTI), reply(s2, 0x20, 'y', NLM_F_MULTI)]);
+  await assert.rejects(bad, /cannot decode x/);
+  const third = nl.dump(req(3));
+  assert.equal(t.sent.length, 2, 'still waiting for the failed dump to end');
+  t.deliver([done(s2)]);
+  assert.equal(t.sent.length, 3);
+  t.deliver([done(t.sent[2]!.seq)]);
+  assert.deepEqual(await third, []);
+});
