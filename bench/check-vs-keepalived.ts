@@ -2,7 +2,7 @@
 // programs IPVS, which the host kernel lacks):
 //
 //   node bench/check-vs-keepalived.ts [--loads 1000,5000,10000] [--types tcp,http] [--warmup S] [--window S]
-//                                     [--checkers keepalived,ipvs-ts]
+//                                     [--checkers keepalived,ipvs-ts] [--ipvs-ts-args '--concurrency 50']
 //
 // On the host it compiles bench/check-listener.c, boots the VM and runs itself there (IPVS_TS_IN_VM=1). In the
 // guest, for each check type and load, each checker in turn runs the same keepalived.conf: virtual servers of 100
@@ -31,6 +31,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '20' },
     window: { type: 'string', default: '20' },
     checkers: { type: 'string', default: 'keepalived,ipvs-ts' },
+    'ipvs-ts-args': { type: 'string', default: '' },
   },
 });
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -110,7 +111,7 @@ async function measure(type: 'tcp' | 'http', n: number, impl: 'keepalived' | 'ip
   const log = `/tmp/bench-${impl}-${type}-${n}.log`;
   const proc = impl === 'keepalived'
     ? spawn('sh', ['-c', `ulimit -n 65536; exec keepalived --check --dont-fork --no-syslog --log-console -f ${conf} -p /tmp/ka.pid -c /tmp/ka-check.pid >${log} 2>&1`], { stdio: 'ignore' })
-    : spawn('sh', ['-c', `ulimit -n 65536; exec ${process.execPath} ${root}bin/ipvs-ts.js check -f ${conf} >${log} 2>&1`], { stdio: 'ignore' });
+    : spawn('sh', ['-c', `ulimit -n 65536; exec ${process.execPath} ${root}bin/ipvs-ts.js check ${values['ipvs-ts-args']} -f ${conf} >${log} 2>&1`], { stdio: 'ignore' });
   try {
     const pid = await checkerPid(proc, impl);
     // Node starts slowly in the emulated guest (tens of seconds with a cold compile cache), keepalived programs
@@ -154,7 +155,7 @@ async function measure(type: 'tcp' | 'http', n: number, impl: 'keepalived' | 'ip
 
 try {
   sh('modprobe ip_vs 2>/dev/null || true; sysctl -qw net.ipv4.tcp_tw_reuse=1 net.ipv4.ip_local_port_range="1024 65535" net.core.somaxconn=65535');
-  console.log(`guest: ${sh('uname -r').trim()}, ${sh('nproc').trim()} vCPUs, keepalived ${sh('keepalived --version 2>&1 | head -1').trim()}, node ${process.version}; warm-up ${warmupS} s, window ${windowS} s`);
+  console.log(`guest: ${sh('uname -r').trim()}, ${sh('nproc').trim()} vCPUs, keepalived ${sh('keepalived --version 2>&1 | head -1').trim()}, node ${process.version}; warm-up ${warmupS} s, window ${windowS} s; ipvs-ts check ${values['ipvs-ts-args'] || '(defaults)'}`);
   for (const type of types) {
     for (const n of loads) {
       const pair: Record<string, unknown>[] = [];
