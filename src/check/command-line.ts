@@ -34,3 +34,8 @@ export function splitCommandLine(line: string): string[] {
   if (words.length === 0) throw new CheckError('BAD_ARGUMENT', 'empty command');
   return words;
 }
+
+/** One argument quoted so that splitCommandLine gives it back as it is. */
+export function quoteArgument(arg: string): string {
+  return `"${arg.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+}

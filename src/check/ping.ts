@@ -11,6 +11,7 @@ import {
 import { inetFamily } from '../sys/inet.ts';
 import { isErrno } from '../sys/native.ts';
 import { DatagramSocket } from '../sys/socket.ts';
+import { CheckError } from './errors.ts';
 import { echoReply, echoRequest } from './icmp.ts';
 import { failed, passed } from './result.ts';
 import type { CheckResult } from './types.ts';
@@ -45,7 +46,7 @@ export function openEchoSocket(family: 4 | 6): EchoSocket {
     return { socket, kind: 'raw' };
   } catch (err) {
     if (!isErrno(err, 'EPERM')) throw err;
-    throw Object.assign(new Error('no ICMP socket: net.ipv4.ping_group_range excludes this group and raw sockets need root (CAP_NET_RAW)'), { code: 'EPERM' });
+    throw new CheckError('SOCKET_ERROR', 'no ICMP socket: net.ipv4.ping_group_range excludes this group and raw sockets need root (CAP_NET_RAW)', { cause: err });
   }
 }
 

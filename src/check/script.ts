@@ -17,7 +17,8 @@ export interface ScriptRun {
 }
 
 export interface ScriptOptions {
-  readonly timeoutMs: number;
+  /** Absent: the script runs until it exits or `signal` aborts it (a notify FIFO's reader). */
+  readonly timeoutMs?: number;
   readonly credentials?: Credentials;
   readonly signal?: AbortSignal;
   readonly killGraceMs?: number;
@@ -40,10 +41,13 @@ export function runScript(command: string, options: ScriptOptions): Promise<Scri
       signalGroup(pgid, 'SIGTERM');
       setTimeout(() => signalGroup(pgid, 'SIGKILL'), grace);
     };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      terminate();
-    }, options.timeoutMs);
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            terminate();
+          }, options.timeoutMs);
     const onAbort = () => {
       aborted = true;
       terminate();

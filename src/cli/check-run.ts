@@ -2,6 +2,7 @@
 // verdict changes as they happen, or with --once every checker once, a table, and exit 0 when every real server is up.
 import { readFileSync } from 'node:fs';
 import { formatProblem, loadConfig } from '../config/index.ts';
+import { CheckError } from '../check/errors.ts';
 import type { HttpOptions } from '../check/http.ts';
 import { checkerLabel, endpointLabel, virtualServerLabel } from '../check/labels.ts';
 import { checkOnce, type OnceRow } from '../check/once.ts';
@@ -61,7 +62,7 @@ export async function runCheck(opts: CheckOptions, out: NodeJS.WritableStream = 
 }
 
 function httpOptions(opts: CheckOptions): HttpOptions {
-  if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) throw new Error('--tls-cert and --tls-key go together');
+  if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) throw new CheckError('BAD_ARGUMENT', '--tls-cert and --tls-key go together');
   return {
     ...(opts.maxBody !== undefined ? { maxBodyBytes: opts.maxBody } : {}),
     ...(opts.tlsVerify ? { verifyTls: true } : {}),

@@ -3,10 +3,11 @@
 // among them) are loaded only when the command runs, so other commands start without them.
 import { Command, Option } from 'commander';
 import type { CheckOptions } from './check-run.ts';
+import { CheckError } from '../check/errors.ts';
 
 const positiveInt = (name: string) => (v: string) => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer`);
+  if (!Number.isInteger(n) || n <= 0) throw new CheckError('BAD_ARGUMENT', `${name} must be a positive integer`);
   return n;
 };
 

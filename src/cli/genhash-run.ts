@@ -1,7 +1,7 @@
 // What `ipvs-ts genhash` runs (src/cli/genhash.ts defines the command): fetch a URL exactly as HTTP_GET/SSL_GET do
 // and print the MD5 of the body; non-zero exit when the fetch fails or the status is not 2xx.
-import { CheckError } from '../check/errors.ts';
 import { fetchUrl, type HttpTarget } from '../check/http.ts';
+import { errorLine } from '../errors.ts';
 import { hostPort } from '../sys/inet.ts';
 
 export interface GenhashOptions {
@@ -38,7 +38,7 @@ export async function runGenhash(opts: GenhashOptions, out: NodeJS.WritableStrea
     out.write(`${res.digest}\n`);
     return 0;
   } catch (e) {
-    err.write(`genhash: ${opts.url}: ${e instanceof CheckError ? e.message : String(e)}\n`);
+    err.write(`genhash: ${opts.url}: ${errorLine(e)}\n`);
     return 1;
   }
 }

@@ -3,10 +3,11 @@
 // client is loaded only when the command runs.
 import { Command, Option } from 'commander';
 import type { GenhashOptions } from './genhash-run.ts';
+import { CheckError } from '../check/errors.ts';
 
 const number = (name: string, integer: boolean) => (v: string) => {
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new Error(`${name} must be a positive ${integer ? 'integer' : 'number'}`);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new CheckError('BAD_ARGUMENT', `${name} must be a positive ${integer ? 'integer' : 'number'}`);
   return n;
 };
 

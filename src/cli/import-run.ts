@@ -48,7 +48,7 @@ export function readInput(file: string): string {
   try {
     return readFileSync(file === '-' ? 0 : file, 'utf8');
   } catch (e) {
-    throw new ImportError('IMPORT_READ', `${file === '-' ? 'standard input' : file}: ${(e as Error).message}`);
+    throw new ImportError('IMPORT_READ', `${file === '-' ? 'standard input' : file}: ${(e as Error).message}`, { cause: e });
   }
 }
 

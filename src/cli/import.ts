@@ -1,6 +1,7 @@
 // `ipvs-ts import ipvsadm|heartbeat`: turn an ipvsadm table (a save or a script) or a heartbeat configuration into
 // keepalived.conf on stdout, with what has no equivalent on stderr. The importers load only when one runs.
 import { Command } from 'commander';
+import { ImportError } from '../import/errors.ts';
 
 const IPVSADM_HELP = `
 Description:
@@ -80,6 +81,6 @@ export function importCommand(): Command {
 
 function vrid(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 255) throw new Error(`--vrid must be 1-255, got "${v}"`);
+  if (!Number.isInteger(n) || n < 1 || n > 255) throw new ImportError('IMPORT_OPTION', `--vrid must be 1-255, got "${v}"`);
   return n;
 }

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { errorLine } from '../errors.ts';
 import { checkConfigCommand } from './check-config.ts';
 import { vrrpCommand } from './vrrp.ts';
 import { ipvsCommand } from './ipvs.ts';
@@ -33,7 +34,7 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Runs the CLI and resolves to the process exit code; errors are printed in one line, never as a trace. */
+/** Runs the CLI and resolves to the process exit code; errors are printed in one line (with ` [CODE]` when ours), never as a trace. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
@@ -41,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
-    process.stderr.write(`ipvs-ts: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`ipvs-ts: ${errorLine(err)}\n`);
     return 1;
   }
 }

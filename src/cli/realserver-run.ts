@@ -34,8 +34,7 @@ async function up(nl: NetlinkSocket, opts: RealServerOptions, out: Out, err: Out
   const wrong = conflicts(want, host);
   if (wrong.length > 0) {
     for (const c of wrong) err.write(`ipvs-ts: ${c}\n`);
-    err.write('ipvs-ts: nothing was changed\n');
-    return 1;
+    throw new RealServerError('REALSERVER_CONFLICT', 'nothing was changed');
   }
   let changes = 0;
   if (want.module && !host.links.has(want.device)) {

@@ -5,6 +5,7 @@ import { askDaemon } from '../control/client.ts';
 import { ControlError } from '../control/errors.ts';
 import { formatStatus } from '../control/format.ts';
 import { DEFAULT_CONTROL_SOCKET } from '../control/protocol.ts';
+import { errorLine } from '../errors.ts';
 
 export interface StatusOptions {
   json?: boolean;
@@ -22,7 +23,7 @@ export async function runStatus(opts: StatusOptions, out: NodeJS.WritableStream 
       const text = opts.json ? `${JSON.stringify(reply.status)}\n` : formatStatus(reply.status);
       out.write(opts.watch && !opts.json ? `\x1b[H\x1b[2J${text}` : text);
     } catch (e) {
-      err.write(`ipvs-ts status: ${e instanceof Error ? e.message : String(e)}\n`);
+      err.write(`ipvs-ts status: ${errorLine(e)}\n`);
       if (!opts.watch) return 1;
     }
     if (!opts.watch) return 0;

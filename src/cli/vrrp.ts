@@ -4,7 +4,10 @@
 // counters (here as JSON; src/control/dumps.ts).
 import { Command } from 'commander';
 import { formatProblem, loadConfig } from '../config/index.ts';
+import { errorLine } from '../errors.ts';
 import { defaultDumpFile, dumpLine, provideDumps } from '../control/dumps.ts';
+import { NotifyFifos } from '../control/notify-fifo.ts';
+import { describeEvent, type DirectorEvent, type DirectorEventBody } from '../director/events.ts';
 import type { VrrpStateName } from '../vrrp/machine.ts';
 import { followReload, vrrpInstances, type VrrpFailure } from '../vrrp/instance-status.ts';
 import { summarizePlan } from '../vrrp/reload-plan.ts';
@@ -27,18 +30,25 @@ export async function runVrrp(opts: VrrpOptions): Promise<number> {
   let svc: VrrpService;
   let failure: VrrpFailure | undefined;
   let wake: () => void = () => undefined;
+  // keepalived --vrrp writes notify_fifo's and vrrp_notify_fifo's lines.
+  const fifos = new NotifyFifos({ config: () => config, report: (e) => log(describeEvent(e)), parts: ['vrrp'] });
+  const notice = (e: DirectorEventBody) => fifos.onEvent({ ...e, at: Date.now() } as DirectorEvent);
   try {
     svc = await VrrpService.start(config, {
       log,
-      transition: (ev) => views.set(ev.instance, { state: ev.to, priority: ev.priority, since: Date.now(), from: ev.from }),
+      transition: (ev) => {
+        views.set(ev.instance, { state: ev.to, priority: ev.priority, since: Date.now(), from: ev.from });
+        notice({ type: 'vrrp', ...ev });
+      },
+      rxLowerPri: (ev) => notice({ type: 'vrrp-rx-lower-pri', ...ev }),
       failed: (err) => {
         failure = { code: err.code, message: err.message, at: Date.now() };
         wake();
       },
     });
   } catch (err) {
-    const e = err as Error & { code?: string };
-    process.stderr.write(`ipvs-ts vrrp: ${e.message}${e.code ? ` [${e.code}]` : ''}\n`);
+    fifos.close();
+    process.stderr.write(`ipvs-ts vrrp: ${errorLine(err)}\n`);
     return 1;
   }
   log(`VRRP started: ${config.vrrpInstances.length} instance(s) from ${opts.file}`);
@@ -70,8 +80,7 @@ export async function runVrrp(opts: VrrpOptions): Promise<number> {
         followReload(views, plan);
         log(`reload applied: ${summarizePlan(plan)}`);
       } catch (err) {
-        const e = err as Error & { code?: string };
-        log(`reload rejected, keeping the running configuration: ${e.message}${e.code ? ` [${e.code}]` : ''}`);
+        log(`reload rejected, keeping the running configuration: ${errorLine(err)}`);
       }
     });
   };
@@ -82,7 +91,9 @@ export async function runVrrp(opts: VrrpOptions): Promise<number> {
     process.once('SIGINT', resolve);
   });
   log('Stopping');
+  notice({ type: 'stopping' });
   await svc.stop();
+  fifos.close();
   withdrawDumps();
   if (failure !== undefined) {
     process.stderr.write(`ipvs-ts vrrp: ${failure.message} [${failure.code}]\n`);

@@ -1,9 +1,10 @@
 // Statement tree → Config. global_defs is read first wherever it appears, because instances and checkers take
 // their defaults from it.
+import { readBgpAnnouncer, validateBgp } from './bgp.ts';
 import { walk, type BlockSpec } from './blocks.ts';
 import { finishGlobals, newGlobalDraft, readGlobalDefs } from './global.ts';
 import { LvsReader, persistZeroPortGroups } from './lvs.ts';
-import type { Config, SourcePos, TrackFile, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup, VrrpTrackProcess } from './model.ts';
+import type { BgpAnnouncer, Config, SourcePos, TrackFile, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup, VrrpTrackProcess } from './model.ts';
 import type { Problems } from './problems.ts';
 import { readTrackFile, warnUnwatchedTrackFiles } from './track-file.ts';
 import { readVrrpTrackProcess } from './track-process.ts';
@@ -31,6 +32,7 @@ export class ConfigBuilder {
   readonly #virtualServerGroups: VirtualServerGroup[] = [];
   readonly #virtualServers: VirtualServer[] = [];
   readonly #trackFiles: TrackFile[] = [];
+  #bgp: BgpAnnouncer | undefined;
   readonly #root: BlockSpec<undefined>;
 
   constructor(problems: Problems) {
@@ -55,6 +57,12 @@ export class ConfigBuilder {
         virtual_server: (s) => push(this.#virtualServers, this.#lvs.readVirtualServer(s)),
         track_file: (s) => push(this.#trackFiles, readTrackFile(s, this.#r)),
         vrrp_track_file: (s) => push(this.#trackFiles, readTrackFile(s, this.#r)),
+        bgp_announcer: (s) => {
+          const prev = this.#bgp;
+          const b = readBgpAnnouncer(s, this.#r);
+          if (prev) problems.error('duplicate', `bgp_announcer is defined twice (first at ${prev.pos.file}:${prev.pos.line}:${prev.pos.col})`, b.pos);
+          else this.#bgp = b;
+        },
       },
     };
   }
@@ -82,9 +90,11 @@ export class ConfigBuilder {
       virtualServerGroups: this.#virtualServerGroups,
       virtualServers: persistZeroPortGroups(this.#virtualServers, this.#virtualServerGroups, this.#problems),
       trackFiles: this.#trackFiles,
+      ...(this.#bgp ? { bgpAnnouncer: this.#bgp } : {}),
     };
     warnScriptSecurity(config, this.#problems);
     warnUnwatchedTrackFiles(config, r);
+    validateBgp(config, r);
     return config;
   }
 }

@@ -1,7 +1,7 @@
 // global_defs → GlobalDefs.
 import { posOf, type Token } from './lexer.ts';
 import { notApplied, walk, type BlockSpec, type Mutable } from './blocks.ts';
-import { DEFAULTS, type GlobalDefs, type LvsGlobals, type LvsSyncDaemon, type NotifyFifo, type VrrpGlobals, type VrrpInstance } from './model.ts';
+import { DEFAULTS, type GlobalDefs, type LvsGlobals, type LvsSyncDaemon, type NotifyFifo, type NotifyFifoScript, type SourcePos, type VrrpGlobals, type VrrpInstance } from './model.ts';
 import type { Problems } from './problems.ts';
 import type { Stmt } from './tree.ts';
 import { canonicalAddress, scriptUser, type ArgReader } from './values.ts';
@@ -22,9 +22,19 @@ export interface GlobalDraft {
   noEmailFaults: boolean;
   scriptUser?: { user: string; group?: string };
   enableScriptSecurity: boolean;
-  notifyFifo?: NotifyFifo;
+  /** The three notify FIFOs by keyword prefix; settled once global_defs is read (keepalived's conflict rules). */
+  fifos: Record<FifoPrefix, FifoDraft>;
   vrrp: Mutable<VrrpGlobals>;
   lvs: Omit<Mutable<LvsGlobals>, 'syncDaemon'> & { syncDaemon?: SyncDaemonDraft };
+}
+
+type FifoPrefix = '' | 'vrrp_' | 'lvs_';
+
+interface FifoDraft {
+  fifo?: Omit<NotifyFifo, 'script'>;
+  fifoPos?: SourcePos;
+  script?: NotifyFifoScript;
+  scriptPos?: SourcePos;
 }
 
 export function newGlobalDraft(): GlobalDraft {
@@ -33,6 +43,7 @@ export function newGlobalDraft(): GlobalDraft {
     smtpConnectTimeoutMs: DEFAULTS.smtpConnectTimeoutMs,
     enableScriptSecurity: false,
     noEmailFaults: false,
+    fifos: { '': {}, vrrp_: {}, lvs_: {} },
     vrrp: {
       version: 2,
       strict: false,
@@ -51,9 +62,44 @@ export function newGlobalDraft(): GlobalDraft {
 }
 
 export function finishGlobals(d: GlobalDraft, instances: readonly VrrpInstance[], p: Problems): GlobalDefs {
-  const { lvs: { syncDaemon: draft, ...lvs }, ...globals } = d;
+  const { lvs: { syncDaemon: draft, ...lvs }, fifos, vrrp, ...globals } = d;
   const syncDaemon = resolveSyncDaemon(draft, instances, p);
-  return { ...globals, lvs: syncDaemon ? { ...lvs, syncDaemon } : lvs };
+  const { all, vrrpOnly, lvsOnly } = resolveFifos(fifos, p);
+  return {
+    ...globals,
+    ...(all ? { notifyFifo: all } : {}),
+    vrrp: vrrpOnly ? { ...vrrp, notifyFifo: vrrpOnly } : vrrp,
+    lvs: { ...lvs, ...(syncDaemon ? { syncDaemon } : {}), ...(lvsOnly ? { notifyFifo: lvsOnly } : {}) },
+  };
+}
+
+/**
+ * keepalived's rules for the three FIFOs (global_data.c): a script without its FIFO never runs; a vrrp_ or lvs_
+ * FIFO that is notify_fifo's own would get every line twice, so it is ignored with its script; when the vrrp_ and
+ * lvs_ FIFOs are one and both have a script, the vrrp_ one reads it.
+ */
+function resolveFifos(fifos: Record<FifoPrefix, FifoDraft>, p: Problems): { all?: NotifyFifo; vrrpOnly?: NotifyFifo; lvsOnly?: NotifyFifo } {
+  const settled: Partial<Record<FifoPrefix, NotifyFifo>> = {};
+  for (const prefix of ['', 'vrrp_', 'lvs_'] as const) {
+    const { fifo, script, scriptPos } = fifos[prefix];
+    if (script && !fifo) p.warn('missing', `${prefix}notify_fifo_script without ${prefix}notify_fifo: it is never run (keepalived ignores it too)`, scriptPos);
+    if (fifo) settled[prefix] = script ? { ...fifo, script } : fifo;
+  }
+  const all = settled[''];
+  for (const prefix of ['vrrp_', 'lvs_'] as const) {
+    if (all && settled[prefix]?.path === all.path) {
+      p.warn('duplicate', `${prefix}notify_fifo ${all.path} is notify_fifo's FIFO, which already gets every line: ignored with its script (as keepalived does)`, fifos[prefix].fifoPos);
+      delete settled[prefix];
+    }
+  }
+  const { vrrp_: vrrpOnly, lvs_: lvs } = settled;
+  let lvsOnly = lvs;
+  if (vrrpOnly?.script && lvs?.script && vrrpOnly.path === lvs.path) {
+    p.warn('duplicate', `lvs_notify_fifo_script ignored: lvs_notify_fifo is vrrp_notify_fifo's FIFO, which vrrp_notify_fifo_script reads (as keepalived does)`, fifos.lvs_.scriptPos);
+    const { script: _ignored, ...rest } = lvs;
+    lvsOnly = rest;
+  }
+  return { ...(all ? { all } : {}), ...(vrrpOnly ? { vrrpOnly } : {}), ...(lvsOnly ? { lvsOnly } : {}) };
 }
 
 /**
@@ -87,8 +133,8 @@ const UNSUPPORTED = new Set(
     'vrrp_down_timer_adverts vrrp_min_garp vrrp_garp_extra_if vrrp_vmac_garp_intvl vrrp_lower_prio_no_advert vrrp_higher_prio_send_advert ' +
     'vrrp_iptables vrrp_ipsets nftables nftables_priority nftables_ifindex vrrp_check_unicast_src vrrp_priority vrrp_no_swap ' +
     'vrrp_rt_priority vrrp_cpu_affinity vrrp_rlimit_rttime vrrp_rlimit_rtime nftables_ipvs nftables_ipvs_priority ' +
-    'nftables_ipvs_start_fwmark nftables_counters notify_fifo_script vrrp_notify_fifo_script vrrp_notify_priority_changes ' +
-    'fifo_write_vrrp_states_on_reload lvs_notify_fifo lvs_notify_fifo_script checker_priority checker_no_swap checker_rt_priority ' +
+    'nftables_ipvs_start_fwmark nftables_counters vrrp_notify_priority_changes ' +
+    'fifo_write_vrrp_states_on_reload checker_priority checker_no_swap checker_rt_priority ' +
     'checker_cpu_affinity checker_rlimit_rttime checker_rlimit_rtime bfd_priority bfd_no_swap bfd_rt_priority bfd_cpu_affinity ' +
     'bfd_rlimit_rttime bfd_rlimit_rtime snmp_socket enable_traps enable_snmp_vrrp enable_snmp_keepalived enable_snmp_rfc ' +
     'enable_snmp_rfcv2 enable_snmp_rfcv3 enable_snmp_checker snmp_vs_stats_update_interval snmp_rs_stats_update_interval ' +
@@ -210,12 +256,12 @@ export function globalDefsSpec(r: ArgReader): BlockSpec<GlobalDraft> {
         d.vrrp.startupDelayMs = v;
         if (v >= 60_000) p.warn('lenient', `vrrp_startup_delay ${v / 1000} s is very large: no instance can become master for that long after start`, posOf(s.key));
       }, 1, 4_294_967),
-      vrrp_notify_fifo: (s, d) => {
-        d.vrrp.notifyFifo = notifyFifo(s, r) ?? d.vrrp.notifyFifo;
-      },
-      notify_fifo: (s, d) => {
-        d.notifyFifo = notifyFifo(s, r) ?? d.notifyFifo;
-      },
+      notify_fifo: (s, d) => notifyFifo(s, r, d.fifos['']),
+      vrrp_notify_fifo: (s, d) => notifyFifo(s, r, d.fifos.vrrp_),
+      lvs_notify_fifo: (s, d) => notifyFifo(s, r, d.fifos.lvs_),
+      notify_fifo_script: (s, d) => notifyFifoScript(s, r, d.fifos['']),
+      vrrp_notify_fifo_script: (s, d) => notifyFifoScript(s, r, d.fifos.vrrp_),
+      lvs_notify_fifo_script: (s, d) => notifyFifoScript(s, r, d.fifos.lvs_),
       lvs_flush: (s, d) => {
         d.lvs.flushOnStart = r.flag(s);
       },
@@ -253,13 +299,23 @@ export function globalDefsSpec(r: ArgReader): BlockSpec<GlobalDraft> {
   }
 }
 
-/** `notify_fifo PATH [USERNAME [GROUPNAME]]`. */
-function notifyFifo(s: Stmt, r: ArgReader): NotifyFifo | undefined {
+/** `[vrrp_|lvs_]notify_fifo PATH [USERNAME [GROUPNAME]]`; keepalived keeps the first of two. */
+function notifyFifo(s: Stmt, r: ArgReader, d: FifoDraft): void {
   r.noBlock(s);
-  if (!r.arity(s, 1, 3, (k) => `${k} PATH [USERNAME [GROUPNAME]]`)) return undefined;
-  notApplied(s, r, 'no event lines are written to the FIFO (notify scripts still run)');
+  if (!r.arity(s, 1, 3, (k) => `${k} PATH [USERNAME [GROUPNAME]]`)) return;
   const [path, user, group] = s.args as [Token, Token | undefined, Token | undefined];
-  return user ? { path: path.text, user: scriptUser(user, group) } : { path: path.text };
+  if (d.fifo) return r.problems.warn('duplicate', `${s.key.text} is already ${d.fifo.path}: ${path.text} is ignored (keepalived keeps the first)`, posOf(s.key));
+  d.fifo = user ? { path: path.text, user: scriptUser(user, group) } : { path: path.text };
+  d.fifoPos = posOf(s.key);
+}
+
+/** `[vrrp_|lvs_]notify_fifo_script "COMMAND [ARGS]" [USERNAME [GROUPNAME]]`, read as keepalived reads notify scripts. */
+function notifyFifoScript(s: Stmt, r: ArgReader, d: FifoDraft): void {
+  const script = r.notifyScript(s);
+  if (!script) return;
+  if (d.script) return r.problems.warn('duplicate', `${s.key.text} is already ${d.script.command}: ${script.command} is ignored (keepalived keeps the first)`, posOf(s.key));
+  d.script = script;
+  d.scriptPos = posOf(s.key);
 }
 
 const SYNC_OPTIONS = ['inst', 'id', 'maxlen', 'port', 'ttl', 'group'];

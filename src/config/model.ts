@@ -24,6 +24,8 @@ export interface Config {
   readonly virtualServers: readonly VirtualServer[];
   /** Top-level `track_file` (and its old name `vrrp_track_file`) blocks, which FILE_CHECKs and VRRP's track_file follow. */
   readonly trackFiles: readonly TrackFile[];
+  /** The ipvs-ts extension block `bgp_announcer { … }` (docs/bgp.md); absent = no BGP. */
+  readonly bgpAnnouncer?: BgpAnnouncer;
 }
 
 export interface ScriptUser {
@@ -31,9 +33,22 @@ export interface ScriptUser {
   readonly group?: string;
 }
 
-/** `notify_fifo PATH [USER [GROUP]]`: a FIFO keepalived writes one line per event to (and creates as that user). */
+/**
+ * `notify_fifo PATH [USERNAME [GROUPNAME]]` (and its vrrp_/lvs_ forms): a FIFO that gets one line per event
+ * (src/control/notify-fifo.ts), created if missing.
+ */
 export interface NotifyFifo {
   readonly path: string;
+  /** Who owns the FIFO when ipvs-ts creates it; absent = script_user, else the daemon's own user. */
+  readonly user?: ScriptUser;
+  /** `…notify_fifo_script`: started when the FIFO is opened, with its path as the last argument, to read it. */
+  readonly script?: NotifyFifoScript;
+}
+
+export interface NotifyFifoScript {
+  /** The command line as written; run without a shell. */
+  readonly command: string;
+  /** Absent = script_user. */
   readonly user?: ScriptUser;
 }
 
@@ -56,7 +71,7 @@ export interface GlobalDefs {
   readonly noEmailFaults: boolean;
   readonly scriptUser?: ScriptUser;
   readonly enableScriptSecurity: boolean;
-  /** `notify_fifo`: every event (VRRP and checkers); not written yet (warned). */
+  /** `notify_fifo`: every event, VRRP and checkers. */
   readonly notifyFifo?: NotifyFifo;
   readonly vrrp: VrrpGlobals;
   readonly lvs: LvsGlobals;
@@ -82,7 +97,7 @@ export interface VrrpGlobals {
    * its peers (keepalived's vrrp_delayed_start_time).
    */
   readonly startupDelayMs?: number;
-  /** `vrrp_notify_fifo`: VRRP events only; not written yet (warned). */
+  /** `vrrp_notify_fifo`: VRRP events only (absent when it names notify_fifo's FIFO, as keepalived ignores it then). */
   readonly notifyFifo?: NotifyFifo;
 }
 
@@ -94,6 +109,8 @@ export interface LvsGlobals {
   readonly syncDaemon?: LvsSyncDaemon;
   /** Read but not applied yet (warned): the kernel keeps its own. */
   readonly timeouts?: { readonly tcpMs?: number; readonly tcpFinMs?: number; readonly udpMs?: number };
+  /** `lvs_notify_fifo`: checker events only (absent when it names notify_fifo's FIFO, as keepalived ignores it then). */
+  readonly notifyFifo?: NotifyFifo;
 }
 
 /**
@@ -494,3 +511,48 @@ export const DEFAULTS = {
   mcastGroup6: 'ff02::12',
   smtpConnectTimeoutMs: 30_000,
 } as const;
+
+// ---------------------------------------------------------------------------------------------- BGP
+
+/** `bgp_announcer { … }`: an ipvs-ts extension (keepalived has no BGP); see docs/bgp.md. */
+export interface BgpAnnouncer {
+  /** BIRD's router id (an IPv4 address); absent = BIRD picks the lowest IPv4 address of this host. */
+  readonly routerId?: string;
+  readonly localAs: number;
+  readonly neighbors: readonly BgpNeighbor[];
+  /** `vip` lines; empty = every address of every virtual server (groups expanded). */
+  readonly vips: readonly BgpVip[];
+  /** One health observation per VIP every interval; rise/fall count consecutive observations. */
+  readonly intervalMs: number;
+  readonly rise: number;
+  readonly fall: number;
+  /** On stop: how long the withdrawn routes are given to reach the routers before BIRD stops. */
+  readonly withdrawHoldMs: number;
+  /** Where ipvs-ts writes BIRD's config, control socket and pid file. */
+  readonly birdDir: string;
+  readonly pos: SourcePos;
+}
+
+export interface BgpNeighbor {
+  readonly address: string;
+  readonly family: Family;
+  readonly remoteAs: number;
+  /** Hold time in seconds (BGP allows 0 or 3-65535); BIRD's default is 240. */
+  readonly holdS: number;
+  readonly port: number;
+  /** Local address of the session; absent = chosen by the kernel's route to the neighbor. */
+  readonly source?: string;
+  /** eBGP multihop TTL; absent = directly connected. */
+  readonly multihop?: number;
+  /** Wait for the neighbor to connect. */
+  readonly passive: boolean;
+  readonly pos: SourcePos;
+}
+
+export interface BgpVip {
+  readonly address: string;
+  readonly family: Family;
+  /** MULTI_EXIT_DISC sent with the route. */
+  readonly med?: number;
+  readonly pos: SourcePos;
+}

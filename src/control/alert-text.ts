@@ -2,6 +2,7 @@
 // check/check_*.c for the bodies), so the filters and habits built on keepalived's mails keep working.
 import type { Config, RealServer, VirtualServer } from '../config/model.ts';
 import type { VrrpStateName } from '../vrrp/machine.ts';
+import { realServerName, virtualServerName } from './keepalived-names.ts';
 
 export interface AlertText {
   readonly subject: string;
@@ -81,23 +82,8 @@ export function quorumText(routerId: string, config: Config, vs: VirtualServer, 
   };
 }
 
-/** keepalived's FMT_VS: `[ADDRESS]:proto:PORT`, `FWM N`, or `[GROUP]:0` (a group service has no port of its own). */
-function virtualServerName(config: Config, vs: VirtualServer): string {
-  const k = vs.key;
-  if (k.kind === 'fwmark') return `FWM ${k.mark}`;
-  if (k.kind === 'group') return `[${k.name}]:0`;
-  return `[${k.address}]:${protocolName(config, vs)}:${k.port}`;
-}
-
-/** keepalived's FMT_RS: the real server with its virtual server's protocol. */
-function realServerName(config: Config, vs: VirtualServer, rs: RealServer): string {
-  return `[${rs.address}]:${protocolName(config, vs)}:${rs.port}`;
-}
-
-/** keepalived clears the protocol of a firewall-mark service (and of a group of marks only): it prints "none". */
-function protocolName(config: Config, vs: VirtualServer): string {
-  const k = vs.key;
-  const members = k.kind === 'group' ? (config.virtualServerGroups.find((g) => g.name === k.name)?.members ?? []) : [];
-  const marksOnly = k.kind === 'fwmark' || (members.length > 0 && members.every((m) => m.kind === 'fwmark'));
-  return marksOnly ? 'none' : vs.protocol.toLowerCase();
+/** omega: at shutdown a virtual server, and each real server it still had up, mail that they are going (ipwrapper.c). */
+export function shutdownText(routerId: string, config: Config, vs: VirtualServer, rs?: RealServer): AlertText {
+  const what = rs ? `Realserver ${realServerName(config, vs, rs)} of virtual server ${virtualServerName(config, vs)}` : `Virtualserver ${virtualServerName(config, vs)}`;
+  return { subject: `[${routerId}] ${what} - DOWN`, body: '=> Shutting down <=' };
 }

@@ -35,8 +35,8 @@ export async function askDaemon(path: string, req: ControlRequest, timeoutMs = 3
 
 function connectError(path: string, err: NodeJS.ErrnoException): ControlError {
   if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
-    return new ControlError('CONTROL_NO_DAEMON', `no ipvs-ts daemon is running (nothing listens on ${path}); start it with \`ipvs-ts daemon\``);
+    return new ControlError('CONTROL_NO_DAEMON', `no ipvs-ts daemon is running (nothing listens on ${path}); start it with \`ipvs-ts daemon\``, { cause: err });
   }
-  if (err.code === 'EACCES') return new ControlError('CONTROL_DENIED', `permission denied on ${path}: the control socket is root's; run as root`);
-  return new ControlError('CONTROL_FAILED', `cannot reach the daemon on ${path}: ${err.message}`);
+  if (err.code === 'EACCES') return new ControlError('CONTROL_DENIED', `permission denied on ${path}: the control socket is root's; run as root`, { cause: err });
+  return new ControlError('CONTROL_FAILED', `cannot reach the daemon on ${path}: ${err.message}`, { cause: err });
 }

@@ -1,9 +1,10 @@
 // `ipvs-ts status` for people: keepalived's VRRP state, then the virtual servers as `ipvsadm -Ln` shows them,
 // with each real server's health, weights and last check.
-import type { DirectorStatus, RealServerStatus } from '../director/status.ts';
+import type { RealServerStatus } from '../director/status.ts';
+import type { DaemonStatus } from './metrics.ts';
 import { hostPort } from '../sys/inet.ts';
 
-export function formatStatus(s: DirectorStatus, now = Date.now()): string {
+export function formatStatus(s: DaemonStatus, now = Date.now()): string {
   const out: string[] = [];
   out.push(`ipvs-ts daemon pid ${s.pid}, up ${age(now - s.startedAt)}${s.ipvsAvailable ? '' : ', IPVS table unreadable'}`);
   const c = s.counters;
@@ -20,6 +21,12 @@ export function formatStatus(s: DirectorStatus, now = Date.now()): string {
       out.push(`    since ${clock(i.since)} (${age(now - i.since)})${t ? `: ${t.from} -> ${t.to}, ${t.why}` : ''}`);
       if (i.stats) out.push(`    adverts sent ${i.stats.advert_sent} received ${i.stats.advert_rcvd}, became master ${i.stats.become_master}, released ${i.stats.release_master}`);
     }
+  }
+  if (s.bgp) {
+    const b = s.bgp;
+    out.push('', `BGP (${b.daemon.name} ${b.daemon.running ? `pid ${b.daemon.pid ?? '?'}` : 'NOT RUNNING'}${b.daemon.restarts ? `, ${b.daemon.restarts} restart(s)` : ''})`);
+    for (const n of b.sessions) out.push(`  neighbor ${n.neighbor}  ${n.state}${n.info ? ` (${n.info})` : ''}`);
+    for (const v of b.vips) out.push(`  ${v.prefix}  ${v.announced ? 'announced' : 'withdrawn'}${v.healthy ? '' : ` (${v.reason})`}`);
   }
   out.push('', 'Virtual servers');
   if (s.virtualServers.length === 0) out.push('  (none configured)');

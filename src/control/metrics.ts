@@ -4,10 +4,15 @@
 // duplicated; --metrics-node-ipvs adds those exact names for hosts without it). See docs/metrics.md.
 import diagnostics from 'node:diagnostics_channel';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { ExpositionWriter, labelText } from './exposition.ts';
 import { attemptChannel, type AttemptMessage } from '../check/runner.ts';
 import { endpointLabel, virtualServerLabel } from '../check/labels.ts';
 import type { DirectorEvent } from '../director/events.ts';
 import type { DirectorStatus, ServiceStatus } from '../director/status.ts';
+import type { BgpStatus } from '../bgp/service.ts';
+
+/** What the daemon reports: the director's status and, with a bgp_announcer block, the announcer's. */
+export type DaemonStatus = DirectorStatus & { readonly bgp?: BgpStatus };
 import type { Stats } from '../vrrp/engine.ts';
 
 /** keepalived_vrrp_state values: the exporter's 0-3, and keepalived's internal STOP (98) for a stopped instance. */
@@ -34,22 +39,24 @@ const VRRP_COUNTERS: readonly [string, keyof Stats, string][] = [
   ['ipvs_ts_vrrp_vrid_errors_total', 'vrid_err', 'Adverts dropped: unknown VRID'],
 ];
 
-const BACKEND = ['local_address', 'local_port', 'remote_address', 'remote_port', 'proto', 'local_mark'] as const;
-const SERVICE = ['local_address', 'local_port', 'proto', 'local_mark'] as const;
 const VRRP = ['iname', 'intf', 'vrid'] as const;
 const RS = ['virtual_server', 'real_server'] as const;
 
 export interface MetricsOptions {
   /** Also export node_exporter's exact node_ipvs_backend_* names. */
   readonly nodeIpvsNames?: boolean;
+  /** Also export packets and bytes per real server (4 more series per destination; per service they always are). */
+  readonly backendTraffic?: boolean;
 }
+
+const TRAFFIC = [['connections', 'conns'], ['incoming_packets', 'inPkts'], ['outgoing_packets', 'outPkts'], ['incoming_bytes', 'inBytes'], ['outgoing_bytes', 'outBytes']] as const;
 
 export class DirectorMetrics {
   readonly registry = new Registry();
-  #snapshot: DirectorStatus | undefined;
+  #snapshot: DaemonStatus | undefined;
   readonly #lastUp = new Map<string, boolean>();
-  readonly #checkResults: Counter<'virtual_server' | 'real_server' | 'checker' | 'result'>;
-  readonly #checkDuration: Histogram<'virtual_server' | 'real_server' | 'checker'>;
+  readonly #checkResults: Counter<'virtual_server' | 'checker' | 'result'>;
+  readonly #checkDuration: Histogram<'virtual_server' | 'checker'>;
   readonly #checkTransitions: Counter<'virtual_server' | 'real_server' | 'to'>;
   readonly #applies: Counter<'reason'>;
   readonly #ops: Counter<'result'>;
@@ -63,10 +70,14 @@ export class DirectorMetrics {
   readonly #vrrpFailures: Counter;
   readonly #alerts: Counter<'result'>;
   readonly #onAttempt = (m: unknown) => this.#attempt(m as AttemptMessage);
-  readonly #status: () => Promise<DirectorStatus>;
+  readonly #status: () => Promise<DaemonStatus>;
+  readonly #backendPrefixes: readonly string[];
+  readonly #backendTraffic: boolean;
 
-  constructor(status: () => Promise<DirectorStatus>, opts: MetricsOptions = {}) {
+  constructor(status: () => Promise<DaemonStatus>, opts: MetricsOptions = {}) {
     this.#status = status;
+    this.#backendPrefixes = opts.nodeIpvsNames ? ['ipvs_ts_backend', 'node_ipvs_backend'] : ['ipvs_ts_backend'];
+    this.#backendTraffic = opts.backendTraffic ?? false;
     const r = [this.registry];
     const snap = () => this.#snapshot;
     new Gauge({ name: 'keepalived_up', help: '1 when the daemon answered this scrape', registers: r, collect() { this.set(snap() ? 1 : 0); } });
@@ -88,41 +99,11 @@ export class DirectorMetrics {
       });
     }
 
-    const backends = (s: DirectorStatus, set: (l: Record<string, string>, v: number) => void, pick: (d: ServiceStatus['destinations'][number]) => number) => {
-      for (const vs of s.virtualServers) for (const svc of vs.services) for (const d of svc.destinations) {
-        const l = serviceLabels(svc);
-        // node_exporter's label order, so the exposition text reads the same.
-        set({ local_address: l.local_address!, local_port: l.local_port!, remote_address: d.address, remote_port: String(d.port), proto: l.proto!, local_mark: l.local_mark! }, pick(d));
-      }
-    };
-    const names = opts.nodeIpvsNames ? ['ipvs_ts_backend', 'node_ipvs_backend'] : ['ipvs_ts_backend'];
-    for (const prefix of names) {
-      gauge(r, `${prefix}_connections_active`, 'Active connections per real server (IPVS)', BACKEND, snap, (s, set) => backends(s, set, (d) => d.activeConns));
-      gauge(r, `${prefix}_connections_inactive`, 'Inactive connections per real server (IPVS)', BACKEND, snap, (s, set) => backends(s, set, (d) => d.inactiveConns));
-      gauge(r, `${prefix}_weight`, 'Weight in the IPVS table per real server', BACKEND, snap, (s, set) => backends(s, set, (d) => d.weight));
-    }
-    for (const [what, pick] of [['connections', 'conns'], ['incoming_packets', 'inPkts'], ['outgoing_packets', 'outPkts'], ['incoming_bytes', 'inBytes'], ['outgoing_bytes', 'outBytes']] as const) {
-      counterFrom(r, `ipvs_ts_backend_${what}_total`, `IPVS ${what.replace('_', ' ')} per real server`, BACKEND, snap, (s, set) => backends(s, set, (d) => d.stats[pick]));
-      counterFrom(r, `ipvs_ts_service_${what}_total`, `IPVS ${what.replace('_', ' ')} per virtual service`, SERVICE, snap, (s, set) => {
-        for (const vs of s.virtualServers) for (const svc of vs.services) if (svc.inKernel) set(serviceLabels(svc), svc.stats[pick]);
-      });
-    }
-    gauge(r, 'ipvs_ts_real_server_up', 'Health verdict per configured real server: 1 up, 0 down, -1 not checked yet', RS, snap, (s, set) => {
-      for (const vs of s.virtualServers) for (const rs of vs.realServers) set({ virtual_server: vs.name, real_server: endpointLabel(rs) }, rs.up === null ? -1 : rs.up ? 1 : 0);
-    });
-    gauge(r, 'ipvs_ts_real_server_configured_weight', 'Configured weight per real server', RS, snap, (s, set) => {
-      for (const vs of s.virtualServers) for (const rs of vs.realServers) set({ virtual_server: vs.name, real_server: endpointLabel(rs) }, rs.configuredWeight);
-    });
-    gauge(r, 'ipvs_ts_virtual_server_quorum_up', 'Quorum per virtual server: 1 up, 0 lost', ['virtual_server'], snap, (s, set) => {
-      for (const vs of s.virtualServers) set({ virtual_server: vs.name }, vs.quorum.up ? 1 : 0);
-    });
-    gauge(r, 'ipvs_ts_virtual_server_suspended', 'Checkers suspended by ha_suspend (VIP not local)', ['virtual_server'], snap, (s, set) => {
-      for (const vs of s.virtualServers) set({ virtual_server: vs.name }, vs.suspended ? 1 : 0);
-    });
-
-    this.#checkResults = new Counter({ name: 'ipvs_ts_check_results_total', help: 'Check attempts by result (ok or the failure code)', labelNames: [...RS, 'checker', 'result'], registers: r });
+    // Per virtual server and checker type, not per real server: 13 buckets × 100,000 real servers would be 1.4 M
+    // series. Per real server there are ipvs_ts_real_server_up and the transitions counter (docs/metrics.md).
+    this.#checkResults = new Counter({ name: 'ipvs_ts_check_results_total', help: 'Check attempts by result (ok or the failure code)', labelNames: ['virtual_server', 'checker', 'result'], registers: r });
     this.#checkDuration = new Histogram({
-      name: 'ipvs_ts_check_duration_seconds', help: 'Duration of check attempts', labelNames: [...RS, 'checker'], registers: r,
+      name: 'ipvs_ts_check_duration_seconds', help: 'Duration of check attempts', labelNames: ['virtual_server', 'checker'], registers: r,
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     });
     this.#checkTransitions = new Counter({ name: 'ipvs_ts_check_transitions_total', help: 'Real server health changes', labelNames: [...RS, 'to'], registers: r });
@@ -150,7 +131,7 @@ export class DirectorMetrics {
     switch (e.type) {
       case 'applied':
         this.#applies.inc({ reason: e.reasons.join(',') });
-        this.#ops.inc({ result: 'applied' }, e.ops.length - e.failed);
+        this.#ops.inc({ result: 'applied' }, e.count - e.failed);
         if (e.failed) this.#ops.inc({ result: 'failed' }, e.failed);
         if (e.sinceVerdictMs !== undefined) this.#verdictToKernel.observe(e.sinceVerdictMs / 1000);
         break;
@@ -194,12 +175,84 @@ export class DirectorMetrics {
 
   /** The exposition text, built from one status snapshot. */
   async render(): Promise<string> {
+    return Buffer.concat(await this.renderChunks()).toString('utf8');
+  }
+
+  /** The same, as buffers to send one after the other (no copy of a large scrape into one string). */
+  async renderChunks(): Promise<Buffer[]> {
     this.#snapshot = await this.#status().catch(() => undefined);
     try {
-      return await this.registry.metrics();
+      const text = Buffer.from(await this.registry.metrics());
+      return this.#snapshot ? [text, ...this.#tables(this.#snapshot)] : [text];
     } finally {
       this.#snapshot = undefined;
     }
+  }
+
+  /** The per-backend, per-service, per-real-server and per-virtual-server families. */
+  #tables(s: DaemonStatus): Buffer[] {
+    const w = new ExpositionWriter();
+    const backends: { labels: string; d: ServiceStatus['destinations'][number] }[] = [];
+    const services: { labels: string; svc: ServiceStatus }[] = [];
+    for (const vs of s.virtualServers) {
+      for (const svc of vs.services) {
+        const l = serviceLabels(svc);
+        if (svc.inKernel) services.push({ labels: labelText(Object.entries(l)), svc });
+        // node_exporter's label order, so the exposition text reads the same.
+        for (const d of svc.destinations) {
+          backends.push({ labels: labelText([['local_address', l.local_address!], ['local_port', l.local_port!], ['remote_address', d.address], ['remote_port', String(d.port)], ['proto', l.proto!], ['local_mark', l.local_mark!]]), d });
+        }
+      }
+    }
+    const perBackend = (pick: (d: ServiceStatus['destinations'][number]) => number) => (sample: (l: string, v: number) => void) => {
+      for (const b of backends) sample(b.labels, pick(b.d));
+    };
+    for (const prefix of this.#backendPrefixes) {
+      w.family(`${prefix}_connections_active`, 'gauge', 'Active connections per real server (IPVS)', perBackend((d) => d.activeConns));
+      w.family(`${prefix}_connections_inactive`, 'gauge', 'Inactive connections per real server (IPVS)', perBackend((d) => d.inactiveConns));
+      w.family(`${prefix}_weight`, 'gauge', 'Weight in the IPVS table per real server', perBackend((d) => d.weight));
+    }
+    for (const [what, pick] of TRAFFIC) {
+      if (what === 'connections' || this.#backendTraffic) w.family(`ipvs_ts_backend_${what}_total`, 'counter', `IPVS ${what.replace('_', ' ')} per real server`, perBackend((d) => d.stats[pick]));
+    }
+    for (const [what, pick] of TRAFFIC) {
+      w.family(`ipvs_ts_service_${what}_total`, 'counter', `IPVS ${what.replace('_', ' ')} per virtual service`, (sample) => {
+        for (const x of services) sample(x.labels, x.svc.stats[pick]);
+      });
+    }
+    const rss: { labels: string; rs: DirectorStatus['virtualServers'][number]['realServers'][number] }[] = [];
+    for (const vs of s.virtualServers) for (const rs of vs.realServers) rss.push({ labels: labelText([['virtual_server', vs.name], ['real_server', endpointLabel(rs)]]), rs });
+    w.family('ipvs_ts_real_server_up', 'gauge', 'Health verdict per configured real server: 1 up, 0 down, -1 not checked yet', (sample) => {
+      for (const x of rss) sample(x.labels, x.rs.up === null ? -1 : x.rs.up ? 1 : 0);
+    });
+    w.family('ipvs_ts_real_server_configured_weight', 'gauge', 'Configured weight per real server', (sample) => {
+      for (const x of rss) sample(x.labels, x.rs.configuredWeight);
+    });
+    const vss = s.virtualServers.map((vs) => ({ labels: labelText([['virtual_server', vs.name]]), vs }));
+    w.family('ipvs_ts_virtual_server_quorum_up', 'gauge', 'Quorum per virtual server: 1 up, 0 lost', (sample) => {
+      for (const x of vss) sample(x.labels, x.vs.quorum.up ? 1 : 0);
+    });
+    w.family('ipvs_ts_virtual_server_suspended', 'gauge', 'Checkers suspended by ha_suspend (VIP not local)', (sample) => {
+      for (const x of vss) sample(x.labels, x.vs.suspended ? 1 : 0);
+    });
+    const bgp = s.bgp;
+    if (bgp) {
+      w.family('ipvs_ts_bgp_announced', 'gauge', 'VIP announced to the BGP neighbors: 1 yes, 0 withdrawn', (sample) => {
+        for (const v of bgp.vips) sample(labelText([['prefix', v.prefix]]), v.announced ? 1 : 0);
+      });
+      w.family('ipvs_ts_bgp_vip_healthy', 'gauge', 'Last health observation of an announced VIP (programmed, quorum, daemon healthy)', (sample) => {
+        for (const v of bgp.vips) sample(labelText([['prefix', v.prefix]]), v.healthy ? 1 : 0);
+      });
+      w.family('ipvs_ts_bgp_session_up', 'gauge', 'BGP session established with the neighbor', (sample) => {
+        for (const n of bgp.sessions) sample(labelText([['neighbor', n.neighbor]]), n.up ? 1 : 0);
+      });
+      w.family('ipvs_ts_bgp_session_state', 'gauge', 'BGP session state (1 for the current state)', (sample) => {
+        for (const n of bgp.sessions) sample(labelText([['neighbor', n.neighbor], ['state', n.state]]), 1);
+      });
+      w.family('ipvs_ts_bgp_daemon_up', 'gauge', 'The routing daemon ipvs-ts drives is running', (sample) => sample(labelText([['daemon', bgp.daemon.name]]), bgp.daemon.running ? 1 : 0));
+      w.family('ipvs_ts_bgp_daemon_restarts_total', 'counter', 'Restarts of the routing daemon after it exited on its own', (sample) => sample(labelText([['daemon', bgp.daemon.name]]), bgp.daemon.restarts));
+    }
+    return w.chunks();
   }
 
   close(): void {
@@ -207,7 +260,7 @@ export class DirectorMetrics {
   }
 
   #attempt(m: AttemptMessage): void {
-    const labels = { virtual_server: virtualServerLabel(m.check.virtualServer), real_server: endpointLabel(m.check.realServer), checker: m.check.checker.type };
+    const labels = { virtual_server: virtualServerLabel(m.check.virtualServer), checker: m.check.checker.type };
     this.#checkResults.inc({ ...labels, result: m.result.ok ? 'ok' : (m.result.code ?? 'failed') });
     this.#checkDuration.observe(labels, m.result.latencyMs / 1000);
   }

@@ -3,7 +3,8 @@
 import { sharedRunners } from '../check/runner.ts';
 import type { Config } from '../config/model.ts';
 import type { IpvsClient } from '../ipvs/client.ts';
-import { loadState, saveState } from '../ipvs/state.ts';
+import type { LowerPriorityAdvert } from '../vrrp/engine.ts';
+import { loadState, saveStateAsync } from '../ipvs/state.ts';
 import { decodeRtEvent, listAddresses, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR } from '../netlink/rtnetlink.ts';
 import { NetlinkSocket } from '../netlink/socket.ts';
 import { NETLINK_ROUTE } from '../sys/constants.ts';
@@ -21,6 +22,8 @@ export interface RealPortsOptions {
   readonly stateFile: string;
   readonly onScriptError: (message: string) => void;
   readonly onAddressOverrun: () => void;
+  /** A VRRP master heard a lower-priority peer (the notify FIFOs' MASTER_RX_LOWER_PRI); the director has no use for it. */
+  readonly onRxLowerPri?: (ev: LowerPriorityAdvert) => void;
 }
 
 export function realPorts(opts: RealPortsOptions): DirectorPorts & { close(): void } {
@@ -34,11 +37,12 @@ export function realPorts(opts: RealPortsOptions): DirectorPorts & { close(): vo
       enableScriptSecurity: g.enableScriptSecurity,
       onScriptError: (a, m) => opts.onScriptError(`${a.reason} ${a.command}: ${m}`),
     }),
-    vrrp: (config, hooks) => bounded(VrrpService.start(config, { log: hooks.log, transition: hooks.transition, failed: hooks.failed }), VRRP_START_TIMEOUT_MS),
+    vrrp: (config, hooks) =>
+      bounded(VrrpService.start(config, { log: hooks.log, transition: hooks.transition, failed: hooks.failed, ...(opts.onRxLowerPri ? { rxLowerPri: opts.onRxLowerPri } : {}) }), VRRP_START_TIMEOUT_MS),
     addresses,
     state: {
       loadOwned: () => new Set(loadState(opts.stateFile).owned),
-      save: (applied, stillOwned) => saveState(opts.stateFile, applied, stillOwned),
+      save: (owned) => saveStateAsync(opts.stateFile, owned),
     },
     now: Date.now,
     close: () => addresses.close(),

@@ -9,6 +9,9 @@ import type { Config } from '../config/model.ts';
 import { IpvsClient } from '../ipvs/client.ts';
 import { IpvsError } from '../ipvs/errors.ts';
 import { Alerts } from '../control/alerts.ts';
+import { NotifyFifos } from '../control/notify-fifo.ts';
+import { createBgpService, describeBgpEvent } from '../bgp/service.ts';
+import { errorLine } from '../errors.ts';
 import { listenMetrics } from '../control/http.ts';
 import { dumpLine, provideDumps } from '../control/dumps.ts';
 import { DirectorMetrics } from '../control/metrics.ts';
@@ -31,6 +34,7 @@ export interface DaemonOptions {
   /** HOST:PORT or "off". */
   readonly metrics: string;
   readonly metricsNodeIpvs: boolean;
+  readonly metricsBackendTraffic: boolean;
   readonly logJson: boolean;
   readonly stateFile: string;
   readonly runDir: string;
@@ -54,12 +58,13 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
     ipvs = await IpvsClient.open();
   } catch (err) {
     if (err instanceof IpvsError && err.code === 'IPVS_UNAVAILABLE') return fail(err.message);
-    return fail(`cannot open IPVS: ${(err as Error).message}`);
+    return fail(`cannot open IPVS: ${errorLine(err)}`);
   }
   const log = eventLogger(opts.logJson, stderr);
   const servers: Server[] = [];
   let ports: ReturnType<typeof realPorts> | undefined;
   let metrics: DirectorMetrics | undefined;
+  let fifos: NotifyFifos | undefined;
   let withdrawDumps: (() => void) | undefined;
   // Before the config parse, the longest legitimate stall, so the pings and the stall log cover start-up too.
   const stopWatchdog = startWatchdog();
@@ -83,14 +88,22 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
       ipvs,
       stateFile: opts.stateFile,
       onScriptError: (message) => director.report({ type: 'error', where: 'script', message }),
-      onAddressOverrun: () => director.checkDrift(),
+      onAddressOverrun: () => director.addressesLost(),
+      onRxLowerPri: (ev) => director.report({ type: 'vrrp-rx-lower-pri', ...ev }),
     });
     const director = new Director(config, ports, { quorumTracks: tracks, runDir: opts.runDir, driftIntervalMs: opts.driftIntervalS * 1000 });
     director.onEvent(log);
-    metrics = new DirectorMetrics(() => director.status(), { nodeIpvsNames: opts.metricsNodeIpvs });
+    metrics = new DirectorMetrics(() => status(), { nodeIpvsNames: opts.metricsNodeIpvs, backendTraffic: opts.metricsBackendTraffic });
     director.onEvent(metrics.onEvent);
     const alerts = new Alerts({ config: () => director.config, report: (e) => director.report(e) });
     director.onEvent(alerts.onEvent);
+    fifos = new NotifyFifos({ config: () => director.config, report: (e) => director.report(e) });
+    director.onEvent(fifos.onEvent);
+    // The BGP announcer (bgp_announcer block) follows the director's events from the first one, so it sees every
+    // virtual server's first quorum verdict.
+    const bgp = createBgpService(config, { report: (e) => director.report({ type: 'bgp', line: describeBgpEvent(e), error: e.type.endsWith('error') }) });
+    if (bgp) director.onEvent(bgp.onEvent);
+    const status = async () => ({ ...(await director.status()), ...(bgp ? { bgp: bgp.status() } : {}) });
 
     let reloading: Promise<ReloadOutcome> | undefined;
     const reload = (): Promise<ReloadOutcome> => {
@@ -107,6 +120,7 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
           }
           try {
             await director.reload(next.config);
+            bgp?.reload(next.config);
           } catch (err) {
             // VRRP refused the new instances (say, an interface this host lacks): nothing of the reload was applied.
             const e = err as Error & { code?: string };
@@ -124,7 +138,7 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
     };
 
     withdrawDumps = provideDumps({
-      data: { file: opts.dataFile, build: () => director.status() },
+      data: { file: opts.dataFile, build: status },
       stats: { file: opts.statsFile, build: async () => statisticsOf(await director.status()) },
       report: (r) => director.report(r.error === undefined ? { type: 'dump', kind: r.kind, file: r.file } : { type: 'error', where: 'dump', message: dumpLine(r) }),
     });
@@ -134,13 +148,17 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
     // Until then status and /metrics show the instances in STOP; the director removes the VIPs (nothing defends them)
     // but nothing from IPVS, so services on addresses VRRP does not manage keep serving and the restarted daemon
     // adopts the table without a change.
-    const vrrpFailed = new Promise<'vrrp-failed'>((resolve) => {
+    // A dead IPVS connection (every request failing for 30 s) ends it the same way: a fresh process opens a fresh
+    // socket and adopts the table.
+    const partFailed = new Promise<'vrrp-failed' | 'ipvs-failed'>((resolve) => {
       director.onEvent((e) => {
-        if (e.type === 'vrrp-failed') resolve('vrrp-failed');
+        if (e.type === 'vrrp-failed' || e.type === 'ipvs-failed') resolve(e.type);
       });
     });
-    servers.push(await listenControl(opts.control, { status: () => director.status(), reload }));
+    servers.push(await listenControl(opts.control, { status, reload }));
     if (opts.metrics !== 'off') servers.push(await listenMetrics(opts.metrics, metrics));
+    // A BIRD that does not come up is reported and retried by the announcer; the director runs regardless.
+    await bgp?.start().catch((err: unknown) => director.report({ type: 'bgp', line: `BGP announcer: ${(err as Error).message}`, error: true }));
     await director.start();
     sdNotify(`READY=1\nSTATUS=${config.virtualServers.length} virtual server(s), ${config.vrrpInstances.length} VRRP instance(s)`);
     // With a compile cache (NODE_COMPILE_CACHE, set by the systemd unit) node writes it only at a clean exit; a
@@ -153,7 +171,7 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
       process.once('SIGTERM', () => resolve('signal'));
       process.once('SIGINT', () => resolve('signal'));
     });
-    const why = await Promise.race([signalled, vrrpFailed]);
+    const why = await Promise.race([signalled, partFailed]);
     sdNotify('STOPPING=1');
     const bound = setTimeout(() => {
       stderr.write(`ipvs-ts daemon: did not stop within ${opts.stopTimeoutS} s; exiting anyway\n`);
@@ -161,17 +179,20 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
     }, opts.stopTimeoutS * 1000);
     bound.unref();
     for (const s of servers) s.close();
-    await director.stop({ keepTable: why === 'vrrp-failed' });
+    await director.stop({ keepTable: why !== 'signal' });
+    // The director's stop already withdrew every VIP; this waits withdraw_hold, then stops BIRD.
+    await bgp?.stop();
     await alerts.stop(ALERT_DRAIN_MS);
     clearTimeout(bound);
-    if (why === 'vrrp-failed') return fail('VRRP failed; exiting with status 1 so that the service manager restarts the daemon (the IPVS table is left serving and will be adopted)');
+    if (why !== 'signal') return fail(`${why === 'vrrp-failed' ? 'VRRP' : 'the IPVS connection'} failed; exiting with status 1 so that the service manager restarts the daemon (the IPVS table is left serving and will be adopted)`);
     return 0;
   } catch (err) {
-    return fail(err instanceof Error ? err.message : String(err));
+    return fail(errorLine(err));
   } finally {
     stopStallWatch();
     stopWatchdog();
     withdrawDumps?.();
+    fifos?.close();
     for (const s of servers) s.close();
     metrics?.close();
     ports?.close();

@@ -4,6 +4,6 @@ import { describeEvent, type DirectorEvent } from '../director/events.ts';
 export function eventLogger(json: boolean, out: NodeJS.WritableStream = process.stderr): (e: DirectorEvent) => void {
   return (e) => {
     if (json) out.write(`${JSON.stringify({ time: new Date(e.at).toISOString(), ...e, message: describeEvent(e) })}\n`);
-    else out.write(`${new Date(e.at).toISOString()} ${e.type === 'error' || e.type === 'vrrp-failed' ? 'ERROR ' : ''}${describeEvent(e)}\n`);
+    else out.write(`${new Date(e.at).toISOString()} ${e.type === 'error' || e.type === 'vrrp-failed' || e.type === 'ipvs-failed' || (e.type === 'bgp' && e.error) ? 'ERROR ' : ''}${describeEvent(e)}\n`);
   };
 }

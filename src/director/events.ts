@@ -4,7 +4,8 @@ export type DirectorEventBody =
   | { readonly type: 'started'; readonly virtualServers: number; readonly instances: number }
   | { readonly type: 'reloaded'; readonly virtualServers: number; readonly draining: number }
   | { readonly type: 'reload-rejected'; readonly problems: readonly string[] }
-  | { readonly type: 'applied'; readonly reasons: readonly string[]; readonly ops: readonly string[]; readonly failed: number; readonly sinceVerdictMs?: number }
+  /** `ops` names the first operations (at most 20) of the `count` sent. */
+  | { readonly type: 'applied'; readonly reasons: readonly string[]; readonly ops: readonly string[]; readonly count: number; readonly failed: number; readonly sinceVerdictMs?: number }
   | { readonly type: 'drift'; readonly what: 'ipvs' | 'vip'; readonly repaired: readonly string[] }
   | { readonly type: 'verdict'; readonly virtualServer: string; readonly realServer: string; readonly up: boolean; readonly present: boolean; readonly weight: number; readonly reason: string; readonly latencyMs: number }
   | { readonly type: 'quorum'; readonly virtualServer: string; readonly up: boolean; readonly liveWeight: number }
@@ -12,12 +13,19 @@ export type DirectorEventBody =
   | { readonly type: 'script'; readonly reason: string; readonly command: string }
   | { readonly type: 'suspend'; readonly virtualServer: string; readonly suspended: boolean }
   | { readonly type: 'vrrp'; readonly instance: string; readonly from: string; readonly to: string; readonly priority: number }
+  /** A master heard a peer's advert and stays master: the peer has a lower priority and is told to step down. */
+  | { readonly type: 'vrrp-rx-lower-pri'; readonly instance: string; readonly priority: number; readonly from: string; readonly theirs: number }
   | { readonly type: 'vrrp-log'; readonly line: string }
+  /** A line from the BGP announcer (src/bgp), which the daemon runs beside the director. */
+  | { readonly type: 'bgp'; readonly line: string; readonly error: boolean }
   | { readonly type: 'vrrp-failed'; readonly code: string; readonly message: string }
+  /** The connection to IPVS failed every request for 30 s: the table can no longer be kept. */
+  | { readonly type: 'ipvs-failed'; readonly message: string }
   | { readonly type: 'sync-daemon'; readonly state: 'master' | 'backup'; readonly interface: string }
   | { readonly type: 'lvs-timeouts'; readonly tcp: number; readonly tcpFin: number; readonly udp: number }
   | { readonly type: 'error'; readonly where: string; readonly message: string }
   | { readonly type: 'dump'; readonly kind: 'data' | 'stats'; readonly file: string }
+  | { readonly type: 'notify-fifo'; readonly fifo: string; readonly message: string }
   | { readonly type: 'alert'; readonly result: 'sent' | 'failed' | 'dropped'; readonly subject: string; readonly reason: string }
   | { readonly type: 'stopping' }
   | { readonly type: 'stopped' };
@@ -35,7 +43,7 @@ export function describeEvent(e: DirectorEventBody): string {
     case 'reload-rejected':
       return `reload rejected, keeping the running configuration: ${e.problems.join('; ')}`;
     case 'applied':
-      return `IPVS ${e.ops.length} change(s) (${e.reasons.join(', ')})${e.sinceVerdictMs !== undefined ? ` ${e.sinceVerdictMs} ms after the verdict` : ''}${e.failed ? `, ${e.failed} failed` : ''}: ${e.ops.join('; ')}`;
+      return `IPVS ${e.count} change(s) (${e.reasons.join(', ')})${e.sinceVerdictMs !== undefined ? ` ${e.sinceVerdictMs} ms after the verdict` : ''}${e.failed ? `, ${e.failed} failed` : ''}: ${e.ops.join('; ')}${e.count > e.ops.length ? `; … ${e.count - e.ops.length} more` : ''}`;
     case 'drift':
       return `drift repaired (${e.what === 'vip' ? 'VIP' : 'IPVS'} changed outside ipvs-ts): ${e.repaired.join('; ')}`;
     case 'verdict':
@@ -50,8 +58,14 @@ export function describeEvent(e: DirectorEventBody): string {
       return `${e.virtualServer} checkers ${e.suspended ? 'suspended (VIP not local, ha_suspend)' : 'running'}`;
     case 'vrrp':
       return `VRRP ${e.instance} ${e.from} -> ${e.to} (priority ${e.priority})`;
+    case 'vrrp-rx-lower-pri':
+      return `VRRP ${e.instance} received an advert from ${e.from} with lower priority ${e.theirs}, ours ${e.priority}, forcing new election`;
     case 'vrrp-log':
       return `VRRP ${e.line}`;
+    case 'bgp':
+      return e.line;
+    case 'ipvs-failed':
+      return `IPVS connection failed: ${e.message}`;
     case 'vrrp-failed':
       return `VRRP FAILED [${e.code}]: ${e.message}; its VIPs are removed, IPVS is left as it is`;
     case 'sync-daemon':
@@ -62,6 +76,8 @@ export function describeEvent(e: DirectorEventBody): string {
       return `error (${e.where}): ${e.message}`;
     case 'dump':
       return dumpWritten(e.kind, e.file);
+    case 'notify-fifo':
+      return `notify FIFO ${e.fifo}: ${e.message}`;
     case 'alert':
       return `alert ${e.result}: ${e.subject} (${e.reason})`;
     case 'stopping':

@@ -3,7 +3,7 @@
 import type { Config, VirtualIp, VirtualServer } from '../config/model.ts';
 import type { ApplyResult, KernelTable } from '../ipvs/client.ts';
 import type { IpvsTimeouts, SyncDaemon } from '../ipvs/codec.ts';
-import type { IpvsOp } from '../ipvs/types.ts';
+import type { DestinationEntry, IpvsOp, ServiceEntry, ServiceId } from '../ipvs/types.ts';
 import type { CheckEvent } from '../check/types.ts';
 import type { TransitionEvent } from '../vrrp/engine.ts';
 import type { VrrpError } from '../vrrp/errors.ts';
@@ -11,7 +11,11 @@ import type { VrrpReloadPlan } from '../vrrp/reload-plan.ts';
 import type { VrrpStatus } from '../vrrp/service.ts';
 
 export interface KernelPort {
+  /** The whole table: at start-up (adoption) and for the counters; never on a verdict or a reload. */
   table(): Promise<KernelTable>;
+  /** One service as the kernel has it (undefined: none), and its destinations: verification reads. */
+  service(id: ServiceId): Promise<ServiceEntry | undefined>;
+  destinations(id: ServiceId): Promise<DestinationEntry[]>;
   apply(ops: readonly IpvsOp[]): Promise<ApplyResult>;
   startDaemon(d: SyncDaemon): Promise<void>;
   stopDaemon(state: SyncDaemon['state']): Promise<void>;
@@ -60,7 +64,8 @@ export interface AddressPort {
 export interface StateStore {
   /** serviceKeys of the services we own. */
   loadOwned(): Set<string>;
-  save(applied: import('../ipvs/types.ts').IpvsTable, stillOwned: Iterable<string>): void;
+  /** Called when ownership changed, never twice at once. */
+  save(owned: ReadonlySet<string>): Promise<void>;
 }
 
 export interface DirectorPorts {

@@ -1,22 +1,18 @@
 // The daemon's state as one JSON-safe object: what `ipvs-ts status` prints and /metrics exports. Built from the
-// configuration, the checkers' verdicts, VRRP's own status and a fresh kernel dump.
+// configuration, the checkers' verdicts, VRRP's own status, the reconciler's view of the kernel table and the
+// kernel's counters as last read (src/director/kernel-counters.ts).
 import { endpointLabel, virtualServerLabel } from '../check/labels.ts';
 import type { Config } from '../config/model.ts';
-import type { KernelTable } from '../ipvs/client.ts';
 import { destKey, serviceKey } from '../ipvs/identity.ts';
-import type { IpvsStats, ServiceId } from '../ipvs/types.ts';
+import type { DestinationEntry, DestinationSpec, IpvsStats, ServiceId } from '../ipvs/types.ts';
+import type { KernelView, ViewService } from '../ipvs/view.ts';
 import type { Stats } from '../vrrp/engine.ts';
 import { vrrpInstances, type VrrpFailure, type VrrpInput, type VrrpInstanceStatus } from '../vrrp/instance-status.ts';
 import type { HealthStore } from './health.ts';
-import { servicesOf } from './table.ts';
+import { servicesOf } from './desired.ts';
+import { type Counters, type CountersSnapshot, countersOf, type LiveDestination, ZERO_COUNTERS as ZERO } from './kernel-counters.ts';
 
-export interface Counters {
-  readonly conns: number;
-  readonly inPkts: number;
-  readonly outPkts: number;
-  readonly inBytes: number;
-  readonly outBytes: number;
-}
+export type { Counters } from './kernel-counters.ts';
 
 export interface RealServerStatus {
   readonly address: string;
@@ -75,26 +71,33 @@ export interface DirectorStatus {
 export interface StatusInput {
   readonly config: Config;
   readonly health: HealthStore;
-  readonly kernel: KernelTable | undefined;
+  readonly view: KernelView;
+  /** The kernel's counters as last read; undefined before the first read (counters then show 0). */
+  readonly counters: CountersSnapshot | undefined;
+  readonly ipvsAvailable: boolean;
   readonly vrrp: VrrpInput;
   readonly suspended: ReadonlySet<string>;
   readonly startedAt: number;
-  readonly counters: Readonly<Record<string, number>>;
+  readonly directorCounters: Readonly<Record<string, number>>;
 }
 
-const ZERO: Counters = { conns: 0, inPkts: 0, outPkts: 0, inBytes: 0, outBytes: 0 };
 
 export function buildStatus(input: StatusInput): DirectorStatus {
-  const kernel = new Map((input.kernel?.services ?? []).map((s) => [serviceKey(s.service.id), s]));
+  const kernel = (key: string) => input.view.get(key);
+  // Before the first counters read, a destination read back by verification still has its counts.
+  const live = (key: string, k: string, d: DestinationSpec | DestinationEntry): LiveDestination | undefined =>
+    input.counters?.services.get(key)?.destinations.get(k) ?? ('activeConns' in d ? { activeConns: d.activeConns, inactiveConns: d.inactiveConns, stats: countersOf(d.stats) } : undefined);
   const virtualServers = input.config.virtualServers.map((vs): VirtualServerStatus => {
     const label = virtualServerLabel(vs);
     const h = input.health.get(vs);
     const services = servicesOf(input.config, vs);
-    const first = kernel.get(serviceKey(services[0]!.service.id));
-    const kernelDests = new Map((first?.destinations ?? []).map((d) => [destKey(d), d]));
+    const firstKey = serviceKey(services[0]!.service.id);
+    const first = kernel(firstKey);
     const realServers = vs.realServers.map((rs, i): RealServerStatus => {
       const spec = services[0]?.destinations[i];
-      const k = spec ? kernelDests.get(destKey(spec)) : undefined;
+      const dk = spec ? destKey(spec) : '';
+      const k = spec ? first?.destinations.get(dk) : undefined;
+      const c = k ? live(firstKey, dk, k) : undefined;
       const v = h?.rs.get(endpointLabel(rs));
       return {
         address: rs.address,
@@ -107,9 +110,9 @@ export function buildStatus(input: StatusInput): DirectorStatus {
         reason: v?.reason ?? 'not checked yet',
         latencyMs: v ? v.latencyMs : null,
         since: v ? v.since : null,
-        activeConns: k?.activeConns ?? 0,
-        inactiveConns: k?.inactiveConns ?? 0,
-        stats: k ? counters(k.stats) : ZERO,
+        activeConns: c?.activeConns ?? 0,
+        inactiveConns: c?.inactiveConns ?? 0,
+        stats: c ? c.stats : ZERO,
       };
     });
     return {
@@ -121,18 +124,21 @@ export function buildStatus(input: StatusInput): DirectorStatus {
       suspended: input.suspended.has(label),
       sorryServer: vs.sorryServer ? endpointLabel(vs.sorryServer) : null,
       realServers,
-      services: services.map((s) => serviceStatus(s.service.id, kernel.get(serviceKey(s.service.id)))),
+      services: services.map((s) => {
+        const key = serviceKey(s.service.id);
+        return serviceStatus(s.service.id, kernel(key), input.counters?.services.get(key)?.stats, (k, d) => live(key, k, d));
+      }),
     };
   });
   return {
     pid: process.pid,
     startedAt: input.startedAt,
-    ipvsAvailable: input.kernel !== undefined,
+    ipvsAvailable: input.ipvsAvailable,
     vrrp: vrrpInstances(input.config, input.vrrp, input.startedAt),
     vrrpUnmatched: input.vrrp.live?.unmatched ?? {},
     vrrpFailure: input.vrrp.failure ?? null,
     virtualServers,
-    counters: input.counters,
+    counters: input.directorCounters,
   };
 }
 
@@ -152,7 +158,12 @@ export function statisticsOf(s: DirectorStatus): object {
   };
 }
 
-function serviceStatus(id: ServiceId, k: KernelTable['services'][number] | undefined): ServiceStatus {
+function serviceStatus(id: ServiceId, k: ViewService | undefined, stats: Counters | undefined, live: (key: string, d: DestinationSpec) => LiveDestination | undefined): ServiceStatus {
+  const destinations: ServiceStatus['destinations'][number][] = [];
+  for (const [key, d] of k?.destinations ?? []) {
+    const c = live(key, d);
+    destinations.push({ address: d.address, port: d.port, weight: d.weight, activeConns: c?.activeConns ?? 0, inactiveConns: c?.inactiveConns ?? 0, stats: c ? c.stats : ZERO });
+  }
   return {
     key: serviceKey(id),
     protocol: id.kind === 'addr' ? id.protocol : 'FWM',
@@ -160,11 +171,7 @@ function serviceStatus(id: ServiceId, k: KernelTable['services'][number] | undef
     port: id.kind === 'addr' ? id.port : 0,
     fwmark: id.kind === 'fwmark' ? id.mark : null,
     inKernel: k !== undefined,
-    stats: k ? counters(k.service.stats) : ZERO,
-    destinations: (k?.destinations ?? []).map((d) => ({ address: d.address, port: d.port, weight: d.weight, activeConns: d.activeConns, inactiveConns: d.inactiveConns, stats: counters(d.stats) })),
+    stats: k && stats ? stats : k && 'stats' in k.service ? countersOf(k.service.stats) : ZERO,
+    destinations,
   };
-}
-
-function counters(s: IpvsStats): Counters {
-  return { conns: Number(s.conns), inPkts: Number(s.inPkts), outPkts: Number(s.outPkts), inBytes: Number(s.inBytes), outBytes: Number(s.outBytes) };
 }

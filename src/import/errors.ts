@@ -1,15 +1,7 @@
-// One error type for the importers; `code` is stable for programs, `message` is one line for people. Problems in
-// the input are collected as notes (notes.ts) so one run reports them all; ImportError is for what stops a run.
+// One error type for the importers; its codes are listed in src/errors.ts. Problems in the input are collected as
+// notes (notes.ts) so one run reports them all; ImportError is for what stops a run.
+import { type CodeOf, IpvsTsError } from '../errors.ts';
 
-export type ImportErrorCode =
-  | 'IMPORT_READ' // the input could not be read
-  | 'IMPORT_NODE'; // heartbeat: the node to write the config for is not one of the cluster's nodes
+export type ImportErrorCode = CodeOf<'import'>;
 
-export class ImportError extends Error {
-  readonly code: ImportErrorCode;
-  constructor(code: ImportErrorCode, message: string) {
-    super(message);
-    this.name = 'ImportError';
-    this.code = code;
-  }
-}
+export class ImportError extends IpvsTsError<ImportErrorCode> {}

@@ -1,6 +1,7 @@
 // One ipvsadm command line (the words after `ipvsadm`, or a line of `ipvsadm -S` output) → what it asks for, with
 // ipvsadm's own option names, short clusters (-Ln) and long forms (--weight 3, --weight=3). Addresses stay text
 // here (they may be names); ipvsadm.ts resolves them and applies ipvsadm's defaults.
+import { ImportError } from './errors.ts';
 
 export type ServiceArg =
   | { readonly kind: 'addr'; readonly protocol: 'TCP' | 'UDP' | 'SCTP'; readonly text: string }
@@ -42,7 +43,12 @@ export type IpvsadmCommand =
   | { readonly kind: 'sync-daemon'; readonly action: 'start' | 'stop'; readonly state: string; readonly iface?: string; readonly syncid?: number }
   | { readonly kind: 'restore' };
 
-export class ArgError extends Error {}
+/** An ipvsadm command line ipvsadm itself would reject; ipvsadm.ts turns it into a note on that line. */
+export class ArgError extends ImportError {
+  constructor(message: string) {
+    super('IMPORT_IPVSADM_ARGS', message);
+  }
+}
 
 type Arg = 'none' | 'required' | 'optional';
 const OPTIONS: Record<string, [string, Arg]> = {

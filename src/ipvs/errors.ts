@@ -1,20 +1,14 @@
-// One error type for the IPVS area; `code` is stable for programs, `message` is one line for people.
+// One error type for the IPVS area; its codes are listed in src/errors.ts (and docs/errors.md).
+import { type CodeOf, IpvsTsError } from '../errors.ts';
 
-export type IpvsErrorCode =
-  | 'IPVS_UNAVAILABLE' // the kernel has no IPVS genl family (ip_vs not loaded)
-  | 'IPVS_KERNEL' // the kernel refused a request; errno says why
-  | 'IPVS_DECODE' // a reply we could not make sense of
-  | 'IPVS_STATE'; // the ownership state file is unreadable
+export type IpvsErrorCode = CodeOf<'ipvs'>;
 
-export class IpvsError extends Error {
-  readonly code: IpvsErrorCode;
+export class IpvsError extends IpvsTsError<IpvsErrorCode> {
   /** The kernel's errno name (EEXIST, ENOENT, …) for IPVS_KERNEL. */
   readonly errno?: string;
 
   constructor(code: IpvsErrorCode, message: string, errno?: string) {
-    super(message);
-    this.name = 'IpvsError';
-    this.code = code;
+    super(code, message);
     if (errno !== undefined) this.errno = errno;
   }
 }

@@ -26,38 +26,42 @@ export function planIpvs(input: PlanInput): IpvsOp[] {
   for (const [key, s] of [...kernel].sort(([a], [b]) => a.localeCompare(b))) {
     if (input.owned.has(key) && !desiredKeys.has(key)) ops.push({ op: 'del-service', id: s.service.id });
   }
-
   for (const want of input.desired.services) {
     const have = kernel.get(serviceKey(want.service.id));
-    const id = want.service.id;
-    if (!have) {
-      ops.push({ op: 'add-service', service: want.service });
-      for (const dest of want.destinations) ops.push({ op: 'add-dest', service: id, dest });
-      continue;
-    }
-    if (!sameService(want.service, have.service)) ops.push({ op: 'edit-service', service: want.service });
-    const wanted = new Map(want.destinations.map((d) => [destKey(d), d]));
-    for (const old of have.destinations) {
-      if (wanted.has(destKey(old))) continue;
-      if (!input.drainRemoved) ops.push({ op: 'del-dest', service: id, dest: { address: old.address, family: old.family, port: old.port } });
-      else if (old.weight !== 0) ops.push({ op: 'edit-dest', service: id, dest: { ...specOf(old), weight: 0 } });
-      else if (connections(old) === 0) ops.push({ op: 'del-dest', service: id, dest: { address: old.address, family: old.family, port: old.port } });
-    }
-    const present = new Map(have.destinations.map((d) => [destKey(d), d]));
-    for (const dest of want.destinations) {
-      const old = present.get(destKey(dest));
-      if (!old) ops.push({ op: 'add-dest', service: id, dest });
-      else if (!sameDest(dest, old)) ops.push({ op: 'edit-dest', service: id, dest });
-    }
+    ops.push(...planService(want, have && { service: have.service, destinations: have.destinations }, input.drainRemoved ?? false));
   }
   return ops;
 }
 
-/** What differs between what we last applied and the kernel now: the ops that would restore our table. */
-export function detectDrift(applied: IpvsTable, kernel: IpvsTable): IpvsOp[] {
-  const owned = new Set(applied.services.map((s) => serviceKey(s.service.id)));
-  const ours: IpvsTable = { services: kernel.services.filter((s) => owned.has(serviceKey(s.service.id))) };
-  return planIpvs({ desired: applied, kernel: ours, owned });
+/** What one service the configuration asks for needs, given what the kernel holds of it (undefined: nothing). */
+export function planService(
+  want: IpvsTable['services'][number],
+  have: { readonly service: ServiceSpec; readonly destinations: Iterable<DestinationSpec | DestinationEntry> } | undefined,
+  drainRemoved = false,
+): IpvsOp[] {
+  const id = want.service.id;
+  const ops: IpvsOp[] = [];
+  if (!have) {
+    ops.push({ op: 'add-service', service: want.service });
+    for (const dest of want.destinations) ops.push({ op: 'add-dest', service: id, dest });
+    return ops;
+  }
+  if (!sameService(want.service, have.service)) ops.push({ op: 'edit-service', service: want.service });
+  const wanted = new Map(want.destinations.map((d) => [destKey(d), d]));
+  const present = new Map<string, DestinationSpec | DestinationEntry>();
+  for (const old of have.destinations) {
+    present.set(destKey(old), old);
+    if (wanted.has(destKey(old))) continue;
+    if (!drainRemoved) ops.push({ op: 'del-dest', service: id, dest: { address: old.address, family: old.family, port: old.port } });
+    else if (old.weight !== 0) ops.push({ op: 'edit-dest', service: id, dest: { ...specOf(old), weight: 0 } });
+    else if (connections(old) === 0) ops.push({ op: 'del-dest', service: id, dest: { address: old.address, family: old.family, port: old.port } });
+  }
+  for (const dest of want.destinations) {
+    const old = present.get(destKey(dest));
+    if (!old) ops.push({ op: 'add-dest', service: id, dest });
+    else if (!sameDest(dest, old)) ops.push({ op: 'edit-dest', service: id, dest });
+  }
+  return ops;
 }
 
 export function sameService(a: ServiceSpec, b: ServiceSpec): boolean {
@@ -83,11 +87,11 @@ export function sameDest(a: DestinationSpec, b: DestinationSpec): boolean {
   return ta.type === tb.type && (ta.port ?? 0) === (tb.port ?? 0) && (ta.csum ?? 'none') === (tb.csum ?? 'none');
 }
 
-function specOf(d: DestinationSpec): DestinationSpec {
+export function specOf(d: DestinationSpec): DestinationSpec {
   const { address, family, port, forward, weight, upperThreshold, lowerThreshold, tunnel } = d;
   return tunnel ? { address, family, port, forward, weight, upperThreshold, lowerThreshold, tunnel } : { address, family, port, forward, weight, upperThreshold, lowerThreshold };
 }
 
-function connections(d: DestinationSpec | DestinationEntry): number {
+export function connections(d: DestinationSpec | DestinationEntry): number {
   return 'activeConns' in d ? d.activeConns + d.inactiveConns + d.persistConns : 0;
 }

@@ -21,11 +21,11 @@ export async function reconcile(client: IpvsClient, desired: IpvsTable, opts: Re
   const plan = planIpvs({ desired, kernel, owned: state.owned, drainRemoved: opts.drainRemoved ?? false });
   if (opts.dryRun) return { plan, applied: [], failed: [] };
   const result = plan.length ? await client.apply(plan) : { applied: [], failed: [] };
-  // A service we failed to delete, or whose removed real servers are still draining, stays ours.
+  // A service we failed to delete stays ours.
   const desiredKeys = new Set(desired.services.map((s) => serviceKey(s.service.id)));
   const stillOwned = [...state.owned].filter(
     (k) => !desiredKeys.has(k) && result.failed.some((f) => f.op.op === 'del-service' && serviceKey(f.op.id) === k),
   );
-  saveState(opts.stateFile, desired, stillOwned);
+  saveState(opts.stateFile, [...desiredKeys, ...stillOwned]);
   return { plan, ...result };
 }

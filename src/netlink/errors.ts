@@ -1,16 +1,10 @@
-// The netlink layer's one error type. `code` is stable: the errno name for kernel refusals ('EEXIST',
-// 'ENOENT', 'EPERM', …) or one of the layer's own codes below. `errno` is the positive kernel errno (0 when
-// the failure is not the kernel's answer).
+// The netlink layer's one error type. `code` is the errno name for kernel refusals ('EEXIST', 'ENOENT', 'EPERM',
+// …) or one of the layer's own codes listed in src/errors.ts. `errno` is the positive kernel errno (0 when the
+// failure is not the kernel's answer).
+import { type CodeOf, type ErrnoName, IpvsTsError } from '../errors.ts';
 import { errnoName } from '../sys/native.ts';
 
-export type NetlinkErrorCode =
-  | string // errno names from the kernel
-  | 'FAMILY_NOT_FOUND' // generic netlink family is not registered (module not loaded)
-  | 'DUMP_INTERRUPTED' // NLM_F_DUMP_INTR persisted across retries
-  | 'OVERRUN' // the socket's receive queue overflowed (ENOBUFS): replies or events were lost
-  | 'TRUNCATED' // a reply was larger than the receive buffer and was lost
-  | 'MALFORMED' // the kernel's reply could not be parsed
-  | 'CLOSED'; // the socket was closed with the request in flight
+export type NetlinkErrorCode = CodeOf<'netlink'> | ErrnoName;
 
 export interface FailedRequest {
   readonly type: number;
@@ -18,17 +12,14 @@ export interface FailedRequest {
   readonly seq: number;
 }
 
-export class NetlinkError extends Error {
-  readonly code: NetlinkErrorCode;
+export class NetlinkError extends IpvsTsError<NetlinkErrorCode> {
   readonly errno: number;
   /** The kernel's extended-ACK text, when it sent one. */
   readonly extack: string | undefined;
   readonly request: FailedRequest | undefined;
 
   constructor(code: NetlinkErrorCode, message: string, opts: { errno?: number; extack?: string; request?: FailedRequest } = {}) {
-    super(message);
-    this.name = 'NetlinkError';
-    this.code = code;
+    super(code, message);
     this.errno = opts.errno ?? 0;
     this.extack = opts.extack;
     this.request = opts.request;

@@ -63,7 +63,7 @@ function readSysctl(key: string): string | undefined {
     return readFileSync(sysctlPath(key), 'utf8').trim();
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new RealServerError('REALSERVER_SYSCTL', `cannot read ${key}: ${(e as Error).message}`);
+    throw new RealServerError('REALSERVER_SYSCTL', `cannot read ${key}: ${(e as Error).message}`, { cause: e });
   }
 }
 
@@ -71,6 +71,6 @@ function writeSysctl(key: string, value: string): void {
   try {
     writeFileSync(sysctlPath(key), value);
   } catch (e) {
-    throw new RealServerError('REALSERVER_SYSCTL', `cannot set ${key} to ${value}: ${(e as Error).message}`);
+    throw new RealServerError('REALSERVER_SYSCTL', `cannot set ${key} to ${value}: ${(e as Error).message}`, { cause: e });
   }
 }

@@ -39,14 +39,14 @@ export function readRecord(path: string): Owned {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return NOTHING_OWNED;
-    throw new RealServerError('REALSERVER_RECORD', `${path}: ${(e as Error).message}`);
+    throw new RealServerError('REALSERVER_RECORD', `${path}: ${(e as Error).message}`, { cause: e });
   }
   try {
     const o = JSON.parse(text) as Partial<Owned>;
     if (!Array.isArray(o.addresses) || !Array.isArray(o.links) || !Array.isArray(o.sysctls)) throw new Error('missing addresses, links or sysctls');
     return { addresses: o.addresses, links: o.links, sysctls: o.sysctls };
   } catch (e) {
-    throw new RealServerError('REALSERVER_RECORD', `${path} is damaged (${(e as Error).message}); undo by hand what it recorded, then remove it`);
+    throw new RealServerError('REALSERVER_RECORD', `${path} is damaged (${(e as Error).message}); undo by hand what it recorded, then remove it`, { cause: e });
   }
 }
 

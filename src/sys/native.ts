@@ -2,11 +2,13 @@
 // config checker, the CLI's help) work even where the addon was not built.
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
+import type { ErrnoName } from '../errors.ts';
+import { SysError } from './errors.ts';
 
 /** What the shim throws for a failed syscall. */
 export interface ErrnoException extends Error {
   readonly errno: number;
-  readonly code: string;
+  readonly code: ErrnoName;
   readonly syscall: string;
 }
 
@@ -71,7 +73,7 @@ export function sys(): NativeSys {
     loaded = require('../../build/Release/ipvs_ts_sys.node') as NativeSys;
   } catch (err) {
     const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    throw new Error(`the native socket shim is not built (run \`npm ci\` or \`npx node-gyp rebuild\`): ${why}`);
+    throw new SysError('SYS_SHIM_NOT_BUILT', `the native socket shim is not built (run \`npm ci\` or \`npx node-gyp rebuild\`): ${why}`);
   }
   return loaded;
 }
@@ -82,9 +84,9 @@ export function isErrno(err: unknown, code?: string): err is ErrnoException {
 }
 
 // Where two names share a number, the kernel's own spelling wins (EOPNOTSUPP, not ENOTSUP).
-const names = new Map<number, string>([[95, 'EOPNOTSUPP'], [11, 'EAGAIN'], [35, 'EDEADLK']]);
-for (const [name, num] of Object.entries(constants.errno)) if (!names.has(num)) names.set(num, name);
+const names = new Map<number, ErrnoName>([[95, 'EOPNOTSUPP'], [11, 'EAGAIN'], [35, 'EDEADLK']]);
+for (const [name, num] of Object.entries(constants.errno)) if (!names.has(num)) names.set(num, name as ErrnoName);
 
-export function errnoName(errno: number): string {
+export function errnoName(errno: number): ErrnoName {
   return names.get(errno) ?? `E${errno}`;
 }

@@ -41,9 +41,19 @@ export interface TransitionEvent {
   readonly priority: number;
 }
 
+/** A master heard an advert it wins against (lower priority, or equal and a lower address): it stays master. */
+export interface LowerPriorityAdvert {
+  readonly instance: string;
+  readonly priority: number;
+  readonly from: string;
+  readonly theirs: number;
+}
+
 export interface EngineHooks {
   readonly log: (line: string) => void;
   readonly transition?: (ev: TransitionEvent) => void;
+  /** keepalived's MASTER_RX_LOWER_PRI, which its notify FIFOs report. */
+  readonly rxLowerPri?: (ev: LowerPriorityAdvert) => void;
   /** Called with the planned and actual time of every advert sent (the jitter benchmark). */
   readonly sent?: (instance: string, plannedMs: number, actualMs: number) => void;
 }
@@ -528,7 +538,9 @@ export class VrrpEngine {
     inst.stats.advert_rcvd++;
     for (const n of c.notes) inst.stats[n]++;
     if (this.#stopping) return;
+    const master = inst.m.state === 'MASTER';
     this.#apply(inst, { kind: 'advert', priority: d.advert.priority, intervalMs: d.advert.intervalMs, src: r.src });
+    if (master && inst.m.state === 'MASTER' && d.advert.priority > 0) this.#hooks.rxLowerPri?.({ instance: inst.cfg.name, priority: inst.m.priority, from: r.src, theirs: d.advert.priority });
   }
 
   #transition(inst: Instance, from: VrrpStateName, to: VrrpStateName): void {

@@ -1,9 +1,6 @@
-// The one error type of src/vrrp: `code` is stable for programs (VRRP_NO_INTERFACE, VRRP_WORKER, …), `message`
-// is one line for people.
-export class VrrpError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
+// The one error type of src/vrrp; its codes (VRRP_NO_INTERFACE, VRRP_WORKER, …) are listed in src/errors.ts.
+import { type CodeOf, IpvsTsError } from '../errors.ts';
+
+export type VrrpErrorCode = CodeOf<'vrrp'>;
+
+export class VrrpError extends IpvsTsError<VrrpErrorCode> {}

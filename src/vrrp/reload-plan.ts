@@ -97,9 +97,12 @@ function settings(c: Config, i: VrrpInstance): Record<string, unknown> {
   };
 }
 
-/** The VRRP globals a running instance follows; vrrp_startup_delay counts only from the process start (keepalived). */
+/**
+ * The VRRP globals a running instance follows; vrrp_startup_delay counts only from the process start (keepalived),
+ * and vrrp_notify_fifo is the main thread's (src/control/notify-fifo.ts).
+ */
 function vrrpGlobals(c: Config): Record<string, unknown> {
-  const { startupDelayMs: _startOnly, ...globals } = c.globalDefs.vrrp;
+  const { startupDelayMs: _startOnly, notifyFifo: _mainThread, ...globals } = c.globalDefs.vrrp;
   return globals;
 }
 

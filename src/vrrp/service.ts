@@ -4,8 +4,8 @@
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/model.ts';
 import type { VrrpReloadPlan } from './reload-plan.ts';
-import type { InstanceStatus, Stats, TransitionEvent } from './engine.ts';
-import { VrrpError } from './errors.ts';
+import type { InstanceStatus, LowerPriorityAdvert, Stats, TransitionEvent } from './engine.ts';
+import { VrrpError, type VrrpErrorCode } from './errors.ts';
 
 export type ToWorker =
   | { readonly type: 'stop' }
@@ -20,18 +20,20 @@ export interface VrrpStatus {
 
 export type FromWorker =
   | { readonly type: 'started' }
-  | { readonly type: 'failed'; readonly code: string; readonly message: string }
+  | { readonly type: 'failed'; readonly code: VrrpErrorCode; readonly message: string }
   | { readonly type: 'stopped' }
   | { readonly type: 'log'; readonly line: string }
   | { readonly type: 'transition'; readonly ev: TransitionEvent }
+  | { readonly type: 'rx-lower-pri'; readonly ev: LowerPriorityAdvert }
   | { readonly type: 'sent'; readonly instance: string; readonly plannedMs: number; readonly actualMs: number }
   | { readonly type: 'status'; readonly id: number; readonly status: VrrpStatus }
   | { readonly type: 'reconfigured'; readonly id: number; readonly plan: VrrpReloadPlan }
-  | { readonly type: 'reconfigure-failed'; readonly id: number; readonly code: string; readonly message: string };
+  | { readonly type: 'reconfigure-failed'; readonly id: number; readonly code: VrrpErrorCode; readonly message: string };
 
 export interface ServiceHooks {
   readonly log?: (line: string) => void;
   readonly transition?: (ev: TransitionEvent) => void;
+  readonly rxLowerPri?: (ev: LowerPriorityAdvert) => void;
   readonly sent?: (instance: string, plannedMs: number, actualMs: number) => void;
   /**
    * The worker failed or exited after start-up, code VRRP_WORKER: VRRP is no longer running. After an uncaught error
@@ -90,6 +92,7 @@ export class VrrpService {
           svc.#fail(new VrrpError('VRRP_WORKER', `VRRP worker failed: ${m.message}`));
         } else if (m.type === 'log') hooks.log?.(m.line);
         else if (m.type === 'transition') hooks.transition?.(m.ev);
+        else if (m.type === 'rx-lower-pri') hooks.rxLowerPri?.(m.ev);
         else if (m.type === 'sent') hooks.sent?.(m.instance, m.plannedMs, m.actualMs);
         else if (m.type === 'status') svc.#settle(m.id)?.resolve(m.status);
         else if (m.type === 'reconfigured') svc.#settle(m.id)?.resolve(m.plan);

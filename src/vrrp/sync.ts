@@ -1,5 +1,6 @@
 // Sync groups and notify scripts: what other members and the operator's scripts are told when an instance moves.
 import type { NotifyScripts, ScriptUser } from '../config/model.ts';
+import { quoteArgument } from '../check/command-line.ts';
 import type { MachineEvent, VrrpStateName } from './machine.ts';
 
 /**
@@ -27,10 +28,6 @@ export function notifyCommands(n: NotifyScripts, kind: 'INSTANCE' | 'GROUP', nam
   const out: NotifyRun[] = [];
   const own = event && n[event];
   if (event && own !== undefined) out.push(run(own, n.users?.[event]));
-  if (n.any !== undefined) out.push(run([n.any, ...[kind, name, state, String(priority)].map(quote)].join(' '), n.users?.any));
+  if (n.any !== undefined) out.push(run([n.any, ...[kind, name, state, String(priority)].map(quoteArgument)].join(' '), n.users?.any));
   return out;
-}
-
-function quote(arg: string): string {
-  return `"${arg.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 }

@@ -7,6 +7,7 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../config/model.ts';
 import { VrrpEngine } from './engine.ts';
+import { VrrpError, type VrrpErrorCode } from './errors.ts';
 import type { FromWorker, ToWorker } from './service.ts';
 
 const port = parentPort;
@@ -36,6 +37,7 @@ try {
 const engine = new VrrpEngine(data.config, {
   log: (line) => post({ type: 'log', line }),
   transition: (ev) => post({ type: 'transition', ev }),
+  rxLowerPri: (ev) => post({ type: 'rx-lower-pri', ev }),
   ...(data.reportSends ? { sent: (instance: string, plannedMs: number, actualMs: number) => post({ type: 'sent', instance, plannedMs, actualMs }) } : {}),
 });
 
@@ -77,8 +79,10 @@ engine.start().then(
   },
 );
 
-/** The error's code (a VrrpError's, or a system error's such as EPERM), else `fallback`, and its message. */
-function errorFields(err: unknown, fallback: string): { code: string; message: string } {
-  const e = err as { code?: unknown; message?: unknown };
-  return { code: typeof e.code === 'string' ? e.code : fallback, message: String(e.message ?? err) };
+/**
+ * A VrrpError's code, else `fallback` (a system or netlink error's errno name is in its message already), and the
+ * message.
+ */
+function errorFields(err: unknown, fallback: VrrpErrorCode): { code: VrrpErrorCode; message: string } {
+  return { code: err instanceof VrrpError ? err.code : fallback, message: err instanceof Error ? err.message : String(err) };
 }

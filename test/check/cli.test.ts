@@ -81,7 +81,7 @@ test('genhash exits non-zero with a one-line reason on failure or a non-2xx stat
   const refused = await genhash({ server: '127.0.0.1', port: deadPort, url: '/' });
   assert.equal(refused.code, 1);
   assert.equal(refused.stdout, '');
-  assert.equal(refused.stderr, 'genhash: /: connection refused\n');
+  assert.equal(refused.stderr, 'genhash: /: connection refused [CONNECT_REFUSED]\n');
   const missing = await genhash({ server: '127.0.0.1', port: httpPort, url: '/missing' });
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /status 404/);

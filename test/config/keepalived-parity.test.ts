@@ -271,7 +271,7 @@ test('top-level track_file is modelled with keepalived\'s meaning and, when no F
 
 // ------------------------------------------------------------------------------- 3. read but not acted on: said
 
-test('notify_fifo, vrrp_notify_fifo, vrrp_skip_check_adv_addr and vrrp_strict warn that they are not applied; lvs_timeouts is applied, so silent', () => {
+test('vrrp_skip_check_adv_addr and vrrp_strict warn that they are not applied; lvs_timeouts and the notify FIFOs are applied, so silent', () => {
   const r = parse(`global_defs {
   lvs_timeouts tcp 900 tcpfin 120 udp 300
   notify_fifo /run/ka.fifo keepalived_script
@@ -281,12 +281,46 @@ test('notify_fifo, vrrp_notify_fifo, vrrp_skip_check_adv_addr and vrrp_strict wa
   vrrp_strict off
 }
 `);
-  assert.deepEqual(summary(r.problems), ['warning unsupported 3:3', 'warning unsupported 4:3', 'warning unsupported 5:3', 'warning unsupported 6:3']);
+  assert.deepEqual(summary(r.problems), ['warning unsupported 5:3', 'warning unsupported 6:3']);
   for (const p of r.problems) assert.match(p.message, /^not applied: \S+ \(k\.conf:\d\) is read but ipvs-ts does not act on it yet; /);
-  assert.match(r.problems[3]?.message ?? '', /strict RFC 5798 mode/);
+  assert.match(r.problems[1]?.message ?? '', /strict RFC 5798 mode/);
   assert.deepEqual(r.config?.globalDefs.lvs.timeouts, { tcpMs: 900_000, tcpFinMs: 120_000, udpMs: 300_000 });
   const g = r.config?.globalDefs;
   assert.deepEqual([g?.notifyFifo, g?.vrrp.notifyFifo, g?.vrrp.strict], [{ path: '/run/ka.fifo', user: { user: 'keepalived_script' } }, { path: '/run/vrrp.fifo' }, false]);
+});
+
+test("the notify FIFOs and their scripts as keepalived settles them: first one kept, a FIFO that is notify_fifo's ignored, one script per FIFO", () => {
+  const r = parse(`global_defs {
+  notify_fifo /run/all.fifo
+  notify_fifo /run/other.fifo
+  notify_fifo_script "/bin/reader.sh -v" nobody
+  vrrp_notify_fifo /run/all.fifo
+  vrrp_notify_fifo_script /bin/vrrp.sh
+  lvs_notify_fifo /run/lvs.fifo lb lb
+  lvs_notify_fifo_script /bin/lvs.sh
+}
+`);
+  assert.deepEqual(summary(r.problems), ['warning duplicate 3:3', 'warning duplicate 5:3']);
+  assert.match(r.problems[0]?.message ?? '', /notify_fifo is already \/run\/all\.fifo: \/run\/other\.fifo is ignored/);
+  const g = r.config?.globalDefs;
+  assert.deepEqual(g?.notifyFifo, { path: '/run/all.fifo', script: { command: '/bin/reader.sh -v', user: { user: 'nobody' } } });
+  assert.equal(g?.vrrp.notifyFifo, undefined);
+  assert.deepEqual(g?.lvs.notifyFifo, { path: '/run/lvs.fifo', user: { user: 'lb', group: 'lb' }, script: { command: '/bin/lvs.sh' } });
+
+  const shared = parse(`global_defs {
+  vrrp_notify_fifo /run/x.fifo
+  vrrp_notify_fifo_script /bin/vrrp.sh
+  lvs_notify_fifo /run/x.fifo
+  lvs_notify_fifo_script /bin/lvs.sh
+  notify_fifo_script /bin/orphan.sh
+}
+`);
+  assert.deepEqual(summary(shared.problems), ['warning duplicate 5:3', 'warning missing 6:3']);
+  assert.deepEqual([shared.config?.globalDefs.vrrp.notifyFifo, shared.config?.globalDefs.lvs.notifyFifo, shared.config?.globalDefs.notifyFifo], [
+    { path: '/run/x.fifo', script: { command: '/bin/vrrp.sh' } },
+    { path: '/run/x.fifo' },
+    undefined,
+  ]);
 });
 
 // ------------------------------------------------------------------------------- 4. notify scripts: the user

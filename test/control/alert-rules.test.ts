@@ -19,7 +19,7 @@ const verdict = (virtualServer: string, realServer: string, up: boolean): Direct
 
 const instance = (name: string, vrid: number) => `vrrp_instance ${name} {\n interface eth0\n virtual_router_id ${vrid}\n}\n`;
 
-test('sync group: every member and the group mail BACKUP at start; the group takes MASTER with its first member, the members it carries do not mail, nor their return to the state last mailed', () => {
+test('sync group: the group and then every member mail BACKUP at start (vrrp_init_state); the group takes MASTER with its first member, the members it carries do not mail, nor their return to the state last mailed', () => {
   const c = config(`${GLOBALS}${instance('VI_1', 1)}${instance('VI_2', 2)}vrrp_sync_group G {\n group {\n VI_1\n VI_2\n }\n}\n`);
   assert.deepEqual(run(c, [
     vrrp('VI_1', 'INIT', 'BACKUP'),
@@ -28,12 +28,13 @@ test('sync group: every member and the group mail BACKUP at start; the group tak
     vrrp('VI_2', 'BACKUP', 'MASTER'),
     vrrp('VI_2', 'MASTER', 'BACKUP'),
     vrrp('VI_1', 'MASTER', 'BACKUP'),
+    { type: 'stopping' },
     vrrp('VI_1', 'BACKUP', 'STOP'),
     vrrp('VI_2', 'BACKUP', 'STOP'),
   ]), [
+    '[lb1] VRRP Group G - Entering BACKUP state | => All VRRP group instances are now in BACKUP state <=',
     '[lb1] VRRP Instance VI_1 - Entering BACKUP state | => VRRP Instance is no longer owning VRRP VIPs <=',
     '[lb1] VRRP Instance VI_2 - Entering BACKUP state | => VRRP Instance is no longer owning VRRP VIPs <=',
-    '[lb1] VRRP Group G - Entering BACKUP state | => All VRRP group instances are now in BACKUP state <=',
     '[lb1] VRRP Instance VI_1 - Entering MASTER state | => VRRP Instance is now owning VRRP VIPs <=',
     '[lb1] VRRP Group G - Entering MASTER state | => All VRRP group instances are now in MASTER state <=',
     // VI_2's last mail still says BACKUP (its MASTER was not mailed), so keepalived's last_email_state holds it back.

@@ -191,6 +191,8 @@ test('stopping sends what the window holds back: the instances\' "Stopping"', { 
   const smtp = await sink(t);
   const { h, alerts, outcomes } = await rig(t, conf(`127.0.0.1 ${smtp.port}`), { coalesceMs: 60_000, perMinute: 30, queue: 30 });
   h.vrrps[0]!.transition('VI_1', 'BACKUP', 'MASTER');
+  // The director's stop says so before VRRP's last transitions (a STOP outside a stop is an instance a reload removed).
+  h.director.report({ type: 'stopping' });
   h.vrrps[0]!.hooks.transition({ instance: 'VI_1', from: 'MASTER', to: 'STOP', priority: 0 });
   await alerts.stop(3_000);
   assert.deepEqual((await smtp.waitFor(2)).map(line), [

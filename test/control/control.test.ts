@@ -136,7 +136,7 @@ test('the Grafana dashboard queries only metrics the daemon exports', async () =
   const h = await runningDirector();
   const m = new DirectorMetrics(() => h.director.status());
   try {
-    const names = new Set(m.registry.getMetricsAsArray().map((x) => x.name));
+    const names = new Set([...(await m.render()).matchAll(/^# TYPE (\S+) /gm)].map((x) => x[1]!));
     const used = new Set([...dash.matchAll(/\b(?:keepalived|ipvs_ts)_[a-z_]+\b/g)].map((x) => x[0].replace(/_bucket$/, '')).filter((n) => !n.endsWith('_')));
     assert.ok(used.size > 10);
     assert.deepEqual([...used].filter((n) => !names.has(n)), []);
@@ -160,6 +160,27 @@ test('VRRP dead: status text says so, /metrics still renders with the instances 
     assert.match(metrics, /^keepalived_up 1$/m);
     assert.match(metrics, /^keepalived_vrrp_state\{iname="VI_1",intf="lo",vrid="51",ip_address="10\.0\.0\.1\/32"\} 98$/m);
     assert.match(metrics, /^ipvs_ts_vrrp_failures_total 1$/m);
+  } finally {
+    m.close();
+  }
+});
+
+test('with a BGP announcer: status shows its sessions and VIPs, /metrics exports them', async () => {
+  const h = await runningDirector();
+  const bgp = {
+    vips: [{ prefix: '10.0.0.1/32', announced: true, since: 0, healthy: true, reason: 'ok', inDaemon: true }, { prefix: '10.0.0.2/32', announced: false, since: 0, healthy: false, reason: 'quorum lost', inDaemon: false }],
+    sessions: [{ neighbor: '192.0.2.1', state: 'Established' as const, up: true, since: 0 }],
+    daemon: { name: 'bird', running: true, pid: 42, restarts: 1 },
+  };
+  const m = new DirectorMetrics(async () => ({ ...(await h.director.status()), bgp }));
+  try {
+    const text = await m.render();
+    assert.match(text, /^ipvs_ts_bgp_announced\{prefix="10\.0\.0\.1\/32"\} 1$/m);
+    assert.match(text, /^ipvs_ts_bgp_announced\{prefix="10\.0\.0\.2\/32"\} 0$/m);
+    assert.match(text, /^ipvs_ts_bgp_session_up\{neighbor="192\.0\.2\.1"\} 1$/m);
+    assert.match(text, /^ipvs_ts_bgp_daemon_restarts_total\{daemon="bird"\} 1$/m);
+    const out = formatStatus({ ...(await h.director.status()), bgp });
+    assert.match(out, /BGP \(bird pid 42, 1 restart\(s\)\)\n {2}neighbor 192\.0\.2\.1 {2}Established\n {2}10\.0\.0\.1\/32 {2}announced\n {2}10\.0\.0\.2\/32 {2}withdrawn \(quorum lost\)/);
   } finally {
     m.close();
   }

@@ -6,12 +6,13 @@ import type { CheckEvent } from '../../src/check/types.ts';
 import type { ApplyResult, KernelTable } from '../../src/ipvs/client.ts';
 import type { IpvsTimeouts, SyncDaemon } from '../../src/ipvs/codec.ts';
 import { destKey, serviceKey } from '../../src/ipvs/identity.ts';
-import type { DestinationEntry, IpvsOp, IpvsStats, IpvsTable, ServiceEntry } from '../../src/ipvs/types.ts';
+import type { DestinationEntry, IpvsOp, IpvsStats, IpvsTable, ServiceEntry, ServiceId } from '../../src/ipvs/types.ts';
 import { Director } from '../../src/director/director.ts';
 import type { DirectorEvent } from '../../src/director/events.ts';
 import type { AddressEvent, CheckPort, DirectorPorts, KernelPort, VrrpHooks, VrrpPort } from '../../src/director/ports.ts';
 import type { QuorumTrack } from '../../src/director/quorum-track.ts';
 import { VrrpError } from '../../src/vrrp/errors.ts';
+import { IpvsError } from '../../src/ipvs/errors.ts';
 import { planVrrpReload, type VrrpReloadPlan } from '../../src/vrrp/reload-plan.ts';
 
 export const ZERO_STATS: IpvsStats = { conns: 0n, inPkts: 0n, outPkts: 0n, inBytes: 0n, outBytes: 0n, cps: 0n, inPps: 0n, outPps: 0n, inBps: 0n, outBps: 0n };
@@ -28,8 +29,22 @@ export class FakeKernel implements KernelPort {
   daemons: string[] = [];
   failNext = 0;
 
+  /** Calls of table(): the director dumps only at start (adoption) and for counters. */
+  dumps = 0;
+
   async table(): Promise<KernelTable> {
+    this.dumps++;
     return { services: [...this.services.values()].map((s) => ({ service: s.service, destinations: [...s.destinations.values()] })) };
+  }
+
+  async service(id: ServiceId): Promise<ServiceEntry | undefined> {
+    this.reads++;
+    if (this.broken) throw new IpvsError('IPVS_KERNEL', 'netlink receive failed (ENOBUFS)', 'ENOBUFS');
+    return this.services.get(serviceKey(id))?.service;
+  }
+
+  async destinations(id: ServiceId): Promise<DestinationEntry[]> {
+    return [...(this.services.get(serviceKey(id))?.destinations.values() ?? [])];
   }
 
   /** A plain view for assertions: "TCP 10.0.0.1:80" → ["10.1.0.1:80 w1", …]. */
@@ -46,9 +61,30 @@ export class FakeKernel implements KernelPort {
     }
   }
 
+  /** An op this returns an errno for is refused, as the kernel would (IPVS_KERNEL with that errno). */
+  refuse: ((op: IpvsOp) => string | undefined) | undefined;
+  /** Single-service reads (verification). */
+  reads = 0;
+
+  /** The next apply() fails as a whole, before touching anything (a socket error); `broken`: every request does. */
+  throwNext = false;
+  broken = false;
+
   async apply(ops: readonly IpvsOp[]): Promise<ApplyResult> {
+    if (this.throwNext || this.broken) {
+      this.throwNext = false;
+      throw new IpvsError('IPVS_KERNEL', 'netlink receive failed (ENOBUFS)', 'ENOBUFS');
+    }
     this.applies.push([...ops]);
+    const failed: { op: IpvsOp; error: IpvsError }[] = [];
+    const applied: IpvsOp[] = [];
     for (const op of ops) {
+      const errno = this.refuse?.(op);
+      if (errno) {
+        failed.push({ op, error: new IpvsError('IPVS_KERNEL', `${op.op} refused (${errno})`, errno) });
+        continue;
+      }
+      applied.push(op);
       if (op.op === 'add-service' || op.op === 'edit-service') {
         const old = this.services.get(serviceKey(op.service.id));
         this.services.set(serviceKey(op.service.id), { service: { ...op.service, stats: ZERO_STATS }, destinations: old?.destinations ?? new Map() });
@@ -60,7 +96,7 @@ export class FakeKernel implements KernelPort {
         s.destinations.set(destKey(op.dest), { ...op.dest, activeConns: old?.activeConns ?? 0, inactiveConns: old?.inactiveConns ?? 0, persistConns: 0, stats: ZERO_STATS });
       }
     }
-    return { applied: ops, failed: [] };
+    return { applied, failed };
   }
 
   setConnections(service: string, dest: string, activeConns: number): void {
@@ -165,7 +201,8 @@ export interface Harness {
   readonly local: Set<string>;
   /** VIPs removed through the address port, as "ADDRESS/PREFIX dev DEV". */
   readonly deletedVips: string[];
-  readonly saved: IpvsTable[];
+  /** Each ownership the director saved, as sorted keys. */
+  readonly saved: string[][];
   addressEvent(ev: AddressEvent): void;
   /** The live checker of a virtual server (by its first address). */
   checker(address: string): FakeChecks;
@@ -173,14 +210,14 @@ export interface Harness {
 
 export function harness(
   cfg: Config,
-  opts: { kernel?: FakeKernel; owned?: string[]; local?: string[]; quorumTracks?: QuorumTrack[]; runDir?: string; vrrp?: DirectorPorts['vrrp']; checks?: DirectorPorts['checks'] } = {},
+  opts: { kernel?: FakeKernel; owned?: string[]; local?: string[]; quorumTracks?: QuorumTrack[]; runDir?: string; vrrp?: DirectorPorts['vrrp']; checks?: DirectorPorts['checks']; driftIntervalMs?: number; ipvsDeadAfterMs?: number } = {},
 ): Harness {
   const kernel = opts.kernel ?? new FakeKernel();
   const checks: FakeChecks[] = [];
   const vrrps: FakeVrrp[] = [];
   const local = new Set(opts.local ?? []);
   const deletedVips: string[] = [];
-  const saved: IpvsTable[] = [];
+  const saved: string[][] = [];
   let watcher: ((ev: AddressEvent) => void) | undefined;
   const ports: DirectorPorts = {
     kernel,
@@ -210,11 +247,11 @@ export function harness(
     },
     state: {
       loadOwned: () => new Set(opts.owned ?? []),
-      save: (applied) => void saved.push(applied),
+      save: async (owned) => void saved.push([...owned].sort()),
     },
     now: () => 1_700_000_000_000,
   };
-  const director = new Director(cfg, ports, { runDir: opts.runDir ?? '/nonexistent', driftIntervalMs: 0, ...(opts.quorumTracks ? { quorumTracks: opts.quorumTracks } : {}) });
+  const director = new Director(cfg, ports, { runDir: opts.runDir ?? '/nonexistent', driftIntervalMs: opts.driftIntervalMs ?? 0, ...(opts.ipvsDeadAfterMs !== undefined ? { ipvsDeadAfterMs: opts.ipvsDeadAfterMs } : {}), ...(opts.quorumTracks ? { quorumTracks: opts.quorumTracks } : {}) });
   const events: DirectorEvent[] = [];
   director.onEvent((e) => events.push(e));
   return {

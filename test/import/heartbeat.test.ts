@@ -116,7 +116,7 @@ test('a node that is not in ha.cf, and input errors: one line each, nothing prin
   const bad = spawnSync(process.execPath, [bin, 'import', 'heartbeat', SEED, '--node', 'nobody'], { encoding: 'utf8' });
   assert.equal(bad.status, 1);
   assert.equal(bad.stdout, '');
-  assert.equal(bad.stderr, 'ipvs-ts: nobody is not a node of this cluster (ha.cf: master, slave); pass --node NAME\n');
+  assert.equal(bad.stderr, 'ipvs-ts: nobody is not a node of this cluster (ha.cf: master, slave); pass --node NAME [IMPORT_NODE]\n');
 
   const dir = join(tmp, 'broken');
   cpSync(SEED, dir, { recursive: true });

@@ -10,6 +10,6 @@ test('without IPVS in the kernel, ipvs list and apply say so in one line and exi
     const r = spawnSync(process.execPath, ['bin/ipvs-ts.js', ...args], { encoding: 'utf8' });
     assert.equal(r.status, 1, r.stderr);
     assert.equal(r.stdout, '');
-    assert.equal(r.stderr, 'ipvs-ts: IPVS is not available in this kernel: load it with `modprobe ip_vs`\n');
+    assert.equal(r.stderr, 'ipvs-ts: IPVS is not available in this kernel: load it with `modprobe ip_vs` [IPVS_UNAVAILABLE]\n');
   }
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { loadState, saveState } from '../../src/ipvs/state.ts';
+import { loadState, saveState, saveStateAsync } from '../../src/ipvs/state.ts';
 import type { IpvsTable } from '../../src/ipvs/types.ts';
 
 const FLAGS = { persistent: false, onePacket: false, shFallback: false, shPort: false, schedFlag3: false };
@@ -11,13 +11,16 @@ const applied: IpvsTable = {
   services: [{ service: { id: { kind: 'fwmark', family: 4, mark: 1 }, scheduler: 'rr', flags: FLAGS, timeoutS: 0, netmask: '255.255.255.255' }, destinations: [] }],
 };
 
-test('state: missing file = nothing owned; save/load round trip keeps pending deletions owned', () => {
+test('state: missing file = nothing owned; save/load round trip, sync and async; the version-1 layout still loads', async () => {
   const path = join(mkdtempSync(join(tmpdir(), 'ipvs-state-')), 'sub', 'state.json');
   assert.equal(loadState(path).owned.size, 0);
-  saveState(path, applied, ['TCP 10.0.0.1:80']);
-  const s = loadState(path);
-  assert.deepEqual([...s.owned], ['FWM 1 IPv4', 'TCP 10.0.0.1:80']);
-  assert.deepEqual(s.applied, applied);
+  saveState(path, ['TCP 10.0.0.1:80', 'FWM 1 IPv4']);
+  assert.deepEqual([...loadState(path).owned], ['FWM 1 IPv4', 'TCP 10.0.0.1:80']);
+  await saveStateAsync(path, ['UDP 10.0.0.2:53']);
+  assert.deepEqual([...loadState(path).owned], ['UDP 10.0.0.2:53']);
+  // A file written before the keys-only layout still loads.
+  writeFileSync(path, JSON.stringify({ version: 1, applied, owned: ['FWM 1 IPv4'] }));
+  assert.deepEqual([...loadState(path).owned], ['FWM 1 IPv4']);
 });
 
 test('state: a damaged file is a clear IPVS_STATE error', () => {

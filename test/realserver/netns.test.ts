@@ -127,7 +127,7 @@ test('a VIP on a LAN interface or with a wide prefix is refused and nothing chan
     assert.deepEqual(r.err.trim().split('\n'), [
       'ipvs-ts: 10.9.0.200 is on eth0; DR wants it only on lo (remove it: ip addr del 10.9.0.200/24 dev eth0)',
       'ipvs-ts: 10.9.1.7/24 on lo makes its whole network local; a VIP needs /32 (remove it: ip addr del 10.9.1.7/24 dev lo)',
-      'ipvs-ts: nothing was changed',
+      'ipvs-ts: nothing was changed [REALSERVER_CONFLICT]',
     ]);
     assert.equal(r.out, '');
     assert.deepEqual(addresses('lo'), ['10.9.0.100/32', '10.9.0.101/32', '10.9.1.7/24', '2001:db8::100/128']);
@@ -148,7 +148,7 @@ test('TUN where the kernel has no ipip: refused before anything changes', { skip
   const ignore = sysctl(ALL_IGNORE);
   const r = rs('up', '--mode', 'tun', '--vip', '10.9.0.150');
   assert.equal(r.code, 1);
-  assert.match(r.err, /^ipvs-ts: tunl0 does not exist and `modprobe ipip` failed \(.*\): this kernel cannot receive LVS-TUN packets; nothing was changed\n$/);
+  assert.match(r.err, /^ipvs-ts: tunl0 does not exist and `modprobe ipip` failed \(.*\): this kernel cannot receive LVS-TUN packets; nothing was changed \[REALSERVER_NO_TUNNEL\]\n$/);
   assert.equal(record(), before);
   assert.equal(sysctl(ALL_IGNORE), ignore);
   assert.deepEqual(addresses('lo'), ['10.9.0.100/32', '10.9.0.101/32', '2001:db8::100/128']);

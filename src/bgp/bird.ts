@@ -1,0 +1,248 @@
+// The BIRD 2 backend: ipvs-ts writes BIRD's configuration, runs `bird -f` as its child and drives it over the
+// control socket (bird-config.ts says why enable/disable per VIP). Supervision: a BIRD that exits on its own is
+// reported and restarted after a back-off (1 s doubling to 30 s, reset after a minute up); until it is back
+// every session reads `Down` and announce/withdraw only change what the next BIRD starts with.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { isIPv4, isIPv6 } from 'node:net';
+import type { Announcer, DaemonInfo, RouteAttrs, SessionState } from './announcer.ts';
+import { birdConfig, neighborName, staticName, type BirdRoute, type BirdSettings } from './bird-config.ts';
+import { BirdControl } from './bird-control.ts';
+import { parseSessions } from './bird-reply.ts';
+import { BgpError } from './errors.ts';
+
+export type BirdEvent =
+  | { readonly type: 'bird-started'; readonly pid: number }
+  | { readonly type: 'bird-exited'; readonly pid: number; readonly code: number | null; readonly signal: string | null; readonly restartInMs: number }
+  | { readonly type: 'bird-log'; readonly line: string }
+  | { readonly type: 'bird-error'; readonly message: string };
+
+export interface BirdOptions {
+  readonly settings: BirdSettings;
+  /** Holds bird.conf, bird.ctl (the control socket) and bird.pid. */
+  readonly dir: string;
+  /** The BIRD program and any wrapper before it (tests: `ip netns exec NS bird`); default `bird`. */
+  readonly command?: readonly string[];
+  readonly report?: (e: BirdEvent) => void;
+  /** How long start() waits for the control socket. */
+  readonly startTimeoutMs?: number;
+}
+
+const RESTART_FIRST_MS = 1000;
+const RESTART_MAX_MS = 30_000;
+/** A BIRD up this long is healthy again: its next exit restarts after the first delay. */
+const RESTART_RESET_MS = 60_000;
+const STOP_TIMEOUT_MS = 5000;
+
+export class BirdAnnouncer implements Announcer {
+  readonly #opts: BirdOptions;
+  readonly #routes = new Map<string, BirdRoute>();
+  readonly #names: ReadonlyMap<string, string>;
+  #child: ChildProcess | undefined;
+  #exited: Promise<void> = Promise.resolve();
+  #control: BirdControl | undefined;
+  #closing = false;
+  #restartTimer: NodeJS.Timeout | undefined;
+  #restartDelayMs = RESTART_FIRST_MS;
+  #startedAt = 0;
+  /** Commands and restarts one at a time, so a restart never sees a half-applied change. */
+  #queue: Promise<unknown> = Promise.resolve();
+  #restarts = 0;
+
+  constructor(opts: BirdOptions) {
+    this.#opts = opts;
+    this.#names = new Map(opts.settings.neighbors.map((n) => [neighborName(n.address), n.address]));
+  }
+
+  get paths(): { readonly config: string; readonly socket: string; readonly pidFile: string } {
+    const d = this.#opts.dir;
+    return { config: join(d, 'bird.conf'), socket: join(d, 'bird.ctl'), pidFile: join(d, 'bird.pid') };
+  }
+
+  daemon(): DaemonInfo {
+    const pid = this.#control ? this.#child?.pid : undefined;
+    return { name: 'bird', running: pid !== undefined, ...(pid !== undefined ? { pid } : {}), restarts: this.#restarts };
+  }
+
+  start(): Promise<void> {
+    return this.#serial(() => this.#launch());
+  }
+
+  announce(prefix: string, attrs: RouteAttrs = {}): Promise<void> {
+    checkPrefix(prefix);
+    return this.#serial(async () => {
+      const old = this.#routes.get(prefix);
+      this.#routes.set(prefix, { prefix, attrs, enabled: true });
+      if (old && old.attrs.med === attrs.med) {
+        if (!old.enabled) await this.#command(`enable ${staticName(prefix)}`);
+        return;
+      }
+      // A new route or new attributes: the file changes, and BIRD re-reads it.
+      this.#writeConfig();
+      await this.#command(`configure "${this.paths.config}"`, 'BGP_DAEMON_CONFIG');
+    });
+  }
+
+  withdraw(prefix: string): Promise<void> {
+    checkPrefix(prefix);
+    return this.#serial(async () => {
+      const old = this.#routes.get(prefix);
+      if (!old?.enabled) return;
+      this.#routes.set(prefix, { ...old, enabled: false });
+      await this.#command(`disable ${staticName(prefix)}`);
+    });
+  }
+
+  async sessions(): Promise<readonly SessionState[]> {
+    const down = (info: string): SessionState[] => this.#opts.settings.neighbors.map((n) => ({ neighbor: n.address, state: 'Down', info }));
+    const control = this.#control;
+    if (!control) return down('BIRD is not running');
+    try {
+      const found = parseSessions(await control.command('show protocols all'), this.#names);
+      const byNeighbor = new Map(found.map((s) => [s.neighbor, s]));
+      return this.#opts.settings.neighbors.map((n) => byNeighbor.get(n.address) ?? { neighbor: n.address, state: 'Down', info: 'not in BIRD' });
+    } catch (err) {
+      return down((err as Error).message);
+    }
+  }
+
+  /** BIRD closes its sessions with a Cease notification on SIGTERM; a BIRD that does not exit in time is killed. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    clearTimeout(this.#restartTimer);
+    await this.#queue.catch(() => undefined);
+    this.#control?.close();
+    this.#control = undefined;
+    const child = this.#child;
+    if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      await this.#exited;
+      clearTimeout(timer);
+    }
+  }
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn, fn);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** A command to the running BIRD; with none running the change waits in the file for the next start. */
+  async #command(line: string, code?: 'BGP_DAEMON_CONFIG'): Promise<void> {
+    if (!this.#control) return;
+    await this.#control.command(line, code);
+  }
+
+  #writeConfig(): void {
+    mkdirSync(this.#opts.dir, { recursive: true, mode: 0o750 });
+    writeFileSync(this.paths.config, birdConfig(this.#opts.settings, [...this.#routes.values()]), { mode: 0o640 });
+  }
+
+  async #launch(): Promise<void> {
+    if (this.#closing) return;
+    this.#writeConfig();
+    await this.#stopLeftover();
+    const { config, socket, pidFile } = this.paths;
+    rmSync(socket, { force: true });
+    const [program = 'bird', ...pre] = this.#opts.command ?? ['bird'];
+    const child = spawn(program, [...pre, '-f', '-c', config, '-s', socket, '-P', pidFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.#child = child;
+    let exited = false;
+    this.#exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        exited = true;
+        this.#onExit(child, code, signal);
+        resolve();
+      });
+      child.once('error', (err) => {
+        exited = true;
+        this.#report({ type: 'bird-error', message: `cannot run ${program}: ${err.message}` });
+        resolve();
+      });
+    });
+    if (child.stderr) createInterface({ input: child.stderr }).on('line', (line) => this.#report({ type: 'bird-log', line }));
+    const deadline = Date.now() + (this.#opts.startTimeoutMs ?? 5000);
+    for (;;) {
+      try {
+        this.#control = await BirdControl.open(socket);
+        break;
+      } catch (err) {
+        if (exited || Date.now() > deadline) {
+          if (!exited) child.kill('SIGKILL');
+          throw new BgpError('BGP_DAEMON_START', `BIRD did not answer on ${socket}${exited ? ' (it exited; see its log lines)' : ''}: ${(err as Error).message}`);
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    this.#startedAt = Date.now();
+    this.#report({ type: 'bird-started', pid: child.pid ?? 0 });
+  }
+
+  /**
+   * A BIRD left running by an ipvs-ts that was killed -9 still holds the socket and the BGP port: the pid file
+   * names it, and it is stopped only if that process is a bird on our control socket.
+   */
+  async #stopLeftover(): Promise<void> {
+    let pid: number;
+    try {
+      pid = Number(readFileSync(this.paths.pidFile, 'utf8').trim());
+      if (!Number.isInteger(pid) || pid <= 1) return;
+      // Ours only: a bird whose command line names our control socket (pids are reused).
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (!argv[0]?.endsWith('bird') || !argv.includes(this.paths.socket)) return;
+    } catch {
+      return;
+    }
+    this.#report({ type: 'bird-log', line: `stopping a BIRD left running by an earlier ipvs-ts (pid ${pid})` });
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      return;
+    }
+    // Its pid file lock, control socket and BGP port are free only once it is dead (a zombie holds none of them).
+    const deadline = Date.now() + STOP_TIMEOUT_MS;
+    while (Date.now() < deadline && alive(pid)) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  #onExit(child: ChildProcess, code: number | null, signal: string | null): void {
+    if (this.#child !== child) return;
+    this.#control?.close();
+    this.#control = undefined;
+    if (this.#closing) return;
+    if (Date.now() - this.#startedAt > RESTART_RESET_MS) this.#restartDelayMs = RESTART_FIRST_MS;
+    const delay = this.#restartDelayMs;
+    this.#restartDelayMs = Math.min(delay * 2, RESTART_MAX_MS);
+    this.#report({ type: 'bird-exited', pid: child.pid ?? 0, code, signal, restartInMs: delay });
+    this.#restartTimer = setTimeout(() => {
+      this.#restarts++;
+      this.#serial(() => this.#launch()).catch((err: Error) => {
+        this.#report({ type: 'bird-error', message: err.message });
+      });
+    }, delay);
+    this.#restartTimer.unref();
+  }
+
+  #report(e: BirdEvent): void {
+    this.#opts.report?.(e);
+  }
+}
+
+/** Only host routes: a VIP is one address. */
+function checkPrefix(prefix: string): void {
+  const [addr = '', len] = prefix.split('/');
+  if ((isIPv4(addr) && len === '32') || (isIPv6(addr) && len === '128')) return;
+  throw new BgpError('BGP_PREFIX', `'${prefix}' is not ADDRESS/32 or ADDRESS/128`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    // The state follows the parenthesised command name: Z is a zombie, which holds no files or sockets.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}

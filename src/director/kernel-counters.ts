@@ -1,0 +1,88 @@
+// The kernel's traffic counters for status and /metrics. The view (src/ipvs/view.ts) knows what the table holds but
+// not its counters, and a full dump is the one costly read: it is made at most once per `maxAgeMs`, in the
+// background, and a caller waits for a fresh one at most `waitMs` before it gets the previous one (with its age).
+import { performance } from 'node:perf_hooks';
+import { destKey, serviceKey } from '../ipvs/identity.ts';
+import type { IpvsStats } from '../ipvs/types.ts';
+import type { KernelService } from '../ipvs/view.ts';
+
+/** The kernel's totals as plain numbers (what status and /metrics show). */
+export interface Counters {
+  readonly conns: number;
+  readonly inPkts: number;
+  readonly outPkts: number;
+  readonly inBytes: number;
+  readonly outBytes: number;
+}
+
+export interface LiveDestination {
+  readonly activeConns: number;
+  readonly inactiveConns: number;
+  readonly stats: Counters;
+}
+
+export interface CountersSnapshot {
+  /** performance.now() of the read. */
+  readonly at: number;
+  readonly services: ReadonlyMap<string, { readonly stats: Counters; readonly destinations: ReadonlyMap<string, LiveDestination> }>;
+}
+
+export const ZERO_COUNTERS: Counters = { conns: 0, inPkts: 0, outPkts: 0, inBytes: 0, outBytes: 0 };
+
+export function countersOf(s: IpvsStats): Counters {
+  return { conns: Number(s.conns), inPkts: Number(s.inPkts), outPkts: Number(s.outPkts), inBytes: Number(s.inBytes), outBytes: Number(s.outBytes) };
+}
+
+export interface KernelCountersOptions {
+  readonly read: () => Promise<{ readonly services: readonly KernelService[] }>;
+  readonly maxAgeMs: number;
+  readonly waitMs: number;
+  readonly onError: (err: unknown) => void;
+}
+
+export class KernelCounters {
+  readonly #opts: KernelCountersOptions;
+  #snapshot: CountersSnapshot | undefined;
+  #refresh: Promise<void> | undefined;
+  #failed = false;
+
+  constructor(opts: KernelCountersOptions) {
+    this.#opts = opts;
+  }
+
+  /** Whether the latest read failed (IPVS unreachable). */
+  get failed(): boolean {
+    return this.#failed;
+  }
+
+  async get(): Promise<CountersSnapshot | undefined> {
+    const s = this.#snapshot;
+    if (s && performance.now() - s.at < this.#opts.maxAgeMs) return s;
+    this.#refresh ??= this.#read().finally(() => {
+      this.#refresh = undefined;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#refresh, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#opts.waitMs)))]);
+    clearTimeout(timer);
+    return this.#snapshot;
+  }
+
+  async #read(): Promise<void> {
+    const at = performance.now();
+    try {
+      const table = await this.#opts.read();
+      // Converted once per read, so every status and scrape until the next one shares these objects.
+      const services = new Map<string, { stats: Counters; destinations: Map<string, LiveDestination> }>();
+      for (const s of table.services) {
+        const destinations = new Map<string, LiveDestination>();
+        for (const d of s.destinations) destinations.set(destKey(d), { activeConns: d.activeConns, inactiveConns: d.inactiveConns, stats: countersOf(d.stats) });
+        services.set(serviceKey(s.service.id), { stats: countersOf(s.service.stats), destinations });
+      }
+      this.#snapshot = { at, services };
+      this.#failed = false;
+    } catch (err) {
+      this.#failed = true;
+      this.#opts.onError(err);
+    }
+  }
+}
