@@ -1,4 +1,5 @@
-// Checker benchmark (not part of npm test): real servers on loopback in a child process, the CheckRunner here.
+// Checker benchmark (not part of npm test): real servers on loopback in a child process, the checkers here as the
+// daemon runs them (a runner per virtual server of 100 real servers, all on one pool).
 // Phases: `sched` the TCP population with a checker that answers at once (the runner's own cost: scheduler, timer,
 // p-limit, events), `tcp-netsocket` TCP_CHECKs through the former net.Socket path (bench/tcp-net-socket.ts) and
 // `tcp` through the bare non-blocking connects (src/check/tcp-connect.ts), with their ratio, `http` HTTP_GETs (with
@@ -12,7 +13,7 @@ import { createHash } from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { attemptChannel, CheckRunner, type AttemptMessage, type RunChecker } from '../src/check/runner.ts';
+import { attemptChannel, sharedRunners, type AttemptMessage, type RunChecker } from '../src/check/runner.ts';
 import type { Checker, TcpCheck, VirtualServer } from '../src/config/model.ts';
 import { checkTcpNetSocket } from './tcp-net-socket.ts';
 
@@ -60,7 +61,7 @@ const netSocket: RunChecker = (c, signal) => checkTcpNetSocket(c as TcpCheck, si
 interface Row { readonly checksPerS: number; readonly cpuMsPer1000: number }
 
 async function phase(name: string, vss: VirtualServer[], runChecker?: RunChecker): Promise<Row> {
-  const runner = new CheckRunner(vss, { concurrency: 2_000, runScripts: false, ...(runChecker ? { runChecker } : {}) });
+  const runners = vss.map(sharedRunners({ concurrency: 2_000, runScripts: false, ...(runChecker ? { runChecker } : {}) }));
   let measuring = false;
   let attempts = 0;
   let failures = 0;
@@ -81,7 +82,7 @@ async function phase(name: string, vss: VirtualServer[], runChecker?: RunChecker
     }
   };
   diagnostics.subscribe(attemptChannel.name, onAttempt);
-  runner.start();
+  for (const r of runners) r.start();
   await new Promise((r) => setTimeout(r, warmupS * 1000));
   measuring = true;
   const cpu0 = process.cpuUsage();
@@ -90,12 +91,12 @@ async function phase(name: string, vss: VirtualServer[], runChecker?: RunChecker
   for (let s = 0; s < windowS; s++) {
     await new Promise((r) => setTimeout(r, 1000));
     rssMax = Math.max(rssMax, process.memoryUsage.rss());
-    if (process.env.VERBOSE) console.log(`  ${name} ${s + 1}s: attempts ${attempts}, ${JSON.stringify(runner.load)}`);
+    if (process.env.VERBOSE) console.log(`  ${name} ${s + 1}s: attempts ${attempts}, ${JSON.stringify(runners[0]!.load)}`);
   }
   measuring = false;
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
-  await runner.stop();
+  await Promise.all(runners.map((r) => r.stop()));
   diagnostics.unsubscribe(attemptChannel.name, onAttempt);
   const cpuMs = (cpu.user + cpu.system) / 1000;
   const sorted = lateness.slice(0, attempts).sort();

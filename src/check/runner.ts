@@ -1,12 +1,15 @@
-// The thin real-time driver around the pure scheduler: one timer armed for the earliest planned check, checks run
-// through a p-limit queue, results fed back, events delivered to subscribers and to diagnostics channels, and the
-// notify/quorum scripts started. Everything about *when* and *what it means* lives in scheduler.ts.
+// The real-time driver around the pure scheduler. One CheckPool serves the whole daemon: one timer armed for the
+// earliest planned check of any virtual server, one concurrency limit, the protocol checkers. Each virtual server is
+// a CheckRunner on that pool (the director's CheckPort): its own scheduler state, subscribers, abort signal, notify
+// scripts and track files, so starting, reloading or stopping one leaves the others' checks alone. Everything about
+// *when* and *what it means* lives in scheduler.ts.
 import diagnostics from 'node:diagnostics_channel';
 import pLimit from 'p-limit';
 import type { Checker, ScriptUser, VirtualServer } from '../config/model.ts';
 import { checkDns } from './dns.ts';
 import { CheckError } from './errors.ts';
 import { checkFile } from './file.ts';
+import { TimerHeap } from './heap.ts';
 import { checkHttp, type HttpOptions } from './http.ts';
 import { checkMisc } from './misc.ts';
 import { checkPing } from './ping.ts';
@@ -37,12 +40,20 @@ export interface AttemptMessage {
 
 export type RunChecker = (checker: Checker, signal: AbortSignal) => Promise<CheckResult>;
 
-export interface RunnerOptions extends Partial<SchedulerOptions> {
-  /** At most this many checks in flight; the rest wait in order. Default 1,000. */
+/** What the pool shares between virtual servers. */
+export interface PoolOptions {
+  /** At most this many checks in flight, over every runner of the pool; the rest wait in order. Default 1,000. */
   readonly concurrency?: number;
   readonly http?: HttpOptions;
   readonly scriptUser?: ScriptUser;
   readonly enableScriptSecurity?: boolean;
+  /** Replaces the protocol checkers (tests). */
+  readonly runChecker?: RunChecker;
+  /** Milliseconds on a monotonic clock; default performance.timeOrigin + performance.now(). */
+  readonly now?: () => number;
+}
+
+export interface RunnerOptions extends PoolOptions, Partial<SchedulerOptions> {
   /** Start notify_up/notify_down/quorum_up/quorum_down scripts (default true; `ipvs-ts check` turns it off). */
   readonly runScripts?: boolean;
   /** notify and quorum scripts are killed (with their group) after this long. Default 30 s. */
@@ -51,32 +62,118 @@ export interface RunnerOptions extends Partial<SchedulerOptions> {
   readonly onScriptError?: (action: ScriptAction, message: string) => void;
   /** Where a track file that cannot be initialised (init_file) or watched is reported. Default: stderr. */
   readonly onTrackFileError?: (message: string) => void;
-  /** Replaces the protocol checkers (tests). */
-  readonly runChecker?: RunChecker;
-  /** Milliseconds on a monotonic clock; default performance.timeOrigin + performance.now(). */
-  readonly now?: () => number;
+}
+
+/** A runner as the pool sees it: when its entry in the pool's queue is due, it starts what its scheduler has due. */
+interface Member {
+  readonly runner: CheckRunner;
+  /** The time of this member's live entry in the pool's queue; Infinity when it has none. */
+  at: number;
+}
+
+/**
+ * The daemon-wide part: one timer for every runner's earliest planned check (a heap holds one entry per runner
+ * that has something planned, each runner's own scheduler the rest) and one concurrency limit.
+ */
+export class CheckPool {
+  readonly runChecker: RunChecker;
+  readonly now: () => number;
+  private readonly limit: ReturnType<typeof pLimit>;
+  private readonly queue = new TimerHeap();
+  private readonly members = new Map<number, Member>();
+  private nextMember = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+
+  constructor(options: PoolOptions = {}) {
+    this.now = options.now ?? (() => performance.timeOrigin + performance.now());
+    this.limit = pLimit(options.concurrency ?? 1_000);
+    this.runChecker = options.runChecker ?? protocolChecker(options);
+  }
+
+  /** Checks running now and checks waiting for a concurrency slot, over every runner. */
+  get load(): { readonly active: number; readonly queued: number } {
+    return { active: this.limit.activeCount, queued: this.limit.pendingCount };
+  }
+
+  join(runner: CheckRunner): number {
+    const id = this.nextMember++;
+    this.members.set(id, { runner, at: Infinity });
+    return id;
+  }
+
+  leave(id: number): void {
+    this.members.delete(id);
+    if (this.members.size > 0) return;
+    // Nothing left to run: drop the stale entries so an idle pool holds no timer (and no process) alive.
+    while (this.queue.size > 0) this.queue.pop();
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Infinity;
+  }
+
+  /** A member's earliest planned check is now `at`: queued unless its entry is already as early. */
+  wake(id: number, at: number): void {
+    const m = this.members.get(id);
+    if (m === undefined || at >= m.at) return;
+    // The later entry stays in the heap; tick() skips it as superseded.
+    m.at = at;
+    this.queue.push(at, id);
+    if (at >= this.timerAt) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => this.tick(), Math.max(0, at - this.now()));
+  }
+
+  /** Queues a check behind the concurrency limit. */
+  run(task: () => Promise<void>): void {
+    void this.limit(task);
+  }
+
+  private tick(): void {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    const now = this.now();
+    for (let at = this.queue.peekTime(); at !== undefined && at <= now; at = this.queue.peekTime()) {
+      const m = this.members.get(this.queue.pop()!);
+      // Left the pool, or superseded by an earlier entry that already ran.
+      if (m === undefined || m.at !== at) continue;
+      m.at = Infinity;
+      m.runner.runDue(now);
+    }
+    const next = this.queue.peekTime();
+    if (next !== undefined) {
+      this.timerAt = next;
+      this.timer = setTimeout(() => this.tick(), Math.max(0, next - this.now()));
+    }
+  }
+}
+
+/** One pool, one runner per virtual server: the director's check ports (each a CheckPort) and `ipvs-ts check`'s. */
+export function sharedRunners(options: RunnerOptions = {}): (vs: VirtualServer) => CheckRunner {
+  const pool = new CheckPool(options);
+  return (vs) => new CheckRunner([vs], options, pool);
 }
 
 export class CheckRunner {
   private readonly scheduler: CheckScheduler;
-  private readonly limit: ReturnType<typeof pLimit>;
+  private readonly pool: CheckPool;
+  /** This runner's id in the pool, from start() on. */
+  private member = -1;
   private readonly abort = new AbortController();
   private readonly listeners = new Set<(event: CheckEvent) => void>();
-  private readonly inFlight = new Set<Promise<void>>();
-  private readonly runChecker: RunChecker;
-  private readonly now: () => number;
+  /** Checks of this runner that have started and not finished, and who waits for the last one (stop()). */
+  private active = 0;
+  private drained: (() => void) | undefined;
   private trackFiles = new TrackFileWatcher();
-  private timer: NodeJS.Timeout | undefined;
-  private timerAt = Infinity;
   private state: 'new' | 'running' | 'stopped' = 'new';
   private readonly options: RunnerOptions;
 
-  constructor(virtualServers: readonly VirtualServer[], options: RunnerOptions = {}) {
+  /** Without a pool, the runner has one of its own (tests, a single configuration). */
+  constructor(virtualServers: readonly VirtualServer[], options: RunnerOptions = {}, pool: CheckPool = new CheckPool(options)) {
     this.options = options;
-    this.now = options.now ?? (() => performance.timeOrigin + performance.now());
+    this.pool = pool;
     this.scheduler = new CheckScheduler(virtualServers, { random: Math.random, ...options });
-    this.limit = pLimit(options.concurrency ?? 1_000);
-    this.runChecker = options.runChecker ?? protocolChecker(options);
   }
 
   /** Adds a listener for every event, in order; returns the function that removes it. Listeners must not throw. */
@@ -88,9 +185,10 @@ export class CheckRunner {
   start(): void {
     if (this.state !== 'new') throw new Error('check runner already started');
     this.state = 'running';
+    this.member = this.pool.join(this);
     this.watchTrackFiles();
-    this.deliver(this.scheduler.start(this.now()));
-    this.arm();
+    this.deliver(this.scheduler.start(this.pool.now()));
+    this.wake();
   }
 
   /**
@@ -108,8 +206,8 @@ export class CheckRunner {
       if (problem) report(problem);
       const watched = this.trackFiles.watch(checker.trackFile.path, () => {
         if (this.state !== 'running') return;
-        this.scheduler.expedite(id, this.now());
-        this.arm();
+        this.scheduler.expedite(id, this.pool.now());
+        this.wake();
       });
       if (!watched) report(`track_file ${checker.trackFile.name}: cannot watch ${checker.trackFile.path} (no such directory?); re-read every delay_loop only`);
     }
@@ -121,64 +219,65 @@ export class CheckRunner {
    */
   reconfigure(virtualServers: readonly VirtualServer[]): void {
     if (this.state === 'stopped') return;
-    this.deliver(this.scheduler.reconfigure(virtualServers, this.now()));
+    this.deliver(this.scheduler.reconfigure(virtualServers, this.pool.now()));
     if (this.state === 'running') this.watchTrackFiles();
-    this.arm();
+    this.wake();
   }
 
-  /** Cancels running checks, then delivers (and runs) the omega scripts; resolves when all have finished. */
+  /**
+   * Cancels this runner's running checks (its queued ones return at once when their turn comes), then delivers
+   * (and runs) the omega scripts; resolves when all have finished. Other runners of the pool are not touched.
+   */
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
     const wasRunning = this.state === 'running';
     this.state = 'stopped';
-    clearTimeout(this.timer);
+    if (wasRunning) this.pool.leave(this.member);
     this.trackFiles.close();
-    // Queued checks see the stopped state and return at once (clearQueue would leave their promises pending).
     this.abort.abort();
-    await Promise.allSettled([...this.inFlight]);
+    if (this.active > 0) await new Promise<void>((resolve) => (this.drained = resolve));
     if (!wasRunning) return;
-    const omega = this.scheduler.stop(this.now());
+    const omega = this.scheduler.stop(this.pool.now());
     this.deliver(omega);
     await Promise.allSettled(omega.filter((e) => e.kind === 'script').map((e) => this.runScriptAction(e)));
   }
 
-  private arm(): void {
+  /** Checks running now and checks waiting for a concurrency slot, over the whole pool. */
+  get load(): { readonly active: number; readonly queued: number } {
+    return this.pool.load;
+  }
+
+  /** The pool's entry for this runner is due: start every check the scheduler has due. */
+  runDue(now: number): void {
+    if (this.state !== 'running') return;
+    for (const due of this.scheduler.takeDue(now)) this.pool.run(() => this.attempt(due));
+    this.wake();
+  }
+
+  /** Tells the pool when this runner's earliest planned check is. */
+  private wake(): void {
     if (this.state !== 'running') return;
     const next = this.scheduler.nextDueAt();
-    if (next === undefined || next >= this.timerAt) return;
-    clearTimeout(this.timer);
-    this.timerAt = next;
-    this.timer = setTimeout(() => this.tick(), Math.max(0, next - this.now()));
+    if (next !== undefined) this.pool.wake(this.member, next);
   }
 
-  private tick(): void {
-    this.timer = undefined;
-    this.timerAt = Infinity;
-    for (const due of this.scheduler.takeDue(this.now())) this.launch(due);
-    this.arm();
-  }
-
-  private launch(due: DueCheck): void {
-    const run = this.limit(async () => {
-      if (this.state !== 'running') return;
-      const startedAt = this.now();
-      const result = await this.runChecker(due.checker, this.abort.signal).catch((err: unknown) =>
+  private async attempt(due: DueCheck): Promise<void> {
+    if (this.state !== 'running') return;
+    this.active++;
+    try {
+      const startedAt = this.pool.now();
+      const result = await this.pool.runChecker(due.checker, this.abort.signal).catch((err: unknown) =>
         failed(performance.now(), 'CHECKER_FAILED', `checker crashed: ${err instanceof Error ? err.message : String(err)}`),
       );
       if (this.state !== 'running') return;
       if (attemptChannel.hasSubscribers) {
         attemptChannel.publish({ check: due, result, startedAt, latenessMs: startedAt - due.plannedAt } satisfies AttemptMessage);
       }
-      this.deliver(this.scheduler.complete(due.id, result, this.now()));
-      this.arm();
-    });
-    this.inFlight.add(run);
-    void run.finally(() => this.inFlight.delete(run));
-  }
-
-  /** Checks running now and checks waiting for a concurrency slot. */
-  get load(): { readonly active: number; readonly queued: number } {
-    return { active: this.limit.activeCount, queued: this.limit.pendingCount };
+      this.deliver(this.scheduler.complete(due.id, result, this.pool.now()));
+      this.wake();
+    } finally {
+      if (--this.active === 0) this.drained?.();
+    }
   }
 
   private deliver(events: readonly CheckEvent[]): void {
@@ -208,7 +307,7 @@ export class CheckRunner {
 }
 
 /** Dispatches each checker type to its implementation. */
-export function protocolChecker(options: Pick<RunnerOptions, 'http' | 'scriptUser' | 'enableScriptSecurity'>): RunChecker {
+export function protocolChecker(options: Pick<PoolOptions, 'http' | 'scriptUser' | 'enableScriptSecurity'>): RunChecker {
   const policy = {
     ...(options.scriptUser ? { scriptUser: options.scriptUser } : {}),
     ...(options.enableScriptSecurity ? { enableScriptSecurity: true } : {}),

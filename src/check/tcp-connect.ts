@@ -190,6 +190,10 @@ function arm(): void {
 function expire(): void {
   timer = undefined;
   timerAt = Infinity;
+  // Node runs timers before it polls: when the loop has fallen behind, connects that completed are still unread
+  // here. Read them first, as keepalived takes I/O and timer events from the same epoll_wait, so a busy checker
+  // does not throw away connections it already has (and, under saturation, the work spent on them).
+  if (epoll && byId.size > 0) drain(sys(), epoll.fd);
   const now = performance.now();
   for (let top = deadlines.peekTime(); top !== undefined && top <= now; top = deadlines.peekTime()) {
     const p = byId.get(deadlines.pop()!);

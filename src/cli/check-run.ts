@@ -6,7 +6,7 @@ import { CheckError } from '../check/errors.ts';
 import type { HttpOptions } from '../check/http.ts';
 import { checkerLabel, endpointLabel, virtualServerLabel } from '../check/labels.ts';
 import { checkOnce, type OnceRow } from '../check/once.ts';
-import { CheckRunner, protocolChecker } from '../check/runner.ts';
+import { protocolChecker, sharedRunners } from '../check/runner.ts';
 import type { CheckEvent } from '../check/types.ts';
 
 export interface CheckOptions {
@@ -39,7 +39,8 @@ export async function runCheck(opts: CheckOptions, out: NodeJS.WritableStream = 
     out.write(opts.json ? rows.map((r) => JSON.stringify(onceJson(r))).join('\n') + '\n' : onceTable(rows));
     return rows.every((r) => r.result.ok) ? 0 : 2;
   }
-  const runner = new CheckRunner(config.virtualServers, {
+  // The daemon's arrangement: one runner per virtual server on one pool (one timer, one concurrency limit).
+  const runnerFor = sharedRunners({
     ...policy,
     runScripts: opts.runScripts ?? false,
     upBeforeFirstCheck: opts.keepalivedStart ?? false,
@@ -47,13 +48,16 @@ export async function runCheck(opts: CheckOptions, out: NodeJS.WritableStream = 
     ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
     onScriptError: (a, m) => err.write(`${a.reason} ${a.command}: ${m}\n`),
   });
-  runner.subscribe((e) => out.write(`${opts.json ? JSON.stringify(eventJson(e)) : formatEvent(e, opts.runScripts ?? false)}\n`));
-  runner.start();
+  const runners = config.virtualServers.map(runnerFor);
+  for (const runner of runners) {
+    runner.subscribe((e) => out.write(`${opts.json ? JSON.stringify(eventJson(e)) : formatEvent(e, opts.runScripts ?? false)}\n`));
+  }
+  for (const runner of runners) runner.start();
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  await runner.stop();
+  await Promise.all(runners.map((r) => r.stop()));
   return 0;
 }
 

@@ -1,6 +1,6 @@
 // The real implementations of the director's ports: the IPVS client, one CheckRunner per virtual server, the VRRP
 // worker thread, rtnetlink addresses, and the ownership state file.
-import { CheckRunner } from '../check/runner.ts';
+import { sharedRunners } from '../check/runner.ts';
 import type { Config } from '../config/model.ts';
 import type { IpvsClient } from '../ipvs/client.ts';
 import type { LowerPriorityAdvert } from '../vrrp/engine.ts';
@@ -31,12 +31,12 @@ export function realPorts(opts: RealPortsOptions): DirectorPorts & { close(): vo
   const g = opts.config.globalDefs;
   return {
     kernel: opts.ipvs,
-    checks: (vs) =>
-      new CheckRunner([vs], {
-        ...(g.scriptUser ? { scriptUser: g.scriptUser } : {}),
-        enableScriptSecurity: g.enableScriptSecurity,
-        onScriptError: (a, m) => opts.onScriptError(`${a.reason} ${a.command}: ${m}`),
-      }),
+    // One pool for every virtual server's runner: one timer, one concurrency limit.
+    checks: sharedRunners({
+      ...(g.scriptUser ? { scriptUser: g.scriptUser } : {}),
+      enableScriptSecurity: g.enableScriptSecurity,
+      onScriptError: (a, m) => opts.onScriptError(`${a.reason} ${a.command}: ${m}`),
+    }),
     vrrp: (config, hooks) =>
       bounded(VrrpService.start(config, { log: hooks.log, transition: hooks.transition, failed: hooks.failed, ...(opts.onRxLowerPri ? { rxLowerPri: opts.onRxLowerPri } : {}) }), VRRP_START_TIMEOUT_MS),
     addresses,

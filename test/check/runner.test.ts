@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CheckRunner, type AttemptMessage } from '../../src/check/runner.ts';
+import { CheckRunner, sharedRunners, type AttemptMessage } from '../../src/check/runner.ts';
 import type { CheckEvent } from '../../src/check/types.ts';
 import { realServer, tcpCheck, virtualServer } from './model.ts';
 import { close, listen } from './servers.ts';
@@ -106,4 +106,66 @@ test('every event is also published on the ipvs-ts:check:event diagnostics chann
   runner.start();
   assert.deepEqual(direct, ['realServer', 'quorum']);
   assert.deepEqual(seen, direct);
+});
+
+test('runners on one pool share its concurrency limit; stopping one cancels only its own checks', async () => {
+  const runnerFor = sharedRunners({
+    concurrency: 2,
+    runChecker: (c, signal) =>
+      new Promise((resolve) => {
+        if (c.type === 'TCP_CHECK' && c.connectPort === 2000) return resolve({ ok: true, reason: 'fast', latencyMs: 0 });
+        signal.addEventListener('abort', () => resolve({ ok: false, code: 'ABORTED', reason: 'cancelled', latencyMs: 0 }));
+      }),
+  });
+  const rss = (base: number) => Array.from({ length: 3 }, (_, i) => realServer({ port: base + i, checkers: [tcpCheck({ connectPort: base + i, warmupMs: 0 })] }));
+  const a = runnerFor(virtualServer({ realServers: rss(1000) }));
+  const b = runnerFor(virtualServer({ realServers: [realServer({ port: 2000, checkers: [tcpCheck({ connectPort: 2000, warmupMs: 0, delayLoopMs: 20 })] })] }));
+  const bVerdicts: boolean[] = [];
+  b.subscribe((e) => e.kind === 'realServer' && bVerdicts.push(e.up));
+  a.start();
+  await new Promise((r) => setTimeout(r, 30));
+  assert.deepEqual(a.load, { active: 2, queued: 1 }, "a's three checks hold both slots of the pool");
+  b.start();
+  await new Promise((r) => setTimeout(r, 30));
+  assert.deepEqual(bVerdicts, [], "b waits behind a's checks");
+  await a.stop();
+  await waitFor(() => (bVerdicts.length > 0 ? true : undefined), 2_000);
+  assert.deepEqual(bVerdicts, [true], "a's queued check returned at once; b's ran");
+  assert.deepEqual(b.load, { active: 0, queued: 0 });
+  await b.stop();
+});
+
+test('a pool arms one timer however many runners it serves, and none once they have all stopped', async () => {
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const before = timers();
+  const runnerFor = sharedRunners({ runChecker: async () => ({ ok: true, reason: 'ok', latencyMs: 0 }) });
+  const runners = Array.from({ length: 50 }, (_, i) =>
+    runnerFor(virtualServer({ key: { kind: 'addr', address: '10.0.0.1', family: 4, port: 80 + i }, realServers: [realServer({ checkers: [tcpCheck({ warmupMs: 5_000, delayLoopMs: 5_000 })] })] })),
+  );
+  for (const r of runners) r.start();
+  assert.equal(timers() - before, 1);
+  await Promise.all(runners.map((r) => r.stop()));
+  assert.equal(timers() - before, 0);
+});
+
+test("first checks are spread over each checker's warmup across every runner of the pool, as keepalived spreads them", async () => {
+  const planned: number[] = [];
+  const onAttempt = (m: unknown) => planned.push((m as AttemptMessage).check.plannedAt);
+  diagnostics.subscribe('ipvs-ts:check:attempt', onAttempt);
+  const runnerFor = sharedRunners({ runChecker: async () => ({ ok: true, reason: 'ok', latencyMs: 0 }) });
+  const runners = Array.from({ length: 20 }, (_, i) =>
+    runnerFor(virtualServer({ key: { kind: 'addr', address: '10.0.0.1', family: 4, port: 80 + i }, realServers: Array.from({ length: 10 }, (_, j) => realServer({ port: 1000 + j, checkers: [tcpCheck({ warmupMs: 300, delayLoopMs: 10_000 })] })) })),
+  );
+  const startedAt = performance.timeOrigin + performance.now();
+  for (const r of runners) r.start();
+  // Each runner plans from its own start, a little after the first one's.
+  const lastStart = performance.timeOrigin + performance.now() - startedAt;
+  await waitFor(() => (planned.length === 200 ? true : undefined), 3_000);
+  diagnostics.unsubscribe('ipvs-ts:check:attempt', onAttempt);
+  await Promise.all(runners.map((r) => r.stop()));
+  const offsets = planned.map((p) => p - startedAt);
+  assert.ok(offsets.every((o) => o >= 0 && o < 300 + lastStart + 1), `within the warmup: ${Math.min(...offsets)}..${Math.max(...offsets)}`);
+  // Uniform: each tenth of the warmup gets some of the 200 first checks.
+  const tenths = new Set(offsets.map((o) => Math.floor(o / 30)));
+  assert.ok(tenths.size >= 9, `spread over ${tenths.size} tenths of the warmup`);
 });

@@ -2,7 +2,7 @@
 // nothing, and the real checkers keep the state of every real server whose checkers did not change.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CheckRunner } from '../../src/check/runner.ts';
+import { sharedRunners } from '../../src/check/runner.ts';
 import type { Checker } from '../../src/config/model.ts';
 import { VrrpError } from '../../src/vrrp/errors.ts';
 import { waitFor } from '../vrrp/lab.ts';
@@ -81,7 +81,7 @@ test('with the real checkers: a reload replacing one real server leaves another 
     attempts.set(c.connectIp, [...(attempts.get(c.connectIp) ?? []), { at: performance.now(), ok }]);
     return ok ? { ok, reason: 'connected', latencyMs: 1 } : { ok, reason: 'connection refused', latencyMs: 1 };
   };
-  const h = harness(config(pool(['10.1.0.1', '10.1.0.2', '10.1.0.3'])), { checks: (vs) => new CheckRunner([vs], { runChecker, random: () => 0 }) });
+  const h = harness(config(pool(['10.1.0.1', '10.1.0.2', '10.1.0.3'])), { checks: sharedRunners({ runChecker, random: () => 0 }) });
   t.after(() => h.director.stop());
   await h.director.start();
   const inTable = () => h.kernel.view()['TCP 10.0.0.1:80'] ?? [];
