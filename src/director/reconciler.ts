@@ -20,8 +20,8 @@ import type { DesiredIndex } from './desired.ts';
 import { wantedService } from './desired.ts';
 import type { VirtualServer } from '../config/model.ts';
 
-/** Wall time per second of verification reads at most; keeps drift detection under 0.05 cores at any table size. */
-const VERIFY_BUDGET_MS = 30;
+/** Wall time per second of verification reads at most; keeps drift detection within a few % of a core at any size. */
+const VERIFY_BUDGET_MS = 20;
 const TICK_MS = 1000;
 const RETRY_MS = 1000;
 /** A kernel connection that has failed every request for this long is declared dead (see 'ipvs-failed'). */
@@ -371,7 +371,8 @@ export class Reconciler {
       let done = 0;
       // In small steps, so the budget is measured on real reads; verdicts queued meanwhile go through between steps.
       while (done < quota && this.#sweepAt < this.#sweep.length && performance.now() - started < VERIFY_BUDGET_MS) {
-        const step = Math.min(quota - done, 64);
+        // Small steps: the budget is checked between them, and one read costs milliseconds on a slow machine.
+        const step = Math.min(quota - done, 4);
         for (const key of this.#sweep.slice(this.#sweepAt, this.#sweepAt + step)) this.#verify.add(key);
         this.#sweepAt += step;
         done += step;
