@@ -29,7 +29,7 @@ function pings(lab: Lab, addr: string): boolean {
 const tables = (lab: Lab, node: string): string[] => lab.sh(lab.ns(node), 'nft list tables').trim().split('\n').filter(Boolean);
 const has = (lab: Lab, node: string, addr: string) => lab.addresses(node).includes(addr);
 
-test('strict, no accept: the master holds the VIP but it answers nothing; with accept it answers; stop removes the table', { skip }, async (t) => {
+test('strict, no accept: the master holds the VIP but it answers nothing; with accept it answers; a reload moves the rule; stop removes the table', { skip }, async (t) => {
   const lab = new Lab('strict');
   t.after(() => lab.cleanup());
   lan(lab);
@@ -48,6 +48,13 @@ test('strict, no accept: the master holds the VIP but it answers nothing; with a
   assert.match(table, new RegExp(`set vips4 \\{[^}]*elements = \\{ ${VIP.replaceAll('.', '\\.')} \\}`));
   assert.doesNotMatch(table, new RegExp(VIP2.replaceAll('.', '\\.')));
   assert.deepEqual(tables(lab, 'd1').sort(), ['table inet ipvs-ts', 'table inet other']);
+  // A reload that swaps the two instances' accept modes moves the drop rule without an election.
+  lab.reload(d1, 'ipvs-ts-d1', STRICT +
+    instanceConf({ name: 'NOACC', vrid: 11, priority: 100, advert: ADV / 1000, vips: [`${VIP}/24`], extra: '  accept' }) +
+    instanceConf({ name: 'ACC', vrid: 12, priority: 100, advert: ADV / 1000, vips: [`${VIP2}/24`], extra: '  no_accept' }));
+  await waitFor('the drop rule moved', () => /elements = \{ 10\.81\.0\.101 \}/.test(lab.sh(lab.ns('d1'), 'nft list set inet ipvs-ts vips4')), START_MS, 50);
+  assert.ok(pings(lab, VIP) && !pings(lab, VIP2), 'after the reload VIP answers and VIP2 does not');
+  assert.equal(lab.entered(d1, 'MASTER'), 2, 'no new election');
   assert.equal(await lab.stop(d1), 0);
   assert.deepEqual(tables(lab, 'd1'), ['table inet other'], 'the table is gone after stop; the other table is untouched');
 });
