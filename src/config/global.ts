@@ -221,9 +221,12 @@ export function globalDefsSpec(r: ArgReader): BlockSpec<GlobalDraft> {
         d.enableScriptSecurity = r.flag(s);
       },
       vrrp_version: (s, d) => int(s, 2, 3, (v) => (d.vrrp.version = v === 3 ? 3 : 2)),
+      // keepalived 2.2.7's handler ignores any argument: `vrrp_strict off` still turns strict mode on.
       vrrp_strict: (s, d) => {
-        d.vrrp.strict = r.flag(s);
-        if (d.vrrp.strict) notApplied(s, r, "keepalived's strict RFC 5798 mode (its refusals of unicast peers, authentication and non-owner masters, and the firewall rules that drop traffic to the VIPs) is not run");
+        r.noBlock(s);
+        d.vrrp.strict = true;
+        const arg = s.args[0];
+        if (arg) p.warn('lenient', `vrrp_strict takes no argument; keepalived ignores '${arg.text}' and runs strict mode, and so does ipvs-ts (remove the line to turn it off)`, posOf(arg));
       },
       vrrp_skip_check_adv_addr: (s, d) => {
         d.vrrp.skipCheckAdvAddr = r.flag(s);

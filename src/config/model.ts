@@ -260,6 +260,13 @@ export interface VrrpInstance {
   /** `use_vmac`'s MAC address, lower case; five octets given = the VRID is the sixth, as keepalived does. */
   readonly vmacAddress?: string;
   readonly lvsSyncDaemonInterface?: string;
+  /** RFC 5798 strict mode: `strict_mode` if written, else global_defs `vrrp_strict` (see strict.ts). */
+  readonly strict: boolean;
+  /**
+   * Accept mode: whether the VIPs answer traffic addressed to them while MASTER. keepalived's default: on, except
+   * in strict mode for a non-owner; off means ipvs-ts's nftables table drops it (src/vrrp/nft.ts).
+   */
+  readonly accept: boolean;
   readonly pos: SourcePos;
 }
 

@@ -23,6 +23,7 @@ export const PROBLEM_CODES = [
   'deprecated',         // accepted old spelling; the message gives the modern one
   'lenient',            // accepted with a stated meaning keepalived -t would reject
   'missing',            // a required setting is absent
+  'strict',             // refused or rewritten by vrrp_strict / strict_mode (RFC 5798 compliance), as keepalived does
   'host',               // a fact about this machine (interface, address) does not hold
 ] as const;
 export type ProblemCode = (typeof PROBLEM_CODES)[number];

@@ -192,13 +192,13 @@ function vipList(s: Stmt, defaultDev: string | undefined, r: ArgReader): Virtual
 const INSTANCE_UNSUPPORTED = new Set(
   ('use_vmac_addr vmac_xmit_base use_ipvlan unicast_fault_no_peer check_unicast_src old_unicast_checksum native_ipv6 vrf ' +
     'dont_track_primary track_bfd mcast_dst_ip track_src_ip unicast_ttl no_virtual_ipaddress ' +
-    'promote_secondaries linkbeat_use_polling v3_checksum_as_v2 virtual_routes virtual_rules accept no_accept ' +
-    'skip_check_adv_addr strict_mode debug notify_deleted notify_master_rx_lower_pri notify_priority_changes ' +
+    'promote_secondaries linkbeat_use_polling v3_checksum_as_v2 virtual_routes virtual_rules ' +
+    'skip_check_adv_addr debug notify_deleted notify_master_rx_lower_pri notify_priority_changes ' +
     'garp_lower_prio_delay garp_lower_prio_repeat down_timer_adverts timer_expired_backup thread_timer_expired garp_extra_if ' +
     'vmac_garp_intvl lower_prio_no_advert higher_prio_send_advert owner_ignore_adverts kernel_rx_buf_size').split(/\s+/),
 );
 
-type InstanceDraft = Omit<Mutable<VrrpInstance>, 'notify' | 'unicastPeers' | 'trackInterfaces' | 'trackScripts' | 'trackFiles' | 'trackProcesses'> & {
+type InstanceDraft = Omit<Mutable<VrrpInstance>, 'strict' | 'accept' | 'notify' | 'unicastPeers' | 'trackInterfaces' | 'trackScripts' | 'trackFiles' | 'trackProcesses'> & {
   notify: Mutable<NotifyScripts>;
   unicastPeers: string[];
   trackInterfaces: TrackRef[];
@@ -208,6 +208,8 @@ type InstanceDraft = Omit<Mutable<VrrpInstance>, 'notify' | 'unicastPeers' | 'tr
   vipStmts: Stmt[];
   excludedStmts: Stmt[];
   set: Set<string>;
+  strictMode?: boolean;
+  acceptMode?: boolean;
 };
 
 export function readVrrpInstance(s: Stmt, g: GlobalDraft, r: ArgReader): VrrpInstance | undefined {
@@ -356,6 +358,15 @@ export function readVrrpInstance(s: Stmt, g: GlobalDraft, r: ArgReader): VrrpIns
           else d.vmacAddress = vmacAddress(a, r) ?? d.vmacAddress;
         }
       },
+      strict_mode: (t, d) => {
+        d.strictMode = r.flag(t);
+      },
+      accept: (t, d) => {
+        d.acceptMode = r.flag(t);
+      },
+      no_accept: (t, d) => {
+        d.acceptMode = !r.flag(t);
+      },
       lvs_sync_daemon_interface: (t, d) => {
         d.lvsSyncDaemonInterface = r.word(t, 'lvs_sync_daemon_interface NAME') ?? d.lvsSyncDaemonInterface;
       },
@@ -391,6 +402,8 @@ export function readVrrpInstance(s: Stmt, g: GlobalDraft, r: ArgReader): VrrpIns
     p.warn('lenient', `${where}: IPv6 instance without "version 3": ${why}, so it runs VRRPv3, as keepalived does (add "version 3" to say so)`, posOf(versionTok ?? s.key));
   }
   checkAdvertInt(d, advertTok, r);
+  const strict = d.strictMode ?? g.vrrp.strict;
+  if (strict) applyStrict(d, s, r);
   if (d.version === 3 && d.auth) {
     p.warn('lenient', `${where}: VRRPv3 has no authentication; the authentication block is ignored`, posOf(s.key));
     delete d.auth;
@@ -400,9 +413,57 @@ export function readVrrpInstance(s: Stmt, g: GlobalDraft, r: ArgReader): VrrpIns
   if (d.useVmac === '') d.useVmac = `vrrp.${d.vrid}`;
   if (d.vmacAddress?.split(':').length === 5) d.vmacAddress = `${d.vmacAddress}:${d.vrid.toString(16).padStart(2, '0')}`;
   if (vmacTok) p.error('unsupported', `${where}: use_vmac is not supported yet (ipvs-ts sends adverts from the interface's own MAC); remove it`, posOf(vmacTok));
+  const accept = acceptMode(d, strict, s, r);
   if (name === undefined) return undefined;
-  const { vipStmts: _a, excludedStmts: _b, set: _c, ...instance } = d;
-  return instance;
+  const { vipStmts: _a, excludedStmts: _b, set: _c, strictMode: _d, acceptMode: _e, ...instance } = d;
+  return { ...instance, strict, accept };
+}
+
+/**
+ * What keepalived 2.2.7's vrrp_complete_instance (vrrp.c) does to a strict instance, in its order: what it refuses
+ * (the instance does not run) is an error here, what it rewrites and carries on with is a warning.
+ */
+function applyStrict(d: InstanceDraft, s: Stmt, r: ArgReader): void {
+  const p = r.problems;
+  const where = `vrrp_instance ${d.name}`;
+  const at = posOf(s.key);
+  if (d.virtualIps.length === 0) p.error('strict', `${where}: no virtual_ipaddress; strict mode requires at least one`, at);
+  if (d.set.has('state') && (d.state === 'MASTER') !== (d.priority === 255)) {
+    d.state = d.priority === 255 ? 'MASTER' : 'BACKUP';
+    p.warn('strict', `${where}: strict mode: state MASTER must match being the address owner (priority 255); state set to ${d.state}`, at);
+  }
+  if (d.auth) {
+    p.warn('strict', `${where}: strict mode does not support authentication; the authentication block is ignored`, at);
+    delete d.auth;
+  }
+  // keepalived allows unicast in strict mode only on an interface without multicast, which a VRRP LAN always has.
+  if (d.unicastPeers.length > 0 && d.interface) p.error('strict', `${where}: unicast peers are not supported in strict mode`, at);
+  if (d.vmacAddress !== undefined) {
+    p.warn('strict', `${where}: strict mode: use_vmac cannot set a MAC address; cleared`, at);
+    delete d.vmacAddress;
+  }
+  const first = d.virtualIps[0];
+  if (first?.family === 6 && d.unicastPeers.length === 0 && !/^fe[89ab]/i.test(first.address)) {
+    p.warn('strict', `${where}: strict mode: the first IPv6 virtual IP must be link-local (${first.address} is not)`, first.pos);
+  }
+  if (d.preemptDelayMs > 0) {
+    p.warn('strict', `${where}: preempt_delay is incompatible with strict mode; reset to 0`, at);
+    d.preemptDelayMs = 0;
+  }
+}
+
+/**
+ * keepalived's accept mode: as written, else on for the address owner and off otherwise in strict mode; a strict
+ * VRRPv2 non-owner cannot have it (RFC 3768 has no accept mode).
+ */
+function acceptMode(d: InstanceDraft, strict: boolean, s: Stmt, r: ArgReader): boolean {
+  const owner = d.priority === 255;
+  const accept = d.acceptMode ?? (owner || !strict);
+  if (accept && !owner && strict && d.version === 2) {
+    r.problems.warn('strict', `vrrp_instance ${d.name}: accept mode for VRRP version 2 does not comply with RFC 3768 in strict mode; reset to no_accept`, posOf(s.key));
+    return false;
+  }
+  return accept;
 }
 
 /**

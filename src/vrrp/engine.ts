@@ -15,9 +15,10 @@ import { VrrpChannel, type Received } from './channel.ts';
 import { checkAdvert, decodeAdvert, DROP_REASONS, encodeAdvert, type DropReason, type Expectation } from './codec.ts';
 import { VrrpError } from './errors.ts';
 import { instanceSettings, isUnicast, multicastGroup, trackSources, vipsOf, type TrackSource } from './instance-settings.ts';
-import { initialState, step, type MachineEvent, type MachineParams, type MachineState, type VrrpStateName } from './machine.ts';
+import { initialState, PRIO_OWNER, step, type MachineEvent, type MachineParams, type MachineState, type VrrpStateName } from './machine.ts';
 import { planVrrpReload, type ScriptPlan, type VrrpReloadPlan } from './reload-plan.ts';
 import { addVip, deleteVip } from './vips.ts';
+import { DropTable, removeStaleTable } from './nft.ts';
 import { notifyCommands, syncForce } from './sync.ts';
 import { splitCommandLine } from '../check/command-line.ts';
 import { runScript } from '../check/script.ts';
@@ -127,6 +128,8 @@ export class VrrpEngine {
   readonly #held = new Map<string, VirtualIp>();
   /** VIP changes run one after the other, each from the instances' states when it runs (see #syncVips). */
   #vipChain: Promise<void> = Promise.resolve();
+  /** The nftables drop set of the VIPs of instances without accept mode (nft.ts). */
+  readonly #drops = new DropTable();
   #nl: NetlinkSocket | undefined;
   #stopping = false;
   readonly #files: TrackFiles;
@@ -159,6 +162,9 @@ export class VrrpEngine {
     this.#regroup();
     // Addresses left behind by a previous run that was killed: we own them only while master (keepalived does this too).
     for (const inst of fresh) for (const v of vipsOf(inst.cfg)) await deleteVip(nl, v).catch(() => undefined);
+    // The drop table is made afresh (a killed run's replaced), so a missing nft fails the start, not a takeover.
+    if (cfg.vrrpInstances.some(dropsTraffic)) await this.#drops.create();
+    else await removeStaleTable();
     // Link state from rtnetlink: the initial list, then events (track_interface and each instance's own interface).
     nl.subscribe([RTNLGRP_LINK], (m) => {
       const ev = decodeRtEvent(m);
@@ -234,6 +240,7 @@ export class VrrpEngine {
     this.#processes.close();
     for (const inst of this.#instances) if (inst.m.state !== 'INIT') this.#apply(inst, { kind: 'stop' });
     await this.#vipChain;
+    await this.#drops.remove().catch((e: Error) => this.#hooks.log(`cannot remove the nftables table: ${e.message}`));
     for (const { chan } of this.#channels.values()) chan.close();
     for (const inst of this.#instances) inst.announcer.close();
     this.#nl?.close();
@@ -600,6 +607,9 @@ export class VrrpEngine {
       const gained = new Map<Instance, string[]>();
       const want = new Map<string, { vip: VirtualIp; inst: Instance }>();
       for (const inst of this.#instances) if (inst.m.state === 'MASTER') for (const vip of vipsOf(inst.cfg)) want.set(modelKey(vip), { vip, inst });
+      // As keepalived: an address is in the drop set before it is added, and leaves it after it is removed.
+      const drop = new Set([...want.values()].filter(({ inst }) => dropsTraffic(inst.cfg)).map(({ vip }) => vip.address));
+      await this.#drops.add(drop).catch((e: Error) => this.#hooks.log(`cannot set the nftables drop rules: ${e.message}`));
       for (const [key, vip] of this.#held) {
         if (want.has(key)) continue;
         this.#held.delete(key);
@@ -615,6 +625,7 @@ export class VrrpEngine {
           this.#hooks.log(`(${inst.cfg.name}) ${(e as Error).message}`);
         }
       }
+      await this.#drops.keepOnly(drop).catch((e: Error) => this.#hooks.log(`cannot clear the nftables drop rules: ${e.message}`));
       for (const [inst, addresses] of gained) if (inst.takesQueued === 0) this.#announceBurst(inst, inst.cfg.garpMasterRepeat, addresses);
     });
     this.#vipChain = run.then(
@@ -705,4 +716,9 @@ function newScript(cfg: VrrpScript): Script {
 
 function zeroStats(): Stats {
   return Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Stats;
+}
+
+/** Accept mode off: the VIPs answer nothing while held (keepalived never drops for the address owner). */
+function dropsTraffic(ic: VrrpInstance): boolean {
+  return !ic.accept && ic.priority !== PRIO_OWNER;
 }

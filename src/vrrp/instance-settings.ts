@@ -45,6 +45,7 @@ export function instanceSettings(config: Config, ic: VrrpInstance, src: string):
       preempt: !(ic.nopreempt && ic.state === 'BACKUP'),
       preemptDelayMs: ic.preemptDelayMs,
       primaryAddress: src,
+      ...(ic.strict ? { lowerPrioNoAdvert: true } : {}),
     },
     dsts: isUnicast(ic) ? ic.unicastPeers : [multicastGroup(config, ic.family)],
     expect: {

@@ -16,6 +16,8 @@ export interface MachineParams {
   readonly preemptDelayMs: number;
   /** Our primary address: the advert source the peers compare on equal priority. */
   readonly primaryAddress: string;
+  /** Strict mode: a master ignores a lower-priority advert rather than answering it (keepalived's lower_prio_no_advert). */
+  readonly lowerPrioNoAdvert?: boolean;
   /**
    * vrrp_startup_delay: until this time a backup's Master_Down_Timer runs from it rather than from now, as
    * keepalived's vrrp_init_instance_sands does (a master, an address owner included, is not held back).
@@ -133,7 +135,9 @@ function masterAdvert(p: MachineParams, s: MachineState, ev: { priority: number;
     const masterInt = p.version === 3 ? ev.intervalMs : s.masterAdvertIntMs;
     return toBackup(p, { ...s, master: { address: ev.src, priority: ev.priority } }, now, masterInt);
   }
-  // A lower-priority master: assert ourselves at once so it steps down (keepalived's "forcing new election").
+  // A lower-priority master: assert ourselves at once so it steps down (keepalived's "forcing new election"),
+  // except in strict mode, where RFC 5798 says to discard it.
+  if (p.lowerPrioNoAdvert) return same(s);
   return { state: s, actions: [{ kind: 'send', priority: s.priority }] };
 }
 

@@ -271,19 +271,16 @@ test('top-level track_file is modelled with keepalived\'s meaning and, when no F
 
 // ------------------------------------------------------------------------------- 3. read but not acted on: said
 
-test('vrrp_skip_check_adv_addr and vrrp_strict warn that they are not applied; lvs_timeouts and the notify FIFOs are applied, so silent', () => {
+test('vrrp_skip_check_adv_addr warns that it is not applied; lvs_timeouts and the notify FIFOs are applied, so silent', () => {
   const r = parse(`global_defs {
   lvs_timeouts tcp 900 tcpfin 120 udp 300
   notify_fifo /run/ka.fifo keepalived_script
   vrrp_notify_fifo /run/vrrp.fifo
   vrrp_skip_check_adv_addr
-  vrrp_strict
-  vrrp_strict off
 }
 `);
-  assert.deepEqual(summary(r.problems), ['warning unsupported 5:3', 'warning unsupported 6:3']);
-  for (const p of r.problems) assert.match(p.message, /^not applied: \S+ \(k\.conf:\d\) is read but ipvs-ts does not act on it yet; /);
-  assert.match(r.problems[1]?.message ?? '', /strict RFC 5798 mode/);
+  assert.deepEqual(summary(r.problems), ['warning unsupported 5:3']);
+  assert.match(r.problems[0]?.message ?? '', /^not applied: \S+ \(k\.conf:\d\) is read but ipvs-ts does not act on it yet; /);
   assert.deepEqual(r.config?.globalDefs.lvs.timeouts, { tcpMs: 900_000, tcpFinMs: 120_000, udpMs: 300_000 });
   const g = r.config?.globalDefs;
   assert.deepEqual([g?.notifyFifo, g?.vrrp.notifyFifo, g?.vrrp.strict], [{ path: '/run/ka.fifo', user: { user: 'keepalived_script' } }, { path: '/run/vrrp.fifo' }, false]);

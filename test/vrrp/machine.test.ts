@@ -148,6 +148,18 @@ test('master: equal priority is won by the higher primary address; lower adverts
   assert.equal(m.s.state, 'BACKUP');
 });
 
+test('strict mode: a master ignores lower adverts (lower_prio_no_advert) but still answers a priority-0 advert', () => {
+  const m = drive({ ...P, lowerPrioNoAdvert: true }, initialState(100, 1000));
+  m.on({ kind: 'start' }, 0);
+  m.runTimer(5000);
+  const sent = m.log.length;
+  m.on({ kind: 'advert', priority: 50, intervalMs: 1000, src: '10.0.0.1' }, 5000);
+  assert.equal(m.s.state, 'MASTER');
+  assert.equal(m.log.length, sent, 'no advert back');
+  m.on({ kind: 'advert', priority: 0, intervalMs: 1000, src: '10.0.0.1' }, 5100);
+  assert.deepEqual(m.log.at(-1), { at: 5100, a: { kind: 'send', priority: 100 } });
+});
+
 test('backup: equal priority is accepted (no preemption on a tie)', () => {
   const m = drive(P, initialState(100, 1000));
   m.on({ kind: 'start' }, 0);
