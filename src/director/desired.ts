@@ -50,10 +50,6 @@ export class DesiredIndex {
     return this.#byKey.keys();
   }
 
-  get size(): number {
-    return this.#byKey.size;
-  }
-
   /** The services whose destinations follow this virtual server's verdicts. */
   keysOf(label: string): readonly string[] {
     return this.#byLabel.get(label) ?? [];

@@ -4,7 +4,7 @@
 import { endpointLabel, virtualServerLabel } from '../check/labels.ts';
 import type { Config } from '../config/model.ts';
 import { destKey, serviceKey } from '../ipvs/identity.ts';
-import type { DestinationEntry, DestinationSpec, IpvsStats, ServiceId } from '../ipvs/types.ts';
+import type { DestinationEntry, DestinationSpec, ServiceId } from '../ipvs/types.ts';
 import type { KernelView, ViewService } from '../ipvs/view.ts';
 import type { Stats } from '../vrrp/engine.ts';
 import { vrrpInstances, type VrrpFailure, type VrrpInput, type VrrpInstanceStatus } from '../vrrp/instance-status.ts';

@@ -18,7 +18,6 @@ export interface KernelService {
 
 export class KernelView {
   readonly #services = new Map<string, { service: ServiceSpec | ServiceEntry; destinations: Map<string, DestinationSpec | DestinationEntry> }>();
-  #destinations = 0;
 
   /** Every service of a full dump (the kernel at adoption). */
   static of(services: readonly KernelService[]): KernelView {
@@ -31,20 +30,12 @@ export class KernelView {
     return this.#services.get(key);
   }
 
-  has(key: string): boolean {
-    return this.#services.has(key);
-  }
-
   keys(): IterableIterator<string> {
     return this.#services.keys();
   }
 
   get size(): number {
     return this.#services.size;
-  }
-
-  get destinationCount(): number {
-    return this.#destinations;
   }
 
   /** Records what the kernel acknowledged (after the client's idempotent fallbacks). */
@@ -67,15 +58,13 @@ export class KernelView {
           const s = this.#services.get(serviceKey(op.service));
           if (!s) break;
           const k = destKey(op.dest);
-          if (!s.destinations.has(k)) this.#destinations++;
           // Connection counts of an edited destination stay what the last read said: a drain waits on them.
           const old = s.destinations.get(k);
           s.destinations.set(k, old && 'activeConns' in old ? { ...old, ...op.dest } : op.dest);
           break;
         }
         case 'del-dest': {
-          const s = this.#services.get(serviceKey(op.service));
-          if (s?.destinations.delete(destKey(op.dest))) this.#destinations--;
+          this.#services.get(serviceKey(op.service))?.destinations.delete(destKey(op.dest));
           break;
         }
       }
@@ -89,13 +78,11 @@ export class KernelView {
   replace(key: string, read: KernelService | undefined): boolean {
     const old = this.#services.get(key);
     const differs = !same(old, read);
-    if (old) this.#destinations -= old.destinations.size;
     if (!read) {
       this.#services.delete(key);
       return differs;
     }
     this.#services.set(key, { service: read.service, destinations: new Map(read.destinations.map((d) => [destKey(d), d])) });
-    this.#destinations += read.destinations.length;
     return differs;
   }
 }
