@@ -8,6 +8,7 @@ export function formatStatus(s: DaemonStatus, now = Date.now()): string {
   const out: string[] = [];
   out.push(`ipvs-ts daemon pid ${s.pid}, up ${age(now - s.startedAt)}${s.ipvsAvailable ? '' : ', IPVS table unreadable'}`);
   const c = s.counters;
+  if (s.countersAgeMs !== null && s.countersAgeMs >= STALE_MS) out.push(`IPVS counters and connection counts read ${age(s.countersAgeMs)} ago`);
   out.push(`IPVS changes ${c.opsApplied ?? 0} applied / ${c.opsFailed ?? 0} failed in ${c.applies ?? 0} applies, drift repairs ${c.driftRepairs ?? 0}, netlink errors ${c.netlinkErrors ?? 0}`);
   if (s.vrrp.length) {
     out.push('', 'VRRP');
@@ -39,6 +40,11 @@ export function formatStatus(s: DaemonStatus, now = Date.now()): string {
       const st = svc.stats;
       out.push(`    ${svc.key}: ${svc.inKernel ? `conns ${st.conns}  in ${st.inPkts} pkts/${st.inBytes} B  out ${st.outPkts} pkts/${st.outBytes} B` : 'not in the kernel'}`);
     }
+    const sum = vs.summary;
+    if (sum) {
+      out.push(`    real servers ${sum.realServers}: ${sum.up} up, ${sum.down} down, ${sum.pending} pending; ${sum.inTable} in the table, ${sum.destinations} destinations in the kernel`);
+      continue;
+    }
     for (const rs of vs.realServers) out.push(realServerLine(rs, now));
     const named = new Set(vs.realServers.map((r) => hostPort(r.address, r.port)));
     for (const d of vs.services[0]?.destinations ?? []) {
@@ -50,6 +56,9 @@ export function formatStatus(s: DaemonStatus, now = Date.now()): string {
   }
   return `${out.join('\n')}\n`;
 }
+
+/** Counters older than this are said to be (they are read in the background, at most a tenth of the time). */
+const STALE_MS = 30_000;
 
 function realServerLine(rs: RealServerStatus, now: number): string {
   const state = rs.up === null ? 'PENDING' : rs.up ? 'UP' : 'DOWN';
