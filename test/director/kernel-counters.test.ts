@@ -1,5 +1,6 @@
-// KernelCounters: a status or scrape waits only for the very first read; after that it gets the snapshot it has
-// (with its age) and a stale one starts a read in the background, no sooner than the duty cycle allows.
+// KernelCounters: a status or scrape waits for the first read, and for a refresh only while reads are quick; with
+// slow reads (a large table) it gets the snapshot it has (with its age) and a stale one starts a read in the
+// background, no sooner than the duty cycle allows.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -27,11 +28,11 @@ function reader() {
 
 const conns = (s: Awaited<ReturnType<KernelCounters['get']>>) => s?.services.get('TCP 10.0.0.1:80')?.stats.conns;
 
-test('kernel counters: the first read is waited for (up to waitMs), later ones never', async () => {
+test('kernel counters: the first read is waited for (up to waitMs); after a slow read, a refresh never is', async () => {
   const r = reader();
   const kc = new KernelCounters({ read: r.read, maxAgeMs: 50, waitMs: 2_000, duty: 1, onError: () => assert.fail('no error') });
   const first = kc.get();
-  await sleep(10);
+  await sleep(150); // slower than a read worth waiting for
   r.pending.shift()!();
   assert.equal(conns(await first), 1, 'the first call got the first read');
   assert.equal(r.reads(), 1);
@@ -48,6 +49,17 @@ test('kernel counters: the first read is waited for (up to waitMs), later ones n
   r.pending.shift()!();
   await sleep(0);
   assert.equal(conns(await kc.get()), 2, 'the next caller gets the new snapshot');
+});
+
+test('kernel counters: while reads are quick, a stale snapshot waits for the refresh', async () => {
+  let n = 0;
+  const kc = new KernelCounters({
+    read: async () => ({ services: [{ service: { id: { kind: 'addr', family: 4, protocol: 'TCP', address: '10.0.0.1', port: 80 }, stats: { ...ZERO_STATS, conns: BigInt(++n) } }, destinations: [] } as unknown as KernelService] }),
+    maxAgeMs: 20, waitMs: 5_000, duty: 1, onError: () => assert.fail('no error'),
+  });
+  assert.equal(conns(await kc.get()), 1);
+  await sleep(40);
+  assert.equal(conns(await kc.get()), 2, 'the caller got the refreshed counters');
 });
 
 test('kernel counters: the first read times out after waitMs (undefined), a slow read bounds the next by the duty cycle', async () => {
