@@ -81,13 +81,26 @@ async function send(conn: Socket, reply: ControlReply): Promise<void> {
     const full = !conn.write(pending);
     pending = '';
     if (conn.destroyed) return;
-    if (full) await new Promise<void>((resolve) => conn.once('drain', resolve).once('close', resolve));
+    if (full) await drained(conn);
     else await turn();
   }
   conn.end(`${pending}\n`);
 }
 
 const SEND_CHUNK = 1 << 20;
+
+/** Resolves on 'drain', or on 'close' when the reader went away (then the loop above stops). */
+function drained(conn: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      conn.off('drain', done);
+      conn.off('close', done);
+      resolve();
+    };
+    conn.on('drain', done);
+    conn.on('close', done);
+  });
+}
 
 /** A reply's JSON text in pieces (a status: one piece per virtual server), which joined are JSON.stringify's. */
 export function* statusReply(reply: ControlReply | DirectorStatus): Generator<string> {
