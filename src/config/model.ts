@@ -537,6 +537,12 @@ export interface BgpAnnouncer {
   readonly withdrawHoldMs: number;
   /** Where ipvs-ts writes BIRD's config, control socket and pid file. */
   readonly birdDir: string;
+  /** The routing daemon ipvs-ts runs: BIRD 2 (default) or GoBGP (`backend gobgp`). */
+  readonly backend: 'bird' | 'gobgp';
+  /** GoBGP: where ipvs-ts puts gobgpd's gRPC socket and pid file. */
+  readonly gobgpDir: string;
+  /** GoBGP: gRPC on 127.0.0.1:PORT instead of the socket in gobgpDir; absent = the socket. */
+  readonly grpcPort?: number;
   readonly pos: SourcePos;
 }
 
