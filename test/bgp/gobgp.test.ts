@@ -4,8 +4,8 @@
 // lose it when gobgpd is killed -9 and learn it again when ipvs-ts has restarted gobgpd and re-announced, and lose
 // it on stop. Namespaces, the router's BIRD and gobgpd (by pid) are removed even when an assertion fails.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -198,3 +198,75 @@ virtual_server 2001:db8:10::10 80 {
   }
 });
 
+
+test('GoBGP backend: a gobgpd left by a killed ipvs-ts is stopped at start, another program\'s gobgpd is not', { skip: unavailable() }, async () => {
+  const ns = `ipvsts-gbl-${process.pid}`;
+  const dir = mkdtempSync(join(tmpdir(), 'ipvsts-gbl-'));
+  const pids: number[] = [];
+  const settings = { routerId: '10.97.0.2', localAs: 65001, neighbors: [{ address: '10.97.0.1', family: 4 as const, remoteAs: 65000, holdS: 9, port: 179, passive: true }] };
+  const command = ['ip', 'netns', 'exec', ns, 'gobgpd'];
+  const log: string[] = [];
+  const report = (e: BgpEvent) => log.push(describeBgpEvent(e));
+  const daemonize = (apiHosts: string): number => {
+    const c = spawn('ip', ['netns', 'exec', ns, 'gobgpd', '--api-hosts', apiHosts, '--pprof-disable'], { detached: true, stdio: 'ignore' });
+    c.unref();
+    pids.push(c.pid ?? 0);
+    return c.pid ?? 0;
+  };
+  let backend: GobgpAnnouncer | undefined;
+  try {
+    execFileSync('ip', ['netns', 'add', ns]);
+    execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    backend = new GobgpAnnouncer({ settings, dir: join(dir, 'a'), command, report });
+    const { pidFile, apiHosts, socket } = backend.paths;
+    // A gobgpd on our socket, its pid in our pid file, stands for the child of an ipvs-ts that was killed -9.
+    mkdirSync(join(dir, 'a'));
+    const leftover = daemonize(apiHosts);
+    writeFileSync(pidFile, `${leftover}\n`);
+    await until('the leftover gobgpd to listen', () => spawnSync('test', ['-S', socket]).status === 0);
+    await backend.start();
+    await until('the leftover gobgpd to be gone', () => gone(leftover), 5000);
+    assert.notEqual(backend.daemon().pid, leftover);
+    assert.ok(log.some((l) => l.includes(`left running by an earlier ipvs-ts (pid ${leftover})`)), 'the leftover is reported');
+    pids.push(backend.daemon().pid ?? 0);
+    // No route to the neighbor in this namespace (and it is passive): the session is not up.
+    assert.notEqual((await backend.sessions())[0]?.state, 'Established');
+
+    // Another gobgpd (its own socket) whose pid happens to be in our pid file is left alone.
+    await backend.close();
+    const stranger = daemonize(`unix://${join(dir, 'other.sock')}`);
+    writeFileSync(pidFile, `${stranger}\n`);
+    await until('the other gobgpd to run', () => readFileSync(`/proc/${stranger}/cmdline`, 'utf8').startsWith('gobgpd'));
+    backend = new GobgpAnnouncer({ settings, dir: join(dir, 'a'), command, report });
+    await backend.start();
+    pids.push(backend.daemon().pid ?? 0);
+    assert.ok(!gone(stranger), 'the other gobgpd runs');
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n${log.join('\n')}`);
+  } finally {
+    await backend?.close().catch(() => undefined);
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    spawnSync('ip', ['netns', 'del', ns]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('GoBGP backend: a missing gobgpd program fails start with BGP_DAEMON_START', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ipvsts-gbm-'));
+  const events: string[] = [];
+  const backend = new GobgpAnnouncer({ settings: { routerId: '10.0.0.1', localAs: 1, neighbors: [] }, dir, command: [join(dir, 'no-gobgpd')], report: (e) => events.push(e.type) });
+  try {
+    await assert.rejects(backend.start(), { code: 'BGP_DAEMON_START' });
+    assert.deepEqual(events, ['gobgp-error']);
+    assert.equal(backend.daemon().running, false);
+  } finally {
+    await backend.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
