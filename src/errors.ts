@@ -99,7 +99,7 @@ export const ERROR_CODES = [
 
   { code: 'SYS_SHIM_NOT_BUILT', area: 'sys', meaning: 'the native socket shim (build/Release/ipvs_ts_sys.node) is not built or cannot be loaded' },
 
-  { code: 'BGP_DAEMON_START', area: 'bgp', meaning: 'the routing daemon (BIRD) could not be started or its control socket never answered' },
+  { code: 'BGP_DAEMON_START', area: 'bgp', meaning: 'the routing daemon (BIRD or gobgpd) could not be started or its control socket (gobgpd: its gRPC API) never answered' },
   { code: 'BGP_DAEMON_GONE', area: 'bgp', meaning: 'the routing daemon exited or closed its control socket' },
   { code: 'BGP_DAEMON_CONFIG', area: 'bgp', meaning: 'the routing daemon refused the configuration ipvs-ts wrote for it' },
   { code: 'BGP_COMMAND', area: 'bgp', meaning: 'the routing daemon refused a command' },

@@ -523,7 +523,7 @@ export const DEFAULTS = {
 
 /** `bgp_announcer { … }`: an ipvs-ts extension (keepalived has no BGP); see docs/bgp.md. */
 export interface BgpAnnouncer {
-  /** BIRD's router id (an IPv4 address); absent = BIRD picks the lowest IPv4 address of this host. */
+  /** The BGP router id (an IPv4 address); absent = BIRD picks the lowest IPv4 address of this host (GoBGP needs it). */
   readonly routerId?: string;
   readonly localAs: number;
   readonly neighbors: readonly BgpNeighbor[];
