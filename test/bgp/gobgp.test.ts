@@ -135,7 +135,8 @@ virtual_server 2001:db8:10::10 80 {
     bgp.onEvent(at('quorum', { virtualServer: VS, up: false, liveWeight: 0 }));
     await until('the router to lose the VIP', () => !routerHasVip());
     const withdrawMs = performance.now() - t0;
-    const withdrawn = events.findLast((e) => e.type === 'bgp-route' && !e.announced);
+    // gobgpd may send the UPDATE before its reply to DeletePath reaches ipvs-ts.
+    const withdrawn = await until('the withdrawal to be reported', () => events.findLast((e) => e.type === 'bgp-route' && !e.announced));
     const withdrawCommandMs = (eventAt.get(withdrawn as BgpEvent) ?? NaN) - t0;
     assert.equal(bgp.status().vips[0]?.announced, false);
     assert.equal(routerHasVip6(), true, 'the other VIP stays');
