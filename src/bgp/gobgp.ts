@@ -164,7 +164,7 @@ export class GobgpAnnouncer implements Announcer {
     const { socket, pidFile, target, apiHosts } = this.paths;
     rmSync(socket, { force: true });
     const [program = 'gobgpd', ...pre] = this.#opts.command ?? ['gobgpd'];
-    // No -f: gobgpd then waits for StartBgp over the API. Its log (stdout) is plain text at info level.
+    // No -f: gobgpd then waits for StartBgp over the API. Its log (stdout) is plain text at info level at least.
     const child = spawn(program, [...pre, '--api-hosts', apiHosts, '--pprof-disable', '--log-plain'], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.#child = child;
     let exited = false;
@@ -180,7 +180,9 @@ export class GobgpAnnouncer implements Announcer {
         resolve();
       });
     });
-    for (const out of [child.stdout, child.stderr]) if (out) createInterface({ input: out }).on('line', (line) => this.#report({ type: 'gobgp-log', line }));
+    for (const out of [child.stdout, child.stderr]) {
+      if (out) createInterface({ input: out }).on('line', (line) => worthReporting(line) && this.#report({ type: 'gobgp-log', line }));
+    }
     if (child.pid !== undefined) writeFileSync(pidFile, `${child.pid}\n`, { mode: 0o640 });
     const client = new GobgpClient(target);
     const deadline = Date.now() + (this.#opts.startTimeoutMs ?? 5000);
@@ -262,4 +264,12 @@ export class GobgpAnnouncer implements Announcer {
   #report(e: GobgpEvent): void {
     this.#opts.report?.(e);
   }
+}
+
+/**
+ * Warnings, errors and anything not in logrus's format (a Go panic's trace), as BIRD's stderr is: the info lines
+ * (each peer added, each state change) repeat what the service reports from the sessions itself.
+ */
+export function worthReporting(line: string): boolean {
+  return !/^time="[^"]*" level=(info|debug|trace) /.test(line);
 }

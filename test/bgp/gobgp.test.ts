@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseConfigText } from '../../src/config/index.ts';
-import { GobgpAnnouncer } from '../../src/bgp/gobgp.ts';
+import { GobgpAnnouncer, worthReporting } from '../../src/bgp/gobgp.ts';
 import { createBgpService, describeBgpEvent, type BgpEvent } from '../../src/bgp/service.ts';
 
 const nsR = `ipvsts-gbr-${process.pid}`;
@@ -270,4 +270,11 @@ test('GoBGP backend: a missing gobgpd program fails start with BGP_DAEMON_START'
     await backend.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('GoBGP backend: gobgpd\'s info lines are not reported, its warnings, errors and panics are', () => {
+  assert.equal(worthReporting('time="2026-12-02T06:35:24Z" level=info msg="Peer Up" Key=10.98.0.1 State=BGP_FSM_OPENCONFIRM Topic=Peer'), false);
+  assert.equal(worthReporting('time="2026-12-02T06:35:24Z" level=warning msg="failed to resolve local address" Key=10.98.0.1 Topic=Peer'), true);
+  assert.equal(worthReporting('time="2026-12-02T06:35:24Z" level=error msg="failed to listen"'), true);
+  assert.equal(worthReporting('panic: runtime error: invalid memory address or nil pointer dereference'), true);
 });
