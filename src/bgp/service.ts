@@ -1,7 +1,6 @@
 // The BGP announcer as the daemon runs it: the director's events feed the policy (policy.ts), a timer observes
 // every VIP once per interval and hands the changes to the backend (announcer.ts; BIRD 2 in bird.ts, GoBGP in
-// gobgp.ts), and the
-// sessions are polled for status and metrics. Wiring, in the daemon:
+// gobgp.ts), and the sessions are polled for status and metrics. Wiring, in the daemon:
 //
 //   const bgp = createBgpService(config, { report: (e) => log(describeBgpEvent(e)) });
 //   if (bgp) { director.onEvent(bgp.onEvent); await bgp.start(); }      // before director.start(): the first

@@ -23,8 +23,8 @@ export function readBgpAnnouncer(s: Stmt, r: ArgReader): BgpAnnouncer {
   };
   const absolute = (t: Stmt, usage: string): string | undefined => {
     const dir = r.word(t, usage);
-    if (dir !== undefined && !dir.startsWith('/')) p.error('bad-value', `${t.key.text}: '${dir}' is not an absolute path`, posOf(t.args[0] as Token));
-    else return dir;
+    if (dir === undefined || dir.startsWith('/')) return dir;
+    p.error('bad-value', `${t.key.text}: '${dir}' is not an absolute path`, posOf(t.args[0] as Token));
     return undefined;
   };
   walk(r.needBlock(s), {
