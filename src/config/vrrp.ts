@@ -82,13 +82,21 @@ function weightArgs(s: Stmt, r: ArgReader): { weight: number; reverse: boolean }
 
 type TrackWhat = 'script' | 'interface' | 'file' | 'process';
 
-function trackList(s: Stmt, r: ArgReader, what: TrackWhat): TrackRef[] {
+/**
+ * Appends a `track_* { … }` block's entries to the instance's or group's list. A name already listed (in this block
+ * or an earlier one) is ignored with a warning, as keepalived ignores it (vrrp_track.c, track_file.c).
+ */
+function trackList(s: Stmt, r: ArgReader, what: TrackWhat, refs: TrackRef[]): void {
   r.arity(s, 0, 0, `${s.key.text} { NAME [weight N [reverse${what !== 'interface' ? '|noreverse' : ''}]] … }`);
   // keepalived's bounds: ±254 for files and processes (vrrp_track.c, track_file.c), ±253 for the others.
   const max = what === 'file' || what === 'process' ? 254 : 253;
-  const refs: TrackRef[] = [];
   for (const e of r.needBlock(s)) {
     r.noBlock(e);
+    const first = refs.find((x) => x.name === e.key.text);
+    if (first !== undefined) {
+      r.problems.warn('duplicate', `track_${what} ${e.key.text} is already tracked (line ${first.pos.line}); this entry is ignored, as keepalived does`, posOf(e.key));
+      continue;
+    }
     const ref: Mutable<TrackRef> = { name: e.key.text, pos: posOf(e.key) };
     const [w, n, rev, ...extra] = e.args;
     if (w) {
@@ -106,7 +114,6 @@ function trackList(s: Stmt, r: ArgReader, what: TrackWhat): TrackRef[] {
     }
     refs.push(ref);
   }
-  return refs;
 }
 
 /** `reverse` on a weight override; `noreverse` undoes a script's or file's own `weight N reverse` (vrrp_track.c, track_file.c). */
@@ -320,16 +327,16 @@ export function readVrrpInstance(s: Stmt, g: GlobalDraft, r: ArgReader): VrrpIns
         d.excludedStmts.push(t);
       },
       track_interface: (t, d) => {
-        d.trackInterfaces.push(...trackList(t, r, 'interface'));
+        trackList(t, r, 'interface', d.trackInterfaces);
       },
       track_script: (t, d) => {
-        d.trackScripts.push(...trackList(t, r, 'script'));
+        trackList(t, r, 'script', d.trackScripts);
       },
       track_file: (t, d) => {
-        d.trackFiles.push(...trackList(t, r, 'file'));
+        trackList(t, r, 'file', d.trackFiles);
       },
       track_process: (t, d) => {
-        d.trackProcesses.push(...trackList(t, r, 'process'));
+        trackList(t, r, 'process', d.trackProcesses);
       },
       garp_master_delay: (t, d) => {
         d.garpMasterDelayMs = r.seconds(t, 0, 255_000) ?? d.garpMasterDelayMs;
@@ -555,16 +562,16 @@ export function readVrrpSyncGroup(s: Stmt, r: ArgReader): VrrpSyncGroup | undefi
       },
       ...notifyKeywords<D>(r),
       track_interface: (t, d) => {
-        d.trackInterfaces.push(...trackList(t, r, 'interface'));
+        trackList(t, r, 'interface', d.trackInterfaces);
       },
       track_script: (t, d) => {
-        d.trackScripts.push(...trackList(t, r, 'script'));
+        trackList(t, r, 'script', d.trackScripts);
       },
       track_file: (t, d) => {
-        d.trackFiles.push(...trackList(t, r, 'file'));
+        trackList(t, r, 'file', d.trackFiles);
       },
       track_process: (t, d) => {
-        d.trackProcesses.push(...trackList(t, r, 'process'));
+        trackList(t, r, 'process', d.trackProcesses);
       },
       smtp_alert: (t, d) => {
         d.smtpAlert = r.flag(t);
