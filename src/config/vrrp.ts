@@ -415,7 +415,7 @@ export function readVrrpInstance(s: Stmt, g: GlobalDraft, r: ArgReader): VrrpIns
     p.warn('lenient', `${where}: VRRPv3 has no authentication; the authentication block is ignored`, posOf(s.key));
     delete d.auth;
   }
-  if (d.nopreempt && d.state === 'MASTER') p.warn('lenient', `${where}: nopreempt only works with state BACKUP (as in keepalived); it is ignored for a MASTER`, posOf(s.key));
+  checkPreemption(d, s, r);
   if (d.auth?.type === 'AH') p.error('unsupported', `${where}: auth_type AH (IPsec AH) is not supported; use PASS or no authentication`, posOf(authTok ?? s.key));
   if (d.useVmac === '') d.useVmac = `vrrp.${d.vrid}`;
   if (d.vmacAddress?.split(':').length === 5) d.vmacAddress = `${d.vmacAddress}:${d.vrid.toString(16).padStart(2, '0')}`;
@@ -457,6 +457,26 @@ function applyStrict(d: InstanceDraft, s: Stmt, r: ArgReader): void {
     p.warn('strict', `${where}: preempt_delay is incompatible with strict mode; reset to 0`, at);
     d.preemptDelayMs = 0;
   }
+}
+
+/**
+ * nopreempt and preempt_delay as keepalived 2.2.7's vrrp_complete_instance leaves them (after strict mode's state
+ * rewrite): the address owner always preempts, nopreempt needs state BACKUP (instance-settings.ts folds both in),
+ * and preempt_delay is cleared for a MASTER and with nopreempt, where it would only hold back a takeover that
+ * keepalived makes at once or never.
+ */
+function checkPreemption(d: InstanceDraft, s: Stmt, r: ArgReader): void {
+  const p = r.problems;
+  const where = `vrrp_instance ${d.name}`;
+  const at = posOf(s.key);
+  const owner = d.priority === 255;
+  if (d.nopreempt && owner) p.warn('lenient', `${where}: nopreempt is incompatible with priority 255 (the address owner always preempts); it is ignored, as keepalived does`, at);
+  else if (d.nopreempt && d.state === 'MASTER') p.warn('lenient', `${where}: nopreempt only works with state BACKUP (as in keepalived); it is ignored for a MASTER`, at);
+  if (d.preemptDelayMs === 0) return;
+  if (d.state === 'MASTER') p.warn('lenient', `${where}: preempt_delay does not work with state MASTER; reset to 0, as keepalived does`, at);
+  else if (d.nopreempt && !owner) p.warn('lenient', `${where}: preempt_delay is incompatible with nopreempt; reset to 0, as keepalived does`, at);
+  else return;
+  d.preemptDelayMs = 0;
 }
 
 /**

@@ -42,7 +42,7 @@ export function instanceSettings(config: Config, ic: VrrpInstance, src: string):
     params: {
       version: ic.version,
       advertIntMs: ic.advertIntMs,
-      preempt: !(ic.nopreempt && ic.state === 'BACKUP'),
+      preempt: !(ic.nopreempt && ic.state === 'BACKUP' && ic.priority !== 255),
       preemptDelayMs: ic.preemptDelayMs,
       primaryAddress: src,
       ...(ic.strict ? { lowerPrioNoAdvert: true } : {}),
