@@ -38,7 +38,7 @@ test('garp_group: three instances on one interface announce one ARP per garp_int
   const burst = lab.ipvsTs('burst', conf(20, false));
   const ka = withKeepalived ? lab.keepalived('ka', conf(30, true)) : undefined;
   const mastered = (p: typeof paced) => ['VI_1', 'VI_2', 'VI_3'].every((n) => lab.states(p, n).includes('MASTER'));
-  await waitFor('every instance master', () => mastered(paced) && mastered(burst) && (ka === undefined || mastered(ka)), START_MS).catch((e: Error) => {
+  await waitFor('every instance master', () => mastered(paced) && mastered(burst) && (ka === undefined || mastered(ka)), 2 * START_MS).catch((e: Error) => {
     throw new Error(`${e.message}\n${lab.logTails()}`);
   });
   // Each paced director sends 1 + 3 ARPs (see below) over 3 intervals; wait for them to be on the wire.
@@ -48,8 +48,11 @@ test('garp_group: three instances on one interface announce one ARP per garp_int
 
   const mine = arpTimes(cap.pcap, 10);
   t.diagnostic(`ipvs-ts paced: ${mine.map((x) => x.address).join(' ')}; gaps ${gaps(mine).map((g) => g.toFixed(1)).join(', ')} ms`);
-  // The first address leaves at once; its four repeats fold into one pending packet, and so do the others' five.
-  assert.deepEqual(vips(10).map((a) => mine.filter((x) => x.address === a).length), [2, 1, 1]);
+  // An address that finds the interface free leaves at once and its four repeats fold into one pending packet; one
+  // that finds it busy waits, its five repeats folded into one. So 2, 1, 1 when the three take over together (the
+  // usual case), up to 2 each when a loaded host spreads the takeovers over more than an interval.
+  const count = vips(10).map((a) => mine.filter((x) => x.address === a).length);
+  assert.ok(count.every((n) => n >= 1 && n <= 2) && count.includes(2), `ipvs-ts: ${count.join(', ')} ARPs per address`);
   assert.ok(gaps(mine).every((g) => g >= INTERVAL_MS - CAPTURE_SLACK_MS), `gaps ≥ ${INTERVAL_MS} ms`);
   assert.ok(gaps(mine).every((g) => g < INTERVAL_MS + 1000), 'and not held back much longer (a generous bound: the host is shared)');
 
@@ -60,11 +63,11 @@ test('garp_group: three instances on one interface announce one ARP per garp_int
   if (ka !== undefined) {
     const theirs = arpTimes(cap.pcap, 30);
     t.diagnostic(`keepalived paced: ${theirs.map((x) => x.address).join(' ')}; gaps ${gaps(theirs).map((g) => g.toFixed(1)).join(', ')} ms`);
-    // keepalived sends an address at once whenever the interface is free, even past queued ones, and measures the
-    // pace from a cached clock: how many ARPs each address gets and the exact gaps depend on when each instance
-    // took over. What holds for both: one or two ARPs per address instead of five, a pace instead of a burst.
-    const count = vips(30).map((a) => theirs.filter((x) => x.address === a).length);
-    assert.ok(count.every((n) => n >= 1 && n <= 2), `keepalived: ${count.join(', ')} ARPs per address`);
+    // keepalived also sends an address at once whenever the interface is free, even past queued ones, and measures
+    // the pace from a cached clock, so its gaps may come in a little short. What holds for both: one or two ARPs
+    // per address instead of five, a pace instead of a burst.
+    const theirCount = vips(30).map((a) => theirs.filter((x) => x.address === a).length);
+    assert.ok(theirCount.every((n) => n >= 1 && n <= 2), `keepalived: ${theirCount.join(', ')} ARPs per address`);
     assert.ok(gaps(theirs).every((g) => g >= INTERVAL_MS / 2), 'keepalived paces them too');
   }
 });

@@ -29,7 +29,7 @@ test('track_interface weight N reverse: ipvs-ts advertises the priorities keepal
   });
   const i = lab.ipvsTs('i', conf(1));
   const k = lab.keepalived('k', conf(2));
-  await waitFor('both master', () => lab.entered(i, 'MASTER') > 0 && lab.entered(k, 'MASTER') > 0, START_MS).catch((e: Error) => {
+  await waitFor('both master', () => lab.entered(i, 'MASTER') > 0 && lab.entered(k, 'MASTER') > 0, 2 * START_MS).catch((e: Error) => {
     throw new Error(`${e.message}\n${lab.logTails()}`);
   });
   const before = await priorities(lab, 'before');
