@@ -1,9 +1,10 @@
 // Namespace lab: garp_group. Three instances on one interface take over together; with a garp_group their
 // gratuitous ARPs leave one per garp_interval (each address's repeats folded into one pending packet), where
 // without one they leave as a burst. A keepalived 2.2.7 on the same LAN with the same configuration shows the
-// same folding and pace.
+// same folding and pace. The same for unsolicited NAs and gna_interval.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { bytesToAddr } from '../../src/vrrp/addr.ts';
 import { gratuitousArps, haveCommand, instanceConf, Lab, labUnavailable, readPcap, START_MS, sleep, waitFor } from './lab.ts';
 
 const skip = labUnavailable() ?? (haveCommand('tcpdump') ? undefined : 'needs tcpdump');
@@ -70,4 +71,36 @@ test('garp_group: three instances on one interface announce one ARP per garp_int
     assert.ok(theirCount.every((n) => n >= 1 && n <= 2), `keepalived: ${theirCount.join(', ')} ARPs per address`);
     assert.ok(gaps(theirs).every((g) => g >= INTERVAL_MS / 2), 'keepalived paces them too');
   }
+});
+
+/** Capture times of unsolicited neighbour advertisements (ICMPv6 type 136) by target address. */
+function naTimes(pcap: string, targets: readonly string[]): { address: string; t: number }[] {
+  return readPcap(pcap).flatMap(({ timeMs, frame }) => {
+    if (frame.length < 14 + 40 + 24 || frame.readUInt16BE(12) !== 0x86dd || frame[14 + 6] !== 58 || frame[14 + 40] !== 136) return [];
+    const address = bytesToAddr(frame.subarray(14 + 48, 14 + 64));
+    return targets.includes(address) ? [{ address, t: timeMs }] : [];
+  }).sort((a, b) => a.t - b.t);
+}
+
+test('garp_group gna_interval: three IPv6 instances on one interface announce one NA per interval', { skip, timeout: 90_000 }, async (t) => {
+  const lab = new Lab('gna');
+  t.after(() => lab.cleanup());
+  lab.setup({ paced: ['fd82::1/64'] });
+  const targets = [1, 2, 3].map((i) => `fd82::1${i}`);
+  const conf = `garp_group {\n  gna_interval ${INTERVAL_MS / 1000}\n  interface eth0\n}\n` + [1, 2, 3].map((i) => instanceConf({
+    name: `VI_${i}`, vrid: i, priority: 150, advert: 0.1, vips: [`fd82::1${i}/64`], extra: '  garp_master_delay 0',
+  })).join('');
+  const cap = await lab.capture('lan', 'icmp6');
+  const paced = lab.ipvsTs('paced', conf);
+  await waitFor('every instance master', () => ['VI_1', 'VI_2', 'VI_3'].every((n) => lab.states(paced, n).includes('MASTER')), 2 * START_MS).catch((e: Error) => {
+    throw new Error(`${e.message}\n${lab.logTails()}`);
+  });
+  await waitFor('the paced NAs', () => naTimes(cap.pcap, targets).length >= 4, START_MS);
+  await sleep(3 * INTERVAL_MS);
+  await cap.stop();
+  const nas = naTimes(cap.pcap, targets);
+  t.diagnostic(`ipvs-ts paced NAs: ${nas.map((x) => x.address).join(' ')}; gaps ${gaps(nas).map((g) => g.toFixed(1)).join(', ')} ms`);
+  const count = targets.map((a) => nas.filter((x) => x.address === a).length);
+  assert.ok(count.every((n) => n >= 1 && n <= 2) && count.includes(2), `${count.join(', ')} NAs per address`);
+  assert.ok(gaps(nas).every((g) => g >= INTERVAL_MS - CAPTURE_SLACK_MS), `gaps ≥ ${INTERVAL_MS} ms`);
 });
