@@ -2,9 +2,10 @@
 // their defaults from it.
 import { readBgpAnnouncer, validateBgp } from './bgp.ts';
 import { walk, type BlockSpec } from './blocks.ts';
+import { checkGarpGroups, readGarpGroup } from './garp-group.ts';
 import { finishGlobals, newGlobalDraft, readGlobalDefs } from './global.ts';
 import { LvsReader, persistZeroPortGroups } from './lvs.ts';
-import type { BgpAnnouncer, Config, SourcePos, TrackFile, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup, VrrpTrackProcess } from './model.ts';
+import type { BgpAnnouncer, Config, GarpGroup, SourcePos, TrackFile, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup, VrrpTrackProcess } from './model.ts';
 import type { Problems } from './problems.ts';
 import { readTrackFile, warnUnwatchedTrackFiles } from './track-file.ts';
 import { readVrrpTrackProcess } from './track-process.ts';
@@ -13,7 +14,7 @@ import { ArgReader } from './values.ts';
 import { readVrrpInstance, readVrrpScript, readVrrpSyncGroup } from './vrrp.ts';
 
 const ROOT_UNSUPPORTED = new Set(
-  ('static_ipaddress static_routes static_rules track_group garp_group linkbeat_interfaces ' +
+  ('static_ipaddress static_routes static_rules track_group linkbeat_interfaces ' +
     'bfd_instance net_namespace net_namespace_ipvs namespace_with_ipsets use_pid_dir instance child_wait_time SSL ' +
     'linkbeat_use_polling interface_up_down_delays').split(/\s+/),
 );
@@ -32,6 +33,7 @@ export class ConfigBuilder {
   readonly #virtualServerGroups: VirtualServerGroup[] = [];
   readonly #virtualServers: VirtualServer[] = [];
   readonly #trackFiles: TrackFile[] = [];
+  readonly #garpGroups: GarpGroup[] = [];
   #bgp: BgpAnnouncer | undefined;
   readonly #root: BlockSpec<undefined>;
 
@@ -57,6 +59,7 @@ export class ConfigBuilder {
         virtual_server: (s) => push(this.#virtualServers, this.#lvs.readVirtualServer(s)),
         track_file: (s) => push(this.#trackFiles, readTrackFile(s, this.#r)),
         vrrp_track_file: (s) => push(this.#trackFiles, readTrackFile(s, this.#r)),
+        garp_group: (s) => push(this.#garpGroups, readGarpGroup(s, this.#r)),
         bgp_announcer: (s) => {
           const prev = this.#bgp;
           const b = readBgpAnnouncer(s, this.#r);
@@ -90,10 +93,12 @@ export class ConfigBuilder {
       virtualServerGroups: this.#virtualServerGroups,
       virtualServers: persistZeroPortGroups(this.#virtualServers, this.#virtualServerGroups, this.#problems),
       trackFiles: this.#trackFiles,
+      garpGroups: this.#garpGroups,
       ...(this.#bgp ? { bgpAnnouncer: this.#bgp } : {}),
     };
     warnScriptSecurity(config, this.#problems);
     warnUnwatchedTrackFiles(config, r);
+    checkGarpGroups(config.garpGroups, this.#problems);
     validateBgp(config, r);
     return config;
   }

@@ -50,6 +50,7 @@ export function checkHost(c: Config, facts: HostFacts, p: Problems, asErrors: bo
     local(i.mcastSrcIp, `${owner}: mcast_src_ip`, i.pos);
     local(i.unicastSrcIp, `${owner}: unicast_src_ip`, i.pos);
   }
+  for (const g of c.garpGroups) for (const name of g.interfaces) iface(name, 'garp_group', g.pos);
   for (const g of c.vrrpSyncGroups) for (const t of g.trackInterfaces) iface(t.name, `vrrp_sync_group ${g.name} track_interface`, t.pos);
   const sd = c.globalDefs.lvs.syncDaemon;
   if (sd) iface(sd.interface, 'lvs_sync_daemon', sd.pos);

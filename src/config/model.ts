@@ -24,6 +24,8 @@ export interface Config {
   readonly virtualServers: readonly VirtualServer[];
   /** Top-level `track_file` (and its old name `vrrp_track_file`) blocks, which FILE_CHECKs and VRRP's track_file follow. */
   readonly trackFiles: readonly TrackFile[];
+  /** Top-level `garp_group { … }` blocks: gratuitous ARP / NA pacing per interface or group of interfaces. */
+  readonly garpGroups: readonly GarpGroup[];
   /** The ipvs-ts extension block `bgp_announcer { … }` (docs/bgp.md); absent = no BGP. */
   readonly bgpAnnouncer?: BgpAnnouncer;
 }
@@ -195,6 +197,21 @@ export interface TrackRef {
   readonly weight?: number;
   /** `weight N reverse|noreverse`; absent = the script's own `weight … reverse` (interfaces: not reversed). */
   readonly reverse?: boolean;
+  readonly pos: SourcePos;
+}
+
+/**
+ * `garp_group { garp_interval S  gna_interval S  interface IF | interfaces { IF … } }` (keepalived's garp_delay):
+ * on its interfaces taken together, one gratuitous ARP per garp_interval and one unsolicited NA per gna_interval.
+ * An interface in a group does not take the global vrrp_garp_interval / vrrp_gna_interval, even for the interval
+ * the group leaves unset (keepalived).
+ */
+export interface GarpGroup {
+  /** Absent = ARPs on these interfaces are not paced. */
+  readonly garpIntervalMs?: number;
+  /** Absent = NAs on these interfaces are not paced. */
+  readonly gnaIntervalMs?: number;
+  readonly interfaces: readonly string[];
   readonly pos: SourcePos;
 }
 

@@ -11,6 +11,8 @@ import { decodeRtEvent, listLinks, RTNLGRP_LINK, type Link } from '../netlink/rt
 import { NetlinkSocket } from '../netlink/socket.ts';
 import type { Config, TrackFile, VirtualIp, VrrpInstance, VrrpScript, VrrpSyncGroup, VrrpTrackProcess } from '../config/model.ts';
 import { Announcer, macBytes } from './announce.ts';
+import { GarpPacer } from './garp-pacer.ts';
+import { inetFamily } from '../sys/inet.ts';
 import { VrrpChannel, type Received } from './channel.ts';
 import { checkAdvert, decodeAdvert, DROP_REASONS, encodeAdvert, type DropReason, type Expectation } from './codec.ts';
 import { VrrpError } from './errors.ts';
@@ -136,6 +138,8 @@ export class VrrpEngine {
   readonly #processes: TrackProcesses;
   /** vrrp_startup_delay's end, fixed at start: a reload neither restarts nor cancels it (keepalived). */
   #delayedStartAt: number | undefined;
+  /** garp_group / vrrp_garp_interval / vrrp_gna_interval: the pace of announcements per interface. */
+  readonly #pacer: GarpPacer;
 
   constructor(config: Config, hooks: EngineHooks, now: () => number = () => performance.now()) {
     this.#config = config;
@@ -143,6 +147,8 @@ export class VrrpEngine {
     this.#now = now;
     this.#files = new TrackFiles(hooks.log, () => this.#retrack());
     this.#processes = new TrackProcesses(hooks.log, () => this.#retrack(), now);
+    this.#pacer = new GarpPacer({ now, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) });
+    this.#pacer.configure(config.garpGroups, config.globalDefs.vrrp);
   }
 
   async start(): Promise<void> {
@@ -217,6 +223,7 @@ export class VrrpEngine {
 
     // From here on nothing is refused, and nothing waits until every instance is in its new shape.
     this.#config = next;
+    this.#pacer.configure(next.garpGroups, next.globalDefs.vrrp);
     for (const inst of leaving) this.#retire(inst);
     this.#reloadScripts(next, plan.scripts);
     for (const { inst, ic } of keeping) inst.cfg = ic;
@@ -242,6 +249,7 @@ export class VrrpEngine {
     await this.#vipChain;
     await this.#drops.remove().catch((e: Error) => this.#hooks.log(`cannot remove the nftables table: ${e.message}`));
     for (const { chan } of this.#channels.values()) chan.close();
+    this.#pacer.close();
     for (const inst of this.#instances) inst.announcer.close();
     this.#nl?.close();
   }
@@ -642,24 +650,26 @@ export class VrrpEngine {
     if (every > 0) inst.garpRefresh = setInterval(() => this.#announceBurst(inst, inst.cfg.garpMasterRefreshRepeat), every);
   }
 
-  /** A burst of gratuitous ARPs / NAs for the instance's VIPs (or only `addresses`) while it is MASTER. */
+  /**
+   * A burst of gratuitous ARPs / NAs for the instance's VIPs (or only `addresses`) while it is MASTER, back to back
+   * unless the interface is paced (garp-pacer.ts).
+   */
   #announceBurst(inst: Instance, repeat = inst.cfg.garpMasterRepeat, addresses?: readonly string[]): void {
     if (inst.m.state !== 'MASTER') return;
-    const vrrpGlobals = this.#config.globalDefs.vrrp;
+    const ifname = inst.channel.chan.ifname;
+    const live = () => inst.m.state === 'MASTER' && !this.#stopping;
+    const list = addresses ?? vipsOf(inst.cfg).map((v) => v.address);
     for (let i = 0; i < Math.max(1, repeat); i++) {
-      const send = () => {
-        if (inst.m.state !== 'MASTER') return;
-        for (const address of addresses ?? vipsOf(inst.cfg).map((v) => v.address)) {
+      for (const address of list) {
+        const send = () => {
           try {
             inst.announcer.announce(address);
           } catch (err) {
             this.#hooks.log(`(${inst.cfg.name}) cannot announce ${address}: ${err instanceof Error ? err.message : String(err)}`);
           }
-        }
-      };
-      const gap = inst.cfg.family === 4 ? vrrpGlobals.garpIntervalMs : vrrpGlobals.gnaIntervalMs;
-      if (i === 0 || gap <= 0) send();
-      else inst.garpTimers.push(setTimeout(send, i * gap));
+        };
+        this.#pacer.announce({ ifname, family: inetFamily(address) === 4 ? 4 : 6, owner: inst, address, live, send });
+      }
     }
   }
 
