@@ -14,6 +14,7 @@ import { NetlinkError } from '../netlink/errors.ts';
 import { addRoute, addRule, deleteRoute, deleteRule, FIB_RULE_INVERT, FR_ACT, listRoutes, RTN, RTNH_F_ONLINK, type RouteSpec, type RuleSpec } from '../netlink/routes.ts';
 import type { NetlinkSocket } from '../netlink/socket.ts';
 import { sys } from '../sys/native.ts';
+import { VrrpError } from './errors.ts';
 import { addVip, deleteVip } from './vips.ts';
 
 export type Entry =
@@ -128,7 +129,7 @@ async function install(nl: NetlinkSocket, e: Entry): Promise<'added' | 'adopted'
     return 'replaced';
   }
   const theirs = there.find((r) => r.protocol !== spec.protocol);
-  throw new NetlinkError('EEXIST', `a route with this destination${theirs ? ` (protocol ${theirs.protocol})` : ''} that ipvs-ts did not install is there; left alone`, { errno: 17 });
+  throw new VrrpError('VRRP_ROUTE_FOREIGN', `a route with this destination${theirs ? ` (protocol ${theirs.protocol})` : ''} that ipvs-ts did not install is there; left alone`);
 }
 
 async function remove(nl: NetlinkSocket, e: Entry): Promise<void> {
@@ -180,7 +181,7 @@ function ifindex(dev: string): number {
   try {
     return sys().ifNameToIndex(dev);
   } catch {
-    throw new NetlinkError('ENODEV', `interface ${dev} does not exist`, { errno: 19 });
+    throw new VrrpError('VRRP_ROUTE_DEVICE', `interface ${dev} does not exist`);
   }
 }
 
