@@ -129,6 +129,20 @@ test('static_ipaddress/routes/rules: there from start as BACKUP, adopted after k
   assert.ok(present());
   assert.doesNotMatch(lab.readLog(second), /cannot add (address|route 10\.83|rule)/);
 
+  // A reload changes only what changed: one route added, the foreign one's line removed; nothing else moves.
+  const monitor = lab.start('i', ['ip', 'monitor', 'route', 'rule', 'address'], 'monitor');
+  // A marker change of our own, repeated until the monitor reports it, shows that it is listening.
+  await until(lab, 'ip monitor listening', () => {
+    lab.sh(ns, 'ip route replace 10.86.0.0/24 via 10.79.0.254 proto static');
+    return lab.readLog(monitor).includes('10.86.0.0/24');
+  });
+  lab.reload(second, 'ipvs-ts-2', conf.replace('  10.84.0.0/24 via 10.79.0.254 dev eth0', '  10.85.0.0/24 via 10.79.0.254 dev eth0'));
+  await until(lab, 'the reload adding 10.85.0.0/24', () => lab.sh(ns, 'ip route show 10.85.0.0/24').trim() !== '');
+  await until(lab, 'ip monitor seeing it', () => lab.readLog(monitor).includes('10.85.0.0/24'));
+  await lab.stop(monitor);
+  const seen = lab.readLog(monitor);
+  assert.doesNotMatch(seen, /10\.83\.0\.0|2000:|10\.79\.1\.2|10\.84\.0\.0/, `the reload touched only the new route:\n${seen}`);
+
   await lab.stop(second);
   const after = state();
   assert.deepEqual({ ...after, foreign: after.foreign !== '' }, { addr: false, route: '', rule: '', foreign: true }, 'statics removed at stop, the foreign route kept');
