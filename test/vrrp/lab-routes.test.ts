@@ -92,13 +92,13 @@ test('virtual routes and rules follow the master between ipvs-ts and keepalived;
 test('static_ipaddress/routes/rules: there from start as BACKUP, adopted after kill -9, gone at stop; a foreign route is left alone', { skip }, async (t: TestContext) => {
   const lab = new Lab('st');
   t.after(() => lab.cleanup());
-  lab.setup({ i: ['10.79.0.2/24'] });
+  lab.setup({ i: ['10.79.0.2/24', 'fd79::2/64'] });
   const ns = lab.ns('i');
   // Someone else's route with the key of one of ours.
   lab.sh(ns, 'ip route add 10.84.0.0/24 via 10.79.0.254 proto static');
   const statics = [
     'static_ipaddress {', '  10.79.1.2/24 dev eth0', '}',
-    'static_routes {', '  10.83.0.0/24 via 10.79.0.254 dev eth0', '  10.84.0.0/24 via 10.79.0.254 dev eth0', '}',
+    'static_routes {', '  10.83.0.0/24 via 10.79.0.254 dev eth0', '  10.84.0.0/24 via 10.79.0.254 dev eth0', '  fd80::/64 via fd79::254 dev eth0', '}',
     'static_rules {', '  from 10.79.1.0/24 table 200 preference 2000', '}', '',
   ].join('\n');
   // No peer: the instance becomes master only after its master-down interval (3 s and more); the statics are in before.
@@ -106,12 +106,13 @@ test('static_ipaddress/routes/rules: there from start as BACKUP, adopted after k
   const state = () => ({
     addr: lab.addresses('i').includes('10.79.1.2'),
     route: lab.sh(ns, 'ip route show 10.83.0.0/24').trim(),
+    route6: lab.sh(ns, 'ip -6 route show fd80::/64').trim(),
     rule: lab.sh(ns, 'ip rule show pref 2000').trim(),
     foreign: lab.sh(ns, 'ip route show 10.84.0.0/24').trim(),
   });
   const present = () => {
     const s = state();
-    return s.addr && s.route !== '' && s.rule !== '';
+    return s.addr && s.route !== '' && s.route6 !== '' && s.rule !== '';
   };
 
   const first = lab.ipvsTs('i', conf, 'ipvs-ts-1');
@@ -125,7 +126,7 @@ test('static_ipaddress/routes/rules: there from start as BACKUP, adopted after k
   await first.exited;
   assert.ok(present(), 'kill -9 leaves the statics in place');
   const second = lab.ipvsTs('i', conf, 'ipvs-ts-2');
-  await until(lab, 'the restart adopting the route', () => /adopted route 10\.83\.0\.0\/24/.test(lab.readLog(second)));
+  await until(lab, 'the restart adopting the routes', () => /adopted route 10\.83\.0\.0\/24/.test(lab.readLog(second)) && /adopted route fd80::\/64/.test(lab.readLog(second)));
   assert.ok(present());
   assert.doesNotMatch(lab.readLog(second), /cannot add (address|route 10\.83|rule)/);
 
@@ -141,9 +142,9 @@ test('static_ipaddress/routes/rules: there from start as BACKUP, adopted after k
   await until(lab, 'ip monitor seeing it', () => lab.readLog(monitor).includes('10.85.0.0/24'));
   await lab.stop(monitor);
   const seen = lab.readLog(monitor);
-  assert.doesNotMatch(seen, /10\.83\.0\.0|2000:|10\.79\.1\.2|10\.84\.0\.0/, `the reload touched only the new route:\n${seen}`);
+  assert.doesNotMatch(seen, /10\.83\.0\.0|2000:|10\.79\.1\.2|10\.84\.0\.0|fd80::/, `the reload touched only the new route:\n${seen}`);
 
   await lab.stop(second);
   const after = state();
-  assert.deepEqual({ ...after, foreign: after.foreign !== '' }, { addr: false, route: '', rule: '', foreign: true }, 'statics removed at stop, the foreign route kept');
+  assert.deepEqual({ ...after, foreign: after.foreign !== '' }, { addr: false, route: '', route6: '', rule: '', foreign: true }, 'statics removed at stop, the foreign route kept');
 });
