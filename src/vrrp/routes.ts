@@ -40,7 +40,10 @@ function posOfEntry(e: Entry): SourcePos {
 /** Rules go before the routes they lead to, routes before the addresses they may use as source (keepalived's order). */
 const REMOVE_ORDER = { rule: 0, route: 1, address: 2 } as const;
 
-/** The entries one owner (the VRRP masters, or static_*) holds, with what it could not do reported through `log`. */
+/**
+ * The entries one owner (the VRRP masters, or static_*) holds. What it could not do is logged as
+ * `cannot add route … (FILE:LINE): RTM_NEWROUTE failed: <extack or errno text> (ERRNO)`.
+ */
 export class KernelEntries {
   readonly #nl: NetlinkSocket;
   readonly #log: (line: string) => void;
@@ -107,7 +110,7 @@ async function install(nl: NetlinkSocket, e: Entry): Promise<'added' | 'adopted'
   }
   if (e.kind === 'rule') {
     try {
-      await addRule(nl, ruleSpec(e.rule), `add ${describeEntry(e)}`);
+      await addRule(nl, ruleSpec(e.rule), 'RTM_NEWRULE');
       return 'added';
     } catch (err) {
       // NLM_F_EXCL on a rule: EEXIST means an identical one, protocol included, is there.
@@ -117,7 +120,7 @@ async function install(nl: NetlinkSocket, e: Entry): Promise<'added' | 'adopted'
   }
   const spec = routeSpec(e.route);
   try {
-    await addRoute(nl, spec, { what: `add ${describeEntry(e)}` });
+    await addRoute(nl, spec, { what: 'RTM_NEWROUTE' });
     return 'added';
   } catch (err) {
     if (!(err instanceof NetlinkError) || err.code !== 'EEXIST') throw err;
@@ -125,7 +128,7 @@ async function install(nl: NetlinkSocket, e: Entry): Promise<'added' | 'adopted'
   const there = (await listRoutes(nl, spec.family)).filter((r) => sameKey(r, spec));
   if (there.some((r) => sameRoute(r, spec))) return 'adopted';
   if (there.length > 0 && there.every((r) => r.protocol === spec.protocol)) {
-    await addRoute(nl, spec, { replace: true, what: `replace ${describeEntry(e)}` });
+    await addRoute(nl, spec, { replace: true, what: 'RTM_NEWROUTE (replace)' });
     return 'replaced';
   }
   const theirs = there.find((r) => r.protocol !== spec.protocol);
@@ -135,8 +138,8 @@ async function install(nl: NetlinkSocket, e: Entry): Promise<'added' | 'adopted'
 async function remove(nl: NetlinkSocket, e: Entry): Promise<void> {
   try {
     if (e.kind === 'address') await deleteVip(nl, e.address);
-    else if (e.kind === 'rule') await deleteRule(nl, ruleSpec(e.rule), `delete ${describeEntry(e)}`);
-    else await deleteRoute(nl, routeSpec(e.route), `delete ${describeEntry(e)}`);
+    else if (e.kind === 'rule') await deleteRule(nl, ruleSpec(e.rule), 'RTM_DELRULE');
+    else await deleteRoute(nl, routeSpec(e.route), 'RTM_DELROUTE');
   } catch (err) {
     // Already gone (removed by hand, or with its device): what we wanted.
     if (err instanceof NetlinkError && (err.code === 'ESRCH' || err.code === 'ENOENT' || err.code === 'ENODEV')) return;

@@ -98,7 +98,7 @@ test('static_ipaddress/routes/rules: there from start as BACKUP, adopted after k
   lab.sh(ns, 'ip route add 10.84.0.0/24 via 10.79.0.254 proto static');
   const statics = [
     'static_ipaddress {', '  10.79.1.2/24 dev eth0', '}',
-    'static_routes {', '  10.83.0.0/24 via 10.79.0.254 dev eth0', '  10.84.0.0/24 via 10.79.0.254 dev eth0', '  fd80::/64 via fd79::254 dev eth0', '}',
+    'static_routes {', '  10.83.0.0/24 via 10.79.0.254 dev eth0', '  10.84.0.0/24 via 10.79.0.254 dev eth0', '  fd80::/64 via fd79::254 dev eth0', '  10.87.0.0/24 via 192.0.2.1', '}',
     'static_rules {', '  from 10.79.1.0/24 table 200 preference 2000', '}', '',
   ].join('\n');
   // No peer: the instance becomes master only after its master-down interval (3 s and more); the statics are in before.
@@ -121,6 +121,8 @@ test('static_ipaddress/routes/rules: there from start as BACKUP, adopted after k
   assert.match(state().route, /proto keepalived/);
   assert.match(state().foreign, /proto static/);
   await until(lab, 'the foreign route reported', () => /10\.84\.0\.0\/24.*did not install.*left alone/.test(lab.readLog(first)));
+  // A kernel refusal names the route, its line, the request and the errno.
+  await until(lab, 'the unreachable gateway reported', () => /cannot add route 10\.87\.0\.0\/24 via 192\.0\.2\.1 \(\S+ipvs-ts-1\.conf:\d+\): RTM_NEWROUTE failed: .*\(ENETUNREACH\)/.test(lab.readLog(first)));
 
   first.child.kill('SIGKILL');
   await first.exited;
