@@ -252,7 +252,7 @@ export class VrrpEngine {
     this.#processes.close();
     for (const inst of this.#instances) if (inst.m.state !== 'INIT') this.#apply(inst, { kind: 'stop' });
     // The last change sees #stopping: it removes static_* too (keepalived removes them at shutdown).
-    await this.#syncVips();
+    await this.#syncVips().catch((e: Error) => this.#hooks.log(`cannot clear addresses and routes: ${e.message}`));
     await this.#drops.remove().catch((e: Error) => this.#hooks.log(`cannot remove the nftables table: ${e.message}`));
     for (const { chan } of this.#channels.values()) chan.close();
     for (const inst of this.#instances) inst.announcer.close();
