@@ -358,7 +358,7 @@ export function describeRoute(rt: IpRoute): string {
   if (rt.src) parts.push(`src ${rt.src}`);
   if (rt.table !== 254) parts.push(`table ${rt.table}`);
   if (rt.metric !== undefined) parts.push(`metric ${rt.metric}`);
-  if (rt.scope !== 0) parts.push(`scope ${rt.scope}`);
+  if (rt.scope !== 0) parts.push(`scope ${Object.keys(SCOPES).find((n) => SCOPES[n] === rt.scope) ?? rt.scope}`);
   if (rt.tos !== undefined) parts.push(`tos ${rt.tos}`);
   if (rt.onlink) parts.push('onlink');
   if (rt.protocol !== RTPROT_KEEPALIVED) parts.push(`proto ${rt.protocol}`);

@@ -28,7 +28,7 @@ test('common route forms: via, dev, src, metric, table, scope, onlink, types, de
   const got = r.config?.vrrpInstances[0]?.virtualRoutes ?? [];
   assert.deepEqual(got.map(describeRoute), [
     '192.168.110.0/24 via 10.0.0.254 dev eth0 src 10.0.0.1 table 100 metric 5',
-    '192.168.111.0/24 dev eth1 scope 253 onlink',
+    '192.168.111.0/24 dev eth1 scope link onlink',
     'blackhole 192.168.114.0/24',
     'default via 10.0.0.254',
     '2001:db8:1::/64 via fe80::1 dev eth0 metric 1024',
