@@ -114,3 +114,9 @@ test('static entries without a vrrp_instance are accepted but said to be not ins
   const r = parse('static_routes {\n  192.168.100.0/24 via 192.168.200.254\n}\n');
   assert.deepEqual(summary(r.problems), ['warning lenient 2:3']);
 });
+
+test('with host facts, a route, rule or static address on an interface this host lacks is reported at its line', () => {
+  const text = 'static_ipaddress {\n  10.9.0.1/24 dev nosuch1\n}\n' + instance('  virtual_routes {\n    10.1.0.0/16 via 10.0.0.1 dev nosuch0\n  }\n  virtual_rules {\n    iif nosuch2 table 100 preference 5\n  }');
+  const r = parseConfigText(text, 'k.conf', { hostFacts: { interfaces: new Set(['eth0']), addresses: new Set<string>() } });
+  assert.deepEqual(r.problems.filter((p) => p.code === 'host').map((p) => `${p.pos?.line} ${/interface (\S+)/.exec(p.message)?.[1]}`), ['2 nosuch1', '11 nosuch0', '14 nosuch2']);
+});
