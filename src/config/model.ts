@@ -28,6 +28,12 @@ export interface Config {
   readonly garpGroups: readonly GarpGroup[];
   /** The ipvs-ts extension block `bgp_announcer { … }` (docs/bgp.md); absent = no BGP. */
   readonly bgpAnnouncer?: BgpAnnouncer;
+  /** `static_ipaddress { … }`: held from start to stop whatever the VRRP state (docs/vrrp.md); absent = none. */
+  readonly staticAddresses?: readonly VirtualIp[];
+  /** `static_routes { … }`, held from start to stop. */
+  readonly staticRoutes?: readonly IpRoute[];
+  /** `static_rules { … }`, held from start to stop. */
+  readonly staticRules?: readonly IpRule[];
 }
 
 export interface ScriptUser {
@@ -259,6 +265,10 @@ export interface VrrpInstance {
   readonly auth?: { readonly type: 'PASS' | 'AH'; readonly pass: string };
   readonly virtualIps: readonly VirtualIp[];
   readonly virtualIpsExcluded: readonly VirtualIp[];
+  /** `virtual_routes { … }`: in the kernel while the instance is MASTER; absent = none. */
+  readonly virtualRoutes?: readonly IpRoute[];
+  /** `virtual_rules { … }`: in the kernel while the instance is MASTER; absent = none. */
+  readonly virtualRules?: readonly IpRule[];
   readonly trackInterfaces: readonly TrackRef[];
   readonly trackScripts: readonly TrackRef[];
   /** `track_file { NAME [weight N [reverse|noreverse]] }`: top-level track_file blocks; absent weight = the block's. */
@@ -584,5 +594,58 @@ export interface BgpVip {
   readonly family: Family;
   /** MULTI_EXIT_DISC sent with the route. */
   readonly med?: number;
+  readonly pos: SourcePos;
+}
+
+/** An address prefix; `default` is 0.0.0.0/0 or ::/0. */
+export interface IpPrefix {
+  readonly address: string;
+  readonly len: number;
+}
+
+/** rtnetlink route types (RTN_*) a route line may name. */
+export type RouteType = 'unicast' | 'local' | 'broadcast' | 'anycast' | 'multicast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw';
+
+/** A virtual_routes / static_routes line with keepalived 2.2.7's meaning (vrrp_iproute.c alloc_route). */
+export interface IpRoute {
+  readonly family: Family;
+  readonly type: RouteType;
+  readonly dst: IpPrefix;
+  /** `from PREFIX`: an IPv6 source-specific route. */
+  readonly from?: IpPrefix;
+  readonly via?: string;
+  readonly dev?: string;
+  /** `src ADDRESS`: the preferred source (RTA_PREFSRC). */
+  readonly src?: string;
+  readonly table: number;
+  readonly metric?: number;
+  /** RT_SCOPE_* number; keepalived leaves it universe (0) unless `scope` is given. */
+  readonly scope: number;
+  /** rtm_protocol: 18 (RTPROT_KEEPALIVED), unless `no_track` and `protocol` say otherwise. How ipvs-ts knows its own. */
+  readonly protocol: number;
+  readonly tos?: number;
+  readonly onlink: boolean;
+  readonly pos: SourcePos;
+}
+
+/** A virtual_rules / static_rules line with keepalived 2.2.7's meaning (vrrp_iprule.c alloc_rule). */
+export interface IpRule {
+  readonly family: Family;
+  readonly action: 'table' | 'goto' | 'nop' | 'blackhole' | 'unreachable' | 'prohibit';
+  readonly table?: number;
+  readonly goto?: number;
+  /** The rule's preference; keepalived numbers rules without one downwards from 16384 (with a warning). */
+  readonly priority: number;
+  readonly from?: IpPrefix;
+  readonly to?: IpPrefix;
+  /** `not`: the selector is inverted. */
+  readonly not: boolean;
+  readonly tos?: number;
+  readonly fwmark?: number;
+  readonly fwmask?: number;
+  readonly iif?: string;
+  readonly oif?: string;
+  /** FRA_PROTOCOL: 18 (RTPROT_KEEPALIVED) unless `no_track` and `protocol` say otherwise. */
+  readonly protocol: number;
   readonly pos: SourcePos;
 }

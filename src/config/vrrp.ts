@@ -4,6 +4,7 @@ import { posOf, type Token } from './lexer.ts';
 import { walk, type BlockSpec, type Mutable } from './blocks.ts';
 import { DEFAULTS, type Family, type NotifyEvent, type NotifyScripts, type TrackRef, type VirtualIp, type VrrpInstance, type VrrpScript, type VrrpSyncGroup } from './model.ts';
 import type { GlobalDraft } from './global.ts';
+import { lineBlock, readRoute, readRule, ROUTE_USAGE, RULE_USAGE } from './routes.ts';
 import type { Stmt } from './tree.ts';
 import type { ArgReader } from './values.ts';
 
@@ -184,7 +185,7 @@ function readVip(e: Stmt, defaultDev: string | undefined, r: ArgReader): Virtual
   return vip;
 }
 
-function vipList(s: Stmt, defaultDev: string | undefined, r: ArgReader): VirtualIp[] {
+export function vipList(s: Stmt, defaultDev: string | undefined, r: ArgReader): VirtualIp[] {
   r.arity(s, 0, 0, `${s.key.text} { ADDRESS[/PREFIX] [dev IF] [label L] … }`);
   const out: VirtualIp[] = [];
   for (const e of r.needBlock(s)) {
@@ -199,7 +200,7 @@ function vipList(s: Stmt, defaultDev: string | undefined, r: ArgReader): Virtual
 const INSTANCE_UNSUPPORTED = new Set(
   ('use_vmac_addr vmac_xmit_base use_ipvlan unicast_fault_no_peer check_unicast_src old_unicast_checksum native_ipv6 vrf ' +
     'dont_track_primary track_bfd mcast_dst_ip track_src_ip unicast_ttl no_virtual_ipaddress ' +
-    'promote_secondaries linkbeat_use_polling v3_checksum_as_v2 virtual_routes virtual_rules ' +
+    'promote_secondaries linkbeat_use_polling v3_checksum_as_v2 ' +
     'skip_check_adv_addr debug notify_deleted notify_master_rx_lower_pri notify_priority_changes ' +
     'garp_lower_prio_delay garp_lower_prio_repeat down_timer_adverts timer_expired_backup thread_timer_expired garp_extra_if ' +
     'vmac_garp_intvl lower_prio_no_advert higher_prio_send_advert owner_ignore_adverts kernel_rx_buf_size').split(/\s+/),
@@ -325,6 +326,12 @@ export function readVrrpInstance(s: Stmt, g: GlobalDraft, r: ArgReader): VrrpIns
       },
       virtual_ipaddress_excluded: (t, d) => {
         d.excludedStmts.push(t);
+      },
+      virtual_routes: (t, d) => {
+        d.virtualRoutes = [...(d.virtualRoutes ?? []), ...lineBlock(t, r, `virtual_routes ${ROUTE_USAGE}`, readRoute)];
+      },
+      virtual_rules: (t, d) => {
+        d.virtualRules = [...(d.virtualRules ?? []), ...lineBlock(t, r, `virtual_rules ${RULE_USAGE}`, readRule)];
       },
       track_interface: (t, d) => {
         trackList(t, r, 'interface', d.trackInterfaces);

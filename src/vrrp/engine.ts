@@ -20,6 +20,7 @@ import { instanceSettings, isUnicast, multicastGroup, trackSources, vipsOf, type
 import { initialState, PRIO_OWNER, step, type MachineEvent, type MachineParams, type MachineState, type VrrpStateName } from './machine.ts';
 import { planVrrpReload, type ScriptPlan, type VrrpReloadPlan } from './reload-plan.ts';
 import { addVip, deleteVip } from './vips.ts';
+import { clearLeftovers, describeEntry, KernelEntries, staticEntries, virtualEntries } from './routes.ts';
 import { DropTable, removeStaleTable } from './nft.ts';
 import { notifyCommands, syncForce } from './sync.ts';
 import { splitCommandLine } from '../check/command-line.ts';
@@ -67,6 +68,8 @@ export interface InstanceStatus {
   readonly priority: number;
   readonly master: string | undefined;
   readonly stats: Stats;
+  /** virtual_routes then virtual_rules, as `ip route` / `ip rule` print them, and whether they are in the kernel now. */
+  readonly routes: readonly { readonly what: string; readonly installed: boolean }[];
 }
 
 /** One raw socket per interface and family, the instances it delivers to, and what none of them could claim. */
@@ -133,6 +136,9 @@ export class VrrpEngine {
   /** The nftables drop set of the VIPs of instances without accept mode (nft.ts). */
   readonly #drops = new DropTable();
   #nl: NetlinkSocket | undefined;
+  /** The virtual_routes / virtual_rules of the MASTER instances, and static_*, as held in the kernel (routes.ts). */
+  #virtual: KernelEntries | undefined;
+  #statics: KernelEntries | undefined;
   #stopping = false;
   readonly #files: TrackFiles;
   readonly #processes: TrackProcesses;
@@ -166,11 +172,17 @@ export class VrrpEngine {
     this.#nl = nl;
     const fresh = cfg.vrrpInstances.map((ic) => this.#addInstance(ic, placed.get(ic)!));
     this.#regroup();
-    // Addresses left behind by a previous run that was killed: we own them only while master (keepalived does this too).
+    // Routes, rules and addresses left behind by a previous run that was killed: we own them only while master
+    // (keepalived does this too). static_* are adopted instead (#syncVips), so a restart does not interrupt them.
+    await clearLeftovers(nl, fresh.flatMap((inst) => virtualEntries(inst.cfg)));
     for (const inst of fresh) for (const v of vipsOf(inst.cfg)) await deleteVip(nl, v).catch(() => undefined);
+    this.#virtual = new KernelEntries(nl, this.#hooks.log);
+    this.#statics = new KernelEntries(nl, this.#hooks.log);
     // The drop table is made afresh (a killed run's replaced), so a missing nft fails the start, not a takeover.
     if (cfg.vrrpInstances.some(dropsTraffic)) await this.#drops.create();
     else await removeStaleTable();
+    // static_* are in before any instance enters the election (no instance is MASTER yet: nothing else moves).
+    await this.#syncVips();
     // Link state from rtnetlink: the initial list, then events (track_interface and each instance's own interface).
     nl.subscribe([RTNLGRP_LINK], (m) => {
       const ev = decodeRtEvent(m);
@@ -246,7 +258,8 @@ export class VrrpEngine {
     this.#files.close();
     this.#processes.close();
     for (const inst of this.#instances) if (inst.m.state !== 'INIT') this.#apply(inst, { kind: 'stop' });
-    await this.#vipChain;
+    // The last change sees #stopping: it removes static_* too (keepalived removes them at shutdown).
+    await this.#syncVips().catch((e: Error) => this.#hooks.log(`cannot clear addresses and routes: ${e.message}`));
     await this.#drops.remove().catch((e: Error) => this.#hooks.log(`cannot remove the nftables table: ${e.message}`));
     for (const { chan } of this.#channels.values()) chan.close();
     this.#pacer.close();
@@ -258,7 +271,10 @@ export class VrrpEngine {
     const unmatched: Record<string, Stats> = {};
     for (const [key, c] of this.#channels) unmatched[key] = { ...c.stats };
     return {
-      instances: this.#instances.map((i) => ({ name: i.cfg.name, state: i.m.state, priority: i.m.priority, master: i.m.master?.address, stats: { ...i.stats } })),
+      instances: this.#instances.map((i) => ({
+        name: i.cfg.name, state: i.m.state, priority: i.m.priority, master: i.m.master?.address, stats: { ...i.stats },
+        routes: virtualEntries(i.cfg).map((e) => ({ what: describeEntry(e), installed: this.#virtual?.has(e) ?? false })),
+      })),
       unmatched,
     };
   }
@@ -606,7 +622,9 @@ export class VrrpEngine {
    * Makes the kernel hold exactly the VIPs of the instances that are MASTER when this change runs, after every
    * change queued before it. So quick flaps, reloads and stops all converge, a master's VIP list follows a reload,
    * and a VIP that a reload moves from one master instance to another is never removed. An address a master gains
-   * without becoming MASTER (a reload added it) is announced here.
+   * without becoming MASTER (a reload added it) is announced here. The masters' virtual routes and rules follow
+   * the same way (removed before the VIPs, added after them, as keepalived orders them), and static_* are held
+   * until stop.
    */
   #syncVips(): Promise<void> {
     const nl = this.#nl;
@@ -615,6 +633,11 @@ export class VrrpEngine {
       const gained = new Map<Instance, string[]>();
       const want = new Map<string, { vip: VirtualIp; inst: Instance }>();
       for (const inst of this.#instances) if (inst.m.state === 'MASTER') for (const vip of vipsOf(inst.cfg)) want.set(modelKey(vip), { vip, inst });
+      const masters = this.#instances.filter((inst) => inst.m.state === 'MASTER');
+      const routes = masters.flatMap((inst) => virtualEntries(inst.cfg));
+      const statics = this.#stopping ? [] : staticEntries(this.#config);
+      await this.#virtual?.removeUnwanted(routes);
+      await this.#statics?.removeUnwanted(statics);
       // As keepalived: an address is in the drop set before it is added, and leaves it after it is removed.
       const drop = new Set([...want.values()].filter(({ inst }) => dropsTraffic(inst.cfg)).map(({ vip }) => vip.address));
       await this.#drops.add(drop).catch((e: Error) => this.#hooks.log(`cannot set the nftables drop rules: ${e.message}`));
@@ -633,6 +656,8 @@ export class VrrpEngine {
           this.#hooks.log(`(${inst.cfg.name}) ${(e as Error).message}`);
         }
       }
+      await this.#statics?.addMissing(statics, 'static: ');
+      await this.#virtual?.addMissing(routes);
       await this.#drops.keepOnly(drop).catch((e: Error) => this.#hooks.log(`cannot clear the nftables drop rules: ${e.message}`));
       for (const [inst, addresses] of gained) if (inst.takesQueued === 0) this.#announceBurst(inst, inst.cfg.garpMasterRepeat, addresses);
     });
