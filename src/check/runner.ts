@@ -95,6 +95,10 @@ export class CheckPool {
   private timerAt = Infinity;
   /** When the armed timer should fire: timerAt, or the arming time for an entry already due. */
   private fireAt = Infinity;
+  /** The loop thread's CPU share over the last interval, for the adaptive limit, and where that interval began. */
+  private cpuShare = 0;
+  private cpuSampledAt = -Infinity;
+  private cpuSample = 0;
 
   constructor(options: PoolOptions = {}) {
     this.now = options.now ?? (() => performance.timeOrigin + performance.now());
@@ -130,6 +134,16 @@ export class CheckPool {
     this.timerAt = Infinity;
   }
 
+  /** The loop thread's CPU share, re-measured at most every 100 ms (one getrusage per sample). */
+  private sampleCpu(now: number): void {
+    if (now - this.cpuSampledAt < 100) return;
+    const { user, system } = process.threadCpuUsage();
+    const cpuMs = (user + system) / 1000;
+    if (Number.isFinite(this.cpuSampledAt)) this.cpuShare = (cpuMs - this.cpuSample) / (now - this.cpuSampledAt);
+    this.cpuSampledAt = now;
+    this.cpuSample = cpuMs;
+  }
+
   /** A member's earliest planned check is now `at`: queued unless its entry is already as early. */
   wake(id: number, at: number): void {
     const m = this.members.get(id);
@@ -158,7 +172,8 @@ export class CheckPool {
     const now = this.now();
     // How late this timer fired is the loop's lag: what the in-flight limit follows.
     if (this.adaptive) {
-      const limit = this.adaptive.observe(now, now - this.fireAt, this.limit.activeCount, this.limit.pendingCount);
+      this.sampleCpu(now);
+      const limit = this.adaptive.observe(now, now - this.fireAt, this.cpuShare, this.limit.activeCount, this.limit.pendingCount);
       if (limit !== this.limit.concurrency) this.limit.concurrency = limit;
     }
     this.timer = undefined;

@@ -6,38 +6,46 @@ import { AdaptiveLimit } from '../../src/check/adaptive-limit.ts';
 
 test('starts at the configured concurrency and stays there while the loop is on time', () => {
   const l = new AdaptiveLimit({ max: 1_000 });
-  for (let now = 0; now < 10_000; now += 50) assert.equal(l.observe(now, 5, 1_000, 500), 1_000);
+  for (let now = 0; now < 10_000; now += 50) assert.equal(l.observe(now, 5, 1, 1_000, 500), 1_000);
 });
 
 test('lag above the target shrinks the limit in proportion, at most by half, not below the floor', () => {
   const l = new AdaptiveLimit({ max: 1_000, targetLagMs: 200, min: 32 });
-  assert.equal(l.observe(0, 250, 1_000, 0), 800);
-  assert.equal(l.observe(10, 5_000, 800, 0), 400);
-  assert.equal(l.observe(20, 5_000, 400, 0), 200);
-  for (let now = 30; now < 200; now += 10) l.observe(now, 5_000, 32, 0);
+  assert.equal(l.observe(0, 250, 1, 1_000, 0), 800);
+  assert.equal(l.observe(10, 5_000, 1, 800, 0), 400);
+  assert.equal(l.observe(20, 5_000, 1, 400, 0), 200);
+  for (let now = 30; now < 200; now += 10) l.observe(now, 5_000, 1, 32, 0);
   assert.equal(l.value, 32);
 });
 
 test('one decrease per window: no further cut until the checks in flight have come down to the new limit', () => {
   const l = new AdaptiveLimit({ max: 1_000, targetLagMs: 200 });
-  assert.equal(l.observe(0, 1_000, 1_000, 0), 500);
+  assert.equal(l.observe(0, 1_000, 1, 1_000, 0), 500);
   // The 1,000 started under the old limit are still draining and still lagging the loop.
-  assert.equal(l.observe(10, 1_000, 900, 0), 500);
-  assert.equal(l.observe(20, 1_000, 600, 0), 500);
-  assert.equal(l.observe(30, 1_000, 500, 0), 250);
+  assert.equal(l.observe(10, 1_000, 1, 900, 0), 500);
+  assert.equal(l.observe(20, 1_000, 1, 600, 0), 500);
+  assert.equal(l.observe(30, 1_000, 1, 500, 0), 250);
 });
 
 test('grows by a step per interval only while checks wait for a slot and the loop is on time', () => {
   const l = new AdaptiveLimit({ max: 1_000, targetLagMs: 200, intervalMs: 100, step: 10 });
-  l.observe(0, 1_000, 1_000, 0);
+  l.observe(0, 1_000, 1, 1_000, 0);
   assert.equal(l.value, 500);
-  assert.equal(l.observe(50, 5, 500, 100), 500, 'within the interval of the last change');
-  assert.equal(l.observe(100, 5, 500, 100), 510);
-  assert.equal(l.observe(150, 5, 510, 100), 510);
-  assert.equal(l.observe(200, 5, 510, 0), 510, 'no demand beyond the limit: no growth');
-  assert.equal(l.observe(250, 5, 510, 1), 520);
-  for (let now = 300; now < 100_000; now += 100) l.observe(now, 5, l.value, 1);
+  assert.equal(l.observe(50, 5, 1, 500, 100), 500, 'within the interval of the last change');
+  assert.equal(l.observe(100, 5, 1, 500, 100), 510);
+  assert.equal(l.observe(150, 5, 1, 510, 100), 510);
+  assert.equal(l.observe(200, 5, 1, 510, 0), 510, 'no demand beyond the limit: no growth');
+  assert.equal(l.observe(250, 5, 1, 510, 1), 520);
+  for (let now = 300; now < 100_000; now += 100) l.observe(now, 5, 1, l.value, 1);
   assert.equal(l.value, 1_000);
+});
+
+test('lag while the loop thread is not busy (the OS is not running it) does not shrink the limit', () => {
+  const l = new AdaptiveLimit({ max: 1_000, targetLagMs: 200, busyShare: 0.75, step: 10 });
+  assert.equal(l.observe(0, 2_000, 0.3, 1_000, 50), 1_000);
+  assert.equal(l.observe(100, 2_000, 0.8, 1_000, 50), 500);
+  // Fewer checks in flight would only cut the rate: with checks waiting, it grows again.
+  assert.equal(l.observe(200, 2_000, 0.3, 500, 50), 510);
 });
 
 /**
@@ -92,7 +100,7 @@ test('a saturated loop: a fixed limit of 1,000 times out most checks, the adapti
   // 2,000 servers at 4 ms of CPU each need 8 CPU-seconds per second: four times what the loop has.
   const fixed = simulate(() => 1_000, 2_000);
   const adaptive = new AdaptiveLimit({ max: 1_000 });
-  const adapted = simulate((now, lag, active, queued) => adaptive.observe(now, lag, active, queued), 2_000);
+  const adapted = simulate((now, lag, active, queued) => adaptive.observe(now, lag, 1, active, queued), 2_000);
   assert.ok(fixed.timedOut > 5 * fixed.passed, `fixed: ${JSON.stringify(fixed)}`);
   // Checks are late instead: the loop still does all it can, and nearly all of it is useful.
   assert.ok(adapted.timedOut < adapted.passed / 20, `adaptive: ${JSON.stringify(adapted)}`);
