@@ -10,7 +10,7 @@ import { readTrackFile, warnUnwatchedTrackFiles } from './track-file.ts';
 import { readVrrpTrackProcess } from './track-process.ts';
 import type { Stmt } from './tree.ts';
 import { ArgReader } from './values.ts';
-import { readVrrpInstance, readVrrpScript, readVrrpSyncGroup } from './vrrp.ts';
+import { nameVmacs, readVrrpInstance, readVrrpScript, readVrrpSyncGroup } from './vrrp.ts';
 
 const ROOT_UNSUPPORTED = new Set(
   ('static_ipaddress static_routes static_rules track_group garp_group linkbeat_interfaces ' +
@@ -86,7 +86,7 @@ export class ConfigBuilder {
       else push(vrrpSyncGroups, readVrrpSyncGroup(s, r));
     }
     const config: Config = {
-      files, globalDefs: finishGlobals(g, vrrpInstances, this.#problems), vrrpScripts, vrrpInstances, vrrpSyncGroups, vrrpTrackProcesses,
+      files, globalDefs: finishGlobals(g, vrrpInstances, this.#problems), vrrpScripts, vrrpInstances: nameVmacs(vrrpInstances, r), vrrpSyncGroups, vrrpTrackProcesses,
       virtualServerGroups: this.#virtualServerGroups,
       virtualServers: persistZeroPortGroups(this.#virtualServers, this.#virtualServerGroups, this.#problems),
       trackFiles: this.#trackFiles,
