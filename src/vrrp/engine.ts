@@ -335,7 +335,11 @@ export class VrrpEngine {
     if (specs.length === 0) return;
     this.#vmacs ??= new Vmacs(this.#nl!, this.#hooks.log);
     await this.#vmacs.check(specs.filter((s) => !this.#vmacs!.has(s.name)));
-    for (const s of specs) await this.#vmacs.ensure(s);
+    for (const s of specs) {
+      if (!(await this.#vmacs.ensure(s))) continue;
+      // Made afresh: the addresses on the old link went with it, so they are added again.
+      for (const [key, vip] of this.#held) if (vip.dev === s.name) this.#held.delete(key);
+    }
   }
 
   /** Removes the VMACs no running instance uses, after the VIP changes queued before (a VIP leaves before its link). */

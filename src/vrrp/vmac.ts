@@ -100,9 +100,28 @@ export class Vmacs {
     }
   }
 
-  /** Creates (or adopts) the VMAC, sets keepalived's sysctls on it and its base, brings it up. */
-  async ensure(spec: VmacSpec): Promise<void> {
-    if (this.#held.has(spec.name)) return;
+  /**
+   * Creates (or adopts) the VMAC, sets keepalived's sysctls on it and its base, brings it up. One already held is
+   * kept (a reload restarting its instance): a new MAC is set on it; a new base or family makes it afresh, and
+   * then true says that the addresses it held are gone.
+   */
+  async ensure(spec: VmacSpec): Promise<boolean> {
+    const held = this.#held.get(spec.name);
+    if (held !== undefined) {
+      if (held.spec.base === spec.base && held.spec.family === spec.family && held.spec.linkLocal === spec.linkLocal) {
+        if (held.spec.mac !== spec.mac) await setLinkMac(this.#nl, held.ifindex, spec.mac);
+        this.#held.set(spec.name, { ...held, spec });
+        return false;
+      }
+      await this.remove(spec.name);
+      await this.#make(spec);
+      return true;
+    }
+    await this.#make(spec);
+    return false;
+  }
+
+  async #make(spec: VmacSpec): Promise<void> {
     const a = vmacAction((await this.#links()).get(spec.name), spec);
     if (a.kind === 'refuse') throw new VrrpError('VRRP_VMAC_CONFLICT', `(${spec.instance}) ${a.why}`);
     let ifindex: number;

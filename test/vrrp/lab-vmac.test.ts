@@ -132,6 +132,11 @@ test('use_vmac: a reload that drops it moves the VIP to the interface and remove
   lab.reload(ts, 'ipvs-ts-d1', conf('  use_vmac 02:11:22:33:44'));
   await waitFor('VIP on vrrp.7', () => held(lab, 'd1').includes(`${VIP} vrrp.7`) && !held(lab, 'd1').includes(`${VIP} eth0`), START_MS);
   assert.equal(link(lab, 'd1', 'vrrp.7')?.mac, '02:11:22:33:44:07', 'five octets given: the VRID is the sixth');
+  const index = link(lab, 'd1', 'vrrp.7')?.index;
+  lab.reload(ts, 'ipvs-ts-d1', conf('  use_vmac'));
+  await waitFor('the default MAC on the same link', () => link(lab, 'd1', 'vrrp.7')?.mac === '00:00:5e:00:01:07', START_MS);
+  await waitFor('the VIP back after the restart', () => held(lab, 'd1').includes(`${VIP} vrrp.7`), START_MS);
+  assert.equal(link(lab, 'd1', 'vrrp.7')?.index, index);
   assert.equal(await lab.stop(ts), 0);
   assert.equal(link(lab, 'd1', 'vrrp.7'), undefined);
 });
