@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { haveCommand, instanceConf, Lab, labUnavailable, readPcap, START_MS, sleep, waitFor } from './lab.ts';
+import { addrToBytes } from '../../src/vrrp/addr.ts';
 
 const skip = labUnavailable() ?? (haveCommand('keepalived') && haveCommand('tcpdump') && haveCommand('ping') ? undefined : 'needs keepalived, tcpdump and ping (Debian packages)');
 const ADV = 100;
@@ -151,4 +152,39 @@ test('use_vmac: an interface of that name that ipvs-ts did not make is refused a
   assert.notEqual(code, 0);
   assert.match(lab.readLog(ts), /VRRP_VMAC_CONFLICT|interface vrrp\.9 already exists and is a bridge interface, not a private macvlan on eth0/);
   assert.equal(link(lab, 'd1', 'vrrp.9')?.kind, 'bridge', 'the bridge is still there');
+});
+
+test('use_vmac, IPv6, with keepalived as the peer: the VMAC carries 00:00:5e:00:02:VRID and the base link-local; the client keeps the virtual MAC through a failover', { skip }, async (t) => {
+  const lab = new Lab('vm6');
+  t.after(() => lab.cleanup());
+  lab.setup({ d1: ['fd82::1/64'], d2: ['fd82::2/64'], client: ['fd82::9/64'] });
+  const VIP = 'fd82::100';
+  const VMAC = '00:00:5e:00:02:3e';
+  const conf = (priority: number) => instanceConf({ vrid: 62, priority, advert: ADV / 1000, vips: [`${VIP}/64`], extra: '  use_vmac' });
+  const cap = await lab.capture('vm6', 'ip6 proto 112');
+  const ts = lab.ipvsTs('d1', conf(150));
+  await waitFor('ipvs-ts master with the VIP on vrrp.62', () => held(lab, 'd1').includes(`${VIP} vrrp.62`), START_MS).catch((e: Error) => {
+    throw new Error(`${e.message}\n${lab.logTails()}`);
+  });
+  assert.equal(link(lab, 'd1', 'vrrp.62')?.mac, VMAC);
+  const ll = lab.linkLocal('d1');
+  assert.ok(held(lab, 'd1').includes(`${ll} vrrp.62`), 'the VMAC carries the base link-local address');
+  assert.match(lab.sh(lab.ns('d1'), 'ip -d link show dev vrrp.62'), /addrgenmode none/);
+  const ka = lab.keepalived('d2', conf(100));
+  await waitFor('keepalived backup', () => lab.entered(ka, 'BACKUP') > 0, START_MS);
+  await sleep(10 * ADV);
+  assert.equal(lab.entered(ka, 'MASTER'), 0, `keepalived hears the ipvs-ts master\n${lab.logTails()}`);
+  await waitFor('the client reaches the VIP', () => ping(lab, VIP), START_MS, 100);
+  assert.equal(neighbour(lab, VIP), VMAC);
+
+  assert.equal(await lab.stop(ts), 0);
+  assert.equal(link(lab, 'd1', 'vrrp.62'), undefined);
+  await waitFor('keepalived master', () => held(lab, 'd2').includes(`${VIP} vrrp.62`), START_MS);
+  await waitFor('the client reaches the VIP on keepalived', () => ping(lab, VIP), START_MS, 100);
+  assert.equal(neighbour(lab, VIP), VMAC, 'no neighbour change after the failover');
+  const ads = readPcap(cap.pcap).filter((f) => f.frame.readUInt16BE(12) === 0x86dd && f.frame[20] === 112);
+  await cap.stop();
+  const fromD1 = ads.filter((f) => f.frame.subarray(22, 38).equals(addrToBytes(ll)));
+  assert.ok(fromD1.length > 5, 'ipvs-ts sent adverts from its base link-local address');
+  assert.deepEqual([...new Set(fromD1.map((f) => mac(f.frame, 6)))], [VMAC], 'with the virtual MAC');
 });
