@@ -11,6 +11,7 @@ import {
 } from '../../src/netlink/rtnetlink.ts';
 import { AF_INET6 } from '../../src/sys/constants.ts';
 import { vipsOf } from '../../src/vrrp/instance-settings.ts';
+import { vrrpInstances } from '../../src/vrrp/instance-status.ts';
 import { vmacAction, vmacAddress } from '../../src/vrrp/vmac.ts';
 import { vmacRules } from '../../src/vrrp/vmac-nft.ts';
 
@@ -120,4 +121,10 @@ test('the IGMP/MLD firewall: per VMAC, reports are duplicated to the base and dr
   assert.match(script, /oifname "vrrp\.5" icmpv6 type \{ mld-listener-report, mld2-listener-report \} dup to ip6 daddr device "eth0" drop/);
   assert.match(script, /oifname "vrrp\.5" icmpv6 type nd-router-solicit drop/);
   assert.equal(vmacRules([]), 'table ip ipvs-ts-vmac {}\ndelete table ip ipvs-ts-vmac\ntable ip6 ipvs-ts-vmac {}\ndelete table ip6 ipvs-ts-vmac\n');
+});
+
+test('status: an instance reports its VMAC (null without use_vmac)', () => {
+  const r = parse(inst('A', 5, '  use_vmac') + inst('B', 6, ''));
+  const s = vrrpInstances(r.config!, { live: undefined, views: new Map(), failure: undefined }, 0);
+  assert.deepEqual(s.map((i) => [i.name, i.interface, i.vmac]), [['A', 'eth0', 'vrrp.5'], ['B', 'eth0', null]]);
 });
