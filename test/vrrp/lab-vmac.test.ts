@@ -188,3 +188,26 @@ test('use_vmac, IPv6, with keepalived as the peer: the VMAC carries 00:00:5e:00:
   assert.ok(fromD1.length > 5, 'ipvs-ts sent adverts from its base link-local address');
   assert.deepEqual([...new Set(fromD1.map((f) => mac(f.frame, 6)))], [VMAC], 'with the virtual MAC');
 });
+
+test('use_vmac: vmac_xmit_base sends from the base MAC; a non-zero all.rp_filter is cleared without changing any interface, then restored', { skip: labUnavailable() ?? (haveCommand('tcpdump') ? undefined : 'needs tcpdump') }, async (t) => {
+  const lab = new Lab('vmxb');
+  t.after(() => lab.cleanup());
+  lab.setup({ d1: ['10.85.0.1/24'] });
+  const rp = () => lab.sh(lab.ns('d1'), 'cd /proc/sys/net/ipv4/conf && cat all/rp_filter default/rp_filter eth0/rp_filter').trim().split('\n').join(' ');
+  lab.sh(lab.ns('d1'), 'sysctl -qw net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.default.rp_filter=1 net.ipv4.conf.eth0.rp_filter=0');
+  const cap = await lab.capture('xb');
+  const ts = lab.ipvsTs('d1', instanceConf({ vrid: 8, priority: 150, advert: ADV / 1000, vips: ['10.85.0.100/24'], extra: '  use_vmac\n  vmac_xmit_base' }));
+  await waitFor('VIP on vrrp.8', () => held(lab, 'd1').includes('10.85.0.100 vrrp.8'), START_MS).catch((e: Error) => {
+    throw new Error(`${e.message}\n${lab.logTails()}`);
+  });
+  assert.equal(rp(), '0 2 2', 'all cleared; default and eth0 raised to its value, so their effective filtering is unchanged');
+  assert.equal(lab.sh(lab.ns('d1'), 'cat /proc/sys/net/ipv4/conf/vrrp.8/rp_filter').trim(), '0');
+  await sleep(5 * ADV);
+  assert.equal(await lab.stop(ts), 0);
+  assert.equal(rp(), '2 1 0', 'restored on stop');
+  const frames = readPcap(cap.pcap);
+  await cap.stop();
+  const base = link(lab, 'd1', 'eth0')?.mac;
+  const macs = new Set(frames.filter((f) => f.frame.readUInt16BE(12) === 0x0800).map((f) => mac(f.frame, 6)));
+  assert.deepEqual([...macs], [base], 'adverts leave from the base interface');
+});
