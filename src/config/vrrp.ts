@@ -4,6 +4,7 @@ import { posOf, type Token } from './lexer.ts';
 import { walk, type BlockSpec, type Mutable } from './blocks.ts';
 import { DEFAULTS, type Family, type NotifyEvent, type NotifyScripts, type TrackRef, type VirtualIp, type VrrpInstance, type VrrpScript, type VrrpSyncGroup } from './model.ts';
 import type { GlobalDraft } from './global.ts';
+import { lineBlock, readRoute, readRule, ROUTE_USAGE, RULE_USAGE } from './routes.ts';
 import type { Stmt } from './tree.ts';
 import type { ArgReader } from './values.ts';
 
@@ -82,13 +83,21 @@ function weightArgs(s: Stmt, r: ArgReader): { weight: number; reverse: boolean }
 
 type TrackWhat = 'script' | 'interface' | 'file' | 'process';
 
-function trackList(s: Stmt, r: ArgReader, what: TrackWhat): TrackRef[] {
+/**
+ * Appends a `track_* { … }` block's entries to the instance's or group's list. A name already listed (in this block
+ * or an earlier one) is ignored with a warning, as keepalived ignores it (vrrp_track.c, track_file.c).
+ */
+function trackList(s: Stmt, r: ArgReader, what: TrackWhat, refs: TrackRef[]): void {
   r.arity(s, 0, 0, `${s.key.text} { NAME [weight N [reverse${what !== 'interface' ? '|noreverse' : ''}]] … }`);
   // keepalived's bounds: ±254 for files and processes (vrrp_track.c, track_file.c), ±253 for the others.
   const max = what === 'file' || what === 'process' ? 254 : 253;
-  const refs: TrackRef[] = [];
   for (const e of r.needBlock(s)) {
     r.noBlock(e);
+    const first = refs.find((x) => x.name === e.key.text);
+    if (first !== undefined) {
+      r.problems.warn('duplicate', `track_${what} ${e.key.text} is already tracked (line ${first.pos.line}); this entry is ignored, as keepalived does`, posOf(e.key));
+      continue;
+    }
     const ref: Mutable<TrackRef> = { name: e.key.text, pos: posOf(e.key) };
     const [w, n, rev, ...extra] = e.args;
     if (w) {
@@ -106,7 +115,6 @@ function trackList(s: Stmt, r: ArgReader, what: TrackWhat): TrackRef[] {
     }
     refs.push(ref);
   }
-  return refs;
 }
 
 /** `reverse` on a weight override; `noreverse` undoes a script's or file's own `weight N reverse` (vrrp_track.c, track_file.c). */
@@ -177,7 +185,7 @@ function readVip(e: Stmt, defaultDev: string | undefined, r: ArgReader): Virtual
   return vip;
 }
 
-function vipList(s: Stmt, defaultDev: string | undefined, r: ArgReader): VirtualIp[] {
+export function vipList(s: Stmt, defaultDev: string | undefined, r: ArgReader): VirtualIp[] {
   r.arity(s, 0, 0, `${s.key.text} { ADDRESS[/PREFIX] [dev IF] [label L] … }`);
   const out: VirtualIp[] = [];
   for (const e of r.needBlock(s)) {
@@ -192,7 +200,7 @@ function vipList(s: Stmt, defaultDev: string | undefined, r: ArgReader): Virtual
 const INSTANCE_UNSUPPORTED = new Set(
   ('use_ipvlan unicast_fault_no_peer check_unicast_src old_unicast_checksum native_ipv6 vrf ' +
     'dont_track_primary track_bfd mcast_dst_ip track_src_ip unicast_ttl no_virtual_ipaddress ' +
-    'promote_secondaries linkbeat_use_polling v3_checksum_as_v2 virtual_routes virtual_rules ' +
+    'promote_secondaries linkbeat_use_polling v3_checksum_as_v2 ' +
     'skip_check_adv_addr debug notify_deleted notify_master_rx_lower_pri notify_priority_changes ' +
     'garp_lower_prio_delay garp_lower_prio_repeat down_timer_adverts timer_expired_backup thread_timer_expired garp_extra_if ' +
     'vmac_garp_intvl lower_prio_no_advert higher_prio_send_advert owner_ignore_adverts kernel_rx_buf_size').split(/\s+/),
@@ -319,17 +327,23 @@ export function readVrrpInstance(s: Stmt, g: GlobalDraft, r: ArgReader): VrrpIns
       virtual_ipaddress_excluded: (t, d) => {
         d.excludedStmts.push(t);
       },
+      virtual_routes: (t, d) => {
+        d.virtualRoutes = [...(d.virtualRoutes ?? []), ...lineBlock(t, r, `virtual_routes ${ROUTE_USAGE}`, readRoute)];
+      },
+      virtual_rules: (t, d) => {
+        d.virtualRules = [...(d.virtualRules ?? []), ...lineBlock(t, r, `virtual_rules ${RULE_USAGE}`, readRule)];
+      },
       track_interface: (t, d) => {
-        d.trackInterfaces.push(...trackList(t, r, 'interface'));
+        trackList(t, r, 'interface', d.trackInterfaces);
       },
       track_script: (t, d) => {
-        d.trackScripts.push(...trackList(t, r, 'script'));
+        trackList(t, r, 'script', d.trackScripts);
       },
       track_file: (t, d) => {
-        d.trackFiles.push(...trackList(t, r, 'file'));
+        trackList(t, r, 'file', d.trackFiles);
       },
       track_process: (t, d) => {
-        d.trackProcesses.push(...trackList(t, r, 'process'));
+        trackList(t, r, 'process', d.trackProcesses);
       },
       garp_master_delay: (t, d) => {
         d.garpMasterDelayMs = r.seconds(t, 0, 255_000) ?? d.garpMasterDelayMs;
@@ -414,7 +428,7 @@ export function readVrrpInstance(s: Stmt, g: GlobalDraft, r: ArgReader): VrrpIns
     p.warn('lenient', `${where}: VRRPv3 has no authentication; the authentication block is ignored`, posOf(s.key));
     delete d.auth;
   }
-  if (d.nopreempt && d.state === 'MASTER') p.warn('lenient', `${where}: nopreempt only works with state BACKUP (as in keepalived); it is ignored for a MASTER`, posOf(s.key));
+  checkPreemption(d, s, r);
   if (d.auth?.type === 'AH') p.error('unsupported', `${where}: auth_type AH (IPsec AH) is not supported; use PASS or no authentication`, posOf(authTok ?? s.key));
   if (d.vmacAddress?.split(':').length === 5) d.vmacAddress = `${d.vmacAddress}:${d.vrid.toString(16).padStart(2, '0')}`;
   if (vmacTok) checkVmac(d, strict, vmacTok, r);
@@ -459,6 +473,26 @@ function applyStrict(d: InstanceDraft, s: Stmt, r: ArgReader): void {
     p.warn('strict', `${where}: preempt_delay is incompatible with strict mode; reset to 0`, at);
     d.preemptDelayMs = 0;
   }
+}
+
+/**
+ * nopreempt and preempt_delay as keepalived 2.2.7's vrrp_complete_instance leaves them (after strict mode's state
+ * rewrite): the address owner always preempts, nopreempt needs state BACKUP (instance-settings.ts folds both in),
+ * and preempt_delay is cleared for a MASTER and with nopreempt, where it would only hold back a takeover that
+ * keepalived makes at once or never.
+ */
+function checkPreemption(d: InstanceDraft, s: Stmt, r: ArgReader): void {
+  const p = r.problems;
+  const where = `vrrp_instance ${d.name}`;
+  const at = posOf(s.key);
+  const owner = d.priority === 255;
+  if (d.nopreempt && owner) p.warn('lenient', `${where}: nopreempt is incompatible with priority 255 (the address owner always preempts); it is ignored, as keepalived does`, at);
+  else if (d.nopreempt && d.state === 'MASTER') p.warn('lenient', `${where}: nopreempt only works with state BACKUP (as in keepalived); it is ignored for a MASTER`, at);
+  if (d.preemptDelayMs === 0) return;
+  if (d.state === 'MASTER') p.warn('lenient', `${where}: preempt_delay does not work with state MASTER; reset to 0, as keepalived does`, at);
+  else if (d.nopreempt && !owner) p.warn('lenient', `${where}: preempt_delay is incompatible with nopreempt; reset to 0, as keepalived does`, at);
+  else return;
+  d.preemptDelayMs = 0;
 }
 
 /**
@@ -610,16 +644,16 @@ export function readVrrpSyncGroup(s: Stmt, r: ArgReader): VrrpSyncGroup | undefi
       },
       ...notifyKeywords<D>(r),
       track_interface: (t, d) => {
-        d.trackInterfaces.push(...trackList(t, r, 'interface'));
+        trackList(t, r, 'interface', d.trackInterfaces);
       },
       track_script: (t, d) => {
-        d.trackScripts.push(...trackList(t, r, 'script'));
+        trackList(t, r, 'script', d.trackScripts);
       },
       track_file: (t, d) => {
-        d.trackFiles.push(...trackList(t, r, 'file'));
+        trackList(t, r, 'file', d.trackFiles);
       },
       track_process: (t, d) => {
-        d.trackProcesses.push(...trackList(t, r, 'process'));
+        trackList(t, r, 'process', d.trackProcesses);
       },
       smtp_alert: (t, d) => {
         d.smtpAlert = r.flag(t);

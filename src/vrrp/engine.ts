@@ -12,6 +12,8 @@ import { decodeRtEvent, listLinks, RTNLGRP_LINK, type Link } from '../netlink/rt
 import { NetlinkSocket } from '../netlink/socket.ts';
 import type { Config, TrackFile, VirtualIp, VrrpInstance, VrrpScript, VrrpSyncGroup, VrrpTrackProcess } from '../config/model.ts';
 import { Announcer, macBytes } from './announce.ts';
+import { GarpPacer } from './garp-pacer.ts';
+import { inetFamily } from '../sys/inet.ts';
 import { VrrpChannel, type Received } from './channel.ts';
 import { checkAdvert, decodeAdvert, DROP_REASONS, encodeAdvert, type DropReason, type Expectation } from './codec.ts';
 import { VrrpError } from './errors.ts';
@@ -19,6 +21,7 @@ import { instanceSettings, isUnicast, multicastGroup, trackSources, vipsOf, type
 import { initialState, PRIO_OWNER, step, type MachineEvent, type MachineParams, type MachineState, type VrrpStateName } from './machine.ts';
 import { planVrrpReload, type ScriptPlan, type VrrpReloadPlan } from './reload-plan.ts';
 import { addVip, deleteVip } from './vips.ts';
+import { clearLeftovers, describeEntry, KernelEntries, staticEntries, virtualEntries } from './routes.ts';
 import { vmacAddress, Vmacs, type VmacSpec } from './vmac.ts';
 import { VmacFirewall } from './vmac-nft.ts';
 import { DropTable, removeStaleTable } from './nft.ts';
@@ -68,8 +71,10 @@ export interface InstanceStatus {
   readonly priority: number;
   readonly master: string | undefined;
   /** The VMAC interface (use_vmac) the instance holds its VIPs on. */
-  readonly vmac: string | undefined;
+  readonly vmac?: string | undefined;
   readonly stats: Stats;
+  /** virtual_routes then virtual_rules, as `ip route` / `ip rule` print them, and whether they are in the kernel now. */
+  readonly routes: readonly { readonly what: string; readonly installed: boolean }[];
 }
 
 /** One raw socket per interface and family, the instances it delivers to, and what none of them could claim. */
@@ -146,11 +151,16 @@ export class VrrpEngine {
   readonly #drops = new DropTable();
   #nl: NetlinkSocket | undefined;
   #vmacs: Vmacs | undefined;
+  /** The virtual_routes / virtual_rules of the MASTER instances, and static_*, as held in the kernel (routes.ts). */
+  #virtual: KernelEntries | undefined;
+  #statics: KernelEntries | undefined;
   #stopping = false;
   readonly #files: TrackFiles;
   readonly #processes: TrackProcesses;
   /** vrrp_startup_delay's end, fixed at start: a reload neither restarts nor cancels it (keepalived). */
   #delayedStartAt: number | undefined;
+  /** garp_group / vrrp_garp_interval / vrrp_gna_interval: the pace of announcements per interface. */
+  readonly #pacer: GarpPacer;
 
   constructor(config: Config, hooks: EngineHooks, now: () => number = () => performance.now()) {
     this.#config = config;
@@ -158,6 +168,8 @@ export class VrrpEngine {
     this.#now = now;
     this.#files = new TrackFiles(hooks.log, () => this.#retrack());
     this.#processes = new TrackProcesses(hooks.log, () => this.#retrack(), now);
+    this.#pacer = new GarpPacer({ now, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) });
+    this.#pacer.configure(config.garpGroups, config.globalDefs.vrrp);
   }
 
   async start(): Promise<void> {
@@ -182,12 +194,18 @@ export class VrrpEngine {
     for (const s of cfg.vrrpScripts) this.#scripts.set(s.name, newScript(s));
     const fresh = cfg.vrrpInstances.map((ic) => this.#addInstance(ic, placed.get(ic)!));
     this.#regroup();
-    // Addresses left behind by a previous run that was killed: we own them only while master (keepalived does this too).
+    // Routes, rules and addresses left behind by a previous run that was killed: we own them only while master
+    // (keepalived does this too). static_* are adopted instead (#syncVips), so a restart does not interrupt them.
+    await clearLeftovers(nl, fresh.flatMap((inst) => virtualEntries(inst.cfg)));
     for (const inst of fresh) for (const v of vipsOf(inst.cfg)) await deleteVip(nl, v).catch(() => undefined);
+    this.#virtual = new KernelEntries(nl, this.#hooks.log);
+    this.#statics = new KernelEntries(nl, this.#hooks.log);
     // The drop table is made afresh (a killed run's replaced), so a missing nft fails the start, not a takeover.
     if (cfg.vrrpInstances.some(dropsTraffic)) await this.#drops.create();
     else await removeStaleTable();
     if (!cfg.vrrpInstances.some((i) => i.useVmac !== undefined)) await new VmacFirewall(this.#hooks.log).sync([]);
+    // static_* are in before any instance enters the election (no instance is MASTER yet: nothing else moves).
+    await this.#syncVips();
     // Link state from rtnetlink: the initial list, then events (track_interface and each instance's own interface).
     nl.subscribe([RTNLGRP_LINK], (m) => {
       const ev = decodeRtEvent(m);
@@ -246,6 +264,7 @@ export class VrrpEngine {
 
     // From here on nothing is refused, and nothing waits until every instance is in its new shape.
     this.#config = next;
+    this.#pacer.configure(next.garpGroups, next.globalDefs.vrrp);
     for (const inst of leaving) this.#retire(inst);
     this.#reloadScripts(next, plan.scripts);
     for (const { inst, ic } of keeping) inst.cfg = ic;
@@ -269,9 +288,11 @@ export class VrrpEngine {
     this.#files.close();
     this.#processes.close();
     for (const inst of this.#instances) if (inst.m.state !== 'INIT') this.#apply(inst, { kind: 'stop' });
-    await this.#vipChain;
+    // The last change sees #stopping: it removes static_* too (keepalived removes them at shutdown).
+    await this.#syncVips().catch((e: Error) => this.#hooks.log(`cannot clear addresses and routes: ${e.message}`));
     await this.#drops.remove().catch((e: Error) => this.#hooks.log(`cannot remove the nftables table: ${e.message}`));
     for (const { chan } of this.#channels.values()) chan.close();
+    this.#pacer.close();
     for (const inst of this.#instances) inst.announcer.close();
     await this.#vmacs?.removeAll();
     this.#nl?.close();
@@ -281,7 +302,10 @@ export class VrrpEngine {
     const unmatched: Record<string, Stats> = {};
     for (const [key, c] of this.#channels) unmatched[key] = { ...c.stats };
     return {
-      instances: this.#instances.map((i) => ({ name: i.cfg.name, state: i.m.state, priority: i.m.priority, master: i.m.master?.address, vmac: i.vmac, stats: { ...i.stats } })),
+      instances: this.#instances.map((i) => ({
+        name: i.cfg.name, state: i.m.state, priority: i.m.priority, master: i.m.master?.address, vmac: i.vmac, stats: { ...i.stats },
+        routes: virtualEntries(i.cfg).map((e) => ({ what: describeEntry(e), installed: this.#virtual?.has(e) ?? false })),
+      })),
       unmatched,
     };
   }
@@ -657,7 +681,9 @@ export class VrrpEngine {
    * Makes the kernel hold exactly the VIPs of the instances that are MASTER when this change runs, after every
    * change queued before it. So quick flaps, reloads and stops all converge, a master's VIP list follows a reload,
    * and a VIP that a reload moves from one master instance to another is never removed. An address a master gains
-   * without becoming MASTER (a reload added it) is announced here.
+   * without becoming MASTER (a reload added it) is announced here. The masters' virtual routes and rules follow
+   * the same way (removed before the VIPs, added after them, as keepalived orders them), and static_* are held
+   * until stop.
    */
   #syncVips(): Promise<void> {
     const nl = this.#nl;
@@ -666,6 +692,11 @@ export class VrrpEngine {
       const gained = new Map<Instance, string[]>();
       const want = new Map<string, { vip: VirtualIp; inst: Instance }>();
       for (const inst of this.#instances) if (inst.m.state === 'MASTER') for (const vip of vipsOf(inst.cfg)) want.set(modelKey(vip), { vip, inst });
+      const masters = this.#instances.filter((inst) => inst.m.state === 'MASTER');
+      const routes = masters.flatMap((inst) => virtualEntries(inst.cfg));
+      const statics = this.#stopping ? [] : staticEntries(this.#config);
+      await this.#virtual?.removeUnwanted(routes);
+      await this.#statics?.removeUnwanted(statics);
       // As keepalived: an address is in the drop set before it is added, and leaves it after it is removed.
       const drop = new Set([...want.values()].filter(({ inst }) => dropsTraffic(inst.cfg)).map(({ vip }) => vip.address));
       await this.#drops.add(drop).catch((e: Error) => this.#hooks.log(`cannot set the nftables drop rules: ${e.message}`));
@@ -684,6 +715,8 @@ export class VrrpEngine {
           this.#hooks.log(`(${inst.cfg.name}) ${(e as Error).message}`);
         }
       }
+      await this.#statics?.addMissing(statics, 'static: ');
+      await this.#virtual?.addMissing(routes);
       await this.#drops.keepOnly(drop).catch((e: Error) => this.#hooks.log(`cannot clear the nftables drop rules: ${e.message}`));
       for (const [inst, addresses] of gained) if (inst.takesQueued === 0) this.#announceBurst(inst, inst.cfg.garpMasterRepeat, addresses);
     });
@@ -701,24 +734,27 @@ export class VrrpEngine {
     if (every > 0) inst.garpRefresh = setInterval(() => this.#announceBurst(inst, inst.cfg.garpMasterRefreshRepeat), every);
   }
 
-  /** A burst of gratuitous ARPs / NAs for the instance's VIPs (or only `addresses`) while it is MASTER. */
+  /**
+   * A burst of gratuitous ARPs / NAs for the instance's VIPs (or only `addresses`) while it is MASTER, back to back
+   * unless the interface is paced (garp-pacer.ts).
+   */
   #announceBurst(inst: Instance, repeat = inst.cfg.garpMasterRepeat, addresses?: readonly string[]): void {
     if (inst.m.state !== 'MASTER') return;
-    const vrrpGlobals = this.#config.globalDefs.vrrp;
+    // Paced by the configured interface: garp_group names base interfaces, as keepalived applies a base's to its VMACs.
+    const ifname = inst.base;
+    const live = () => inst.m.state === 'MASTER' && !this.#stopping;
+    const list = addresses ?? vipsOf(inst.cfg).map((v) => v.address);
     for (let i = 0; i < Math.max(1, repeat); i++) {
-      const send = () => {
-        if (inst.m.state !== 'MASTER') return;
-        for (const address of addresses ?? vipsOf(inst.cfg).map((v) => v.address)) {
+      for (const address of list) {
+        const send = () => {
           try {
             inst.announcer.announce(address);
           } catch (err) {
             this.#hooks.log(`(${inst.cfg.name}) cannot announce ${address}: ${err instanceof Error ? err.message : String(err)}`);
           }
-        }
-      };
-      const gap = inst.cfg.family === 4 ? vrrpGlobals.garpIntervalMs : vrrpGlobals.gnaIntervalMs;
-      if (i === 0 || gap <= 0) send();
-      else inst.garpTimers.push(setTimeout(send, i * gap));
+        };
+        this.#pacer.announce({ ifname, family: inetFamily(address) === 4 ? 4 : 6, owner: inst, address, live, send });
+      }
     }
   }
 

@@ -54,7 +54,7 @@ export function instanceSettings(config: Config, ic: VrrpInstance, src: string):
     params: {
       version: ic.version,
       advertIntMs: ic.advertIntMs,
-      preempt: !(ic.nopreempt && ic.state === 'BACKUP'),
+      preempt: !(ic.nopreempt && ic.state === 'BACKUP' && ic.priority !== 255),
       preemptDelayMs: ic.preemptDelayMs,
       primaryAddress: src,
       ...(ic.strict ? { lowerPrioNoAdvert: true } : {}),
@@ -78,7 +78,7 @@ export function trackSources(config: Config, ic: VrrpInstance): TrackSource[] {
   const own = instanceOverrides(config, ic);
   const g = syncGroupOf(config, ic.name);
   const ofGroup = g === undefined ? [] : groupOverrides(config, g);
-  return [
+  return merged([
     // keepalived tracks the instance's own interface only when one is configured.
     ...(ic.interface ? [{ kind: 'iface' as const, name: ic.interface, weight: 0, reverse: false }] : []),
     ...applyOverrides(ic.trackInterfaces, 'interface', own).map(ifaceSource),
@@ -91,7 +91,29 @@ export function trackSources(config: Config, ic: VrrpInstance): TrackSource[] {
       ...applyOverrides(g.trackFiles, 'file', ofGroup).map((t) => fileSource(config, ic.name, t)),
       ...applyOverrides(g.trackProcesses, 'process', ofGroup).map((t) => processSource(config, ic.name, t)),
     ]),
-  ];
+  ]);
+}
+
+/**
+ * keepalived links an instance to a tracked object once (vrrp.c add_vrrp_to_track_*, add_vrrp_to_interface,
+ * track_file.c add_obj_to_track_file): an object the instance and its sync group both name (or the instance's own
+ * interface named again) keeps its first place and takes the later weight, unless the first is unweighted. The
+ * later `reverse` comes with it, except for a process, whose link keeps its own.
+ */
+function merged(sources: readonly TrackSource[]): TrackSource[] {
+  const out: TrackSource[] = [];
+  const at = new Map<string, number>();
+  for (const s of sources) {
+    const key = `${s.kind} ${s.name}`;
+    const i = at.get(key);
+    if (i === undefined) {
+      at.set(key, out.push(s) - 1);
+      continue;
+    }
+    const first = out[i]!;
+    if (first.weight !== 0) out[i] = { ...first, weight: s.weight, reverse: s.kind === 'process' ? first.reverse : s.reverse };
+  }
+  return out;
 }
 
 function ifaceSource(t: TrackRef): TrackSource {
