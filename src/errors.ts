@@ -28,7 +28,8 @@ export const ERROR_CODES = [
 
   { code: 'VRRP_NO_INSTANCES', area: 'vrrp', meaning: 'the configuration has no vrrp_instance to run' },
   { code: 'VRRP_AH_UNSUPPORTED', area: 'vrrp', meaning: 'an instance asks for auth_type AH (IPsec AH), which ipvs-ts does not implement' },
-  { code: 'VRRP_VMAC_UNSUPPORTED', area: 'vrrp', meaning: 'an instance asks for use_vmac, which ipvs-ts does not implement yet' },
+  { code: 'VRRP_VMAC_CONFLICT', area: 'vrrp', meaning: "an instance's use_vmac names an interface that exists and is not a private macvlan on the instance's interface" },
+  { code: 'VRRP_VMAC', area: 'vrrp', meaning: 'a VMAC interface (use_vmac) could not be made ready for a reason the message gives' },
   { code: 'VRRP_V2_IPV6', area: 'vrrp', meaning: 'an IPv6 instance asks for VRRP version 2, which has no IPv6' },
   { code: 'VRRP_NO_INTERFACE', area: 'vrrp', meaning: "an instance's interface does not exist, or no interface holds its unicast_src_ip" },
   { code: 'VRRP_NO_SOURCE', area: 'vrrp', meaning: "an instance's interface has no address of its family to send adverts from" },

@@ -11,7 +11,7 @@ import { readTrackFile, warnUnwatchedTrackFiles } from './track-file.ts';
 import { readVrrpTrackProcess } from './track-process.ts';
 import type { Stmt } from './tree.ts';
 import { ArgReader } from './values.ts';
-import { readVrrpInstance, readVrrpScript, readVrrpSyncGroup, vipList } from './vrrp.ts';
+import { nameVmacs, readVrrpInstance, readVrrpScript, readVrrpSyncGroup, vipList } from './vrrp.ts';
 import { checkStaticAddresses, lineBlock, readRoute, readRule, ROUTE_USAGE, RULE_USAGE } from './routes.ts';
 
 const ROOT_UNSUPPORTED = new Set(
@@ -102,7 +102,7 @@ export class ConfigBuilder {
       else push(vrrpSyncGroups, readVrrpSyncGroup(s, r));
     }
     const config: Config = {
-      files, globalDefs: finishGlobals(g, vrrpInstances, this.#problems), vrrpScripts, vrrpInstances, vrrpSyncGroups, vrrpTrackProcesses,
+      files, globalDefs: finishGlobals(g, vrrpInstances, this.#problems), vrrpScripts, vrrpInstances: nameVmacs(vrrpInstances, r), vrrpSyncGroups, vrrpTrackProcesses,
       virtualServerGroups: this.#virtualServerGroups,
       virtualServers: persistZeroPortGroups(this.#virtualServers, this.#virtualServerGroups, this.#problems),
       trackFiles: this.#trackFiles,

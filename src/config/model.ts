@@ -282,10 +282,15 @@ export interface VrrpInstance {
   readonly notify: NotifyScripts;
   /** `smtp_alert` as written; absent = the global default (`smtpAlertOf`). */
   readonly smtpAlert?: boolean;
-  /** `use_vmac [NAME] [MAC]`: the macvlan name, or the default vrrp.VRID when none is given. Refused (not built yet). */
+  /**
+   * `use_vmac [NAME] [MAC]`: the macvlan name; without one, keepalived's vrrp.VRID (an IPv6 instance whose VRID an
+   * IPv4 instance already named takes vrrp6.VRID, then vrrp1.VRID, …). See src/vrrp/vmac.ts.
+   */
   readonly useVmac?: string;
   /** `use_vmac`'s MAC address, lower case; five octets given = the VRID is the sixth, as keepalived does. */
   readonly vmacAddress?: string;
+  /** `vmac_xmit_base`: adverts are sent and received on the base interface; the VIPs stay on the VMAC. */
+  readonly vmacXmitBase?: boolean;
   readonly lvsSyncDaemonInterface?: string;
   /** RFC 5798 strict mode: `strict_mode` if written, else global_defs `vrrp_strict` (see strict.ts). */
   readonly strict: boolean;

@@ -198,7 +198,7 @@ export function vipList(s: Stmt, defaultDev: string | undefined, r: ArgReader): 
 // ------------------------------------------------------------------------------------------ vrrp_instance
 
 const INSTANCE_UNSUPPORTED = new Set(
-  ('use_vmac_addr vmac_xmit_base use_ipvlan unicast_fault_no_peer check_unicast_src old_unicast_checksum native_ipv6 vrf ' +
+  ('use_ipvlan unicast_fault_no_peer check_unicast_src old_unicast_checksum native_ipv6 vrf ' +
     'dont_track_primary track_bfd mcast_dst_ip track_src_ip unicast_ttl no_virtual_ipaddress ' +
     'promote_secondaries linkbeat_use_polling v3_checksum_as_v2 ' +
     'skip_check_adv_addr debug notify_deleted notify_master_rx_lower_pri notify_priority_changes ' +
@@ -372,6 +372,12 @@ export function readVrrpInstance(s: Stmt, g: GlobalDraft, r: ArgReader): VrrpIns
           else d.vmacAddress = vmacAddress(a, r) ?? d.vmacAddress;
         }
       },
+      vmac_xmit_base: (t, d) => {
+        d.vmacXmitBase = r.flag(t);
+      },
+      use_vmac_addr: (t, d) => {
+        p.warn('unsupported', `vrrp_instance ${d.name}: use_vmac_addr (a VMAC of its own for each VIP on another interface or of the other family) is not supported; ignored: those VIPs stay on their interface with its own MAC`, posOf(t.key));
+      },
       strict_mode: (t, d) => {
         d.strictMode = r.flag(t);
       },
@@ -424,9 +430,12 @@ export function readVrrpInstance(s: Stmt, g: GlobalDraft, r: ArgReader): VrrpIns
   }
   checkPreemption(d, s, r);
   if (d.auth?.type === 'AH') p.error('unsupported', `${where}: auth_type AH (IPsec AH) is not supported; use PASS or no authentication`, posOf(authTok ?? s.key));
-  if (d.useVmac === '') d.useVmac = `vrrp.${d.vrid}`;
   if (d.vmacAddress?.split(':').length === 5) d.vmacAddress = `${d.vmacAddress}:${d.vrid.toString(16).padStart(2, '0')}`;
-  if (vmacTok) p.error('unsupported', `${where}: use_vmac is not supported yet (ipvs-ts sends adverts from the interface's own MAC); remove it`, posOf(vmacTok));
+  if (vmacTok) checkVmac(d, strict, vmacTok, r);
+  else if (d.vmacXmitBase) {
+    p.warn('lenient', `${where}: vmac_xmit_base without use_vmac does nothing; ignored`, posOf(s.key));
+    delete d.vmacXmitBase;
+  }
   const accept = acceptMode(d, strict, s, r);
   if (name === undefined) return undefined;
   const { vipStmts: _a, excludedStmts: _b, set: _c, strictMode: _d, acceptMode: _e, ...instance } = d;
@@ -515,6 +524,52 @@ function checkNoInterface(d: InstanceDraft, s: Stmt, r: ArgReader): void {
   for (const v of [...d.virtualIps, ...d.virtualIpsExcluded]) {
     if (!v.dev) r.problems.error('missing', `${where}: virtual IP ${v.address} needs "dev IF" when the instance has no interface`, v.pos);
   }
+}
+
+/** keepalived's vrrp_complete_instance / vrrp_parser.c rules for use_vmac that depend on the rest of the instance. */
+function checkVmac(d: InstanceDraft, strict: boolean, at: Token, r: ArgReader): void {
+  const where = `vrrp_instance ${d.name}`;
+  const unicast = d.unicastPeers.length > 0;
+  if (unicast && !d.interface) {
+    r.problems.warn('lenient', `${where}: use_vmac needs an interface, and this unicast instance has none; use_vmac ignored (as keepalived does)`, posOf(at));
+    delete d.useVmac;
+    delete d.vmacAddress;
+    delete d.vmacXmitBase;
+    return;
+  }
+  if (strict && d.vmacXmitBase) {
+    r.problems.warn('strict', `${where}: strict mode: vmac_xmit_base is incompatible with strict mode; reset`, posOf(at));
+    delete d.vmacXmitBase;
+  } else if (unicast && !d.vmacXmitBase) {
+    r.problems.warn('lenient', `${where}: unicast with use_vmac sends and receives on the base interface: vmac_xmit_base set (as keepalived does)`, posOf(at));
+    d.vmacXmitBase = true;
+  }
+}
+
+/**
+ * Gives each use_vmac instance without a name keepalived's (vrrp.c create_vmac_name): vrrp.VRID if no other instance
+ * uses it, for IPv6 then vrrp6.VRID, then vrrp1.VRID, vrrp2.VRID, …; a name given twice is an error.
+ */
+export function nameVmacs(instances: readonly VrrpInstance[], r: ArgReader): VrrpInstance[] {
+  const taken = new Map<string, string>();
+  for (const i of instances) {
+    if (!i.useVmac) continue;
+    const other = taken.get(i.useVmac);
+    if (other !== undefined) r.problems.error('duplicate', `vrrp_instance ${i.name}: use_vmac ${i.useVmac} is already the VMAC of vrrp_instance ${other}`, i.pos);
+    else taken.set(i.useVmac, i.name);
+  }
+  return instances.map((i) => {
+    if (i.useVmac !== '') return i;
+    const name = freeVmacName(i.vrid, i.family, taken);
+    taken.set(name, i.name);
+    return { ...i, useVmac: name };
+  });
+}
+
+function freeVmacName(vrid: number, family: Family, taken: ReadonlyMap<string, string>): string {
+  const candidates = [`vrrp.${vrid}`, ...(family === 6 ? [`vrrp6.${vrid}`] : [])];
+  for (const c of candidates) if (!taken.has(c)) return c;
+  for (let n = 1; ; n++) if ((family === 4 || n !== 6) && !taken.has(`vrrp${n}.${vrid}`)) return `vrrp${n}.${vrid}`;
 }
 
 /** `use_vmac`'s MAC: five or six hex octets, unicast, not the RFC 5798 virtual router MAC (vrrp_parser.c). */

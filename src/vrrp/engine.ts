@@ -7,6 +7,7 @@ import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { modelKey } from '../config/compare.ts';
 import { NETLINK_ROUTE } from '../sys/constants.ts';
+import { sys } from '../sys/native.ts';
 import { decodeRtEvent, listLinks, RTNLGRP_LINK, type Link } from '../netlink/rtnetlink.ts';
 import { NetlinkSocket } from '../netlink/socket.ts';
 import type { Config, TrackFile, VirtualIp, VrrpInstance, VrrpScript, VrrpSyncGroup, VrrpTrackProcess } from '../config/model.ts';
@@ -21,6 +22,8 @@ import { initialState, PRIO_OWNER, step, type MachineEvent, type MachineParams, 
 import { planVrrpReload, type ScriptPlan, type VrrpReloadPlan } from './reload-plan.ts';
 import { addVip, deleteVip } from './vips.ts';
 import { clearLeftovers, describeEntry, KernelEntries, staticEntries, virtualEntries } from './routes.ts';
+import { vmacAddress, Vmacs, type VmacSpec } from './vmac.ts';
+import { VmacFirewall } from './vmac-nft.ts';
 import { DropTable, removeStaleTable } from './nft.ts';
 import { notifyCommands, syncForce } from './sync.ts';
 import { splitCommandLine } from '../check/command-line.ts';
@@ -67,6 +70,8 @@ export interface InstanceStatus {
   readonly state: VrrpStateName;
   readonly priority: number;
   readonly master: string | undefined;
+  /** The VMAC interface (use_vmac) the instance holds its VIPs on. */
+  readonly vmac?: string | undefined;
   readonly stats: Stats;
   /** virtual_routes then virtual_rules, as `ip route` / `ip rule` print them, and whether they are in the kernel now. */
   readonly routes: readonly { readonly what: string; readonly installed: boolean }[];
@@ -79,11 +84,17 @@ interface Channel {
   readonly stats: Stats;
 }
 
-/** Where an instance runs: its interface, its primary address and the MAC its announcements carry. */
+/**
+ * Where an instance runs: the interface its adverts use, its primary address, the interface and MAC its
+ * announcements use, its configured (base) interface and, with use_vmac, its VMAC.
+ */
 interface Placement {
   readonly ifname: string;
   readonly src: string;
+  readonly announceOn: string;
   readonly mac: Buffer;
+  readonly base: string;
+  readonly vmac: VmacSpec | undefined;
 }
 
 /** The settings a reload may change are mutable; what it cannot change without a restart (the channel) is not. */
@@ -94,11 +105,14 @@ interface Instance {
   timer: NodeJS.Timeout | undefined;
   readonly channel: Channel;
   src: string;
+  /** The configured interface (the VMAC's base with use_vmac). */
+  base: string;
   dsts: readonly string[];
   expect: Expectation;
   readonly stats: Stats;
   tracked: readonly TrackSource[];
   readonly announcer: Announcer;
+  readonly vmac: string | undefined;
   group: Group | undefined;
   /** Becoming MASTER queued its VIPs and a full announcement; until that runs, what a sync adds is announced by it. */
   takesQueued: number;
@@ -136,6 +150,7 @@ export class VrrpEngine {
   /** The nftables drop set of the VIPs of instances without accept mode (nft.ts). */
   readonly #drops = new DropTable();
   #nl: NetlinkSocket | undefined;
+  #vmacs: Vmacs | undefined;
   /** The virtual_routes / virtual_rules of the MASTER instances, and static_*, as held in the kernel (routes.ts). */
   #virtual: KernelEntries | undefined;
   #statics: KernelEntries | undefined;
@@ -161,15 +176,22 @@ export class VrrpEngine {
     const cfg = this.#config;
     if (cfg.vrrpInstances.length === 0) throw new VrrpError('VRRP_NO_INSTANCES', 'the configuration has no vrrp_instance');
     const placed = this.#prepare(cfg, cfg.vrrpInstances, []);
-    this.#openChannels(cfg, placed);
+    const nl = NetlinkSocket.open(NETLINK_ROUTE);
+    this.#nl = nl;
+    try {
+      await this.#readyVmacs(placed);
+      this.#openChannels(cfg, placed);
+    } catch (err) {
+      await this.#vmacs?.removeAll();
+      nl.close();
+      throw err;
+    }
     const delay = cfg.globalDefs.vrrp.startupDelayMs;
     if (delay !== undefined) {
       this.#delayedStartAt = this.#now() + delay;
       this.#hooks.log(`Delaying startup for ${delay / 1000} seconds`);
     }
     for (const s of cfg.vrrpScripts) this.#scripts.set(s.name, newScript(s));
-    const nl = NetlinkSocket.open(NETLINK_ROUTE);
-    this.#nl = nl;
     const fresh = cfg.vrrpInstances.map((ic) => this.#addInstance(ic, placed.get(ic)!));
     this.#regroup();
     // Routes, rules and addresses left behind by a previous run that was killed: we own them only while master
@@ -181,6 +203,7 @@ export class VrrpEngine {
     // The drop table is made afresh (a killed run's replaced), so a missing nft fails the start, not a takeover.
     if (cfg.vrrpInstances.some(dropsTraffic)) await this.#drops.create();
     else await removeStaleTable();
+    if (!cfg.vrrpInstances.some((i) => i.useVmac !== undefined)) await new VmacFirewall(this.#hooks.log).sync([]);
     // static_* are in before any instance enters the election (no instance is MASTER yet: nothing else moves).
     await this.#syncVips();
     // Link state from rtnetlink: the initial list, then events (track_interface and each instance's own interface).
@@ -221,7 +244,13 @@ export class VrrpEngine {
       else keeping.push({ inst: running(p.name), ic: cfgOf.get(p.name)! });
     }
     const placed = this.#prepare(next, [...updating.map((u) => u.ic), ...entering], keeping.map((k) => k.inst));
-    this.#openChannels(next, placed);
+    try {
+      await this.#readyVmacs(placed);
+      this.#openChannels(next, placed);
+    } catch (err) {
+      await this.#pruneVmacs();
+      throw err;
+    }
     // The new configuration's files and processes are read before any instance changes, so each enters its new shape with them.
     await this.#files.follow(trackedFiles(next));
     await this.#processes.follow(trackedProcesses(next));
@@ -247,6 +276,7 @@ export class VrrpEngine {
     this.#closeIdleChannels();
     for (const inst of fresh) this.#enter(inst);
     await this.#syncVips();
+    await this.#pruneVmacs();
     return plan;
   }
 
@@ -264,6 +294,7 @@ export class VrrpEngine {
     for (const { chan } of this.#channels.values()) chan.close();
     this.#pacer.close();
     for (const inst of this.#instances) inst.announcer.close();
+    await this.#vmacs?.removeAll();
     this.#nl?.close();
   }
 
@@ -272,7 +303,7 @@ export class VrrpEngine {
     for (const [key, c] of this.#channels) unmatched[key] = { ...c.stats };
     return {
       instances: this.#instances.map((i) => ({
-        name: i.cfg.name, state: i.m.state, priority: i.m.priority, master: i.m.master?.address, stats: { ...i.stats },
+        name: i.cfg.name, state: i.m.state, priority: i.m.priority, master: i.m.master?.address, vmac: i.vmac, stats: { ...i.stats },
         routes: virtualEntries(i.cfg).map((e) => ({ what: describeEntry(e), installed: this.#virtual?.has(e) ?? false })),
       })),
       unmatched,
@@ -285,12 +316,12 @@ export class VrrpEngine {
    */
   #prepare(config: Config, instances: readonly VrrpInstance[], staying: readonly Instance[]): Map<VrrpInstance, Placement> {
     const nics = networkInterfaces();
-    const vrids = new Set(staying.map((i) => `${i.channel.chan.ifname}/${i.cfg.family}/${i.cfg.vrid}`));
+    const vrids = new Set(staying.map((i) => `${i.base}/${i.cfg.family}/${i.cfg.vrid}`));
     const placed = new Map<VrrpInstance, Placement>();
     for (const ic of instances) {
       const p = place(ic, nics);
-      const key = `${p.ifname}/${ic.family}/${ic.vrid}`;
-      if (vrids.has(key)) throw new VrrpError('VRRP_DUPLICATE_VRID', `(${ic.name}) VRID ${ic.vrid} is used twice on ${p.ifname}`);
+      const key = `${p.base}/${ic.family}/${ic.vrid}`;
+      if (vrids.has(key)) throw new VrrpError('VRRP_DUPLICATE_VRID', `(${ic.name}) VRID ${ic.vrid} is used twice on ${p.base}`);
       vrids.add(key);
       instanceSettings(config, ic, p.src);
       placed.set(ic, p);
@@ -322,6 +353,31 @@ export class VrrpEngine {
     }
   }
 
+  /** Makes the placed instances' VMACs ready: refuses a conflicting interface before creating any. */
+  async #readyVmacs(placed: ReadonlyMap<VrrpInstance, Placement>): Promise<void> {
+    const specs = [...placed.values()].flatMap((p) => (p.vmac ? [p.vmac] : []));
+    if (specs.length === 0) return;
+    this.#vmacs ??= new Vmacs(this.#nl!, this.#hooks.log);
+    await this.#vmacs.check(specs.filter((s) => !this.#vmacs!.has(s.name)));
+    for (const s of specs) {
+      if (!(await this.#vmacs.ensure(s))) continue;
+      // Made afresh: the addresses on the old link went with it, so they are added again.
+      for (const [key, vip] of this.#held) if (vip.dev === s.name) this.#held.delete(key);
+    }
+  }
+
+  /** Removes the VMACs no running instance uses, after the VIP changes queued before (a VIP leaves before its link). */
+  #pruneVmacs(): Promise<void> {
+    const vmacs = this.#vmacs;
+    if (vmacs === undefined) return Promise.resolve();
+    const run = this.#vipChain.then(async () => {
+      const used = new Set(this.#instances.map((i) => i.vmac));
+      for (const name of vmacs.names()) if (!used.has(name)) await vmacs.remove(name).catch((e: Error) => this.#hooks.log(`cannot remove VMAC ${name}: ${e.message}`));
+    });
+    this.#vipChain = run;
+    return run;
+  }
+
   #closeIdleChannels(): void {
     for (const [key, ch] of this.#channels) {
       if (ch.byVrid.size > 0) continue;
@@ -341,8 +397,10 @@ export class VrrpEngine {
       timer: undefined,
       channel,
       src: p.src,
+      base: p.base,
       stats: zeroStats(),
-      announcer: new Announcer(p.ifname, p.mac),
+      announcer: new Announcer(p.announceOn, p.mac),
+      vmac: p.vmac?.name,
       group: undefined,
       takesQueued: 0,
       garpTimers: [],
@@ -380,6 +438,7 @@ export class VrrpEngine {
     const s = instanceSettings(this.#config, ic, p.src);
     inst.cfg = ic;
     inst.src = p.src;
+    inst.base = p.base;
     inst.params = this.#withDelayedStart(s.params);
     inst.dsts = s.dsts;
     inst.expect = s.expect;
@@ -681,7 +740,8 @@ export class VrrpEngine {
    */
   #announceBurst(inst: Instance, repeat = inst.cfg.garpMasterRepeat, addresses?: readonly string[]): void {
     if (inst.m.state !== 'MASTER') return;
-    const ifname = inst.channel.chan.ifname;
+    // Paced by the configured interface: garp_group names base interfaces, as keepalived applies a base's to its VMACs.
+    const ifname = inst.base;
     const live = () => inst.m.state === 'MASTER' && !this.#stopping;
     const list = addresses ?? vipsOf(inst.cfg).map((v) => v.address);
     for (let i = 0; i < Math.max(1, repeat); i++) {
@@ -706,7 +766,6 @@ export class VrrpEngine {
 /** Checks what the engine cannot run and finds the interface and primary address; throws a VrrpError. */
 function place(ic: VrrpInstance, nics: NodeJS.Dict<NetworkInterfaceInfo[]>): Placement {
   if (ic.auth?.type === 'AH') throw new VrrpError('VRRP_AH_UNSUPPORTED', `(${ic.name}) auth_type AH (IPSEC-AH) is not supported; use PASS or no authentication`);
-  if (ic.useVmac !== undefined) throw new VrrpError('VRRP_VMAC_UNSUPPORTED', `(${ic.name}) use_vmac is not supported yet; remove it to run with the interface's own MAC`);
   if (ic.version === 2 && ic.family === 6) throw new VrrpError('VRRP_V2_IPV6', `(${ic.name}) VRRP version 2 does not support IPv6; use version 3`);
   const unicast = isUnicast(ic);
   const ifname = ic.interface || interfaceHolding(nics, ic.unicastSrcIp ?? ic.mcastSrcIp);
@@ -716,7 +775,14 @@ function place(ic: VrrpInstance, nics: NodeJS.Dict<NetworkInterfaceInfo[]>): Pla
   const own = addrs.find((n) => (ic.family === 4 ? n.family === 'IPv4' : n.family === 'IPv6' && n.address.startsWith('fe80')));
   const src = (unicast ? ic.unicastSrcIp : undefined) ?? ic.mcastSrcIp ?? own?.address;
   if (src === undefined) throw new VrrpError('VRRP_NO_SOURCE', `(${ic.name}) interface ${ifname} has no IPv${ic.family} address to send adverts from`);
-  return { ifname, src, mac: macBytes(addrs[0]?.mac ?? '00:00:00:00:00:00') };
+  if (ic.useVmac === undefined) return { ifname, src, announceOn: ifname, mac: macBytes(addrs[0]?.mac ?? '00:00:00:00:00:00'), base: ifname, vmac: undefined };
+  const mac = vmacAddress(ic);
+  const vmac: VmacSpec = {
+    instance: ic.name, name: ic.useVmac, base: ifname, baseIndex: sys().ifNameToIndex(ifname), mac, family: ic.family,
+    // An IPv6 VMAC sends from the base's link-local address, which it carries itself (vrrp_vmac.c set_link_local_address).
+    ...(ic.family === 6 && !ic.vmacXmitBase ? { linkLocal: src } : {}),
+  };
+  return { ifname: ic.vmacXmitBase ? ifname : ic.useVmac, src, announceOn: ic.useVmac, mac: macBytes(mac), base: ifname, vmac };
 }
 
 /** The interface an instance without one sends on: the one holding its source address. */

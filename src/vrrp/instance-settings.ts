@@ -31,8 +31,20 @@ export function multicastGroup(config: Config, family: Family): string {
 }
 
 /** Both lists: the excluded addresses are added and removed with the others, only left out of the adverts. */
+/**
+ * The instance's addresses as they go into the kernel. With use_vmac, those of the instance's family on its own
+ * interface go on the VMAC instead (keepalived's vrrp_complete_instance); the others stay where they are.
+ */
 export function vipsOf(ic: VrrpInstance): VirtualIp[] {
-  return [...ic.virtualIps, ...ic.virtualIpsExcluded];
+  const all = [...ic.virtualIps, ...ic.virtualIpsExcluded];
+  const vmac = ic.useVmac;
+  if (vmac === undefined) return all;
+  return all.map((v) => (v.family === ic.family && v.dev === ic.interface ? { ...v, dev: vmac, ...(v.label !== undefined ? { label: relabel(v.label, ic.interface, vmac) } : {}) } : v));
+}
+
+/** An IPv4 label must start with its interface's name: eth0:vip on the VMAC vrrp.51 becomes vrrp.51:vip. */
+function relabel(label: string, from: string, to: string): string {
+  return label.startsWith(from) ? `${to}${label.slice(from.length)}` : label;
 }
 
 /** `src` is the instance's primary address: the adverts' source, and the tie-break between equal priorities. */

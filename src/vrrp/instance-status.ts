@@ -9,6 +9,8 @@ import { describeEntry, virtualEntries } from './routes.ts';
 export interface VrrpInstanceStatus {
   readonly name: string;
   readonly interface: string;
+  /** The VMAC interface (use_vmac) holding the instance's VIPs, or null. */
+  readonly vmac: string | null;
   readonly vrid: number;
   readonly state: string;
   readonly priority: number;
@@ -46,6 +48,7 @@ export function vrrpInstances(config: Config, input: VrrpInput, startedAt: numbe
     return {
       name: i.name,
       interface: i.interface,
+      vmac: i.useVmac ?? null,
       vrid: i.vrid,
       // keepalived's name (and keepalived_vrrp_state value 98) for an instance that is not running.
       state: input.failure ? 'STOP' : (live?.state ?? view?.state ?? 'INIT'),

@@ -45,11 +45,17 @@ test('AH in a VRRPv3 instance is ignored with the rest of the authentication blo
   assert.equal(r.config?.vrrpInstances[0]?.auth, undefined);
 });
 
-test('use_vmac [NAME] [MAC] is read in either order and refused with a clear error until it is built', () => {
-  for (const args of ['', ' vrrp51', ' vrrp51 02:00:00:00:00:01', ' 02:00:00:00:00 vrrp51']) {
+test('use_vmac [NAME] [MAC] is read in either order; bad MACs are errors at their value', () => {
+  const cases: [string, string, string | undefined][] = [
+    ['', 'vrrp.51', undefined],
+    [' vrrp51', 'vrrp51', undefined],
+    [' vrrp51 02:00:00:00:00:01', 'vrrp51', '02:00:00:00:00:01'],
+    [' 02:00:00:00:00 vrrp51', 'vrrp51', '02:00:00:00:00:33'],
+  ];
+  for (const [args, name, mac] of cases) {
     const r = parse(instance(`  use_vmac${args}`));
-    assert.deepEqual(summary(r.problems), ['error unsupported 4:3'], args);
-    assert.match(r.problems[0]?.message ?? '', /use_vmac is not supported yet .*; remove it/);
+    assert.deepEqual(r.problems, [], args);
+    assert.deepEqual([r.config?.vrrpInstances[0]?.useVmac, r.config?.vrrpInstances[0]?.vmacAddress], [name, mac], args);
   }
   const bad = parse(instance('  use_vmac vrrp51 01:00:5e:00:00:01\n  use_vmac 00:00:5e:00:01:33\n  use_vmac 12:34'));
   assert.deepEqual(bad.problems.filter((p) => p.code === 'bad-value').map((p) => p.message), [

@@ -33,7 +33,6 @@ const EXPECTED: Record<string, { verdict: Verdict; problems: string[] }> = {
     problems: [
       'warning unsupported 3:1', 'warning unsupported 4:1', 'error missing 6:1', 'warning lenient 6:1',
       'warning unsupported 7:1', 'warning unsupported 8:1', 'warning unsupported 19:1', 'warning unsupported 20:1',
-      'error unsupported 23:2',
     ],
   },
   'keepalived.conf.fwmark': { verdict: 'valid', problems: ['warning lenient 12:3'] },
