@@ -16,8 +16,9 @@ export function formatStatus(s: DaemonStatus, now = Date.now()): string {
     if (f) out.push(`  FAILED at ${clock(f.at)} (${age(now - f.at)} ago) [${f.code}]: ${f.message}`);
     for (const i of s.vrrp) {
       const prio = i.priority === i.configuredPriority ? `${i.priority}` : `${i.priority} (configured ${i.configuredPriority})`;
-      out.push(`  ${i.name}  ${i.state}  priority ${prio}  ${i.interface} vrid ${i.vrid}  master ${i.master ?? (i.state === 'MASTER' ? 'this host' : '-')}`);
+      out.push(`  ${i.name}  ${i.state}  priority ${prio}  ${i.interface}${i.vmac ? ` (vmac ${i.vmac})` : ''} vrid ${i.vrid}  master ${i.master ?? (i.state === 'MASTER' ? 'this host' : '-')}`);
       out.push(`    VIPs ${[...i.vips, ...i.excludedVips.map((v) => `${v} (excluded)`)].join(' ') || '-'}`);
+      for (const r of i.virtualRoutes) out.push(`    ${r.what}  ${r.installed ? 'installed' : 'not installed'}`);
       const t = i.lastTransition;
       out.push(`    since ${clock(i.since)} (${age(now - i.since)})${t ? `: ${t.from} -> ${t.to}, ${t.why}` : ''}`);
       if (i.stats) out.push(`    adverts sent ${i.stats.advert_sent} received ${i.stats.advert_rcvd}, became master ${i.stats.become_master}, released ${i.stats.release_master}`);
