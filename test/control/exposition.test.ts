@@ -1,10 +1,12 @@
 // The large /metrics families: label text kept per service / virtual server between scrapes and rebuilt only
 // for what changed; values formatted as Prometheus reads them; the scrape streamed a family at a time.
 import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { ExpositionWriter, LabelBlock, LabelBlocks } from '../../src/control/exposition.ts';
 import { type DaemonStatus, DirectorMetrics } from '../../src/control/metrics.ts';
 import type { ServiceStatus, VirtualServerStatus } from '../../src/director/status.ts';
+import { listenMetrics } from '../../src/control/http.ts';
 import { selectStatus } from '../../src/control/protocol.ts';
 import { statusReply } from '../../src/control/server.ts';
 
@@ -112,4 +114,22 @@ test('status request: one virtual server by VIP:port, VIP or name; summary count
   }
   const tricky = { ...both, vrrpFailure: { at: 0, code: 'X', message: '"virtualServers":[]' } };
   assert.equal([...statusReply({ ok: true, status: tricky })].join(''), JSON.stringify({ ok: true, status: tricky }));
+});
+
+test('GET /metrics streams the whole text (chunked) and a 404 elsewhere', async (t) => {
+  const dests = Array.from({ length: 3000 }, (_, i) => dest(`10.1.${i >> 8}.${i & 255}`, 80, 1));
+  const m = new DirectorMetrics(async () => status(dests));
+  const server = await listenMetrics('127.0.0.1:0', m);
+  t.after(() => {
+    server.close();
+    m.close();
+  });
+  const { port } = server.address() as AddressInfo;
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('transfer-encoding'), 'chunked');
+  const text = await res.text();
+  assert.equal(text, await m.render());
+  assert.equal([...text.matchAll(/^ipvs_ts_backend_weight\{/gm)].length, 3000);
+  assert.equal((await fetch(`http://127.0.0.1:${port}/other`)).status, 404);
 });
