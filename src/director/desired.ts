@@ -3,10 +3,12 @@
 // quorum, and real servers removed by a reload kept at weight 0 until their connections drain. A real server
 // nobody has checked yet is taken as the kernel has it: a restarted daemon adopts the running table instead of
 // emptying it. Indexed by service key and by virtual server, so a verdict re-plans only its own services.
+// With `mh` and `mh-fallback`, real servers that are not in stay at weight 0 instead (src/ipvs/mh.ts).
 import type { Config, LbKind, VirtualServer } from '../config/model.ts';
 import { modelKey } from '../config/compare.ts';
 import { desiredTable } from '../ipvs/desired.ts';
 import { destKey, serviceKey } from '../ipvs/identity.ts';
+import { withFailedAtZero } from '../ipvs/mh.ts';
 import { specOf } from '../ipvs/plan.ts';
 import type { DestinationSpec, ForwardMethod, IpvsTable } from '../ipvs/types.ts';
 import type { ViewService } from '../ipvs/view.ts';
@@ -97,7 +99,7 @@ export function wantedService(entry: DesiredEntry, health: VsHealth | undefined,
     const old = have?.destinations.get(k);
     if (old && !dests.has(k)) dests.set(k, { ...specOf(old), weight: 0 });
   }
-  return { service: configured.service, destinations: [...dests.values()] };
+  return withFailedAtZero({ service: configured.service, destinations: [...dests.values()] }, configured);
 }
 
 const servicesCache = new WeakMap<VirtualServer, IpvsTable['services']>();

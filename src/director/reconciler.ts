@@ -10,6 +10,7 @@
 import { performance } from 'node:perf_hooks';
 import { describeOp } from '../ipvs/describe.ts';
 import { destKey, serviceKey } from '../ipvs/identity.ts';
+import { addAtHashWeight } from '../ipvs/mh.ts';
 import { connections, planService } from '../ipvs/plan.ts';
 import type { IpvsOp, ServiceId } from '../ipvs/types.ts';
 import { KernelView } from '../ipvs/view.ts';
@@ -263,7 +264,7 @@ export class Reconciler {
     const entry = this.#index.get(key);
     if (!entry) return have && this.#owned.has(key) ? [{ op: 'del-service', id: have.service.id }] : [];
     const want = wantedService(entry, this.#deps.health(entry.vs), have, this.#draining.get(key));
-    return planService(want, have && { service: have.service, destinations: have.destinations.values() });
+    return addAtHashWeight(planService(want, have && { service: have.service, destinations: have.destinations.values() }), entry.configured);
   }
 
   /** Ownership after a batch: every service we want is ours; one we failed to delete stays ours. */

@@ -2,6 +2,7 @@
 // Services we do not own and that the configuration does not ask for are never touched; a service the
 // configuration asks for is ours from then on even if someone else created it (we adopt it and make it match).
 import { destKey, serviceKey } from './identity.ts';
+import { canonicalOrder, isMh } from './mh.ts';
 import type { DestinationEntry, DestinationSpec, IpvsOp, IpvsTable, ServiceSpec } from './types.ts';
 
 export interface PlanInput {
@@ -41,9 +42,11 @@ export function planService(
 ): IpvsOp[] {
   const id = want.service.id;
   const ops: IpvsOp[] = [];
+  // mh: the kernel's lookup table depends on the order destinations were added (src/ipvs/mh.ts).
+  const adding = isMh(want.service) ? canonicalOrder(want.destinations) : want.destinations;
   if (!have) {
     ops.push({ op: 'add-service', service: want.service });
-    for (const dest of want.destinations) ops.push({ op: 'add-dest', service: id, dest });
+    for (const dest of adding) ops.push({ op: 'add-dest', service: id, dest });
     return ops;
   }
   if (!sameService(want.service, have.service)) ops.push({ op: 'edit-service', service: want.service });
@@ -56,7 +59,7 @@ export function planService(
     else if (old.weight !== 0) ops.push({ op: 'edit-dest', service: id, dest: { ...specOf(old), weight: 0 } });
     else if (connections(old) === 0) ops.push({ op: 'del-dest', service: id, dest: { address: old.address, family: old.family, port: old.port } });
   }
-  for (const dest of want.destinations) {
+  for (const dest of adding) {
     const old = present.get(destKey(dest));
     if (!old) ops.push({ op: 'add-dest', service: id, dest });
     else if (!sameDest(dest, old)) ops.push({ op: 'edit-dest', service: id, dest });

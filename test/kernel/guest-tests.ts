@@ -15,7 +15,7 @@ interface GuestResult {
   readonly diagnostics?: readonly string[];
 }
 
-export function guestTests(title: string, files: readonly string[], opts: { timeoutMs: number; setup?: string }): void {
+export function guestTests(title: string, files: readonly string[], opts: { timeoutMs: number; setup?: string; memoryMb?: number }): void {
   const can = canBootVm();
   test(title, { skip: can.ok ? false : can.reason, timeout: opts.timeoutMs + 60_000 }, async (t) => {
     const rel = files.map((f) => relative(PROJECT_DIR, f));
@@ -23,7 +23,7 @@ export function guestTests(title: string, files: readonly string[], opts: { time
       opts.setup ?? 'true',
       `node --test --test-concurrency=1 --test-reporter=./test/kernel/guest/reporter.ts --test-reporter-destination=stdout ${rel.join(' ')}`,
     ].join(' && ');
-    const r = await runInVm({ command, timeoutMs: opts.timeoutMs });
+    const r = await runInVm({ command, timeoutMs: opts.timeoutMs, ...(opts.memoryMb ? { memoryMb: opts.memoryMb } : {}) });
     const results: GuestResult[] = r.stdout
       .split('\n')
       .filter((l) => l.startsWith(PREFIX))
