@@ -1,10 +1,11 @@
 // Statement tree → Config. global_defs is read first wherever it appears, because instances and checkers take
 // their defaults from it.
 import { readBgpAnnouncer, validateBgp } from './bgp.ts';
+import { readIpvsSysctl } from './ipvs-sysctl.ts';
 import { walk, type BlockSpec } from './blocks.ts';
 import { finishGlobals, newGlobalDraft, readGlobalDefs } from './global.ts';
 import { LvsReader, persistZeroPortGroups } from './lvs.ts';
-import type { BgpAnnouncer, Config, SourcePos, TrackFile, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup, VrrpTrackProcess } from './model.ts';
+import type { BgpAnnouncer, Config, IpvsSysctls, SourcePos, TrackFile, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup, VrrpTrackProcess } from './model.ts';
 import type { Problems } from './problems.ts';
 import { readTrackFile, warnUnwatchedTrackFiles } from './track-file.ts';
 import { readVrrpTrackProcess } from './track-process.ts';
@@ -33,6 +34,7 @@ export class ConfigBuilder {
   readonly #virtualServers: VirtualServer[] = [];
   readonly #trackFiles: TrackFile[] = [];
   #bgp: BgpAnnouncer | undefined;
+  #ipvsSysctl: IpvsSysctls | undefined;
   readonly #root: BlockSpec<undefined>;
 
   constructor(problems: Problems) {
@@ -63,6 +65,12 @@ export class ConfigBuilder {
           if (prev) problems.error('duplicate', `bgp_announcer is defined twice (first at ${prev.pos.file}:${prev.pos.line}:${prev.pos.col})`, b.pos);
           else this.#bgp = b;
         },
+        ipvs_sysctl: (s) => {
+          const prev = this.#ipvsSysctl;
+          const b = readIpvsSysctl(s, this.#r);
+          if (prev) problems.error('duplicate', `ipvs_sysctl is defined twice (first at ${prev.pos.file}:${prev.pos.line}:${prev.pos.col})`, b.pos);
+          else this.#ipvsSysctl = b;
+        },
       },
     };
   }
@@ -91,6 +99,7 @@ export class ConfigBuilder {
       virtualServers: persistZeroPortGroups(this.#virtualServers, this.#virtualServerGroups, this.#problems),
       trackFiles: this.#trackFiles,
       ...(this.#bgp ? { bgpAnnouncer: this.#bgp } : {}),
+      ...(this.#ipvsSysctl ? { ipvsSysctl: this.#ipvsSysctl } : {}),
     };
     warnScriptSecurity(config, this.#problems);
     warnUnwatchedTrackFiles(config, r);

@@ -26,6 +26,8 @@ export interface Config {
   readonly trackFiles: readonly TrackFile[];
   /** The ipvs-ts extension block `bgp_announcer { … }` (docs/bgp.md); absent = no BGP. */
   readonly bgpAnnouncer?: BgpAnnouncer;
+  /** The ipvs-ts extension block `ipvs_sysctl { … }` (docs/ipvs.md): net.ipv4.vs.* set by the daemon; absent = none. */
+  readonly ipvsSysctl?: IpvsSysctls;
 }
 
 export interface ScriptUser {
@@ -561,5 +563,22 @@ export interface BgpVip {
   readonly family: Family;
   /** MULTI_EXIT_DISC sent with the route. */
   readonly med?: number;
+  readonly pos: SourcePos;
+}
+
+// ---------------------------------------------------------------------------------------------- IPVS sysctls
+
+/** `ipvs_sysctl { KEY VALUE … }`: an ipvs-ts extension; see docs/ipvs.md and src/config/ipvs-sysctl.ts. */
+export interface IpvsSysctls {
+  /** In the order written; each key at most once. */
+  readonly values: readonly IpvsSysctl[];
+  readonly pos: SourcePos;
+}
+
+export interface IpvsSysctl {
+  /** The kernel's name under net.ipv4.vs (sloppy_tcp, sync_threshold, …). */
+  readonly key: string;
+  /** As the kernel prints it: a number, or sync_threshold's two numbers joined by one space. */
+  readonly value: string;
   readonly pos: SourcePos;
 }
