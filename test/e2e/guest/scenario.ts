@@ -277,7 +277,7 @@ async function main(): Promise<void> {
     const [a, b] = [await status('dir1'), await status('dir2')];
     return a?.vrrp[0]?.state === 'MASTER' && b?.vrrp[0]?.state === 'BACKUP' && (['rs1', 'rs2', 'rs3'] as Rs[]).every((r) => destOf(a, r)?.weight === 1);
   };
-  const startMs = await until('dir1 MASTER with three real servers, dir2 BACKUP', ready, 300_000);
+  const startMs = await until('dir1 MASTER with three real servers, dir2 BACKUP', ready, 600_000);
   say(`lab up: dir1 MASTER, dir2 BACKUP, rs1-3 in the table ${startMs.toFixed(0)} ms after starting the daemons`);
   await show('dir1');
   client.start();
