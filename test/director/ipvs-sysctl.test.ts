@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import type { IpvsSysctls } from '../../src/config/model.ts';
 import { applyIpvsSysctls, type SysctlPort } from '../../src/director/ipvs-sysctl.ts';
 import { DirectorError } from '../../src/director/errors.ts';
+import { describeEvent } from '../../src/director/events.ts';
 
 function fakeKernel(values: Record<string, string>, refuse: Record<string, string> = {}): SysctlPort & { values: Record<string, string>; writes: string[] } {
   const k = {
@@ -61,4 +62,9 @@ test('a refused write undoes the earlier writes of the call and names setting, l
 test('a setting this kernel lacks is ENOENT, said as such', async () => {
   const k = fakeKernel({});
   await assert.rejects(applyIpvsSysctls(k, block(['run_estimation', '0'])), /ipvs_sysctl run_estimation 0 \(k\.conf:2\): .*ENOENT: this kernel has no such setting \(or ip_vs is not loaded\)/);
+});
+
+test('the log line names the setting, both values and where it was written', () => {
+  assert.equal(describeEvent({ type: 'ipvs-sysctl', key: 'sloppy_tcp', from: '0', to: '1', origin: '/etc/keepalived/keepalived.conf:12' }),
+    'IPVS sysctl net.ipv4.vs.sloppy_tcp 0 -> 1 (ipvs_sysctl, /etc/keepalived/keepalived.conf:12)');
 });
