@@ -7,7 +7,8 @@
 // Connections across a takeover (issue 16): beside the short requests, a pool of long-lived connections
 // (held.ts) is open throughout; each VIP move (kill -9, preemption, SIGTERM) counts those that failed. The directors
 // run with `sloppy_tcp 1` and `mh` + `mh-port` (both directors schedule a flow they have no entry for to the same
-// real server) and a shorter sync period; `--baseline` runs them as before (rr, kernel defaults) for comparison.
+// real server) + `mh-fallback` (mh keeps a drained server's slots: without it their new flows are refused) and a
+// shorter sync period; `--baseline` runs them as before (rr, kernel defaults) for comparison.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -86,7 +87,7 @@ ${sysctlBlock(extraSysctl)}vrrp_instance VI_1 {
 }
 virtual_server ${VIP} 80 {
   delay_loop ${CHECK.delayLoopS}
-  lb_algo ${BASELINE ? 'rr' : 'mh\n  mh-port'}
+  lb_algo ${BASELINE ? 'rr' : 'mh\n  mh-port\n  mh-fallback'}
   lb_kind DR
   protocol TCP
 ${rsBlocks.join('\n')}
