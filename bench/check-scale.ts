@@ -91,7 +91,7 @@ async function phase(name: string, vss: VirtualServer[], runChecker?: RunChecker
   for (let s = 0; s < windowS; s++) {
     await new Promise((r) => setTimeout(r, 1000));
     rssMax = Math.max(rssMax, process.memoryUsage.rss());
-    if (process.env.VERBOSE) console.log(`  ${name} ${s + 1}s: attempts ${attempts}, ${JSON.stringify(runners[0]!.load)}`);
+    if (process.env.VERBOSE) console.log(`  ${name} ${s + 1}s: attempts ${attempts}, ${JSON.stringify(runners[0]!.load)}, in-flight limit ${runners[0]!.inFlightLimit}`);
   }
   measuring = false;
   const wallMs = performance.now() - t0;

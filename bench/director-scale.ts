@@ -1,7 +1,7 @@
 // The director at scale (issue 11): keepalived's checker and `ipvs-ts daemon` side by side on the same config, in
 // the IPVS VM (the host kernel has no IPVS), one after the other in one VM run.
 //
-//   node bench/director-scale.ts [--rounds R] [--idle SECONDS] [--settle SECONDS] [N...]
+//   node bench/director-scale.ts [--rounds R] [--idle SECONDS] [--settle SECONDS] [--scrapes K] [N...]
 //     defaults: 3 rounds, 30 s idle window after a 5 s settle, N = 2000 (N virtual servers × 10 real servers)
 //
 // The config has N virtual servers × 10 real servers without a checker (always in: keepalived takes them as they
@@ -23,6 +23,9 @@
 //             any process start costs 0.1–0.9 s in the loaded VM, too coarse for 1–2 s figures; ipvsadm confirms
 //             each transition once, untimed); median of R rounds
 //   RSS       sum of VmRSS of the processes at the end of the idle window
+//   scrapes  (--scrapes K, ipvs-ts only) after the idle window, K × (GET /metrics, then a full `status` over the
+//             control socket): wall time, bytes and the daemon's CPU for each, its RSS after them; then this bench
+//             reads the kernel's counters in-process both ways (one full dump; one GET_DEST dump per service)
 // Then SIGTERM (SIGKILL after 60 s, every process by PID), `ipvsadm -C`, and the next implementation.
 // Only ratios from one VM run mean anything: TCG runs everything several times slower than the host.
 import { execFileSync, spawn } from 'node:child_process';
@@ -55,6 +58,7 @@ const flag = (name: string, dflt: number): number => {
 const rounds = flag('--rounds', 3);
 const idleS = flag('--idle', 30);
 const settleS = flag('--settle', 5);
+const scrapes = argv.includes('--scrapes') ? flag('--scrapes', 1) : 0;
 const sizes = argv.map(Number);
 if (sizes.some((n) => !Number.isInteger(n) || n <= 0)) usage(`not a number of virtual servers: ${argv.join(' ')}`);
 const counts = sizes.length ? sizes : [2000];
@@ -75,7 +79,7 @@ if (!process.env.IPVS_TS_IN_VM) {
   const load = (): string => loadavg().map((x) => x.toFixed(1)).join(' ');
   process.stderr.write(`director-scale: host load average ${load()} at the start (${new Date().toISOString()})\n`);
   process.once('exit', () => process.stderr.write(`director-scale: host load average ${load()} at the end\n`));
-  await relayInVm({ command: `node bench/director-scale.ts --rounds ${rounds} --idle ${idleS} --settle ${settleS} ${counts.join(' ')}`, timeoutMs, memoryMb: 3072 }, 'director-scale');
+  await relayInVm({ command: `node bench/director-scale.ts --rounds ${rounds} --idle ${idleS} --settle ${settleS}${scrapes ? ` --scrapes ${scrapes}` : ''} ${counts.join(' ')}`, timeoutMs, memoryMb: 3072 }, 'director-scale');
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -390,6 +394,7 @@ async function measure(impl: Impl, n: number, conf: string, listener: Listener, 
       .join(', ');
     const rss = rssMb(procs);
     if (exited) throw fail(`${exited} during the idle window`);
+    if (impl.control && scrapes) await scrapeFigures(impl.control, procs, ipvs);
 
     // (c) real server dies → removed, returns → back.
     const downS: number[] = [];
@@ -457,6 +462,50 @@ function details(x: Figures): string {
     `SIGTERM → exit ${s(x.stopS)}`,
     `idle cores by thread: ${x.idleThreads || 'none'}`,
   ].join('; ');
+}
+
+/** What a Prometheus scrape and an `ipvs-ts status` cost the daemon at this size, and the two ways to read counters. */
+async function scrapeFigures(control: string, procs: readonly number[], ipvs: IpvsClient): Promise<void> {
+  const { askDaemon } = await import('../src/control/client.ts');
+  const { get } = await import('node:http');
+  const timed = async (what: string, f: () => Promise<number>): Promise<void> => {
+    const c0 = cpuSeconds(procs);
+    const t0 = performance.now();
+    const bytes = await f();
+    process.stdout.write(`ipvs-ts ${what}: ${((performance.now() - t0) / 1000).toFixed(2)} s wall, daemon CPU ${(cpuSeconds(procs) - c0).toFixed(2)} s, ${(bytes / 1e6).toFixed(1)} MB\n`);
+  };
+  const scrape = () => new Promise<number>((resolve, reject) => {
+    get('http://127.0.0.1:19650/metrics', (res) => {
+      let n = 0;
+      let age = '';
+      res.on('data', (c: Buffer) => {
+        n += c.length;
+        age ||= /^ipvs_ts_kernel_counters_age_seconds (\S+)$/m.exec(c.toString('latin1'))?.[1] ?? '';
+      });
+      res.on('end', () => {
+        if (age) process.stdout.write(`  (counters age ${age} s)\n`);
+        resolve(n);
+      });
+    }).on('error', reject);
+  });
+  for (let i = 1; i <= scrapes; i++) {
+    await timed(`GET /metrics #${i}`, scrape);
+    await timed(`status #${i}`, async () => JSON.stringify(await askDaemon(control, { cmd: 'status' }, 600_000)).length);
+    await timed(`status --summary #${i}`, async () => JSON.stringify(await askDaemon(control, { cmd: 'status', summary: true }, 600_000)).length);
+  }
+  process.stdout.write(`ipvs-ts RSS after the scrapes: ${rssMb(procs).toFixed(0)} MB\n`);
+  const cpu = (): number => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
+  let c0 = cpu();
+  let t0 = performance.now();
+  const table = await ipvs.table();
+  process.stdout.write(`counters read in-process, one full dump: ${((performance.now() - t0) / 1000).toFixed(2)} s wall, ${(cpu() - c0).toFixed(2)} s CPU\n`);
+  c0 = cpu();
+  t0 = performance.now();
+  for (const svc of table.services) await ipvs.destinations(svc.service.id);
+  process.stdout.write(`counters read in-process, one GET_DEST dump per service in turn (${table.services.length}): ${((performance.now() - t0) / 1000).toFixed(2)} s wall, ${(cpu() - c0).toFixed(2)} s CPU\n`);
 }
 
 rmSync(DIR, { recursive: true, force: true });

@@ -28,7 +28,8 @@ export const ERROR_CODES = [
 
   { code: 'VRRP_NO_INSTANCES', area: 'vrrp', meaning: 'the configuration has no vrrp_instance to run' },
   { code: 'VRRP_AH_UNSUPPORTED', area: 'vrrp', meaning: 'an instance asks for auth_type AH (IPsec AH), which ipvs-ts does not implement' },
-  { code: 'VRRP_VMAC_UNSUPPORTED', area: 'vrrp', meaning: 'an instance asks for use_vmac, which ipvs-ts does not implement yet' },
+  { code: 'VRRP_VMAC_CONFLICT', area: 'vrrp', meaning: "an instance's use_vmac names an interface that exists and is not a private macvlan on the instance's interface" },
+  { code: 'VRRP_VMAC', area: 'vrrp', meaning: 'a VMAC interface (use_vmac) could not be made ready for a reason the message gives' },
   { code: 'VRRP_V2_IPV6', area: 'vrrp', meaning: 'an IPv6 instance asks for VRRP version 2, which has no IPv6' },
   { code: 'VRRP_NO_INTERFACE', area: 'vrrp', meaning: "an instance's interface does not exist, or no interface holds its unicast_src_ip" },
   { code: 'VRRP_NO_SOURCE', area: 'vrrp', meaning: "an instance's interface has no address of its family to send adverts from" },
@@ -43,6 +44,8 @@ export const ERROR_CODES = [
   { code: 'VRRP_STOPPED', area: 'vrrp', meaning: 'a request reached VRRP while it was stopping or after it stopped' },
   { code: 'VRRP_NFT_MISSING', area: 'vrrp', meaning: 'an instance without accept mode (no_accept, or vrrp_strict) needs the nft command, which is not installed' },
   { code: 'VRRP_NFT', area: 'vrrp', meaning: "nft refused a change to ipvs-ts's own nftables table (inet ipvs-ts); the message gives nft's reason" },
+  { code: 'VRRP_ROUTE_FOREIGN', area: 'vrrp', meaning: 'a configured route has the key of a route ipvs-ts did not install (another protocol): that one is left alone, ours is not added' },
+  { code: 'VRRP_ROUTE_DEVICE', area: 'vrrp', meaning: "a configured route's dev names an interface that does not exist" },
 
   { code: 'CONNECT_REFUSED', area: 'check', meaning: 'the real server refused the connection (nothing listens on the port)' },
   { code: 'CONNECT_TIMEOUT', area: 'check', meaning: 'no connection to the real server within connect_timeout' },
@@ -100,7 +103,7 @@ export const ERROR_CODES = [
 
   { code: 'SYS_SHIM_NOT_BUILT', area: 'sys', meaning: 'the native socket shim (build/Release/ipvs_ts_sys.node) is not built or cannot be loaded' },
 
-  { code: 'BGP_DAEMON_START', area: 'bgp', meaning: 'the routing daemon (BIRD) could not be started or its control socket never answered' },
+  { code: 'BGP_DAEMON_START', area: 'bgp', meaning: 'the routing daemon (BIRD or gobgpd) could not be started or its control socket (gobgpd: its gRPC API) never answered' },
   { code: 'BGP_DAEMON_GONE', area: 'bgp', meaning: 'the routing daemon exited or closed its control socket' },
   { code: 'BGP_DAEMON_CONFIG', area: 'bgp', meaning: 'the routing daemon refused the configuration ipvs-ts wrote for it' },
   { code: 'BGP_COMMAND', area: 'bgp', meaning: 'the routing daemon refused a command' },

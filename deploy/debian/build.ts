@@ -37,6 +37,8 @@ export function buildDeb(outDir: string): string {
     // The program: sources run by Node's type stripping, so no build step; only what runs is shipped.
     copy('bin', `${OPT}/bin`);
     copy('src', `${OPT}/src`);
+    // GoBGP's API definitions, read by src/bgp/gobgp-api.ts at start.
+    copy('vendor', `${OPT}/vendor`);
     put(`${OPT}/package.json`, `${JSON.stringify({ name: pkg.name, version: pkg.version, type: 'module', private: true }, null, 2)}\n`);
     copy('build/Release/ipvs_ts_sys.node', `${OPT}/build/Release/ipvs_ts_sys.node`);
     // The runtime where the units and the wrapper look for it: node_modules/.bin/node, as in a checkout.

@@ -1,5 +1,5 @@
-// The small interface every BGP backend implements (BIRD 2 today): ipvs-ts decides what is announced, the
-// routing daemon speaks BGP. A backend owns its daemon process from start() to close().
+// The small interface every BGP backend implements (BIRD 2 in bird.ts, GoBGP in gobgp.ts): ipvs-ts decides what
+// is announced, the routing daemon speaks BGP. A backend owns its daemon process from start() to close().
 
 /** Attributes sent with a route; both optional. */
 export interface RouteAttrs {
@@ -18,7 +18,7 @@ export interface SessionState {
 }
 
 export interface DaemonInfo {
-  /** `bird`, … */
+  /** `bird`, `gobgp` */
   readonly name: string;
   readonly running: boolean;
   readonly pid?: number;

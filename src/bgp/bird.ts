@@ -6,12 +6,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { isIPv4, isIPv6 } from 'node:net';
 import type { Announcer, DaemonInfo, RouteAttrs, SessionState } from './announcer.ts';
 import { birdConfig, neighborName, staticName, type BirdRoute, type BirdSettings } from './bird-config.ts';
 import { BirdControl } from './bird-control.ts';
 import { parseSessions } from './bird-reply.ts';
 import { BgpError } from './errors.ts';
+import { alive, checkPrefix } from './daemon-process.ts';
 
 export type BirdEvent =
   | { readonly type: 'bird-started'; readonly pid: number }
@@ -227,22 +227,5 @@ export class BirdAnnouncer implements Announcer {
 
   #report(e: BirdEvent): void {
     this.#opts.report?.(e);
-  }
-}
-
-/** Only host routes: a VIP is one address. */
-function checkPrefix(prefix: string): void {
-  const [addr = '', len] = prefix.split('/');
-  if ((isIPv4(addr) && len === '32') || (isIPv6(addr) && len === '128')) return;
-  throw new BgpError('BGP_PREFIX', `'${prefix}' is not ADDRESS/32 or ADDRESS/128`);
-}
-
-function alive(pid: number): boolean {
-  try {
-    // The state follows the parenthesised command name: Z is a zombie, which holds no files or sockets.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
   }
 }

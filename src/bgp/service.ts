@@ -1,6 +1,6 @@
 // The BGP announcer as the daemon runs it: the director's events feed the policy (policy.ts), a timer observes
-// every VIP once per interval and hands the changes to the backend (announcer.ts; BIRD 2 in bird.ts), and the
-// sessions are polled for status and metrics. Wiring, in the daemon:
+// every VIP once per interval and hands the changes to the backend (announcer.ts; BIRD 2 in bird.ts, GoBGP in
+// gobgp.ts), and the sessions are polled for status and metrics. Wiring, in the daemon:
 //
 //   const bgp = createBgpService(config, { report: (e) => log(describeBgpEvent(e)) });
 //   if (bgp) { director.onEvent(bgp.onEvent); await bgp.start(); }      // before director.start(): the first
@@ -12,6 +12,7 @@ import { virtualServerLabel } from '../check/labels.ts';
 import type { DirectorEvent } from '../director/events.ts';
 import type { Announcer, DaemonInfo, SessionStateName } from './announcer.ts';
 import { BirdAnnouncer, type BirdEvent } from './bird.ts';
+import { GobgpAnnouncer, type GobgpEvent } from './gobgp.ts';
 import { AnnouncePolicy, type Targets, type VipState } from './policy.ts';
 
 export interface Clock {
@@ -35,7 +36,8 @@ export type BgpEvent =
   | { readonly type: 'bgp-route'; readonly prefix: string; readonly announced: boolean; readonly reason: string }
   | { readonly type: 'bgp-session'; readonly neighbor: string; readonly from: SessionStateName | 'unknown'; readonly to: SessionStateName; readonly info?: string }
   | { readonly type: 'bgp-error'; readonly message: string }
-  | BirdEvent;
+  | BirdEvent
+  | GobgpEvent;
 
 export function describeBgpEvent(e: BgpEvent): string {
   switch (e.type) {
@@ -53,6 +55,14 @@ export function describeBgpEvent(e: BgpEvent): string {
       return `BIRD: ${e.line}`;
     case 'bird-error':
       return `BIRD error: ${e.message}`;
+    case 'gobgp-started':
+      return `gobgpd started (pid ${e.pid})`;
+    case 'gobgp-exited':
+      return `gobgpd (pid ${e.pid}) exited ${e.signal ? `on ${e.signal}` : `with status ${e.code}`}; sessions are down; restarting in ${e.restartInMs} ms`;
+    case 'gobgp-log':
+      return `gobgpd: ${e.line}`;
+    case 'gobgp-error':
+      return `gobgpd error: ${e.message}`;
   }
 }
 
@@ -239,20 +249,32 @@ export interface CreateOptions {
   readonly report?: (e: BgpEvent) => void;
   /** The BIRD program and any wrapper before it; default `bird`. */
   readonly birdCommand?: readonly string[];
+  /** The gobgpd program and any wrapper before it; default `gobgpd`. */
+  readonly gobgpCommand?: readonly string[];
   readonly clock?: Clock;
   readonly sessionPollMs?: number;
 }
 
-/** The service for a config's bgp_announcer block, with the BIRD 2 backend; undefined when there is none. */
+/** The service for a config's bgp_announcer block, with its backend (BIRD 2 or GoBGP); undefined when there is none. */
 export function createBgpService(config: Config, opts: CreateOptions = {}): BgpService | undefined {
   const b = config.bgpAnnouncer;
   if (!b) return undefined;
-  const announcer = new BirdAnnouncer({
-    settings: { ...(b.routerId ? { routerId: b.routerId } : {}), localAs: b.localAs, neighbors: b.neighbors },
-    dir: b.birdDir,
-    ...(opts.birdCommand ? { command: opts.birdCommand } : {}),
-    ...(opts.report ? { report: opts.report } : {}),
-  });
+  const report = opts.report ? { report: opts.report } : {};
+  const announcer = b.backend === 'gobgp'
+    ? new GobgpAnnouncer({
+      // The config refuses backend gobgp without a router_id.
+      settings: { routerId: b.routerId ?? '', localAs: b.localAs, neighbors: b.neighbors },
+      dir: b.gobgpDir,
+      ...(b.grpcPort !== undefined ? { grpcPort: b.grpcPort } : {}),
+      ...(opts.gobgpCommand ? { command: opts.gobgpCommand } : {}),
+      ...report,
+    })
+    : new BirdAnnouncer({
+      settings: { ...(b.routerId ? { routerId: b.routerId } : {}), localAs: b.localAs, neighbors: b.neighbors },
+      dir: b.birdDir,
+      ...(opts.birdCommand ? { command: opts.birdCommand } : {}),
+      ...report,
+    });
   return new BgpService({
     settings: b, targets: bgpTargets(config), announcer,
     ...(opts.clock ? { clock: opts.clock } : {}),

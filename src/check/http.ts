@@ -2,14 +2,19 @@
 // a digest is set, the MD5 of the body equals it. Each request (connect, headers, body) must finish within
 // connect_timeout as a whole, so a server that trickles bytes forever fails instead of holding the checker, and the
 // body is read only up to a cap. genhash fetches through the same function, so its MD5 is what the check compares.
+// HTTP_GET speaks HTTP itself on a bare non-blocking socket (http-plain.ts), as keepalived does; SSL_GET goes
+// through undici over node:tls, where the TLS handshake, not the client, is most of a check's cost.
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import { Client, type buildConnector } from 'undici';
 import type { HttpCheck, HttpUrl, StatusRange } from '../config/model.ts';
+import { errnoName } from '../sys/native.ts';
 import { CheckError, type CheckFailureCode } from './errors.ts';
+import { HttpExchange, plainRequest } from './http-plain.ts';
 import { failed, passed } from './result.ts';
 import { hostPort } from '../sys/inet.ts';
+import { ABORTED, CONNECTED, type ConnectTarget, connectTarget, TIMED_OUT, tcpExchange } from './tcp-connect.ts';
 import type { CheckResult } from './types.ts';
 
 /** What keepalived.conf cannot say: TLS verification and client identity, and the body cap. */
@@ -37,6 +42,8 @@ export interface HttpTarget extends HttpOptions {
   readonly bindTo?: string;
   readonly bindPort?: number;
   readonly timeoutMs: number;
+  /** http_protocol: the request line's version for plain HTTP (SSL_GET always sends 1.1). Default 1.0. */
+  readonly protocol?: HttpCheck['httpProtocol'];
 }
 
 export interface FetchedUrl {
@@ -46,23 +53,88 @@ export interface FetchedUrl {
   readonly bytes: number;
 }
 
+/** An HTTP_GET's per-url parts, built once per checker (the scheduler hands the same checker to every attempt). */
+interface Plain {
+  readonly connect: ConnectTarget;
+  readonly requests: readonly Buffer[];
+  readonly readBody: readonly ((status: number) => boolean)[];
+}
+
+const plains = new WeakMap<HttpCheck, Plain>();
+
 export async function checkHttp(checker: HttpCheck, signal: AbortSignal, options: HttpOptions = {}): Promise<CheckResult> {
+  if (checker.type === 'SSL_GET') return checkTls(checker, signal, options);
+  const startedAt = performance.now();
+  let plain = plains.get(checker);
+  if (plain === undefined) {
+    try {
+      plain = preparePlain(checker);
+    } catch (err) {
+      return failed(startedAt, 'HTTP_ERROR', `${checker.urls[0]?.path ?? '/'}: connection failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    plains.set(checker, plain);
+  }
+  const max = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  for (let i = 0; i < checker.urls.length; i++) {
+    const url = checker.urls[i]!;
+    const exchange = new HttpExchange(plain.requests[i]!, plain.readBody[i]!, max);
+    settle(exchange, await tcpExchange(plain.connect, checker.connectTimeoutMs, signal, exchange), checker.connectTimeoutMs);
+    if (exchange.failure !== undefined) return failed(startedAt, exchange.failure, `${url.path}: ${exchange.message}`);
+    const wrong = judge(url, exchange.status, exchange.digest);
+    if (wrong) return failed(startedAt, wrong[0], wrong[1]);
+  }
+  return passedAll(startedAt, checker);
+}
+
+function preparePlain(checker: HttpCheck): Plain {
+  return {
+    connect: connectTarget(checker.connectIp, checker.connectPort, checker.bindTo, checker.bindPort),
+    requests: checker.urls.map((url) => plainRequest(url.path, hostOf(checker, url), checker.httpProtocol)),
+    readBody: checker.urls.map((url) => (status: number) => url.digest !== undefined && inRanges(status, url.statusCodes)),
+  };
+}
+
+/** Turns the socket's outcome into the exchange's failure, where the exchange itself did not fail. */
+function settle(exchange: HttpExchange, outcome: number, timeoutMs: number): void {
+  if (outcome === CONNECTED || exchange.failure !== undefined) return;
+  const [code, message]: [CheckFailureCode, string] =
+    outcome === TIMED_OUT ? ['HTTP_TIMEOUT', `${exchange.phase} within ${timeoutMs} ms`]
+    : outcome === ABORTED ? ['ABORTED', 'check cancelled']
+    : errnoName(outcome) === 'ECONNREFUSED' ? ['CONNECT_REFUSED', 'connection refused']
+    : errnoName(outcome) === 'ECONNRESET' ? ['CONNECT_RESET', 'connection reset by the server']
+    : ['HTTP_ERROR', `${exchange.phase === 'no connection' ? 'connection failed' : exchange.phase}: ${errnoName(outcome)}`];
+  exchange.failure = code;
+  exchange.message = message;
+}
+
+/** The status and digest rules; a failure as [code, reason], or undefined when the url passes. */
+function judge(url: HttpUrl, status: number, digest: string | undefined): [CheckFailureCode, string] | undefined {
+  if (!inRanges(status, url.statusCodes)) return ['HTTP_STATUS', `${url.path}: status ${status} not in ${formatRanges(url.statusCodes)}`];
+  if (url.digest !== undefined && digest !== url.digest) return ['HTTP_DIGEST', `${url.path}: body MD5 ${digest} differs from digest ${url.digest}`];
+  return undefined;
+}
+
+function passedAll(startedAt: number, checker: HttpCheck): CheckResult {
+  return passed(startedAt, checker.urls.length === 1 ? `${checker.urls[0]!.path} ok` : `${checker.urls.length} urls ok`);
+}
+
+async function checkTls(checker: HttpCheck, signal: AbortSignal, options: HttpOptions): Promise<CheckResult> {
   const startedAt = performance.now();
   for (const url of checker.urls) {
     try {
-      const res = await fetchUrl(httpTarget(checker, url, options), signal, (status) => url.digest !== undefined && inRanges(status, url.statusCodes));
-      if (!inRanges(res.status, url.statusCodes)) {
-        return failed(startedAt, 'HTTP_STATUS', `${url.path}: status ${res.status} not in ${formatRanges(url.statusCodes)}`);
-      }
-      if (url.digest !== undefined && res.digest !== url.digest) {
-        return failed(startedAt, 'HTTP_DIGEST', `${url.path}: body MD5 ${res.digest} differs from digest ${url.digest}`);
-      }
+      const res = await fetchTls(httpTarget(checker, url, options), signal, (status) => url.digest !== undefined && inRanges(status, url.statusCodes));
+      const wrong = judge(url, res.status, res.digest);
+      if (wrong) return failed(startedAt, wrong[0], wrong[1]);
     } catch (err) {
       const { code, message } = asCheckError(err);
       return failed(startedAt, code === 'BAD_ARGUMENT' ? 'HTTP_ERROR' : code, `${url.path}: ${message}`);
     }
   }
-  return passed(startedAt, checker.urls.length === 1 ? `${checker.urls[0]!.path} ok` : `${checker.urls.length} urls ok`);
+  return passedAll(startedAt, checker);
+}
+
+function hostOf(checker: HttpCheck, url: HttpUrl): string {
+  return url.virtualhost ?? checker.virtualhost ?? hostPort(checker.connectIp, checker.connectPort);
 }
 
 /**
@@ -83,15 +155,35 @@ export function httpTarget(checker: HttpCheck, url: HttpUrl, options: HttpOption
     ...(checker.bindTo === undefined ? {} : { bindTo: checker.bindTo }),
     ...(checker.bindPort === undefined ? {} : { bindPort: checker.bindPort }),
     timeoutMs: checker.connectTimeoutMs,
+    protocol: checker.httpProtocol,
   };
 }
 
 /**
- * One GET. The request line is HTTP/1.1 for every http_protocol (undici speaks only 1.1) and the connection is
- * always closed after the response, which is what keepalived's 1.0, 1.0C and 1.1 modes all amount to.
- * `readBody(status)` says whether the body is needed; otherwise the connection is dropped after the headers.
+ * One GET, as the checkers make it (genhash). `readBody(status)` says whether the body is needed; otherwise the
+ * connection is dropped after the headers. Throws a CheckError carrying the check failure code.
  */
 export async function fetchUrl(target: HttpTarget, signal: AbortSignal, readBody: (status: number) => boolean): Promise<FetchedUrl> {
+  if (target.tls) return fetchTls(target, signal, readBody);
+  let connect: ConnectTarget;
+  try {
+    connect = connectTarget(target.address, target.port, target.bindTo, target.bindPort);
+  } catch (err) {
+    throw new CheckError('HTTP_ERROR', `connection failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const request = plainRequest(target.path, target.host, target.protocol ?? '1.0');
+  const exchange = new HttpExchange(request, readBody, target.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+  settle(exchange, await tcpExchange(connect, target.timeoutMs, signal, exchange), target.timeoutMs);
+  if (exchange.failure !== undefined) throw new CheckError(exchange.failure, exchange.message);
+  return exchange.digest === undefined ? { status: exchange.status, bytes: 0 } : { status: exchange.status, digest: exchange.digest, bytes: exchange.bytes };
+}
+
+/**
+ * One GET over TLS with undici. The request line is HTTP/1.1 for every http_protocol (undici speaks only 1.1) and
+ * the connection is always closed after the response, which is what keepalived's 1.0, 1.0C and 1.1 modes all
+ * amount to.
+ */
+async function fetchTls(target: HttpTarget, signal: AbortSignal, readBody: (status: number) => boolean): Promise<FetchedUrl> {
   if (signal.aborted) throw new CheckError('ABORTED', 'check cancelled');
   const ac = new AbortController();
   let phase = 'no connection';

@@ -1,11 +1,13 @@
 // The real-time driver around the pure scheduler. One CheckPool serves the whole daemon: one timer armed for the
-// earliest planned check of any virtual server, one concurrency limit, the protocol checkers. Each virtual server is
+// earliest planned check of any virtual server, one concurrency limit (adapted to the loop's lag, adaptive-limit.ts),
+// the protocol checkers. Each virtual server is
 // a CheckRunner on that pool (the director's CheckPort): its own scheduler state, subscribers, abort signal, notify
 // scripts and track files, so starting, reloading or stopping one leaves the others' checks alone. Everything about
 // *when* and *what it means* lives in scheduler.ts.
 import diagnostics from 'node:diagnostics_channel';
 import pLimit from 'p-limit';
 import type { Checker, ScriptUser, VirtualServer } from '../config/model.ts';
+import { AdaptiveLimit, type AdaptiveLimitOptions } from './adaptive-limit.ts';
 import { checkDns } from './dns.ts';
 import { CheckError } from './errors.ts';
 import { checkFile } from './file.ts';
@@ -44,6 +46,12 @@ export type RunChecker = (checker: Checker, signal: AbortSignal) => Promise<Chec
 export interface PoolOptions {
   /** At most this many checks in flight, over every runner of the pool; the rest wait in order. Default 1,000. */
   readonly concurrency?: number;
+  /**
+   * The in-flight limit follows the event loop's lag between a floor and `concurrency` (adaptive-limit.ts), so a
+   * CPU that cannot finish that many checks within connect_timeout makes checks late instead of failing them all.
+   * `false` keeps it fixed at `concurrency`. Default on, with AdaptiveLimit's defaults.
+   */
+  readonly adaptiveConcurrency?: false | Omit<AdaptiveLimitOptions, 'max'>;
   readonly http?: HttpOptions;
   readonly scriptUser?: ScriptUser;
   readonly enableScriptSecurity?: boolean;
@@ -79,21 +87,35 @@ export class CheckPool {
   readonly runChecker: RunChecker;
   readonly now: () => number;
   private readonly limit: ReturnType<typeof pLimit>;
+  private readonly adaptive: AdaptiveLimit | undefined;
   private readonly queue = new TimerHeap();
   private readonly members = new Map<number, Member>();
   private nextMember = 0;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
+  /** When the armed timer should fire: timerAt, or the arming time for an entry already due. */
+  private fireAt = Infinity;
+  /** The loop thread's CPU share over the last interval, for the adaptive limit, and where that interval began. */
+  private cpuShare = 0;
+  private cpuSampledAt = -Infinity;
+  private cpuSample = 0;
 
   constructor(options: PoolOptions = {}) {
     this.now = options.now ?? (() => performance.timeOrigin + performance.now());
-    this.limit = pLimit(options.concurrency ?? 1_000);
+    const max = options.concurrency ?? 1_000;
+    this.limit = pLimit(max);
+    if (options.adaptiveConcurrency !== false) this.adaptive = new AdaptiveLimit({ ...options.adaptiveConcurrency, max });
     this.runChecker = options.runChecker ?? protocolChecker(options);
   }
 
   /** Checks running now and checks waiting for a concurrency slot, over every runner. */
   get load(): { readonly active: number; readonly queued: number } {
     return { active: this.limit.activeCount, queued: this.limit.pendingCount };
+  }
+
+  /** The in-flight limit now (the configured concurrency unless the loop's lag has lowered it). */
+  get inFlightLimit(): number {
+    return this.limit.concurrency;
   }
 
   join(runner: CheckRunner): number {
@@ -112,6 +134,16 @@ export class CheckPool {
     this.timerAt = Infinity;
   }
 
+  /** The loop thread's CPU share, re-measured at most every 100 ms (one getrusage per sample). */
+  private sampleCpu(now: number): void {
+    if (now - this.cpuSampledAt < 100) return;
+    const { user, system } = process.threadCpuUsage();
+    const cpuMs = (user + system) / 1000;
+    if (Number.isFinite(this.cpuSampledAt)) this.cpuShare = (cpuMs - this.cpuSample) / (now - this.cpuSampledAt);
+    this.cpuSampledAt = now;
+    this.cpuSample = cpuMs;
+  }
+
   /** A member's earliest planned check is now `at`: queued unless its entry is already as early. */
   wake(id: number, at: number): void {
     const m = this.members.get(id);
@@ -121,8 +153,14 @@ export class CheckPool {
     this.queue.push(at, id);
     if (at >= this.timerAt) return;
     clearTimeout(this.timer);
+    this.arm(at);
+  }
+
+  private arm(at: number): void {
+    const now = this.now();
     this.timerAt = at;
-    this.timer = setTimeout(() => this.tick(), Math.max(0, at - this.now()));
+    this.fireAt = Math.max(at, now);
+    this.timer = setTimeout(() => this.tick(), Math.max(0, at - now));
   }
 
   /** Queues a check behind the concurrency limit. */
@@ -131,9 +169,15 @@ export class CheckPool {
   }
 
   private tick(): void {
+    const now = this.now();
+    // How late this timer fired is the loop's lag: what the in-flight limit follows.
+    if (this.adaptive) {
+      this.sampleCpu(now);
+      const limit = this.adaptive.observe(now, now - this.fireAt, this.cpuShare, this.limit.activeCount, this.limit.pendingCount);
+      if (limit !== this.limit.concurrency) this.limit.concurrency = limit;
+    }
     this.timer = undefined;
     this.timerAt = Infinity;
-    const now = this.now();
     for (let at = this.queue.peekTime(); at !== undefined && at <= now; at = this.queue.peekTime()) {
       const m = this.members.get(this.queue.pop()!);
       // Left the pool, or superseded by an earlier entry that already ran.
@@ -142,10 +186,7 @@ export class CheckPool {
       m.runner.runDue(now);
     }
     const next = this.queue.peekTime();
-    if (next !== undefined) {
-      this.timerAt = next;
-      this.timer = setTimeout(() => this.tick(), Math.max(0, next - this.now()));
-    }
+    if (next !== undefined) this.arm(next);
   }
 }
 
@@ -245,6 +286,11 @@ export class CheckRunner {
   /** Checks running now and checks waiting for a concurrency slot, over the whole pool. */
   get load(): { readonly active: number; readonly queued: number } {
     return this.pool.load;
+  }
+
+  /** The pool's in-flight limit now. */
+  get inFlightLimit(): number {
+    return this.pool.inFlightLimit;
   }
 
   /** The pool's entry for this runner is due: start every check the scheduler has due. */

@@ -3,16 +3,19 @@
 // stream objects: a check costs a descriptor, one epoll_ctl and one small record. Every pending connect waits in
 // one epoll set, which one Poller watches (a uv_poll handle and JS object per connect cost ~28 µs of CPU each),
 // and its deadline in one heap behind one timer, so thousands of connects in flight keep one timer armed.
+// A connect can carry a Conversation (HTTP_GET's plain request/response, as keepalived's check_http.c does it on
+// the same socket): once connected it writes the request and reads the reply through the same epoll set into one
+// shared buffer, under the same deadline, until the conversation says it is over or the peer closes.
 import { constants } from 'node:os';
 import {
-  AF_INET, AF_INET6, EPOLL_CTL_ADD, EPOLLOUT, IPPROTO_TCP, SO_REUSEADDR, SOCK_STREAM, SOL_SOCKET,
+  AF_INET, AF_INET6, EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLLIN, EPOLLOUT, IPPROTO_TCP, SO_REUSEADDR, SOCK_STREAM, SOL_SOCKET,
 } from '../sys/constants.ts';
 import { inetFamily } from '../sys/inet.ts';
 import { isErrno, type NativePoller, type NativeSys, sys } from '../sys/native.ts';
 import { encodeSockaddr } from '../sys/sockaddr.ts';
 import { TimerHeap } from './heap.ts';
 
-/** A connect's outcome: CONNECTED, TIMED_OUT, ABORTED, or the errno that failed it. */
+/** A connect's outcome: CONNECTED (for a conversation: it is over), TIMED_OUT, ABORTED, or the errno that failed it. */
 export const CONNECTED = 0;
 export const TIMED_OUT = -1;
 export const ABORTED = -2;
@@ -40,21 +43,40 @@ function sockaddr(ip: string, port: number, family: 4 | 6): Buffer {
   return encodeSockaddr({ family: 6, address, port, scopeId });
 }
 
+/** What to say once connected and how to read the answer; one object per exchange holds its own state. */
+export interface Conversation {
+  /** The connect completed: the request to write (small; written whole before anything is read). */
+  connected(): Uint8Array;
+  /** `length` bytes arrived at the start of `data`, a shared buffer valid only during the call. True = over. */
+  received(data: Buffer, length: number): boolean;
+  /** The peer closed its side (EOF): the conversation is over. */
+  ended(): void;
+}
+
 const EINPROGRESS = constants.errno.EINPROGRESS;
 const ECONNRESET = constants.errno.ECONNRESET;
+const EAGAIN = constants.errno.EAGAIN;
 const ONE = Buffer.from(new Int32Array([1]).buffer);
+/** Every conversation reads into this one buffer, consumed before the next read. */
+const rx = Buffer.allocUnsafe(64 * 1024);
+const rxMeta = new Int32Array(3);
 
 class Pending {
   readonly id: number;
   readonly fd: number;
   readonly signal: AbortSignal;
   readonly resolve: (outcome: number) => void;
+  readonly conversation: Conversation | null;
+  /** Bytes of the request written; -1 while connecting. */
+  sent = -1;
+  request: Uint8Array | null = null;
 
-  constructor(id: number, fd: number, signal: AbortSignal, resolve: (outcome: number) => void) {
+  constructor(id: number, fd: number, signal: AbortSignal, resolve: (outcome: number) => void, conversation: Conversation | null) {
     this.id = id;
     this.fd = fd;
     this.signal = signal;
     this.resolve = resolve;
+    this.conversation = conversation;
   }
 }
 
@@ -72,6 +94,18 @@ const events = new Int32Array(2 * 1024);
 
 /** Connects to `target` within `timeoutMs`; resolves with the outcome (rejects only when the shim is not built). */
 export function tcpConnect(target: ConnectTarget, timeoutMs: number, signal: AbortSignal): Promise<number> {
+  return start(target, timeoutMs, signal, null);
+}
+
+/**
+ * Connects and holds `conversation` within `timeoutMs` for the whole exchange; resolves with CONNECTED once the
+ * conversation is over (its own state says how it went), or TIMED_OUT, ABORTED, or the errno that cut it short.
+ */
+export function tcpExchange(target: ConnectTarget, timeoutMs: number, signal: AbortSignal, conversation: Conversation): Promise<number> {
+  return start(target, timeoutMs, signal, conversation);
+}
+
+function start(target: ConnectTarget, timeoutMs: number, signal: AbortSignal, conversation: Conversation | null): Promise<number> {
   if (signal.aborted) return Promise.resolve(ABORTED);
   return new Promise((resolve) => {
     const native = sys();
@@ -82,7 +116,7 @@ export function tcpConnect(target: ConnectTarget, timeoutMs: number, signal: Abo
     } catch (err) {
       return resolve(errnoOf(err));
     }
-    const p = new Pending(nextId++, fd, signal, resolve);
+    const p = new Pending(nextId++, fd, signal, resolve, conversation);
     try {
       if (target.bind) {
         // net.Socket's bind (libuv) sets SO_REUSEADDR, so a fixed bind_port can be reused while the previous
@@ -139,8 +173,14 @@ function drain(native: NativeSys, epfd: number): void {
   }
 }
 
-/** Writable or failed: SO_ERROR says which, as keepalived's socket_state() reads it. */
 function ready(native: NativeSys, p: Pending, flags: number): void {
+  if (p.sent < 0) connected(native, p, flags);
+  else if (p.sent < p.request!.length) write(native, p);
+  else read(native, p);
+}
+
+/** Writable or failed: SO_ERROR says which, as keepalived's socket_state() reads it. */
+function connected(native: NativeSys, p: Pending, flags: number): void {
   let outcome: number;
   try {
     outcome = native.socketError(p.fd);
@@ -150,7 +190,38 @@ function ready(native: NativeSys, p: Pending, flags: number): void {
   if (outcome === EINPROGRESS) return;
   // Hung up with no error left to read (the peer reset a connection it had accepted): not connected.
   if (outcome === 0 && (flags & EPOLLOUT) === 0) outcome = ECONNRESET;
-  finish(native, p, outcome);
+  if (outcome !== CONNECTED || p.conversation === null) return finish(native, p, outcome);
+  p.request = p.conversation.connected();
+  p.sent = 0;
+  write(native, p);
+}
+
+/** Writes what the socket takes of the request; once all is out, waits for the reply instead of writability. */
+function write(native: NativeSys, p: Pending): void {
+  const request = p.request!;
+  try {
+    p.sent += native.sendmsg(p.fd, [p.sent === 0 ? request : request.subarray(p.sent)]);
+    if (p.sent === request.length) native.epollCtl(epoll!.fd, EPOLL_CTL_MOD, p.fd, EPOLLIN);
+  } catch (err) {
+    // A full send buffer: the rest goes when the socket is writable again (the set still asks for EPOLLOUT).
+    if (errnoOf(err) !== EAGAIN) finish(native, p, errnoOf(err));
+  }
+}
+
+/** Reads until the socket is empty, the peer has closed, or the conversation is over. */
+function read(native: NativeSys, p: Pending): void {
+  const conversation = p.conversation!;
+  for (;;) {
+    let n: number;
+    try {
+      n = native.recvmsg(p.fd, rx, null, null, 0, rxMeta);
+    } catch (err) {
+      return finish(native, p, errnoOf(err));
+    }
+    if (n < 0) return;
+    if (n === 0) conversation.ended();
+    if (n === 0 || conversation.received(rx, n)) return finish(native, p, CONNECTED);
+  }
 }
 
 function finish(native: NativeSys, p: Pending, outcome: number): void {

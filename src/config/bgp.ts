@@ -8,7 +8,8 @@ import type { ArgReader } from './values.ts';
 import { inetNtop, inetPton } from '../sys/inet.ts';
 
 const MAX_AS = 4_294_967_295;
-export const BGP_DEFAULTS = { intervalMs: 1000, rise: 3, fall: 1, withdrawHoldMs: 5000, holdS: 9, port: 179, birdDir: '/run/ipvs-ts/bird' } as const;
+export const BGP_DEFAULTS = { intervalMs: 1000, rise: 3, fall: 1, withdrawHoldMs: 5000, holdS: 9, port: 179, birdDir: '/run/ipvs-ts/bird', backend: 'bird', gobgpDir: '/run/ipvs-ts/gobgp' } as const;
+const BACKENDS = ['bird', 'gobgp'] as const;
 
 const NEIGHBOR_USAGE = 'neighbor ADDRESS remote_as N [hold SECONDS] [port N] [source ADDRESS] [multihop TTL] [passive]';
 
@@ -17,7 +18,14 @@ export function readBgpAnnouncer(s: Stmt, r: ArgReader): BgpAnnouncer {
   r.arity(s, 0, 0, 'bgp_announcer { local_as N  neighbor ADDRESS remote_as N … }');
   const d: Mutable<BgpAnnouncer> & { neighbors: BgpNeighbor[]; vips: BgpVip[] } = {
     localAs: 0, neighbors: [], vips: [], intervalMs: BGP_DEFAULTS.intervalMs, rise: BGP_DEFAULTS.rise, fall: BGP_DEFAULTS.fall,
-    withdrawHoldMs: BGP_DEFAULTS.withdrawHoldMs, birdDir: BGP_DEFAULTS.birdDir, pos: posOf(s.key),
+    withdrawHoldMs: BGP_DEFAULTS.withdrawHoldMs, birdDir: BGP_DEFAULTS.birdDir, backend: BGP_DEFAULTS.backend,
+    gobgpDir: BGP_DEFAULTS.gobgpDir, pos: posOf(s.key),
+  };
+  const absolute = (t: Stmt, usage: string): string | undefined => {
+    const dir = r.word(t, usage);
+    if (dir === undefined || dir.startsWith('/')) return dir;
+    p.error('bad-value', `${t.key.text}: '${dir}' is not an absolute path`, posOf(t.args[0] as Token));
+    return undefined;
   };
   walk(r.needBlock(s), {
     name: 'bgp_announcer',
@@ -51,15 +59,29 @@ export function readBgpAnnouncer(s: Stmt, r: ArgReader): BgpAnnouncer {
         d.withdrawHoldMs = r.seconds(t, 0, 3_600_000) ?? d.withdrawHoldMs;
       },
       bird_dir: (t) => {
-        const dir = r.word(t, 'bird_dir PATH');
-        if (dir !== undefined && !dir.startsWith('/')) p.error('bad-value', `bird_dir: '${dir}' is not an absolute path`, posOf(t.args[0] as Token));
-        else if (dir !== undefined) d.birdDir = dir;
+        d.birdDir = absolute(t, 'bird_dir PATH') ?? d.birdDir;
+      },
+      backend: (t) => {
+        if (r.word(t, `backend ${BACKENDS.join('|')}`) !== undefined) d.backend = r.oneOf(t.args[0] as Token, 'backend', BACKENDS) ?? d.backend;
+      },
+      gobgpd_dir: (t) => {
+        d.gobgpDir = absolute(t, 'gobgpd_dir PATH') ?? d.gobgpDir;
+      },
+      grpc_port: (t) => {
+        d.grpcPort = r.int(t, 1, 65535) ?? d.grpcPort;
       },
     },
   }, undefined, r, s);
   if (d.localAs === 0) p.error('missing', 'bgp_announcer has no local_as line', posOf(s.key));
   if (d.neighbors.length === 0) p.error('missing', `bgp_announcer has no neighbor; usage: ${NEIGHBOR_USAGE}`, posOf(s.key));
+  if (d.backend === 'gobgp') checkGobgp(d, p);
   return d;
+}
+
+/** What GoBGP cannot do as BIRD does: pick a router id, or run a session without keepalives (it reads hold 0 as 90 s). */
+function checkGobgp(d: BgpAnnouncer, p: ArgReader['problems']): void {
+  if (d.routerId === undefined) p.error('missing', 'bgp_announcer: backend gobgp needs a router_id (GoBGP does not pick one)', d.pos);
+  for (const n of d.neighbors) if (n.holdS === 0) p.error('bad-value', `neighbor ${n.address}: hold 0 is not supported with backend gobgp (GoBGP reads it as 90 s)`, n.pos);
 }
 
 /** The options may follow the address on the line, or stand in a { } block (one or several per line), or both. */

@@ -3,18 +3,20 @@
 import { readBgpAnnouncer, validateBgp } from './bgp.ts';
 import { readIpvsSysctl } from './ipvs-sysctl.ts';
 import { walk, type BlockSpec } from './blocks.ts';
+import { checkGarpGroups, readGarpGroup } from './garp-group.ts';
 import { finishGlobals, newGlobalDraft, readGlobalDefs } from './global.ts';
 import { LvsReader, persistZeroPortGroups } from './lvs.ts';
-import type { BgpAnnouncer, Config, IpvsSysctls, SourcePos, TrackFile, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup, VrrpTrackProcess } from './model.ts';
+import type { BgpAnnouncer, Config, IpvsSysctls, GarpGroup, IpRoute, IpRule, SourcePos, TrackFile, VirtualIp, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup, VrrpTrackProcess } from './model.ts';
 import type { Problems } from './problems.ts';
 import { readTrackFile, warnUnwatchedTrackFiles } from './track-file.ts';
 import { readVrrpTrackProcess } from './track-process.ts';
 import type { Stmt } from './tree.ts';
 import { ArgReader } from './values.ts';
-import { readVrrpInstance, readVrrpScript, readVrrpSyncGroup } from './vrrp.ts';
+import { nameVmacs, readVrrpInstance, readVrrpScript, readVrrpSyncGroup, vipList } from './vrrp.ts';
+import { checkStaticAddresses, lineBlock, readRoute, readRule, ROUTE_USAGE, RULE_USAGE } from './routes.ts';
 
 const ROOT_UNSUPPORTED = new Set(
-  ('static_ipaddress static_routes static_rules track_group garp_group linkbeat_interfaces ' +
+  ('track_group linkbeat_interfaces ' +
     'bfd_instance net_namespace net_namespace_ipvs namespace_with_ipsets use_pid_dir instance child_wait_time SSL ' +
     'linkbeat_use_polling interface_up_down_delays').split(/\s+/),
 );
@@ -33,7 +35,11 @@ export class ConfigBuilder {
   readonly #virtualServerGroups: VirtualServerGroup[] = [];
   readonly #virtualServers: VirtualServer[] = [];
   readonly #trackFiles: TrackFile[] = [];
+  readonly #garpGroups: GarpGroup[] = [];
   #bgp: BgpAnnouncer | undefined;
+  readonly #staticAddresses: VirtualIp[] = [];
+  readonly #staticRoutes: IpRoute[] = [];
+  readonly #staticRules: IpRule[] = [];
   #ipvsSysctl: IpvsSysctls | undefined;
   readonly #root: BlockSpec<undefined>;
 
@@ -59,6 +65,16 @@ export class ConfigBuilder {
         virtual_server: (s) => push(this.#virtualServers, this.#lvs.readVirtualServer(s)),
         track_file: (s) => push(this.#trackFiles, readTrackFile(s, this.#r)),
         vrrp_track_file: (s) => push(this.#trackFiles, readTrackFile(s, this.#r)),
+        garp_group: (s) => push(this.#garpGroups, readGarpGroup(s, this.#r)),
+        static_ipaddress: (s) => {
+          this.#staticAddresses.push(...checkStaticAddresses(vipList(s, undefined, this.#r), this.#r));
+        },
+        static_routes: (s) => {
+          this.#staticRoutes.push(...lineBlock(s, this.#r, `static_routes ${ROUTE_USAGE}`, readRoute));
+        },
+        static_rules: (s) => {
+          this.#staticRules.push(...lineBlock(s, this.#r, `static_rules ${RULE_USAGE}`, readRule));
+        },
         bgp_announcer: (s) => {
           const prev = this.#bgp;
           const b = readBgpAnnouncer(s, this.#r);
@@ -94,15 +110,21 @@ export class ConfigBuilder {
       else push(vrrpSyncGroups, readVrrpSyncGroup(s, r));
     }
     const config: Config = {
-      files, globalDefs: finishGlobals(g, vrrpInstances, this.#problems), vrrpScripts, vrrpInstances, vrrpSyncGroups, vrrpTrackProcesses,
+      files, globalDefs: finishGlobals(g, vrrpInstances, this.#problems), vrrpScripts, vrrpInstances: nameVmacs(vrrpInstances, r), vrrpSyncGroups, vrrpTrackProcesses,
       virtualServerGroups: this.#virtualServerGroups,
       virtualServers: persistZeroPortGroups(this.#virtualServers, this.#virtualServerGroups, this.#problems),
       trackFiles: this.#trackFiles,
+      garpGroups: this.#garpGroups,
       ...(this.#bgp ? { bgpAnnouncer: this.#bgp } : {}),
+      ...(this.#staticAddresses.length > 0 ? { staticAddresses: this.#staticAddresses } : {}),
+      ...(this.#staticRoutes.length > 0 ? { staticRoutes: this.#staticRoutes } : {}),
+      ...(this.#staticRules.length > 0 ? { staticRules: this.#staticRules } : {}),
       ...(this.#ipvsSysctl ? { ipvsSysctl: this.#ipvsSysctl } : {}),
     };
+    warnStaticsWithoutVrrp(config, this.#problems);
     warnScriptSecurity(config, this.#problems);
     warnUnwatchedTrackFiles(config, r);
+    checkGarpGroups(config.garpGroups, this.#problems);
     validateBgp(config, r);
     return config;
   }
@@ -136,4 +158,11 @@ function firstScript(c: Config): SourcePos | undefined {
   const rank = (p: SourcePos): number => c.files.indexOf(p.file);
   const before = (a: SourcePos, b: SourcePos): boolean => rank(a) - rank(b) < 0 || (a.file === b.file && (a.line - b.line || a.col - b.col) < 0);
   return candidates.reduce<SourcePos | undefined>((best, p) => (best === undefined || before(p, best) ? p : best), undefined);
+}
+
+/** ipvs-ts holds static_* in its VRRP part, which runs only with a vrrp_instance. */
+function warnStaticsWithoutVrrp(c: Config, p: Problems): void {
+  if (c.vrrpInstances.length > 0) return;
+  const first = c.staticAddresses?.[0] ?? c.staticRoutes?.[0] ?? c.staticRules?.[0];
+  if (first) p.warn('lenient', 'static_ipaddress/static_routes/static_rules without any vrrp_instance: accepted but not installed (ipvs-ts installs them with its VRRP part)', first.pos);
 }

@@ -47,9 +47,14 @@ export function checkHost(c: Config, facts: HostFacts, p: Problems, asErrors: bo
     iface(i.interface, owner, i.pos);
     for (const v of [...i.virtualIps, ...i.virtualIpsExcluded]) if (v.dev !== i.interface) iface(v.dev, `${owner} virtual IP ${v.address}`, v.pos);
     for (const t of i.trackInterfaces) iface(t.name, `${owner} track_interface`, t.pos);
+    for (const r of i.virtualRoutes ?? []) iface(r.dev ?? '', `${owner} virtual route`, r.pos);
+    for (const r of i.virtualRules ?? []) for (const d of [r.iif, r.oif]) iface(d ?? '', `${owner} virtual rule`, r.pos);
     local(i.mcastSrcIp, `${owner}: mcast_src_ip`, i.pos);
     local(i.unicastSrcIp, `${owner}: unicast_src_ip`, i.pos);
   }
+  for (const g of c.garpGroups) for (const name of g.interfaces) iface(name, 'garp_group', g.pos);
+  for (const v of c.staticAddresses ?? []) iface(v.dev, `static_ipaddress ${v.address}`, v.pos);
+  for (const r of c.staticRoutes ?? []) iface(r.dev ?? '', 'static route', r.pos);
   for (const g of c.vrrpSyncGroups) for (const t of g.trackInterfaces) iface(t.name, `vrrp_sync_group ${g.name} track_interface`, t.pos);
   const sd = c.globalDefs.lvs.syncDaemon;
   if (sd) iface(sd.interface, 'lvs_sync_daemon', sd.pos);

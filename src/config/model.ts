@@ -24,8 +24,16 @@ export interface Config {
   readonly virtualServers: readonly VirtualServer[];
   /** Top-level `track_file` (and its old name `vrrp_track_file`) blocks, which FILE_CHECKs and VRRP's track_file follow. */
   readonly trackFiles: readonly TrackFile[];
+  /** Top-level `garp_group { … }` blocks: gratuitous ARP / NA pacing per interface or group of interfaces. */
+  readonly garpGroups: readonly GarpGroup[];
   /** The ipvs-ts extension block `bgp_announcer { … }` (docs/bgp.md); absent = no BGP. */
   readonly bgpAnnouncer?: BgpAnnouncer;
+  /** `static_ipaddress { … }`: held from start to stop whatever the VRRP state (docs/vrrp.md); absent = none. */
+  readonly staticAddresses?: readonly VirtualIp[];
+  /** `static_routes { … }`, held from start to stop. */
+  readonly staticRoutes?: readonly IpRoute[];
+  /** `static_rules { … }`, held from start to stop. */
+  readonly staticRules?: readonly IpRule[];
   /** The ipvs-ts extension block `ipvs_sysctl { … }` (docs/ipvs.md): net.ipv4.vs.* set by the daemon; absent = none. */
   readonly ipvsSysctl?: IpvsSysctls;
 }
@@ -200,6 +208,21 @@ export interface TrackRef {
   readonly pos: SourcePos;
 }
 
+/**
+ * `garp_group { garp_interval S  gna_interval S  interface IF | interfaces { IF … } }` (keepalived's garp_delay):
+ * on its interfaces taken together, one gratuitous ARP per garp_interval and one unsolicited NA per gna_interval.
+ * An interface in a group does not take the global vrrp_garp_interval / vrrp_gna_interval, even for the interval
+ * the group leaves unset (keepalived).
+ */
+export interface GarpGroup {
+  /** Absent = ARPs on these interfaces are not paced. */
+  readonly garpIntervalMs?: number;
+  /** Absent = NAs on these interfaces are not paced. */
+  readonly gnaIntervalMs?: number;
+  readonly interfaces: readonly string[];
+  readonly pos: SourcePos;
+}
+
 /** `track_file NAME { file PATH weight N [reverse] init_file [VALUE] [overwrite] }`. */
 export interface TrackFile {
   readonly name: string;
@@ -244,6 +267,10 @@ export interface VrrpInstance {
   readonly auth?: { readonly type: 'PASS' | 'AH'; readonly pass: string };
   readonly virtualIps: readonly VirtualIp[];
   readonly virtualIpsExcluded: readonly VirtualIp[];
+  /** `virtual_routes { … }`: in the kernel while the instance is MASTER; absent = none. */
+  readonly virtualRoutes?: readonly IpRoute[];
+  /** `virtual_rules { … }`: in the kernel while the instance is MASTER; absent = none. */
+  readonly virtualRules?: readonly IpRule[];
   readonly trackInterfaces: readonly TrackRef[];
   readonly trackScripts: readonly TrackRef[];
   /** `track_file { NAME [weight N [reverse|noreverse]] }`: top-level track_file blocks; absent weight = the block's. */
@@ -257,10 +284,15 @@ export interface VrrpInstance {
   readonly notify: NotifyScripts;
   /** `smtp_alert` as written; absent = the global default (`smtpAlertOf`). */
   readonly smtpAlert?: boolean;
-  /** `use_vmac [NAME] [MAC]`: the macvlan name, or the default vrrp.VRID when none is given. Refused (not built yet). */
+  /**
+   * `use_vmac [NAME] [MAC]`: the macvlan name; without one, keepalived's vrrp.VRID (an IPv6 instance whose VRID an
+   * IPv4 instance already named takes vrrp6.VRID, then vrrp1.VRID, …). See src/vrrp/vmac.ts.
+   */
   readonly useVmac?: string;
   /** `use_vmac`'s MAC address, lower case; five octets given = the VRID is the sixth, as keepalived does. */
   readonly vmacAddress?: string;
+  /** `vmac_xmit_base`: adverts are sent and received on the base interface; the VIPs stay on the VMAC. */
+  readonly vmacXmitBase?: boolean;
   readonly lvsSyncDaemonInterface?: string;
   /** RFC 5798 strict mode: `strict_mode` if written, else global_defs `vrrp_strict` (see strict.ts). */
   readonly strict: boolean;
@@ -525,7 +557,7 @@ export const DEFAULTS = {
 
 /** `bgp_announcer { … }`: an ipvs-ts extension (keepalived has no BGP); see docs/bgp.md. */
 export interface BgpAnnouncer {
-  /** BIRD's router id (an IPv4 address); absent = BIRD picks the lowest IPv4 address of this host. */
+  /** The BGP router id (an IPv4 address); absent = BIRD picks the lowest IPv4 address of this host (GoBGP needs it). */
   readonly routerId?: string;
   readonly localAs: number;
   readonly neighbors: readonly BgpNeighbor[];
@@ -539,6 +571,12 @@ export interface BgpAnnouncer {
   readonly withdrawHoldMs: number;
   /** Where ipvs-ts writes BIRD's config, control socket and pid file. */
   readonly birdDir: string;
+  /** The routing daemon ipvs-ts runs: BIRD 2 (default) or GoBGP (`backend gobgp`). */
+  readonly backend: 'bird' | 'gobgp';
+  /** GoBGP: where ipvs-ts puts gobgpd's gRPC socket and pid file. */
+  readonly gobgpDir: string;
+  /** GoBGP: gRPC on 127.0.0.1:PORT instead of the socket in gobgpDir; absent = the socket. */
+  readonly grpcPort?: number;
   readonly pos: SourcePos;
 }
 
@@ -563,6 +601,59 @@ export interface BgpVip {
   readonly family: Family;
   /** MULTI_EXIT_DISC sent with the route. */
   readonly med?: number;
+  readonly pos: SourcePos;
+}
+
+/** An address prefix; `default` is 0.0.0.0/0 or ::/0. */
+export interface IpPrefix {
+  readonly address: string;
+  readonly len: number;
+}
+
+/** rtnetlink route types (RTN_*) a route line may name. */
+export type RouteType = 'unicast' | 'local' | 'broadcast' | 'anycast' | 'multicast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw';
+
+/** A virtual_routes / static_routes line with keepalived 2.2.7's meaning (vrrp_iproute.c alloc_route). */
+export interface IpRoute {
+  readonly family: Family;
+  readonly type: RouteType;
+  readonly dst: IpPrefix;
+  /** `from PREFIX`: an IPv6 source-specific route. */
+  readonly from?: IpPrefix;
+  readonly via?: string;
+  readonly dev?: string;
+  /** `src ADDRESS`: the preferred source (RTA_PREFSRC). */
+  readonly src?: string;
+  readonly table: number;
+  readonly metric?: number;
+  /** RT_SCOPE_* number; keepalived leaves it universe (0) unless `scope` is given. */
+  readonly scope: number;
+  /** rtm_protocol: 18 (RTPROT_KEEPALIVED), unless `no_track` and `protocol` say otherwise. How ipvs-ts knows its own. */
+  readonly protocol: number;
+  readonly tos?: number;
+  readonly onlink: boolean;
+  readonly pos: SourcePos;
+}
+
+/** A virtual_rules / static_rules line with keepalived 2.2.7's meaning (vrrp_iprule.c alloc_rule). */
+export interface IpRule {
+  readonly family: Family;
+  readonly action: 'table' | 'goto' | 'nop' | 'blackhole' | 'unreachable' | 'prohibit';
+  readonly table?: number;
+  readonly goto?: number;
+  /** The rule's preference; keepalived numbers rules without one downwards from 16384 (with a warning). */
+  readonly priority: number;
+  readonly from?: IpPrefix;
+  readonly to?: IpPrefix;
+  /** `not`: the selector is inverted. */
+  readonly not: boolean;
+  readonly tos?: number;
+  readonly fwmark?: number;
+  readonly fwmask?: number;
+  readonly iif?: string;
+  readonly oif?: string;
+  /** FRA_PROTOCOL: 18 (RTPROT_KEEPALIVED) unless `no_track` and `protocol` say otherwise. */
+  readonly protocol: number;
   readonly pos: SourcePos;
 }
 

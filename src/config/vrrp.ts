@@ -4,6 +4,7 @@ import { posOf, type Token } from './lexer.ts';
 import { walk, type BlockSpec, type Mutable } from './blocks.ts';
 import { DEFAULTS, type Family, type NotifyEvent, type NotifyScripts, type TrackRef, type VirtualIp, type VrrpInstance, type VrrpScript, type VrrpSyncGroup } from './model.ts';
 import type { GlobalDraft } from './global.ts';
+import { lineBlock, readRoute, readRule, ROUTE_USAGE, RULE_USAGE } from './routes.ts';
 import type { Stmt } from './tree.ts';
 import type { ArgReader } from './values.ts';
 
@@ -82,13 +83,21 @@ function weightArgs(s: Stmt, r: ArgReader): { weight: number; reverse: boolean }
 
 type TrackWhat = 'script' | 'interface' | 'file' | 'process';
 
-function trackList(s: Stmt, r: ArgReader, what: TrackWhat): TrackRef[] {
+/**
+ * Appends a `track_* { … }` block's entries to the instance's or group's list. A name already listed (in this block
+ * or an earlier one) is ignored with a warning, as keepalived ignores it (vrrp_track.c, track_file.c).
+ */
+function trackList(s: Stmt, r: ArgReader, what: TrackWhat, refs: TrackRef[]): void {
   r.arity(s, 0, 0, `${s.key.text} { NAME [weight N [reverse${what !== 'interface' ? '|noreverse' : ''}]] … }`);
   // keepalived's bounds: ±254 for files and processes (vrrp_track.c, track_file.c), ±253 for the others.
   const max = what === 'file' || what === 'process' ? 254 : 253;
-  const refs: TrackRef[] = [];
   for (const e of r.needBlock(s)) {
     r.noBlock(e);
+    const first = refs.find((x) => x.name === e.key.text);
+    if (first !== undefined) {
+      r.problems.warn('duplicate', `track_${what} ${e.key.text} is already tracked (line ${first.pos.line}); this entry is ignored, as keepalived does`, posOf(e.key));
+      continue;
+    }
     const ref: Mutable<TrackRef> = { name: e.key.text, pos: posOf(e.key) };
     const [w, n, rev, ...extra] = e.args;
     if (w) {
@@ -106,7 +115,6 @@ function trackList(s: Stmt, r: ArgReader, what: TrackWhat): TrackRef[] {
     }
     refs.push(ref);
   }
-  return refs;
 }
 
 /** `reverse` on a weight override; `noreverse` undoes a script's or file's own `weight N reverse` (vrrp_track.c, track_file.c). */
@@ -177,7 +185,7 @@ function readVip(e: Stmt, defaultDev: string | undefined, r: ArgReader): Virtual
   return vip;
 }
 
-function vipList(s: Stmt, defaultDev: string | undefined, r: ArgReader): VirtualIp[] {
+export function vipList(s: Stmt, defaultDev: string | undefined, r: ArgReader): VirtualIp[] {
   r.arity(s, 0, 0, `${s.key.text} { ADDRESS[/PREFIX] [dev IF] [label L] … }`);
   const out: VirtualIp[] = [];
   for (const e of r.needBlock(s)) {
@@ -190,9 +198,9 @@ function vipList(s: Stmt, defaultDev: string | undefined, r: ArgReader): Virtual
 // ------------------------------------------------------------------------------------------ vrrp_instance
 
 const INSTANCE_UNSUPPORTED = new Set(
-  ('use_vmac_addr vmac_xmit_base use_ipvlan unicast_fault_no_peer check_unicast_src old_unicast_checksum native_ipv6 vrf ' +
+  ('use_ipvlan unicast_fault_no_peer check_unicast_src old_unicast_checksum native_ipv6 vrf ' +
     'dont_track_primary track_bfd mcast_dst_ip track_src_ip unicast_ttl no_virtual_ipaddress ' +
-    'promote_secondaries linkbeat_use_polling v3_checksum_as_v2 virtual_routes virtual_rules ' +
+    'promote_secondaries linkbeat_use_polling v3_checksum_as_v2 ' +
     'skip_check_adv_addr debug notify_deleted notify_master_rx_lower_pri notify_priority_changes ' +
     'garp_lower_prio_delay garp_lower_prio_repeat down_timer_adverts timer_expired_backup thread_timer_expired garp_extra_if ' +
     'vmac_garp_intvl lower_prio_no_advert higher_prio_send_advert owner_ignore_adverts kernel_rx_buf_size').split(/\s+/),
@@ -319,17 +327,23 @@ export function readVrrpInstance(s: Stmt, g: GlobalDraft, r: ArgReader): VrrpIns
       virtual_ipaddress_excluded: (t, d) => {
         d.excludedStmts.push(t);
       },
+      virtual_routes: (t, d) => {
+        d.virtualRoutes = [...(d.virtualRoutes ?? []), ...lineBlock(t, r, `virtual_routes ${ROUTE_USAGE}`, readRoute)];
+      },
+      virtual_rules: (t, d) => {
+        d.virtualRules = [...(d.virtualRules ?? []), ...lineBlock(t, r, `virtual_rules ${RULE_USAGE}`, readRule)];
+      },
       track_interface: (t, d) => {
-        d.trackInterfaces.push(...trackList(t, r, 'interface'));
+        trackList(t, r, 'interface', d.trackInterfaces);
       },
       track_script: (t, d) => {
-        d.trackScripts.push(...trackList(t, r, 'script'));
+        trackList(t, r, 'script', d.trackScripts);
       },
       track_file: (t, d) => {
-        d.trackFiles.push(...trackList(t, r, 'file'));
+        trackList(t, r, 'file', d.trackFiles);
       },
       track_process: (t, d) => {
-        d.trackProcesses.push(...trackList(t, r, 'process'));
+        trackList(t, r, 'process', d.trackProcesses);
       },
       garp_master_delay: (t, d) => {
         d.garpMasterDelayMs = r.seconds(t, 0, 255_000) ?? d.garpMasterDelayMs;
@@ -357,6 +371,12 @@ export function readVrrpInstance(s: Stmt, g: GlobalDraft, r: ArgReader): VrrpIns
           if (!a.text.includes(':')) d.useVmac = a.text;
           else d.vmacAddress = vmacAddress(a, r) ?? d.vmacAddress;
         }
+      },
+      vmac_xmit_base: (t, d) => {
+        d.vmacXmitBase = r.flag(t);
+      },
+      use_vmac_addr: (t, d) => {
+        p.warn('unsupported', `vrrp_instance ${d.name}: use_vmac_addr (a VMAC of its own for each VIP on another interface or of the other family) is not supported; ignored: those VIPs stay on their interface with its own MAC`, posOf(t.key));
       },
       strict_mode: (t, d) => {
         d.strictMode = r.flag(t);
@@ -408,11 +428,14 @@ export function readVrrpInstance(s: Stmt, g: GlobalDraft, r: ArgReader): VrrpIns
     p.warn('lenient', `${where}: VRRPv3 has no authentication; the authentication block is ignored`, posOf(s.key));
     delete d.auth;
   }
-  if (d.nopreempt && d.state === 'MASTER') p.warn('lenient', `${where}: nopreempt only works with state BACKUP (as in keepalived); it is ignored for a MASTER`, posOf(s.key));
+  checkPreemption(d, s, r);
   if (d.auth?.type === 'AH') p.error('unsupported', `${where}: auth_type AH (IPsec AH) is not supported; use PASS or no authentication`, posOf(authTok ?? s.key));
-  if (d.useVmac === '') d.useVmac = `vrrp.${d.vrid}`;
   if (d.vmacAddress?.split(':').length === 5) d.vmacAddress = `${d.vmacAddress}:${d.vrid.toString(16).padStart(2, '0')}`;
-  if (vmacTok) p.error('unsupported', `${where}: use_vmac is not supported yet (ipvs-ts sends adverts from the interface's own MAC); remove it`, posOf(vmacTok));
+  if (vmacTok) checkVmac(d, strict, vmacTok, r);
+  else if (d.vmacXmitBase) {
+    p.warn('lenient', `${where}: vmac_xmit_base without use_vmac does nothing; ignored`, posOf(s.key));
+    delete d.vmacXmitBase;
+  }
   const accept = acceptMode(d, strict, s, r);
   if (name === undefined) return undefined;
   const { vipStmts: _a, excludedStmts: _b, set: _c, strictMode: _d, acceptMode: _e, ...instance } = d;
@@ -453,6 +476,26 @@ function applyStrict(d: InstanceDraft, s: Stmt, r: ArgReader): void {
 }
 
 /**
+ * nopreempt and preempt_delay as keepalived 2.2.7's vrrp_complete_instance leaves them (after strict mode's state
+ * rewrite): the address owner always preempts, nopreempt needs state BACKUP (instance-settings.ts folds both in),
+ * and preempt_delay is cleared for a MASTER and with nopreempt, where it would only hold back a takeover that
+ * keepalived makes at once or never.
+ */
+function checkPreemption(d: InstanceDraft, s: Stmt, r: ArgReader): void {
+  const p = r.problems;
+  const where = `vrrp_instance ${d.name}`;
+  const at = posOf(s.key);
+  const owner = d.priority === 255;
+  if (d.nopreempt && owner) p.warn('lenient', `${where}: nopreempt is incompatible with priority 255 (the address owner always preempts); it is ignored, as keepalived does`, at);
+  else if (d.nopreempt && d.state === 'MASTER') p.warn('lenient', `${where}: nopreempt only works with state BACKUP (as in keepalived); it is ignored for a MASTER`, at);
+  if (d.preemptDelayMs === 0) return;
+  if (d.state === 'MASTER') p.warn('lenient', `${where}: preempt_delay does not work with state MASTER; reset to 0, as keepalived does`, at);
+  else if (d.nopreempt && !owner) p.warn('lenient', `${where}: preempt_delay is incompatible with nopreempt; reset to 0, as keepalived does`, at);
+  else return;
+  d.preemptDelayMs = 0;
+}
+
+/**
  * keepalived's accept mode: as written, else on for the address owner and off otherwise in strict mode; a strict
  * VRRPv2 non-owner cannot have it (RFC 3768 has no accept mode).
  */
@@ -481,6 +524,52 @@ function checkNoInterface(d: InstanceDraft, s: Stmt, r: ArgReader): void {
   for (const v of [...d.virtualIps, ...d.virtualIpsExcluded]) {
     if (!v.dev) r.problems.error('missing', `${where}: virtual IP ${v.address} needs "dev IF" when the instance has no interface`, v.pos);
   }
+}
+
+/** keepalived's vrrp_complete_instance / vrrp_parser.c rules for use_vmac that depend on the rest of the instance. */
+function checkVmac(d: InstanceDraft, strict: boolean, at: Token, r: ArgReader): void {
+  const where = `vrrp_instance ${d.name}`;
+  const unicast = d.unicastPeers.length > 0;
+  if (unicast && !d.interface) {
+    r.problems.warn('lenient', `${where}: use_vmac needs an interface, and this unicast instance has none; use_vmac ignored (as keepalived does)`, posOf(at));
+    delete d.useVmac;
+    delete d.vmacAddress;
+    delete d.vmacXmitBase;
+    return;
+  }
+  if (strict && d.vmacXmitBase) {
+    r.problems.warn('strict', `${where}: strict mode: vmac_xmit_base is incompatible with strict mode; reset`, posOf(at));
+    delete d.vmacXmitBase;
+  } else if (unicast && !d.vmacXmitBase) {
+    r.problems.warn('lenient', `${where}: unicast with use_vmac sends and receives on the base interface: vmac_xmit_base set (as keepalived does)`, posOf(at));
+    d.vmacXmitBase = true;
+  }
+}
+
+/**
+ * Gives each use_vmac instance without a name keepalived's (vrrp.c create_vmac_name): vrrp.VRID if no other instance
+ * uses it, for IPv6 then vrrp6.VRID, then vrrp1.VRID, vrrp2.VRID, …; a name given twice is an error.
+ */
+export function nameVmacs(instances: readonly VrrpInstance[], r: ArgReader): VrrpInstance[] {
+  const taken = new Map<string, string>();
+  for (const i of instances) {
+    if (!i.useVmac) continue;
+    const other = taken.get(i.useVmac);
+    if (other !== undefined) r.problems.error('duplicate', `vrrp_instance ${i.name}: use_vmac ${i.useVmac} is already the VMAC of vrrp_instance ${other}`, i.pos);
+    else taken.set(i.useVmac, i.name);
+  }
+  return instances.map((i) => {
+    if (i.useVmac !== '') return i;
+    const name = freeVmacName(i.vrid, i.family, taken);
+    taken.set(name, i.name);
+    return { ...i, useVmac: name };
+  });
+}
+
+function freeVmacName(vrid: number, family: Family, taken: ReadonlyMap<string, string>): string {
+  const candidates = [`vrrp.${vrid}`, ...(family === 6 ? [`vrrp6.${vrid}`] : [])];
+  for (const c of candidates) if (!taken.has(c)) return c;
+  for (let n = 1; ; n++) if ((family === 4 || n !== 6) && !taken.has(`vrrp${n}.${vrid}`)) return `vrrp${n}.${vrid}`;
 }
 
 /** `use_vmac`'s MAC: five or six hex octets, unicast, not the RFC 5798 virtual router MAC (vrrp_parser.c). */
@@ -555,16 +644,16 @@ export function readVrrpSyncGroup(s: Stmt, r: ArgReader): VrrpSyncGroup | undefi
       },
       ...notifyKeywords<D>(r),
       track_interface: (t, d) => {
-        d.trackInterfaces.push(...trackList(t, r, 'interface'));
+        trackList(t, r, 'interface', d.trackInterfaces);
       },
       track_script: (t, d) => {
-        d.trackScripts.push(...trackList(t, r, 'script'));
+        trackList(t, r, 'script', d.trackScripts);
       },
       track_file: (t, d) => {
-        d.trackFiles.push(...trackList(t, r, 'file'));
+        trackList(t, r, 'file', d.trackFiles);
       },
       track_process: (t, d) => {
-        d.trackProcesses.push(...trackList(t, r, 'process'));
+        trackList(t, r, 'process', d.trackProcesses);
       },
       smtp_alert: (t, d) => {
         d.smtpAlert = r.flag(t);

@@ -8,6 +8,7 @@ export function formatStatus(s: DaemonStatus, now = Date.now()): string {
   const out: string[] = [];
   out.push(`ipvs-ts daemon pid ${s.pid}, up ${age(now - s.startedAt)}${s.ipvsAvailable ? '' : ', IPVS table unreadable'}`);
   const c = s.counters;
+  if (s.countersAgeMs !== null && s.countersAgeMs >= STALE_MS) out.push(`IPVS counters and connection counts read ${age(s.countersAgeMs)} ago`);
   out.push(`IPVS changes ${c.opsApplied ?? 0} applied / ${c.opsFailed ?? 0} failed in ${c.applies ?? 0} applies, drift repairs ${c.driftRepairs ?? 0}, netlink errors ${c.netlinkErrors ?? 0}`);
   if (s.vrrp.length) {
     out.push('', 'VRRP');
@@ -15,8 +16,9 @@ export function formatStatus(s: DaemonStatus, now = Date.now()): string {
     if (f) out.push(`  FAILED at ${clock(f.at)} (${age(now - f.at)} ago) [${f.code}]: ${f.message}`);
     for (const i of s.vrrp) {
       const prio = i.priority === i.configuredPriority ? `${i.priority}` : `${i.priority} (configured ${i.configuredPriority})`;
-      out.push(`  ${i.name}  ${i.state}  priority ${prio}  ${i.interface} vrid ${i.vrid}  master ${i.master ?? (i.state === 'MASTER' ? 'this host' : '-')}`);
+      out.push(`  ${i.name}  ${i.state}  priority ${prio}  ${i.interface}${i.vmac ? ` (vmac ${i.vmac})` : ''} vrid ${i.vrid}  master ${i.master ?? (i.state === 'MASTER' ? 'this host' : '-')}`);
       out.push(`    VIPs ${[...i.vips, ...i.excludedVips.map((v) => `${v} (excluded)`)].join(' ') || '-'}`);
+      for (const r of i.virtualRoutes) out.push(`    ${r.what}  ${r.installed ? 'installed' : 'not installed'}`);
       const t = i.lastTransition;
       out.push(`    since ${clock(i.since)} (${age(now - i.since)})${t ? `: ${t.from} -> ${t.to}, ${t.why}` : ''}`);
       if (i.stats) out.push(`    adverts sent ${i.stats.advert_sent} received ${i.stats.advert_rcvd}, became master ${i.stats.become_master}, released ${i.stats.release_master}`);
@@ -39,6 +41,11 @@ export function formatStatus(s: DaemonStatus, now = Date.now()): string {
       const st = svc.stats;
       out.push(`    ${svc.key}: ${svc.inKernel ? `conns ${st.conns}  in ${st.inPkts} pkts/${st.inBytes} B  out ${st.outPkts} pkts/${st.outBytes} B` : 'not in the kernel'}`);
     }
+    const sum = vs.summary;
+    if (sum) {
+      out.push(`    real servers ${sum.realServers}: ${sum.up} up, ${sum.down} down, ${sum.pending} pending; ${sum.inTable} in the table, ${sum.destinations} destinations in the kernel`);
+      continue;
+    }
     for (const rs of vs.realServers) out.push(realServerLine(rs, now));
     const named = new Set(vs.realServers.map((r) => hostPort(r.address, r.port)));
     for (const d of vs.services[0]?.destinations ?? []) {
@@ -50,6 +57,9 @@ export function formatStatus(s: DaemonStatus, now = Date.now()): string {
   }
   return `${out.join('\n')}\n`;
 }
+
+/** Counters older than this are said to be (they are read in the background, at most a tenth of the time). */
+const STALE_MS = 30_000;
 
 function realServerLine(rs: RealServerStatus, now: number): string {
   const state = rs.up === null ? 'PENDING' : rs.up ? 'UP' : 'DOWN';

@@ -1,6 +1,7 @@
 // GET /metrics on 127.0.0.1:9650 by default (the port gen2brain/keepalived_exporter used, so existing scrape
 // configs find it). Anything else is 404.
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { setImmediate as turn } from 'node:timers/promises';
 import { DirectorError } from '../director/errors.ts';
 import type { DirectorMetrics } from './metrics.ts';
 
@@ -21,14 +22,7 @@ export async function listenMetrics(address: string, metrics: DirectorMetrics): 
       res.writeHead(404, { 'content-type': 'text/plain' }).end('see /metrics\n');
       return;
     }
-    void metrics.renderChunks().then(
-      (chunks) => {
-        res.writeHead(200, { 'content-type': metrics.registry.contentType, 'content-length': chunks.reduce((n, c) => n + c.length, 0) });
-        for (const c of chunks) res.write(c);
-        res.end();
-      },
-      (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(err)}\n`),
-    );
+    void send(res, metrics);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -38,4 +32,36 @@ export async function listenMetrics(address: string, metrics: DirectorMetrics): 
     });
   });
   return server;
+}
+
+/**
+ * Streams the scrape a part at a time (chunked encoding), waiting for the client to drain each: at 100,000
+ * destinations the text is ~88 MB, and between parts the event loop runs the checkers' timers.
+ */
+async function send(res: ServerResponse, metrics: DirectorMetrics): Promise<void> {
+  try {
+    for await (const part of metrics.stream()) {
+      if (!res.headersSent) res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      for (const c of part) if (!res.write(c)) await drained(res);
+      if (res.destroyed) return;
+      await turn();
+    }
+    res.end();
+  } catch (err) {
+    if (res.headersSent) res.destroy(err as Error);
+    else res.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(err)}\n`);
+  }
+}
+
+/** Resolves on 'drain', or on 'close' when the scraper went away (then the loop above stops). */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }

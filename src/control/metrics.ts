@@ -4,9 +4,10 @@
 // duplicated; --metrics-node-ipvs adds those exact names for hosts without it). See docs/metrics.md.
 import diagnostics from 'node:diagnostics_channel';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { ExpositionWriter, labelText } from './exposition.ts';
+import { type BlockSample, escapeLabel, ExpositionWriter, type LabelBlock, LabelBlocks, labelText } from './exposition.ts';
 import { attemptChannel, type AttemptMessage } from '../check/runner.ts';
-import { endpointLabel, virtualServerLabel } from '../check/labels.ts';
+import { virtualServerLabel } from '../check/labels.ts';
+import { hostPort } from '../sys/inet.ts';
 import type { DirectorEvent } from '../director/events.ts';
 import type { DirectorStatus, ServiceStatus } from '../director/status.ts';
 import type { BgpStatus } from '../bgp/service.ts';
@@ -73,6 +74,9 @@ export class DirectorMetrics {
   readonly #status: () => Promise<DaemonStatus>;
   readonly #backendPrefixes: readonly string[];
   readonly #backendTraffic: boolean;
+  /** Label text of the per-destination and per-real-server series, kept between scrapes (src/control/exposition.ts). */
+  readonly #backendBlocks = new LabelBlocks();
+  readonly #realServerBlocks = new LabelBlocks();
 
   constructor(status: () => Promise<DaemonStatus>, opts: MetricsOptions = {}) {
     this.#status = status;
@@ -180,54 +184,84 @@ export class DirectorMetrics {
 
   /** The same, as buffers to send one after the other (no copy of a large scrape into one string). */
   async renderChunks(): Promise<Buffer[]> {
-    this.#snapshot = await this.#status().catch(() => undefined);
+    const out: Buffer[] = [];
+    for await (const part of this.stream()) out.push(...part);
+    return out;
+  }
+
+  /**
+   * The exposition text in parts, one per family of the large tables: a scrape of 100,000 destinations (88 MB)
+   * then never sits in memory whole, and the event loop gets a turn between parts (`/metrics` waits on each).
+   */
+  async *stream(): AsyncGenerator<Buffer[]> {
+    const snapshot = await this.#status().catch(() => undefined);
+    this.#snapshot = snapshot;
+    let text: string;
     try {
-      const text = Buffer.from(await this.registry.metrics());
-      return this.#snapshot ? [text, ...this.#tables(this.#snapshot)] : [text];
+      text = await this.registry.metrics();
     } finally {
       this.#snapshot = undefined;
     }
+    yield [Buffer.from(text)];
+    if (snapshot) yield* this.#tables(snapshot);
   }
 
-  /** The per-backend, per-service, per-real-server and per-virtual-server families. */
-  #tables(s: DaemonStatus): Buffer[] {
+  /** The per-backend, per-service, per-real-server and per-virtual-server families, a family at a time. */
+  *#tables(s: DaemonStatus): Generator<Buffer[]> {
     const w = new ExpositionWriter();
-    const backends: { labels: string; d: ServiceStatus['destinations'][number] }[] = [];
-    const services: { labels: string; svc: ServiceStatus }[] = [];
+    type Dest = ServiceStatus['destinations'][number];
+    const backends: { block: LabelBlock; rows: readonly Dest[] }[] = [];
     for (const vs of s.virtualServers) {
       for (const svc of vs.services) {
-        const l = serviceLabels(svc);
-        if (svc.inKernel) services.push({ labels: labelText(Object.entries(l)), svc });
+        if (svc.destinations.length === 0) continue;
         // node_exporter's label order, so the exposition text reads the same.
-        for (const d of svc.destinations) {
-          backends.push({ labels: labelText([['local_address', l.local_address!], ['local_port', l.local_port!], ['remote_address', d.address], ['remote_port', String(d.port)], ['proto', l.proto!], ['local_mark', l.local_mark!]]), d });
-        }
+        const l = serviceLabels(svc);
+        const head = `{local_address="${l.local_address}",local_port="${l.local_port}",remote_address="`;
+        const tail = `",proto="${l.proto}",local_mark="${l.local_mark}"}`;
+        backends.push({ block: this.#backendBlocks.block(svc.key, svc.destinations, (d) => `${head}${d.address}",remote_port="${d.port}${tail}`), rows: svc.destinations });
       }
     }
-    const perBackend = (pick: (d: ServiceStatus['destinations'][number]) => number) => (sample: (l: string, v: number) => void) => {
-      for (const b of backends) sample(b.labels, pick(b.d));
+    this.#backendBlocks.sweep();
+    const perBackend = (pick: (d: Dest) => number) => (sample: BlockSample) => {
+      for (const { block, rows } of backends) for (let i = 0; i < rows.length; i++) sample(block, i, pick(rows[i]!));
     };
     for (const prefix of this.#backendPrefixes) {
-      w.family(`${prefix}_connections_active`, 'gauge', 'Active connections per real server (IPVS)', perBackend((d) => d.activeConns));
-      w.family(`${prefix}_connections_inactive`, 'gauge', 'Inactive connections per real server (IPVS)', perBackend((d) => d.inactiveConns));
-      w.family(`${prefix}_weight`, 'gauge', 'Weight in the IPVS table per real server', perBackend((d) => d.weight));
+      w.blockFamily(`${prefix}_connections_active`, 'gauge', 'Active connections per real server (IPVS)', perBackend((d) => d.activeConns));
+      yield w.take();
+      w.blockFamily(`${prefix}_connections_inactive`, 'gauge', 'Inactive connections per real server (IPVS)', perBackend((d) => d.inactiveConns));
+      yield w.take();
+      w.blockFamily(`${prefix}_weight`, 'gauge', 'Weight in the IPVS table per real server', perBackend((d) => d.weight));
+      yield w.take();
     }
     for (const [what, pick] of TRAFFIC) {
-      if (what === 'connections' || this.#backendTraffic) w.family(`ipvs_ts_backend_${what}_total`, 'counter', `IPVS ${what.replace('_', ' ')} per real server`, perBackend((d) => d.stats[pick]));
+      if (what === 'connections' || this.#backendTraffic) {
+        w.blockFamily(`ipvs_ts_backend_${what}_total`, 'counter', `IPVS ${what.replace('_', ' ')} per real server`, perBackend((d) => d.stats[pick]));
+        yield w.take();
+      }
     }
+    const services: { labels: string; svc: ServiceStatus }[] = [];
+    for (const vs of s.virtualServers) for (const svc of vs.services) if (svc.inKernel) services.push({ labels: labelText(Object.entries(serviceLabels(svc))), svc });
     for (const [what, pick] of TRAFFIC) {
       w.family(`ipvs_ts_service_${what}_total`, 'counter', `IPVS ${what.replace('_', ' ')} per virtual service`, (sample) => {
         for (const x of services) sample(x.labels, x.svc.stats[pick]);
       });
     }
-    const rss: { labels: string; rs: DirectorStatus['virtualServers'][number]['realServers'][number] }[] = [];
-    for (const vs of s.virtualServers) for (const rs of vs.realServers) rss.push({ labels: labelText([['virtual_server', vs.name], ['real_server', endpointLabel(rs)]]), rs });
-    w.family('ipvs_ts_real_server_up', 'gauge', 'Health verdict per configured real server: 1 up, 0 down, -1 not checked yet', (sample) => {
-      for (const x of rss) sample(x.labels, x.rs.up === null ? -1 : x.rs.up ? 1 : 0);
-    });
-    w.family('ipvs_ts_real_server_configured_weight', 'gauge', 'Configured weight per real server', (sample) => {
-      for (const x of rss) sample(x.labels, x.rs.configuredWeight);
-    });
+    yield w.take();
+    type Rs = DirectorStatus['virtualServers'][number]['realServers'][number];
+    const rss: { block: LabelBlock; rows: readonly Rs[] }[] = [];
+    for (const vs of s.virtualServers) {
+      if (vs.realServers.length === 0) continue;
+      const head = `{virtual_server="${escapeLabel(vs.name)}",real_server="`;
+      rss.push({ block: this.#realServerBlocks.block(vs.name, vs.realServers, (rs) => `${head}${hostPort(rs.address, rs.port)}"}`), rows: vs.realServers });
+    }
+    this.#realServerBlocks.sweep();
+    const perRealServer = (pick: (rs: Rs) => number) => (sample: BlockSample) => {
+      for (const { block, rows } of rss) for (let i = 0; i < rows.length; i++) sample(block, i, pick(rows[i]!));
+    };
+    w.blockFamily('ipvs_ts_real_server_up', 'gauge', 'Health verdict per configured real server: 1 up, 0 down, -1 not checked yet', perRealServer((rs) => (rs.up === null ? -1 : rs.up ? 1 : 0)));
+    yield w.take();
+    w.blockFamily('ipvs_ts_real_server_configured_weight', 'gauge', 'Configured weight per real server', perRealServer((rs) => rs.configuredWeight));
+    yield w.take();
     const vss = s.virtualServers.map((vs) => ({ labels: labelText([['virtual_server', vs.name]]), vs }));
     w.family('ipvs_ts_virtual_server_quorum_up', 'gauge', 'Quorum per virtual server: 1 up, 0 lost', (sample) => {
       for (const x of vss) sample(x.labels, x.vs.quorum.up ? 1 : 0);
@@ -235,6 +269,7 @@ export class DirectorMetrics {
     w.family('ipvs_ts_virtual_server_suspended', 'gauge', 'Checkers suspended by ha_suspend (VIP not local)', (sample) => {
       for (const x of vss) sample(x.labels, x.vs.suspended ? 1 : 0);
     });
+    if (s.countersAgeMs !== null) w.family('ipvs_ts_kernel_counters_age_seconds', 'gauge', 'Age of the IPVS counters and connection counts in this scrape (read in the background)', (sample) => sample('', s.countersAgeMs! / 1000));
     const bgp = s.bgp;
     if (bgp) {
       w.family('ipvs_ts_bgp_announced', 'gauge', 'VIP announced to the BGP neighbors: 1 yes, 0 withdrawn', (sample) => {
@@ -252,7 +287,7 @@ export class DirectorMetrics {
       w.family('ipvs_ts_bgp_daemon_up', 'gauge', 'The routing daemon ipvs-ts drives is running', (sample) => sample(labelText([['daemon', bgp.daemon.name]]), bgp.daemon.running ? 1 : 0));
       w.family('ipvs_ts_bgp_daemon_restarts_total', 'counter', 'Restarts of the routing daemon after it exited on its own', (sample) => sample(labelText([['daemon', bgp.daemon.name]]), bgp.daemon.restarts));
     }
-    return w.chunks();
+    yield w.take();
   }
 
   close(): void {

@@ -1,11 +1,12 @@
 // The daemon's end of the control socket: a unix stream socket, mode 0600 so only root (the daemon's user) can
 // ask for a status or a reload.
 import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
-import { createConnection, createServer, type Server } from 'node:net';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { setImmediate as turn } from 'node:timers/promises';
 import { dirname } from 'node:path';
 import type { DirectorStatus } from '../director/status.ts';
 import { ControlError } from './errors.ts';
-import { type ControlReply, parseRequest, type ReloadOutcome } from './protocol.ts';
+import { type ControlReply, parseRequest, type ReloadOutcome, selectStatus } from './protocol.ts';
 
 export interface ControlHandler {
   status(): Promise<DirectorStatus>;
@@ -26,7 +27,7 @@ export async function listenControl(path: string, handler: ControlHandler): Prom
       const nl = buf.indexOf('\n');
       if (nl < 0 && buf.length < MAX_REQUEST) return;
       conn.removeAllListeners('data');
-      void answer(handler, buf.slice(0, nl < 0 ? MAX_REQUEST : nl)).then((reply) => conn.end(`${JSON.stringify(reply)}\n`));
+      void answer(handler, buf.slice(0, nl < 0 ? MAX_REQUEST : nl)).then((reply) => send(conn, reply));
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -44,7 +45,7 @@ async function answer(handler: ControlHandler, line: string): Promise<ControlRep
   const req = parseRequest(line);
   if (!req) return { ok: false, error: { code: 'CONTROL_PROTOCOL', message: 'expected {"cmd":"status"} or {"cmd":"reload"}' } };
   try {
-    return req.cmd === 'status' ? { ok: true, status: await handler.status() } : { ok: true, reload: await handler.reload() };
+    return req.cmd === 'status' ? { ok: true, status: selectStatus(await handler.status(), req) } : { ok: true, reload: await handler.reload() };
   } catch (err) {
     return { ok: false, error: { code: (err as { code?: string }).code ?? 'CONTROL_FAILED', message: err instanceof Error ? err.message : String(err) } };
   }
@@ -67,3 +68,53 @@ async function removeStale(path: string): Promise<void> {
     // nothing there
   }
 }
+
+/**
+ * Writes a reply a virtual server at a time, waiting for the reader to drain: at 100,000 destinations a status is
+ * ~45 MB of JSON, which as one JSON.stringify held the event loop (and the memory) for about a second.
+ */
+async function send(conn: Socket, reply: ControlReply): Promise<void> {
+  let pending = '';
+  for (const piece of statusReply(reply)) {
+    pending += piece;
+    if (pending.length < SEND_CHUNK) continue;
+    const full = !conn.write(pending);
+    pending = '';
+    if (conn.destroyed) return;
+    if (full) await drained(conn);
+    else await turn();
+  }
+  conn.end(`${pending}\n`);
+}
+
+const SEND_CHUNK = 1 << 20;
+
+/** Resolves on 'drain', or on 'close' when the reader went away (then the loop above stops). */
+function drained(conn: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      conn.off('drain', done);
+      conn.off('close', done);
+      resolve();
+    };
+    conn.on('drain', done);
+    conn.on('close', done);
+  });
+}
+
+/** A reply's JSON text in pieces (a status: one piece per virtual server), which joined are JSON.stringify's. */
+export function* statusReply(reply: ControlReply | DirectorStatus): Generator<string> {
+  const s = 'ok' in reply ? ('status' in reply ? reply.status : undefined) : reply;
+  if (!s || s.virtualServers.length === 0) {
+    yield JSON.stringify(reply);
+    return;
+  }
+  // JSON.stringify escapes every quote inside a string value, so the key below occurs once: as the key.
+  const outer = JSON.stringify('ok' in reply ? { ...reply, status: { ...s, virtualServers: [] } } : { ...s, virtualServers: [] });
+  const at = outer.indexOf(EMPTY_LIST) + EMPTY_LIST.length - 1;
+  yield outer.slice(0, at);
+  for (let i = 0; i < s.virtualServers.length; i++) yield `${i ? ',' : ''}${JSON.stringify(s.virtualServers[i])}`;
+  yield outer.slice(at);
+}
+
+const EMPTY_LIST = '"virtualServers":[]';

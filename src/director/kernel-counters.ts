@@ -35,16 +35,31 @@ export function countersOf(s: IpvsStats): Counters {
 
 export interface KernelCountersOptions {
   readonly read: () => Promise<{ readonly services: readonly KernelService[] }>;
+  /** A snapshot older than this starts a read in the background. */
   readonly maxAgeMs: number;
+  /** How long a caller waits for the first read, and for a refresh while reads are quick (see QUICK_MS). */
   readonly waitMs: number;
+  /** Share of the time reads may take: the next read starts no sooner than the last one's duration / duty. */
+  readonly duty?: number;
   readonly onError: (err: unknown) => void;
 }
 
+/**
+ * At 100,000 destinations a full dump takes seconds (12.6 s in the emulated VM), so once a snapshot exists a status
+ * or a scrape does not wait for one: it gets the snapshot with its age (status `countersAgeMs`, metric
+ * ipvs_ts_kernel_counters_age_seconds) and a stale one starts a read off the request's path. Only while reads are
+ * quick (a small table: the last took at most QUICK_MS) does a caller wait for the refresh, so there a status after
+ * traffic shows it. Reads run only while someone asks (an idle daemon dumps nothing), one at a time, and at most
+ * `duty` of the time.
+ */
 export class KernelCounters {
   readonly #opts: KernelCountersOptions;
   #snapshot: CountersSnapshot | undefined;
   #refresh: Promise<void> | undefined;
   #failed = false;
+  /** performance.now() before which no read starts (the duty cycle). */
+  #nextReadAt = 0;
+  #lastReadMs = Infinity;
 
   constructor(opts: KernelCountersOptions) {
     this.#opts = opts;
@@ -57,10 +72,14 @@ export class KernelCounters {
 
   async get(): Promise<CountersSnapshot | undefined> {
     const s = this.#snapshot;
-    if (s && performance.now() - s.at < this.#opts.maxAgeMs) return s;
-    this.#refresh ??= this.#read().finally(() => {
-      this.#refresh = undefined;
-    });
+    const now = performance.now();
+    if (s && now - s.at < this.#opts.maxAgeMs) return s;
+    if (!this.#refresh && (!s || now >= this.#nextReadAt)) {
+      this.#refresh = this.#read().finally(() => {
+        this.#refresh = undefined;
+      });
+    }
+    if (!this.#refresh || (s && this.#lastReadMs > QUICK_MS)) return s;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.#refresh, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#opts.waitMs)))]);
     clearTimeout(timer);
@@ -83,6 +102,15 @@ export class KernelCounters {
     } catch (err) {
       this.#failed = true;
       this.#opts.onError(err);
+    } finally {
+      this.#lastReadMs = performance.now() - at;
+      this.#nextReadAt = at + this.#lastReadMs / (this.#opts.duty ?? DUTY);
     }
   }
 }
+
+/** A read this fast (a table of a few thousand destinations) is worth waiting for. */
+const QUICK_MS = 100;
+
+/** Counter reads may take a tenth of the time: at 100,000 destinations a 1 s dump runs at most every 10 s. */
+const DUTY = 0.1;

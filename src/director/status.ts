@@ -1,8 +1,9 @@
 // The daemon's state as one JSON-safe object: what `ipvs-ts status` prints and /metrics exports. Built from the
 // configuration, the checkers' verdicts, VRRP's own status, the reconciler's view of the kernel table and the
 // kernel's counters as last read (src/director/kernel-counters.ts).
+import { performance } from 'node:perf_hooks';
 import { endpointLabel, virtualServerLabel } from '../check/labels.ts';
-import type { Config } from '../config/model.ts';
+import type { Config, VirtualServer } from '../config/model.ts';
 import { destKey, serviceKey } from '../ipvs/identity.ts';
 import type { DestinationEntry, DestinationSpec, ServiceId } from '../ipvs/types.ts';
 import type { KernelView, ViewService } from '../ipvs/view.ts';
@@ -53,6 +54,19 @@ export interface VirtualServerStatus {
   readonly sorryServer: string | null;
   readonly realServers: readonly RealServerStatus[];
   readonly services: readonly ServiceStatus[];
+  /** Set in a summarised status (`ipvs-ts status --summary`), whose realServers and destinations are then empty. */
+  readonly summary?: VirtualServerSummary;
+}
+
+export interface VirtualServerSummary {
+  readonly realServers: number;
+  readonly up: number;
+  readonly down: number;
+  readonly pending: number;
+  /** Configured real servers the kernel table holds. */
+  readonly inTable: number;
+  /** Entries of the first service in the kernel (sorry server and draining ones included). */
+  readonly destinations: number;
 }
 
 export interface DirectorStatus {
@@ -66,6 +80,8 @@ export interface DirectorStatus {
   readonly vrrpFailure: VrrpFailure | null;
   readonly virtualServers: readonly VirtualServerStatus[];
   readonly counters: Readonly<Record<string, number>>;
+  /** Age of the kernel's counters and connection counts shown (read in the background); null before the first read. */
+  readonly countersAgeMs: number | null;
 }
 
 export interface StatusInput {
@@ -82,23 +98,57 @@ export interface StatusInput {
 }
 
 
+/**
+ * What a virtual server's status rows are keyed by, derived from its (immutable) model object once: at 100,000 real
+ * servers, building these key strings on every status was a third of its cost. A reload brings new objects.
+ */
+interface Skeleton {
+  readonly label: string;
+  readonly services: readonly { readonly id: ServiceId; readonly key: string }[];
+  /** Per configured real server: its destination key in the first service ('' if it has none) and its health key. */
+  readonly destKeys: readonly string[];
+  readonly endpoints: readonly string[];
+}
+
+const skeletons = new WeakMap<VirtualServer, Skeleton>();
+
+function skeletonOf(config: Config, vs: VirtualServer): Skeleton {
+  let sk = skeletons.get(vs);
+  if (sk) return sk;
+  const services = servicesOf(config, vs);
+  sk = {
+    label: virtualServerLabel(vs),
+    services: services.map((s) => ({ id: s.service.id, key: serviceKey(s.service.id) })),
+    destKeys: vs.realServers.map((_, i) => {
+      const spec = services[0]?.destinations[i];
+      return spec ? destKey(spec) : '';
+    }),
+    endpoints: vs.realServers.map((rs) => endpointLabel(rs)),
+  };
+  skeletons.set(vs, sk);
+  return sk;
+}
+
 export function buildStatus(input: StatusInput): DirectorStatus {
   const kernel = (key: string) => input.view.get(key);
   // Before the first counters read, a destination read back by verification still has its counts.
-  const live = (key: string, k: string, d: DestinationSpec | DestinationEntry): LiveDestination | undefined =>
-    input.counters?.services.get(key)?.destinations.get(k) ?? ('activeConns' in d ? { activeConns: d.activeConns, inactiveConns: d.inactiveConns, stats: countersOf(d.stats) } : undefined);
+  const liveIn = (key: string) => {
+    const read = input.counters?.services.get(key)?.destinations;
+    return (k: string, d: DestinationSpec | DestinationEntry): LiveDestination | undefined =>
+      read?.get(k) ?? ('activeConns' in d ? { activeConns: d.activeConns, inactiveConns: d.inactiveConns, stats: countersOf(d.stats) } : undefined);
+  };
   const virtualServers = input.config.virtualServers.map((vs): VirtualServerStatus => {
-    const label = virtualServerLabel(vs);
+    const sk = skeletonOf(input.config, vs);
+    const label = sk.label;
     const h = input.health.get(vs);
-    const services = servicesOf(input.config, vs);
-    const firstKey = serviceKey(services[0]!.service.id);
+    const firstKey = sk.services[0]!.key;
     const first = kernel(firstKey);
+    const live = liveIn(firstKey);
     const realServers = vs.realServers.map((rs, i): RealServerStatus => {
-      const spec = services[0]?.destinations[i];
-      const dk = spec ? destKey(spec) : '';
-      const k = spec ? first?.destinations.get(dk) : undefined;
-      const c = k ? live(firstKey, dk, k) : undefined;
-      const v = h?.rs.get(endpointLabel(rs));
+      const dk = sk.destKeys[i]!;
+      const k = dk ? first?.destinations.get(dk) : undefined;
+      const c = k ? live(dk, k) : undefined;
+      const v = h?.rs.get(sk.endpoints[i]!);
       return {
         address: rs.address,
         port: rs.port,
@@ -124,10 +174,7 @@ export function buildStatus(input: StatusInput): DirectorStatus {
       suspended: input.suspended.has(label),
       sorryServer: vs.sorryServer ? endpointLabel(vs.sorryServer) : null,
       realServers,
-      services: services.map((s) => {
-        const key = serviceKey(s.service.id);
-        return serviceStatus(s.service.id, kernel(key), input.counters?.services.get(key)?.stats, (k, d) => live(key, k, d));
-      }),
+      services: sk.services.map(({ id, key }) => serviceStatus(id, key, kernel(key), input.counters?.services.get(key)?.stats, key === firstKey ? live : liveIn(key))),
     };
   });
   return {
@@ -139,6 +186,7 @@ export function buildStatus(input: StatusInput): DirectorStatus {
     vrrpFailure: input.vrrp.failure ?? null,
     virtualServers,
     counters: input.directorCounters,
+    countersAgeMs: input.counters ? Math.round(performance.now() - input.counters.at) : null,
   };
 }
 
@@ -158,14 +206,14 @@ export function statisticsOf(s: DirectorStatus): object {
   };
 }
 
-function serviceStatus(id: ServiceId, k: ViewService | undefined, stats: Counters | undefined, live: (key: string, d: DestinationSpec) => LiveDestination | undefined): ServiceStatus {
+function serviceStatus(id: ServiceId, key: string, k: ViewService | undefined, stats: Counters | undefined, live: (key: string, d: DestinationSpec) => LiveDestination | undefined): ServiceStatus {
   const destinations: ServiceStatus['destinations'][number][] = [];
-  for (const [key, d] of k?.destinations ?? []) {
-    const c = live(key, d);
+  for (const [dk, d] of k?.destinations ?? []) {
+    const c = live(dk, d);
     destinations.push({ address: d.address, port: d.port, weight: d.weight, activeConns: c?.activeConns ?? 0, inactiveConns: c?.inactiveConns ?? 0, stats: c ? c.stats : ZERO });
   }
   return {
-    key: serviceKey(id),
+    key,
     protocol: id.kind === 'addr' ? id.protocol : 'FWM',
     address: id.kind === 'addr' ? id.address : '',
     port: id.kind === 'addr' ? id.port : 0,

@@ -148,7 +148,7 @@ export class VrrpCoordinator {
 
   #partOf(config: Config): string {
     const c = this.#engineConfig(config);
-    return modelKey({ v: c.vrrpInstances, s: c.vrrpScripts, g: c.vrrpSyncGroups, f: c.trackFiles, p: c.vrrpTrackProcesses, d: c.globalDefs.vrrp, u: c.globalDefs.scriptUser, e: c.globalDefs.enableScriptSecurity });
+    return modelKey({ v: c.vrrpInstances, s: c.vrrpScripts, g: c.vrrpSyncGroups, f: c.trackFiles, p: c.vrrpTrackProcesses, a: c.garpGroups, d: c.globalDefs.vrrp, u: c.globalDefs.scriptUser, e: c.globalDefs.enableScriptSecurity, st: [c.staticAddresses, c.staticRoutes, c.staticRules] });
   }
 
   async #startEngine(from: Config): Promise<void> {

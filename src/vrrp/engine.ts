@@ -7,10 +7,13 @@ import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { modelKey } from '../config/compare.ts';
 import { NETLINK_ROUTE } from '../sys/constants.ts';
+import { sys } from '../sys/native.ts';
 import { decodeRtEvent, listLinks, RTNLGRP_LINK, type Link } from '../netlink/rtnetlink.ts';
 import { NetlinkSocket } from '../netlink/socket.ts';
 import type { Config, TrackFile, VirtualIp, VrrpInstance, VrrpScript, VrrpSyncGroup, VrrpTrackProcess } from '../config/model.ts';
 import { Announcer, macBytes } from './announce.ts';
+import { GarpPacer } from './garp-pacer.ts';
+import { inetFamily } from '../sys/inet.ts';
 import { VrrpChannel, type Received } from './channel.ts';
 import { checkAdvert, decodeAdvert, DROP_REASONS, encodeAdvert, type DropReason, type Expectation } from './codec.ts';
 import { VrrpError } from './errors.ts';
@@ -18,6 +21,9 @@ import { instanceSettings, isUnicast, multicastGroup, trackSources, vipsOf, type
 import { initialState, PRIO_OWNER, step, type MachineEvent, type MachineParams, type MachineState, type VrrpStateName } from './machine.ts';
 import { planVrrpReload, type ScriptPlan, type VrrpReloadPlan } from './reload-plan.ts';
 import { addVip, deleteVip } from './vips.ts';
+import { clearLeftovers, describeEntry, KernelEntries, staticEntries, virtualEntries } from './routes.ts';
+import { vmacAddress, Vmacs, type VmacSpec } from './vmac.ts';
+import { VmacFirewall } from './vmac-nft.ts';
 import { DropTable, removeStaleTable } from './nft.ts';
 import { notifyCommands, syncForce } from './sync.ts';
 import { splitCommandLine } from '../check/command-line.ts';
@@ -64,7 +70,11 @@ export interface InstanceStatus {
   readonly state: VrrpStateName;
   readonly priority: number;
   readonly master: string | undefined;
+  /** The VMAC interface (use_vmac) the instance holds its VIPs on. */
+  readonly vmac?: string | undefined;
   readonly stats: Stats;
+  /** virtual_routes then virtual_rules, as `ip route` / `ip rule` print them, and whether they are in the kernel now. */
+  readonly routes: readonly { readonly what: string; readonly installed: boolean }[];
 }
 
 /** One raw socket per interface and family, the instances it delivers to, and what none of them could claim. */
@@ -74,11 +84,17 @@ interface Channel {
   readonly stats: Stats;
 }
 
-/** Where an instance runs: its interface, its primary address and the MAC its announcements carry. */
+/**
+ * Where an instance runs: the interface its adverts use, its primary address, the interface and MAC its
+ * announcements use, its configured (base) interface and, with use_vmac, its VMAC.
+ */
 interface Placement {
   readonly ifname: string;
   readonly src: string;
+  readonly announceOn: string;
   readonly mac: Buffer;
+  readonly base: string;
+  readonly vmac: VmacSpec | undefined;
 }
 
 /** The settings a reload may change are mutable; what it cannot change without a restart (the channel) is not. */
@@ -89,11 +105,14 @@ interface Instance {
   timer: NodeJS.Timeout | undefined;
   readonly channel: Channel;
   src: string;
+  /** The configured interface (the VMAC's base with use_vmac). */
+  base: string;
   dsts: readonly string[];
   expect: Expectation;
   readonly stats: Stats;
   tracked: readonly TrackSource[];
   readonly announcer: Announcer;
+  readonly vmac: string | undefined;
   group: Group | undefined;
   /** Becoming MASTER queued its VIPs and a full announcement; until that runs, what a sync adds is announced by it. */
   takesQueued: number;
@@ -131,11 +150,17 @@ export class VrrpEngine {
   /** The nftables drop set of the VIPs of instances without accept mode (nft.ts). */
   readonly #drops = new DropTable();
   #nl: NetlinkSocket | undefined;
+  #vmacs: Vmacs | undefined;
+  /** The virtual_routes / virtual_rules of the MASTER instances, and static_*, as held in the kernel (routes.ts). */
+  #virtual: KernelEntries | undefined;
+  #statics: KernelEntries | undefined;
   #stopping = false;
   readonly #files: TrackFiles;
   readonly #processes: TrackProcesses;
   /** vrrp_startup_delay's end, fixed at start: a reload neither restarts nor cancels it (keepalived). */
   #delayedStartAt: number | undefined;
+  /** garp_group / vrrp_garp_interval / vrrp_gna_interval: the pace of announcements per interface. */
+  readonly #pacer: GarpPacer;
 
   constructor(config: Config, hooks: EngineHooks, now: () => number = () => performance.now()) {
     this.#config = config;
@@ -143,28 +168,44 @@ export class VrrpEngine {
     this.#now = now;
     this.#files = new TrackFiles(hooks.log, () => this.#retrack());
     this.#processes = new TrackProcesses(hooks.log, () => this.#retrack(), now);
+    this.#pacer = new GarpPacer({ now, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) });
+    this.#pacer.configure(config.garpGroups, config.globalDefs.vrrp);
   }
 
   async start(): Promise<void> {
     const cfg = this.#config;
     if (cfg.vrrpInstances.length === 0) throw new VrrpError('VRRP_NO_INSTANCES', 'the configuration has no vrrp_instance');
     const placed = this.#prepare(cfg, cfg.vrrpInstances, []);
-    this.#openChannels(cfg, placed);
+    const nl = NetlinkSocket.open(NETLINK_ROUTE);
+    this.#nl = nl;
+    try {
+      await this.#readyVmacs(placed);
+      this.#openChannels(cfg, placed);
+    } catch (err) {
+      await this.#vmacs?.removeAll();
+      nl.close();
+      throw err;
+    }
     const delay = cfg.globalDefs.vrrp.startupDelayMs;
     if (delay !== undefined) {
       this.#delayedStartAt = this.#now() + delay;
       this.#hooks.log(`Delaying startup for ${delay / 1000} seconds`);
     }
     for (const s of cfg.vrrpScripts) this.#scripts.set(s.name, newScript(s));
-    const nl = NetlinkSocket.open(NETLINK_ROUTE);
-    this.#nl = nl;
     const fresh = cfg.vrrpInstances.map((ic) => this.#addInstance(ic, placed.get(ic)!));
     this.#regroup();
-    // Addresses left behind by a previous run that was killed: we own them only while master (keepalived does this too).
+    // Routes, rules and addresses left behind by a previous run that was killed: we own them only while master
+    // (keepalived does this too). static_* are adopted instead (#syncVips), so a restart does not interrupt them.
+    await clearLeftovers(nl, fresh.flatMap((inst) => virtualEntries(inst.cfg)));
     for (const inst of fresh) for (const v of vipsOf(inst.cfg)) await deleteVip(nl, v).catch(() => undefined);
+    this.#virtual = new KernelEntries(nl, this.#hooks.log);
+    this.#statics = new KernelEntries(nl, this.#hooks.log);
     // The drop table is made afresh (a killed run's replaced), so a missing nft fails the start, not a takeover.
     if (cfg.vrrpInstances.some(dropsTraffic)) await this.#drops.create();
     else await removeStaleTable();
+    if (!cfg.vrrpInstances.some((i) => i.useVmac !== undefined)) await new VmacFirewall(this.#hooks.log).sync([]);
+    // static_* are in before any instance enters the election (no instance is MASTER yet: nothing else moves).
+    await this.#syncVips();
     // Link state from rtnetlink: the initial list, then events (track_interface and each instance's own interface).
     nl.subscribe([RTNLGRP_LINK], (m) => {
       const ev = decodeRtEvent(m);
@@ -203,7 +244,13 @@ export class VrrpEngine {
       else keeping.push({ inst: running(p.name), ic: cfgOf.get(p.name)! });
     }
     const placed = this.#prepare(next, [...updating.map((u) => u.ic), ...entering], keeping.map((k) => k.inst));
-    this.#openChannels(next, placed);
+    try {
+      await this.#readyVmacs(placed);
+      this.#openChannels(next, placed);
+    } catch (err) {
+      await this.#pruneVmacs();
+      throw err;
+    }
     // The new configuration's files and processes are read before any instance changes, so each enters its new shape with them.
     await this.#files.follow(trackedFiles(next));
     await this.#processes.follow(trackedProcesses(next));
@@ -217,6 +264,7 @@ export class VrrpEngine {
 
     // From here on nothing is refused, and nothing waits until every instance is in its new shape.
     this.#config = next;
+    this.#pacer.configure(next.garpGroups, next.globalDefs.vrrp);
     for (const inst of leaving) this.#retire(inst);
     this.#reloadScripts(next, plan.scripts);
     for (const { inst, ic } of keeping) inst.cfg = ic;
@@ -228,6 +276,7 @@ export class VrrpEngine {
     this.#closeIdleChannels();
     for (const inst of fresh) this.#enter(inst);
     await this.#syncVips();
+    await this.#pruneVmacs();
     return plan;
   }
 
@@ -239,10 +288,13 @@ export class VrrpEngine {
     this.#files.close();
     this.#processes.close();
     for (const inst of this.#instances) if (inst.m.state !== 'INIT') this.#apply(inst, { kind: 'stop' });
-    await this.#vipChain;
+    // The last change sees #stopping: it removes static_* too (keepalived removes them at shutdown).
+    await this.#syncVips().catch((e: Error) => this.#hooks.log(`cannot clear addresses and routes: ${e.message}`));
     await this.#drops.remove().catch((e: Error) => this.#hooks.log(`cannot remove the nftables table: ${e.message}`));
     for (const { chan } of this.#channels.values()) chan.close();
+    this.#pacer.close();
     for (const inst of this.#instances) inst.announcer.close();
+    await this.#vmacs?.removeAll();
     this.#nl?.close();
   }
 
@@ -250,7 +302,10 @@ export class VrrpEngine {
     const unmatched: Record<string, Stats> = {};
     for (const [key, c] of this.#channels) unmatched[key] = { ...c.stats };
     return {
-      instances: this.#instances.map((i) => ({ name: i.cfg.name, state: i.m.state, priority: i.m.priority, master: i.m.master?.address, stats: { ...i.stats } })),
+      instances: this.#instances.map((i) => ({
+        name: i.cfg.name, state: i.m.state, priority: i.m.priority, master: i.m.master?.address, vmac: i.vmac, stats: { ...i.stats },
+        routes: virtualEntries(i.cfg).map((e) => ({ what: describeEntry(e), installed: this.#virtual?.has(e) ?? false })),
+      })),
       unmatched,
     };
   }
@@ -261,12 +316,12 @@ export class VrrpEngine {
    */
   #prepare(config: Config, instances: readonly VrrpInstance[], staying: readonly Instance[]): Map<VrrpInstance, Placement> {
     const nics = networkInterfaces();
-    const vrids = new Set(staying.map((i) => `${i.channel.chan.ifname}/${i.cfg.family}/${i.cfg.vrid}`));
+    const vrids = new Set(staying.map((i) => `${i.base}/${i.cfg.family}/${i.cfg.vrid}`));
     const placed = new Map<VrrpInstance, Placement>();
     for (const ic of instances) {
       const p = place(ic, nics);
-      const key = `${p.ifname}/${ic.family}/${ic.vrid}`;
-      if (vrids.has(key)) throw new VrrpError('VRRP_DUPLICATE_VRID', `(${ic.name}) VRID ${ic.vrid} is used twice on ${p.ifname}`);
+      const key = `${p.base}/${ic.family}/${ic.vrid}`;
+      if (vrids.has(key)) throw new VrrpError('VRRP_DUPLICATE_VRID', `(${ic.name}) VRID ${ic.vrid} is used twice on ${p.base}`);
       vrids.add(key);
       instanceSettings(config, ic, p.src);
       placed.set(ic, p);
@@ -298,6 +353,31 @@ export class VrrpEngine {
     }
   }
 
+  /** Makes the placed instances' VMACs ready: refuses a conflicting interface before creating any. */
+  async #readyVmacs(placed: ReadonlyMap<VrrpInstance, Placement>): Promise<void> {
+    const specs = [...placed.values()].flatMap((p) => (p.vmac ? [p.vmac] : []));
+    if (specs.length === 0) return;
+    this.#vmacs ??= new Vmacs(this.#nl!, this.#hooks.log);
+    await this.#vmacs.check(specs.filter((s) => !this.#vmacs!.has(s.name)));
+    for (const s of specs) {
+      if (!(await this.#vmacs.ensure(s))) continue;
+      // Made afresh: the addresses on the old link went with it, so they are added again.
+      for (const [key, vip] of this.#held) if (vip.dev === s.name) this.#held.delete(key);
+    }
+  }
+
+  /** Removes the VMACs no running instance uses, after the VIP changes queued before (a VIP leaves before its link). */
+  #pruneVmacs(): Promise<void> {
+    const vmacs = this.#vmacs;
+    if (vmacs === undefined) return Promise.resolve();
+    const run = this.#vipChain.then(async () => {
+      const used = new Set(this.#instances.map((i) => i.vmac));
+      for (const name of vmacs.names()) if (!used.has(name)) await vmacs.remove(name).catch((e: Error) => this.#hooks.log(`cannot remove VMAC ${name}: ${e.message}`));
+    });
+    this.#vipChain = run;
+    return run;
+  }
+
   #closeIdleChannels(): void {
     for (const [key, ch] of this.#channels) {
       if (ch.byVrid.size > 0) continue;
@@ -317,8 +397,10 @@ export class VrrpEngine {
       timer: undefined,
       channel,
       src: p.src,
+      base: p.base,
       stats: zeroStats(),
-      announcer: new Announcer(p.ifname, p.mac),
+      announcer: new Announcer(p.announceOn, p.mac),
+      vmac: p.vmac?.name,
       group: undefined,
       takesQueued: 0,
       garpTimers: [],
@@ -356,6 +438,7 @@ export class VrrpEngine {
     const s = instanceSettings(this.#config, ic, p.src);
     inst.cfg = ic;
     inst.src = p.src;
+    inst.base = p.base;
     inst.params = this.#withDelayedStart(s.params);
     inst.dsts = s.dsts;
     inst.expect = s.expect;
@@ -598,7 +681,9 @@ export class VrrpEngine {
    * Makes the kernel hold exactly the VIPs of the instances that are MASTER when this change runs, after every
    * change queued before it. So quick flaps, reloads and stops all converge, a master's VIP list follows a reload,
    * and a VIP that a reload moves from one master instance to another is never removed. An address a master gains
-   * without becoming MASTER (a reload added it) is announced here.
+   * without becoming MASTER (a reload added it) is announced here. The masters' virtual routes and rules follow
+   * the same way (removed before the VIPs, added after them, as keepalived orders them), and static_* are held
+   * until stop.
    */
   #syncVips(): Promise<void> {
     const nl = this.#nl;
@@ -607,6 +692,11 @@ export class VrrpEngine {
       const gained = new Map<Instance, string[]>();
       const want = new Map<string, { vip: VirtualIp; inst: Instance }>();
       for (const inst of this.#instances) if (inst.m.state === 'MASTER') for (const vip of vipsOf(inst.cfg)) want.set(modelKey(vip), { vip, inst });
+      const masters = this.#instances.filter((inst) => inst.m.state === 'MASTER');
+      const routes = masters.flatMap((inst) => virtualEntries(inst.cfg));
+      const statics = this.#stopping ? [] : staticEntries(this.#config);
+      await this.#virtual?.removeUnwanted(routes);
+      await this.#statics?.removeUnwanted(statics);
       // As keepalived: an address is in the drop set before it is added, and leaves it after it is removed.
       const drop = new Set([...want.values()].filter(({ inst }) => dropsTraffic(inst.cfg)).map(({ vip }) => vip.address));
       await this.#drops.add(drop).catch((e: Error) => this.#hooks.log(`cannot set the nftables drop rules: ${e.message}`));
@@ -625,6 +715,8 @@ export class VrrpEngine {
           this.#hooks.log(`(${inst.cfg.name}) ${(e as Error).message}`);
         }
       }
+      await this.#statics?.addMissing(statics, 'static: ');
+      await this.#virtual?.addMissing(routes);
       await this.#drops.keepOnly(drop).catch((e: Error) => this.#hooks.log(`cannot clear the nftables drop rules: ${e.message}`));
       for (const [inst, addresses] of gained) if (inst.takesQueued === 0) this.#announceBurst(inst, inst.cfg.garpMasterRepeat, addresses);
     });
@@ -642,24 +734,27 @@ export class VrrpEngine {
     if (every > 0) inst.garpRefresh = setInterval(() => this.#announceBurst(inst, inst.cfg.garpMasterRefreshRepeat), every);
   }
 
-  /** A burst of gratuitous ARPs / NAs for the instance's VIPs (or only `addresses`) while it is MASTER. */
+  /**
+   * A burst of gratuitous ARPs / NAs for the instance's VIPs (or only `addresses`) while it is MASTER, back to back
+   * unless the interface is paced (garp-pacer.ts).
+   */
   #announceBurst(inst: Instance, repeat = inst.cfg.garpMasterRepeat, addresses?: readonly string[]): void {
     if (inst.m.state !== 'MASTER') return;
-    const vrrpGlobals = this.#config.globalDefs.vrrp;
+    // Paced by the configured interface: garp_group names base interfaces, as keepalived applies a base's to its VMACs.
+    const ifname = inst.base;
+    const live = () => inst.m.state === 'MASTER' && !this.#stopping;
+    const list = addresses ?? vipsOf(inst.cfg).map((v) => v.address);
     for (let i = 0; i < Math.max(1, repeat); i++) {
-      const send = () => {
-        if (inst.m.state !== 'MASTER') return;
-        for (const address of addresses ?? vipsOf(inst.cfg).map((v) => v.address)) {
+      for (const address of list) {
+        const send = () => {
           try {
             inst.announcer.announce(address);
           } catch (err) {
             this.#hooks.log(`(${inst.cfg.name}) cannot announce ${address}: ${err instanceof Error ? err.message : String(err)}`);
           }
-        }
-      };
-      const gap = inst.cfg.family === 4 ? vrrpGlobals.garpIntervalMs : vrrpGlobals.gnaIntervalMs;
-      if (i === 0 || gap <= 0) send();
-      else inst.garpTimers.push(setTimeout(send, i * gap));
+        };
+        this.#pacer.announce({ ifname, family: inetFamily(address) === 4 ? 4 : 6, owner: inst, address, live, send });
+      }
     }
   }
 
@@ -671,7 +766,6 @@ export class VrrpEngine {
 /** Checks what the engine cannot run and finds the interface and primary address; throws a VrrpError. */
 function place(ic: VrrpInstance, nics: NodeJS.Dict<NetworkInterfaceInfo[]>): Placement {
   if (ic.auth?.type === 'AH') throw new VrrpError('VRRP_AH_UNSUPPORTED', `(${ic.name}) auth_type AH (IPSEC-AH) is not supported; use PASS or no authentication`);
-  if (ic.useVmac !== undefined) throw new VrrpError('VRRP_VMAC_UNSUPPORTED', `(${ic.name}) use_vmac is not supported yet; remove it to run with the interface's own MAC`);
   if (ic.version === 2 && ic.family === 6) throw new VrrpError('VRRP_V2_IPV6', `(${ic.name}) VRRP version 2 does not support IPv6; use version 3`);
   const unicast = isUnicast(ic);
   const ifname = ic.interface || interfaceHolding(nics, ic.unicastSrcIp ?? ic.mcastSrcIp);
@@ -681,7 +775,14 @@ function place(ic: VrrpInstance, nics: NodeJS.Dict<NetworkInterfaceInfo[]>): Pla
   const own = addrs.find((n) => (ic.family === 4 ? n.family === 'IPv4' : n.family === 'IPv6' && n.address.startsWith('fe80')));
   const src = (unicast ? ic.unicastSrcIp : undefined) ?? ic.mcastSrcIp ?? own?.address;
   if (src === undefined) throw new VrrpError('VRRP_NO_SOURCE', `(${ic.name}) interface ${ifname} has no IPv${ic.family} address to send adverts from`);
-  return { ifname, src, mac: macBytes(addrs[0]?.mac ?? '00:00:00:00:00:00') };
+  if (ic.useVmac === undefined) return { ifname, src, announceOn: ifname, mac: macBytes(addrs[0]?.mac ?? '00:00:00:00:00:00'), base: ifname, vmac: undefined };
+  const mac = vmacAddress(ic);
+  const vmac: VmacSpec = {
+    instance: ic.name, name: ic.useVmac, base: ifname, baseIndex: sys().ifNameToIndex(ifname), mac, family: ic.family,
+    // An IPv6 VMAC sends from the base's link-local address, which it carries itself (vrrp_vmac.c set_link_local_address).
+    ...(ic.family === 6 && !ic.vmacXmitBase ? { linkLocal: src } : {}),
+  };
+  return { ifname: ic.vmacXmitBase ? ifname : ic.useVmac, src, announceOn: ic.useVmac, mac: macBytes(mac), base: ifname, vmac };
 }
 
 /** The interface an instance without one sends on: the one holding its source address. */

@@ -31,8 +31,20 @@ export function multicastGroup(config: Config, family: Family): string {
 }
 
 /** Both lists: the excluded addresses are added and removed with the others, only left out of the adverts. */
+/**
+ * The instance's addresses as they go into the kernel. With use_vmac, those of the instance's family on its own
+ * interface go on the VMAC instead (keepalived's vrrp_complete_instance); the others stay where they are.
+ */
 export function vipsOf(ic: VrrpInstance): VirtualIp[] {
-  return [...ic.virtualIps, ...ic.virtualIpsExcluded];
+  const all = [...ic.virtualIps, ...ic.virtualIpsExcluded];
+  const vmac = ic.useVmac;
+  if (vmac === undefined) return all;
+  return all.map((v) => (v.family === ic.family && v.dev === ic.interface ? { ...v, dev: vmac, ...(v.label !== undefined ? { label: relabel(v.label, ic.interface, vmac) } : {}) } : v));
+}
+
+/** An IPv4 label must start with its interface's name: eth0:vip on the VMAC vrrp.51 becomes vrrp.51:vip. */
+function relabel(label: string, from: string, to: string): string {
+  return label.startsWith(from) ? `${to}${label.slice(from.length)}` : label;
 }
 
 /** `src` is the instance's primary address: the adverts' source, and the tie-break between equal priorities. */
@@ -42,7 +54,7 @@ export function instanceSettings(config: Config, ic: VrrpInstance, src: string):
     params: {
       version: ic.version,
       advertIntMs: ic.advertIntMs,
-      preempt: !(ic.nopreempt && ic.state === 'BACKUP'),
+      preempt: !(ic.nopreempt && ic.state === 'BACKUP' && ic.priority !== 255),
       preemptDelayMs: ic.preemptDelayMs,
       primaryAddress: src,
       ...(ic.strict ? { lowerPrioNoAdvert: true } : {}),
@@ -66,7 +78,7 @@ export function trackSources(config: Config, ic: VrrpInstance): TrackSource[] {
   const own = instanceOverrides(config, ic);
   const g = syncGroupOf(config, ic.name);
   const ofGroup = g === undefined ? [] : groupOverrides(config, g);
-  return [
+  return merged([
     // keepalived tracks the instance's own interface only when one is configured.
     ...(ic.interface ? [{ kind: 'iface' as const, name: ic.interface, weight: 0, reverse: false }] : []),
     ...applyOverrides(ic.trackInterfaces, 'interface', own).map(ifaceSource),
@@ -79,7 +91,29 @@ export function trackSources(config: Config, ic: VrrpInstance): TrackSource[] {
       ...applyOverrides(g.trackFiles, 'file', ofGroup).map((t) => fileSource(config, ic.name, t)),
       ...applyOverrides(g.trackProcesses, 'process', ofGroup).map((t) => processSource(config, ic.name, t)),
     ]),
-  ];
+  ]);
+}
+
+/**
+ * keepalived links an instance to a tracked object once (vrrp.c add_vrrp_to_track_*, add_vrrp_to_interface,
+ * track_file.c add_obj_to_track_file): an object the instance and its sync group both name (or the instance's own
+ * interface named again) keeps its first place and takes the later weight, unless the first is unweighted. The
+ * later `reverse` comes with it, except for a process, whose link keeps its own.
+ */
+function merged(sources: readonly TrackSource[]): TrackSource[] {
+  const out: TrackSource[] = [];
+  const at = new Map<string, number>();
+  for (const s of sources) {
+    const key = `${s.kind} ${s.name}`;
+    const i = at.get(key);
+    if (i === undefined) {
+      at.set(key, out.push(s) - 1);
+      continue;
+    }
+    const first = out[i]!;
+    if (first.weight !== 0) out[i] = { ...first, weight: s.weight, reverse: s.kind === 'process' ? first.reverse : s.reverse };
+  }
+  return out;
 }
 
 function ifaceSource(t: TrackRef): TrackSource {

@@ -4,10 +4,13 @@ import type { Config } from '../config/model.ts';
 import type { Stats } from './engine.ts';
 import type { VrrpReloadPlan } from './reload-plan.ts';
 import type { VrrpStatus } from './service.ts';
+import { describeEntry, virtualEntries } from './routes.ts';
 
 export interface VrrpInstanceStatus {
   readonly name: string;
   readonly interface: string;
+  /** The VMAC interface (use_vmac) holding the instance's VIPs, or null. */
+  readonly vmac: string | null;
   readonly vrid: number;
   readonly state: string;
   readonly priority: number;
@@ -15,6 +18,8 @@ export interface VrrpInstanceStatus {
   readonly master: string | null;
   readonly vips: readonly string[];
   readonly excludedVips: readonly string[];
+  /** virtual_routes then virtual_rules, and whether each is in the kernel (only while MASTER, unless it failed). */
+  readonly virtualRoutes: readonly { readonly what: string; readonly installed: boolean }[];
   readonly since: number;
   readonly lastTransition: { readonly from: string; readonly to: string; readonly why: string } | null;
   readonly stats: Stats | null;
@@ -43,6 +48,7 @@ export function vrrpInstances(config: Config, input: VrrpInput, startedAt: numbe
     return {
       name: i.name,
       interface: i.interface,
+      vmac: i.useVmac ?? null,
       vrid: i.vrid,
       // keepalived's name (and keepalived_vrrp_state value 98) for an instance that is not running.
       state: input.failure ? 'STOP' : (live?.state ?? view?.state ?? 'INIT'),
@@ -51,6 +57,7 @@ export function vrrpInstances(config: Config, input: VrrpInput, startedAt: numbe
       master: live?.master ?? null,
       vips: i.virtualIps.map((v) => `${v.address}/${v.prefix}`),
       excludedVips: i.virtualIpsExcluded.map((v) => `${v.address}/${v.prefix}`),
+      virtualRoutes: live?.routes ?? virtualEntries(i).map((e) => ({ what: describeEntry(e), installed: false })),
       since: input.failure?.at ?? view?.since ?? startedAt,
       lastTransition: input.failure
         ? { from: view?.state ?? 'INIT', to: 'STOP', why: `VRRP failed: ${input.failure.message}` }

@@ -77,6 +77,8 @@ function identity(c: Config, i: VrrpInstance): Record<string, unknown> {
     version: i.version,
     family: `IPv${i.family}`,
     mode: isUnicast(i) ? 'unicast' : `multicast ${multicastGroup(c, i.family)}`,
+    // The VMAC is where the instance sends, receives and holds its VIPs (vmac.ts).
+    use_vmac: i.useVmac === undefined ? 'no' : `${i.useVmac} ${i.vmacAddress ?? 'default MAC'}${i.vmacXmitBase ? ' vmac_xmit_base' : ''}`,
   };
 }
 

@@ -24,7 +24,10 @@ export interface TrackedUpDown {
   readonly up: boolean;
   /** Resolved weight: the track block's override, else the script's own (interfaces default to 0). */
   readonly weight: number;
-  /** `weight N reverse`: a success counts as a failure and the other way round. */
+  /**
+   * `weight N reverse`: the weight counts negated, when it would count without reverse (a positive one while up, a
+   * negative one while down); with weight 0, up is FAULT instead of down.
+   */
   readonly reverse?: boolean;
 }
 
@@ -69,7 +72,8 @@ export function fileEffect(value: number, weight: number, reverse: boolean): { d
 
 /**
  * The effective priority and fault flag for a base priority and its tracked objects. Positive weights add while
- * up, negative ones add while down; the result stays in 1..254 unless the instance owns the address (255).
+ * up, negative ones add while down (negated with `reverse`); the result stays in 1..254 unless the instance owns
+ * the address (255).
  */
 export function effectivePriority(base: number, tracked: readonly Tracked[]): { priority: number; fault: boolean } {
   let delta = 0;
@@ -81,10 +85,11 @@ export function effectivePriority(base: number, tracked: readonly Tracked[]): { 
       delta += f.delta;
       continue;
     }
-    const up = t.reverse === true ? !t.up : t.up;
-    if (t.weight === 0) fault ||= !up;
-    else if (t.weight > 0 && up) delta += t.weight;
-    else if (t.weight < 0 && !up) delta += t.weight;
+    // As for processes (vrrp_track.c, keepalived_netlink.c): `reverse` negates the weight, not the verdict.
+    const sign = t.reverse === true ? -1 : 1;
+    if (t.weight === 0) fault ||= t.up === (t.reverse === true);
+    else if (t.weight > 0 && t.up) delta += t.weight * sign;
+    else if (t.weight < 0 && !t.up) delta += t.weight * sign;
   }
   if (base === 255) return { priority: 255, fault };
   return { priority: Math.min(254, Math.max(1, base + delta)), fault };

@@ -74,6 +74,8 @@ engine.start().then(
   () => post({ type: 'started' }),
   async (err: unknown) => {
     await engine.stop().catch(() => undefined);
+    // Let the sockets' close callbacks run first: a native handle still closing when the thread exits aborts the process.
+    await new Promise((resolve) => setImmediate(resolve));
     post({ type: 'failed', ...errorFields(err, 'VRRP_START') });
     process.exit(1);
   },

@@ -39,7 +39,7 @@ test('bgp_announcer: defaults, line and block neighbors', () => {
   assert.ok(b);
   assert.deepEqual({ ...b, pos: undefined, neighbors: undefined, vips: undefined }, {
     routerId: '10.0.0.2', localAs: 4200000001, intervalMs: 1000, rise: 3, fall: 1, withdrawHoldMs: 5000, birdDir: '/run/ipvs-ts/bird',
-    pos: undefined, neighbors: undefined, vips: undefined,
+    backend: 'bird', gobgpDir: '/run/ipvs-ts/gobgp', pos: undefined, neighbors: undefined, vips: undefined,
   });
   assert.deepEqual(b.neighbors.map(({ pos: _, ...n }) => n), [
     { address: '10.0.0.1', family: 4, remoteAs: 65000, holdS: 9, port: 179, passive: false },
@@ -81,6 +81,47 @@ bgp_announcer {
     "error unknown-keyword 10:3 unknown keyword 'fal' in bgp_announcer; did you mean 'fall'?",
     'error duplicate 12:1 bgp_announcer is defined twice (first at k.conf:1:1)',
   ].sort(byLine));
+});
+
+test('bgp_announcer: backend gobgp with its directory and gRPC port', () => {
+  const { config, problems } = parse(`bgp_announcer {
+  backend gobgp
+  router_id 10.0.0.2
+  local_as 65001
+  neighbor 10.0.0.1 remote_as 65000
+  neighbor 2001:db8::1 remote_as 65000
+  gobgpd_dir /run/lb/gobgp
+  grpc_port 50052
+}`);
+  assert.deepEqual(summary(problems), []);
+  const b = config?.bgpAnnouncer;
+  assert.deepEqual([b?.backend, b?.gobgpDir, b?.grpcPort, b?.birdDir], ['gobgp', '/run/lb/gobgp', 50052, '/run/ipvs-ts/bird']);
+});
+
+test('bgp_announcer: backend gobgp mistakes at their positions', () => {
+  const { config, problems } = parse(`bgp_announcer {
+  backend gobgp
+  local_as 65001
+  neighbor 10.0.0.1 remote_as 65000 hold 0
+  neighbor 2001:db8::1 remote_as 65000
+  gobgpd_dir gobgp
+  grpc_port 70000
+}
+`);
+  assert.equal(config, undefined);
+  const second = parse(`bgp_announcer {
+  backend frr
+  local_as 65001
+  neighbor 10.0.0.1 remote_as 65000
+  neighbor 2001:db8::1 remote_as 65000
+}`);
+  assert.deepEqual([...summary(problems), ...summary(second.problems)], [
+    'error missing 1:1 bgp_announcer: backend gobgp needs a router_id (GoBGP does not pick one)',
+    'error bad-value 4:3 neighbor 10.0.0.1: hold 0 is not supported with backend gobgp (GoBGP reads it as 90 s)',
+    "error bad-value 6:14 gobgpd_dir: 'gobgp' is not an absolute path",
+    'error range 7:13 grpc_port 70000 is out of range 1-65535',
+    "error bad-value 2:11 unknown backend 'frr'; expected one of: bird gobgp",
+  ]);
 });
 
 function byLine(a: string, b: string): number {

@@ -2,11 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
+import { readdirSync } from 'node:fs';
 import net from 'node:net';
 import { checkHttp } from '../../src/check/http.ts';
 import type { HttpCheck, HttpUrl } from '../../src/config/model.ts';
 import { httpCheck, pos } from './model.ts';
-import { close, closedPort, listen } from './servers.ts';
+import { blackholePort, close, closedPort, listen } from './servers.ts';
 
 const never = new AbortController().signal;
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
@@ -192,4 +193,46 @@ test('a server that closes without answering fails', async (t) => {
   const port = await serveRaw(t, (s) => s.end());
   const r = await checkHttp(check(port), never);
   assert.equal(r.code, 'HTTP_ERROR', r.reason);
+});
+
+test('HTTP_GET sends keepalived\'s request: GET with the http_protocol version, Connection: close, no body', async (t) => {
+  const lines: string[] = [];
+  const raw = net.createServer((s) => {
+    s.once('data', (d) => {
+      lines.push(d.toString('latin1'));
+      s.end('HTTP/1.0 200 OK\r\n\r\n');
+    });
+  });
+  const rawPort = await listen(raw);
+  t.after(() => close(raw));
+  assert.equal((await checkHttp(check(rawPort, { httpProtocol: '1.0' }), never)).ok, true);
+  assert.equal((await checkHttp(check(rawPort, { httpProtocol: '1.1', virtualhost: 'v.test' }), never)).ok, true);
+  assert.equal(lines[0], `GET /health HTTP/1.0\r\nUser-Agent: ipvs-ts-check\r\nConnection: close\r\nHost: 127.0.0.1:${rawPort}\r\n\r\n`);
+  assert.match(lines[1]!, /^GET \/health HTTP\/1\.1\r\n.*Host: v\.test\r\n\r\n$/s);
+});
+
+test('HTTP_GET to a server that never accepts times out with "no connection"; aborting ends it at once', async (t) => {
+  const hole = await blackholePort();
+  t.after(() => hole.close());
+  // The backlog of 1 fills first; later connects stay in SYN_SENT.
+  const fillers = [checkHttp(check(hole.port, { connectTimeoutMs: 400 }), never), checkHttp(check(hole.port, { connectTimeoutMs: 400 }), never)];
+  const r = await checkHttp(check(hole.port, { connectTimeoutMs: 400 }), never);
+  await Promise.all(fillers);
+  assert.equal(r.code, 'HTTP_TIMEOUT');
+  assert.match(r.reason, /^\/health: (no connection|no response headers) within 400 ms$/);
+  const ac = new AbortController();
+  const pending = checkHttp(check(hole.port, { connectTimeoutMs: 10_000 }), ac.signal);
+  setTimeout(() => ac.abort(), 50);
+  const aborted = await pending;
+  assert.equal(aborted.code, 'ABORTED');
+  assert.ok(aborted.latencyMs < 5_000);
+});
+
+test('HTTP_GET: hundreds of checks in flight leave no descriptor behind', async (t) => {
+  const { port } = await serve(t, (_req, res) => res.end('hello world'));
+  const fds = () => readdirSync('/proc/self/fd').length;
+  const before = fds();
+  const results = await Promise.all(Array.from({ length: 300 }, () => checkHttp(check(port, { urls: [url({ digest: md5('hello world') })] }), never)));
+  assert.deepEqual(results.filter((r) => !r.ok).map((r) => r.reason), []);
+  assert.ok(fds() <= before + 2, `${before} → ${fds()} descriptors`);
 });

@@ -169,3 +169,29 @@ test("first checks are spread over each checker's warmup across every runner of 
   const tenths = new Set(offsets.map((o) => Math.floor(o / 30)));
   assert.ok(tenths.size >= 9, `spread over ${tenths.size} tenths of the warmup`);
 });
+
+test('the pool lowers its in-flight limit when checks keep its loop late, and keeps it fixed when told to', async () => {
+  const busy = (ms: number) => {
+    const end = performance.now() + ms;
+    while (performance.now() < end);
+  };
+  // Each check holds the loop for 5 ms when it completes; 100 of them completing together for 0.5 s. (busyShare 0:
+  // on a loaded host the spinning thread may be descheduled, and its CPU share is not what this test is about.)
+  const runChecker = () => new Promise<{ ok: true; reason: string; latencyMs: number }>((resolve) => setTimeout(() => {
+    busy(5);
+    resolve({ ok: true, reason: 'ok', latencyMs: 0 });
+  }, 1));
+  const rss = Array.from({ length: 100 }, (_, i) => realServer({ port: 1000 + i, checkers: [tcpCheck({ connectPort: 1000 + i, warmupMs: 0, delayLoopMs: 20 })] }));
+  const adaptive = new CheckRunner([virtualServer({ realServers: rss })], { concurrency: 100, adaptiveConcurrency: { targetLagMs: 50, min: 4, busyShare: 0 }, runChecker });
+  adaptive.start();
+  try {
+    await waitFor(() => (adaptive.inFlightLimit < 100 ? true : undefined), 10_000);
+  } finally {
+    await adaptive.stop();
+  }
+  const fixed = new CheckRunner([virtualServer({ realServers: rss })], { concurrency: 100, adaptiveConcurrency: false, runChecker });
+  fixed.start();
+  await new Promise((r) => setTimeout(r, 300));
+  await fixed.stop();
+  assert.equal(fixed.inFlightLimit, 100);
+});

@@ -45,11 +45,17 @@ test('AH in a VRRPv3 instance is ignored with the rest of the authentication blo
   assert.equal(r.config?.vrrpInstances[0]?.auth, undefined);
 });
 
-test('use_vmac [NAME] [MAC] is read in either order and refused with a clear error until it is built', () => {
-  for (const args of ['', ' vrrp51', ' vrrp51 02:00:00:00:00:01', ' 02:00:00:00:00 vrrp51']) {
+test('use_vmac [NAME] [MAC] is read in either order; bad MACs are errors at their value', () => {
+  const cases: [string, string, string | undefined][] = [
+    ['', 'vrrp.51', undefined],
+    [' vrrp51', 'vrrp51', undefined],
+    [' vrrp51 02:00:00:00:00:01', 'vrrp51', '02:00:00:00:00:01'],
+    [' 02:00:00:00:00 vrrp51', 'vrrp51', '02:00:00:00:00:33'],
+  ];
+  for (const [args, name, mac] of cases) {
     const r = parse(instance(`  use_vmac${args}`));
-    assert.deepEqual(summary(r.problems), ['error unsupported 4:3'], args);
-    assert.match(r.problems[0]?.message ?? '', /use_vmac is not supported yet .*; remove it/);
+    assert.deepEqual(r.problems, [], args);
+    assert.deepEqual([r.config?.vrrpInstances[0]?.useVmac, r.config?.vrrpInstances[0]?.vmacAddress], [name, mac], args);
   }
   const bad = parse(instance('  use_vmac vrrp51 01:00:5e:00:00:01\n  use_vmac 00:00:5e:00:01:33\n  use_vmac 12:34'));
   assert.deepEqual(bad.problems.filter((p) => p.code === 'bad-value').map((p) => p.message), [
@@ -180,24 +186,20 @@ test('virtual_server_group members: whole-address ranges and CIDR blocks, as kee
 });
 
 test('track_script NAME weight N reverse|noreverse overrides the script\'s own reverse; track_interface takes reverse', () => {
-  const r = parse(`vrrp_script chk {
-  script /bin/true
-  weight 10 reverse
-}
-${instance(`  track_script {
-    chk
-    chk weight -20
-    chk weight -20 noreverse
-    chk weight 5 reverse
-  }
-  track_interface {
+  const script = 'vrrp_script chk {\n  script /bin/true\n  weight 10 reverse\n}\n';
+  const entry = (e: string) => parse(`${script}${instance(`  track_script {\n    ${e}\n  }`)}`).config?.vrrpInstances[0]?.trackScripts.map((t) => [t.weight, t.reverse])[0];
+  assert.deepEqual(['chk', 'chk weight -20', 'chk weight -20 noreverse', 'chk weight 5 reverse'].map(entry), [[undefined, undefined], [-20, undefined], [-20, false], [5, true]]);
+  const r = parse(instance(`  track_interface {
     eth1 weight 10 reverse
     eth2 weight 10 noreverse
-  }`)}`);
-  assert.deepEqual(summary(r.problems), ['warning lenient 1:1', 'warning lenient 16:20'], 'the script security note, then noreverse on an interface');
+  }`));
+  assert.deepEqual(summary(r.problems), ['warning lenient 6:20'], 'noreverse on an interface');
   const i = r.config?.vrrpInstances[0];
-  assert.deepEqual(i?.trackScripts.map((t) => [t.weight, t.reverse]), [[undefined, undefined], [-20, undefined], [-20, false], [5, true]]);
   assert.deepEqual(i?.trackInterfaces.map((t) => [t.name, t.reverse]), [['eth1', true], ['eth2', false]]);
+  // keepalived ignores a second entry for the same object (vrrp_track.c: "duplicate track_script … ignoring").
+  const twice = parse(`${script}${instance('  track_script {\n    chk weight -20\n  }\n  track_script {\n    chk weight 5\n  }')}`);
+  assert.deepEqual(twice.problems.filter((p) => p.code === 'duplicate').map((p) => `${p.pos?.line} ${p.message}`), ['12 track_script chk is already tracked (line 9); this entry is ignored, as keepalived does']);
+  assert.deepEqual(twice.config?.vrrpInstances[0]?.trackScripts.map((t) => t.weight), [-20]);
   const sideways = parse(instance('  track_script {\n    chk weight 1 sideways\n  }')).problems.find((p) => p.code === 'bad-value');
   assert.match(sideways?.message ?? '', /expected 'reverse' or 'noreverse' after the weight, got 'sideways'/);
 });

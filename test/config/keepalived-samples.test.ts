@@ -33,7 +33,6 @@ const EXPECTED: Record<string, { verdict: Verdict; problems: string[] }> = {
     problems: [
       'warning unsupported 3:1', 'warning unsupported 4:1', 'error missing 6:1', 'warning lenient 6:1',
       'warning unsupported 7:1', 'warning unsupported 8:1', 'warning unsupported 19:1', 'warning unsupported 20:1',
-      'error unsupported 23:2',
     ],
   },
   'keepalived.conf.fwmark': { verdict: 'valid', problems: ['warning lenient 12:3'] },
@@ -43,7 +42,7 @@ const EXPECTED: Record<string, { verdict: Verdict; problems: string[] }> = {
   'keepalived.conf.quorum': { verdict: 'valid', problems: ['warning lenient 23:1'] },
   'keepalived.conf.sample': { verdict: 'valid', problems: [] },
   'keepalived.conf.status_code': { verdict: 'valid', problems: [] },
-  'keepalived.conf.track_interface': { verdict: 'valid', problems: ['warning unsupported 7:1', 'warning unsupported 28:5'] },
+  'keepalived.conf.track_interface': { verdict: 'valid', problems: [] },
   'keepalived.conf.virtual_server_group': { verdict: 'valid', problems: [] },
   'keepalived.conf.virtualhost': { verdict: 'valid', problems: [] },
   'keepalived.conf.vrrp': { verdict: 'valid', problems: [] },
@@ -52,25 +51,27 @@ const EXPECTED: Record<string, { verdict: Verdict; problems: string[] }> = {
     verdict: 'invalid',
     problems: ['error missing 3:1', 'error unknown-keyword 4:3', 'error unknown-keyword 5:3'],
   },
-  'keepalived.conf.vrrp.routes': { verdict: 'valid', problems: ['warning unsupported 7:1', 'warning unsupported 25:5'] },
-  'keepalived.conf.vrrp.rules': { verdict: 'valid', problems: ['warning unsupported 9:1', 'warning unsupported 24:5'] },
-  'keepalived.conf.vrrp.scripts': { verdict: 'valid', problems: ['warning lenient 6:1'] },
-  'keepalived.conf.vrrp.static_ipaddress': {
-    verdict: 'valid',
-    problems: ['warning unsupported 7:1', 'warning unsupported 21:5'],
+  // A multipath route ("or", a second nexthop) is refused; "gw" is the old spelling of "via".
+  'keepalived.conf.vrrp.routes': { verdict: 'invalid', problems: ['error unsupported 30:46', 'warning deprecated 32:19'] },
+  // Rules without a preference get keepalived's numbering (a warning); "192.168.100./24" is not an address.
+  'keepalived.conf.vrrp.rules': {
+    verdict: 'invalid',
+    problems: ['warning lenient 10:5', 'error bad-value 11:8', 'warning lenient 25:9', 'error bad-value 26:12'],
   },
+  'keepalived.conf.vrrp.scripts': { verdict: 'valid', problems: ['warning lenient 6:1'] },
+  'keepalived.conf.vrrp.static_ipaddress': { verdict: 'valid', problems: [] },
   'keepalived.conf.vrrp.sync': { verdict: 'valid', problems: ['warning lenient 3:1'] },
 };
 
 // Files whose `keepalived -t` verdict is not compared, each with why.
 const NOT_COMPARED: Record<string, string> = {
   'keepalived.conf.fwmark': "keepalived fails -t on its 'protocol specified for fwmark' warning; ipvs-ts gives the same warning and accepts the file",
-  'keepalived.conf.track_interface': 'keepalived fails on missing interfaces and untrackable routes; ipvs-ts ignores static/virtual routes with a warning',
+  'keepalived.conf.track_interface': 'keepalived fails on missing interfaces and untrackable routes (a host fact)',
   'keepalived.conf.vrrp': 'keepalived fails only because interface eth1 is missing here (a host fact)',
   'keepalived.conf.vrrp.localcheck': 'keepalived fails only because interface eth1 is missing here (a host fact)',
-  'keepalived.conf.vrrp.routes': 'keepalived fails on missing interfaces and untrackable routes; ipvs-ts ignores static/virtual routes with a warning',
-  'keepalived.conf.vrrp.rules': 'keepalived fails on malformed rule addresses and missing interfaces; ipvs-ts ignores static/virtual rules with a warning',
-  'keepalived.conf.vrrp.static_ipaddress': 'keepalived fails on missing interfaces and an untrackable route; ipvs-ts ignores static routes with a warning',
+  'keepalived.conf.vrrp.routes': 'keepalived fails on missing interfaces and untrackable routes; ipvs-ts refuses the multipath ("or") route it does not program',
+  'keepalived.conf.vrrp.rules': 'both refuse the malformed rule addresses; keepalived also fails on missing interfaces (a host fact)',
+  'keepalived.conf.vrrp.static_ipaddress': 'keepalived fails on missing interfaces and an untrackable route (a host fact)',
   'keepalived.conf.vrrp.sync': 'keepalived fails only because interface eth1 is missing here (a host fact)',
 };
 

@@ -179,6 +179,7 @@ vrrp_sync_group G1 {
   notify_master /bin/master.sh
 }`);
   assert.deepEqual(summary(r.problems), [
+    'warning lenient 21:1 vrrp_instance VI_1: preempt_delay is incompatible with nopreempt; reset to 0, as keepalived does',
     'warning lenient 36:5 vrrp_instance VI_1: 2001:db8::100 is IPv6 in an IPv4 instance; treated as virtual_ipaddress_excluded (as keepalived does)',
     // The instance is in sync group G1: keepalived does not let a member's priority float.
     'warning lenient 42:5 vrrp_instance VI_1: tracked interface eth1: its weight is taken as 0 (down puts the instance and its group in FAULT) because of sync group G1, as keepalived does; add sync_group_tracking_weight to the group to keep weights',
@@ -194,7 +195,7 @@ vrrp_sync_group G1 {
   const s = c?.vrrpScripts[0];
   assert.deepEqual([s?.intervalMs, s?.timeoutMs, s?.weight, s?.weightReverse, s?.initFail, s?.rise, s?.fall], [500, 2000, 10, true, true, 1, 1]);
   const i = c?.vrrpInstances[0];
-  assert.deepEqual([i?.state, i?.version, i?.advertIntMs, i?.priority, i?.nopreempt, i?.preemptDelayMs, i?.garpMasterDelayMs, i?.smtpAlert], ['BACKUP', 3, 500, 200, true, 30_000, 2000, true]);
+  assert.deepEqual([i?.state, i?.version, i?.advertIntMs, i?.priority, i?.nopreempt, i?.preemptDelayMs, i?.garpMasterDelayMs, i?.smtpAlert], ['BACKUP', 3, 500, 200, true, 0, 2000, true]);
   assert.deepEqual([i?.unicastSrcIp, i?.unicastPeers], ['192.0.2.1', ['192.0.2.2', '192.0.2.3']]);
   const vip = i?.virtualIps[0];
   assert.deepEqual(vip && [vip.address, vip.prefix, vip.dev, vip.label, vip.broadcast, vip.scope], ['192.0.2.100', 24, 'eth0.10', 'eth0.10:vip', '192.0.2.255', 'global']);

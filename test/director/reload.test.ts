@@ -34,6 +34,9 @@ test('a VRRP edit reaches the running engine as reconfigure(), never as a restar
   // Nothing VRRP in the edit: the engine is not even asked.
   await h.director.reload(config(instance('VI_1', 1, 160) + instance('WEB', 2, 100) + pool(['10.1.0.1'])));
   assert.equal(vrrp.plans.length, 1);
+  // A garp_group alone is VRRP's (the engine paces its announcements with it).
+  await h.director.reload(config('garp_group {\n garp_interval 0.1\n interface lo\n}\n' + instance('VI_1', 1, 160) + instance('WEB', 2, 100) + pool(['10.1.0.1'])));
+  assert.equal(vrrp.plans.length, 2);
   await h.director.stop();
 });
 

@@ -295,6 +295,9 @@ test('rise/fall debounce and weights', () => {
   assert.deepEqual(effectivePriority(100, [{ up: false, weight: 20 }, { up: true, weight: -30 }]), { priority: 100, fault: false });
   assert.deepEqual(effectivePriority(100, [{ up: false, weight: 0 }]), { priority: 100, fault: true });
   assert.deepEqual(effectivePriority(100, [{ up: true, weight: 0, reverse: true }]), { priority: 100, fault: true });
+  // reverse negates the weight where it counts (keepalived 2.2.7's weight_multiplier), it does not flip up and down.
+  assert.deepEqual([true, false].map((up) => effectivePriority(100, [{ up, weight: 10, reverse: true }]).priority), [90, 100]);
+  assert.deepEqual([true, false].map((up) => effectivePriority(100, [{ up, weight: -10, reverse: true }]).priority), [100, 110]);
   assert.deepEqual(effectivePriority(250, [{ up: true, weight: 50 }]), { priority: 254, fault: false });
   assert.deepEqual(effectivePriority(10, [{ up: false, weight: -50 }]), { priority: 1, fault: false });
   assert.deepEqual(effectivePriority(255, [{ up: false, weight: -50 }]), { priority: 255, fault: false });

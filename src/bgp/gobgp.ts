@@ -1,0 +1,275 @@
+// The GoBGP backend: ipvs-ts runs its own gobgpd as its child (no configuration file: everything goes through the
+// gRPC API, on a socket in gobgpd_dir or on 127.0.0.1:grpc_port) and tells it the global settings, the neighbors
+// and the VIP paths. gobgpd keeps nothing across a restart, so the wanted routes live here and a restarted
+// gobgpd is given them again. Supervision is BIRD's (bird.ts): an exit is reported, every session reads `Down`,
+// and gobgpd is restarted after 1 s doubling to 30 s (back to 1 s after a minute up).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Announcer, DaemonInfo, RouteAttrs, SessionState } from './announcer.ts';
+import { BgpError } from './errors.ts';
+import { alive, checkPrefix } from './daemon-process.ts';
+import {
+  GobgpClient, addPathRequest, addPeerRequest, deletePathRequest, importLocalOnlyRequests, peerStates, startBgpRequest,
+  type GobgpSettings, type PeerReply,
+} from './gobgp-api.ts';
+
+export type GobgpEvent =
+  | { readonly type: 'gobgp-started'; readonly pid: number }
+  | { readonly type: 'gobgp-exited'; readonly pid: number; readonly code: number | null; readonly signal: string | null; readonly restartInMs: number }
+  | { readonly type: 'gobgp-log'; readonly line: string }
+  | { readonly type: 'gobgp-error'; readonly message: string };
+
+export interface GobgpOptions {
+  readonly settings: GobgpSettings;
+  /** Holds gobgpd.sock (the gRPC socket, unless grpcPort) and gobgpd.pid. */
+  readonly dir: string;
+  /** gRPC on 127.0.0.1:PORT instead of the socket. */
+  readonly grpcPort?: number;
+  /** The gobgpd program and any wrapper before it (tests: `ip netns exec NS gobgpd`); default `gobgpd`. */
+  readonly command?: readonly string[];
+  readonly report?: (e: GobgpEvent) => void;
+  /** How long start() waits for the API to answer. */
+  readonly startTimeoutMs?: number;
+}
+
+interface Route {
+  readonly attrs: RouteAttrs;
+  readonly enabled: boolean;
+}
+
+const RESTART_FIRST_MS = 1000;
+const RESTART_MAX_MS = 30_000;
+const RESTART_RESET_MS = 60_000;
+const STOP_TIMEOUT_MS = 5000;
+
+export class GobgpAnnouncer implements Announcer {
+  readonly #opts: GobgpOptions;
+  /** What should be announced: gobgpd forgets its paths when it dies, this does not. */
+  readonly #routes = new Map<string, Route>();
+  #child: ChildProcess | undefined;
+  #exited: Promise<void> = Promise.resolve();
+  /** Set once gobgpd has taken its settings, neighbors and paths; unset when it exits. */
+  #client: GobgpClient | undefined;
+  #closing = false;
+  #restartTimer: NodeJS.Timeout | undefined;
+  #restartDelayMs = RESTART_FIRST_MS;
+  #startedAt = 0;
+  /** Calls and restarts one at a time, so a restart never sees a half-applied change. */
+  #queue: Promise<unknown> = Promise.resolve();
+  #restarts = 0;
+
+  constructor(opts: GobgpOptions) {
+    this.#opts = opts;
+  }
+
+  get paths(): { readonly socket: string; readonly pidFile: string; readonly target: string; readonly apiHosts: string } {
+    const socket = join(this.#opts.dir, 'gobgpd.sock');
+    const port = this.#opts.grpcPort;
+    return {
+      socket, pidFile: join(this.#opts.dir, 'gobgpd.pid'),
+      target: port !== undefined ? `ipv4:127.0.0.1:${port}` : `unix://${socket}`,
+      apiHosts: port !== undefined ? `127.0.0.1:${port}` : `unix://${socket}`,
+    };
+  }
+
+  daemon(): DaemonInfo {
+    const pid = this.#client ? this.#child?.pid : undefined;
+    return { name: 'gobgp', running: pid !== undefined, ...(pid !== undefined ? { pid } : {}), restarts: this.#restarts };
+  }
+
+  start(): Promise<void> {
+    return this.#serial(() => this.#launch());
+  }
+
+  announce(prefix: string, attrs: RouteAttrs = {}): Promise<void> {
+    checkPrefix(prefix);
+    return this.#serial(async () => {
+      const old = this.#routes.get(prefix);
+      if (old?.enabled && old.attrs.med === attrs.med) return;
+      // A path with the same prefix replaces the one gobgpd has (a new MED goes out as one UPDATE).
+      await this.#change(prefix, { attrs, enabled: true }, () => this.#client?.call('AddPath', addPathRequest(prefix, attrs)));
+    });
+  }
+
+  withdraw(prefix: string): Promise<void> {
+    checkPrefix(prefix);
+    return this.#serial(async () => {
+      const old = this.#routes.get(prefix);
+      if (!old?.enabled) return;
+      await this.#change(prefix, { ...old, enabled: false }, () => this.#client?.call('DeletePath', deletePathRequest(prefix)));
+    });
+  }
+
+  /**
+   * Records the wanted route, then tells a running gobgpd. A refused call puts the old route back, so the
+   * service's retry at its next observation makes the call again instead of finding nothing to do.
+   */
+  async #change(prefix: string, next: Route, call: () => Promise<unknown> | undefined): Promise<void> {
+    const old = this.#routes.get(prefix);
+    this.#routes.set(prefix, next);
+    try {
+      await call();
+    } catch (err) {
+      if (old) this.#routes.set(prefix, old);
+      else this.#routes.delete(prefix);
+      throw err;
+    }
+  }
+
+  async sessions(): Promise<readonly SessionState[]> {
+    const neighbors = this.#opts.settings.neighbors;
+    const down = (info: string): SessionState[] => neighbors.map((n) => ({ neighbor: n.address, state: 'Down', info }));
+    const client = this.#client;
+    if (!client) return down('gobgpd is not running');
+    try {
+      const found = peerStates((await client.list('ListPeer', {})) as PeerReply[]);
+      return neighbors.map((n) => {
+        const s = found.get(n.address);
+        return s ? { neighbor: n.address, ...s } : { neighbor: n.address, state: 'Down', info: 'not in gobgpd' };
+      });
+    } catch (err) {
+      return down((err as Error).message);
+    }
+  }
+
+  /** gobgpd stops BGP on SIGTERM (a Cease notification to each neighbor); one that does not exit in time is killed. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    clearTimeout(this.#restartTimer);
+    await this.#queue.catch(() => undefined);
+    this.#client?.close();
+    this.#client = undefined;
+    const child = this.#child;
+    if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      await this.#exited;
+      clearTimeout(timer);
+    }
+    rmSync(this.paths.pidFile, { force: true });
+  }
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn, fn);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #launch(): Promise<void> {
+    if (this.#closing) return;
+    mkdirSync(this.#opts.dir, { recursive: true, mode: 0o750 });
+    await this.#stopLeftover();
+    const { socket, pidFile, target, apiHosts } = this.paths;
+    rmSync(socket, { force: true });
+    const [program = 'gobgpd', ...pre] = this.#opts.command ?? ['gobgpd'];
+    // No -f: gobgpd then waits for StartBgp over the API. Its log (stdout) is plain text at info level at least.
+    const child = spawn(program, [...pre, '--api-hosts', apiHosts, '--pprof-disable', '--log-plain'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.#child = child;
+    let exited = false;
+    this.#exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        exited = true;
+        this.#onExit(child, code, signal);
+        resolve();
+      });
+      child.once('error', (err) => {
+        exited = true;
+        this.#report({ type: 'gobgp-error', message: `cannot run ${program}: ${err.message}` });
+        resolve();
+      });
+    });
+    for (const out of [child.stdout, child.stderr]) {
+      if (out) createInterface({ input: out }).on('line', (line) => worthReporting(line) && this.#report({ type: 'gobgp-log', line }));
+    }
+    if (child.pid !== undefined) writeFileSync(pidFile, `${child.pid}\n`, { mode: 0o640 });
+    const client = new GobgpClient(target);
+    const deadline = Date.now() + (this.#opts.startTimeoutMs ?? 5000);
+    try {
+      // Short waits, so a gobgpd that exits at once fails start() at once.
+      for (;;) {
+        try {
+          await client.ready(Math.min(Date.now() + 200, deadline));
+          break;
+        } catch (err) {
+          if (exited) throw new Error('it exited; see its log lines');
+          if (Date.now() >= deadline) throw err;
+        }
+      }
+      await this.#configure(client);
+    } catch (err) {
+      client.close();
+      if (!exited) child.kill('SIGKILL');
+      throw new BgpError('BGP_DAEMON_START', `gobgpd did not take its settings on ${target}: ${(err as Error).message}`);
+    }
+    this.#client = client;
+    this.#startedAt = Date.now();
+    this.#report({ type: 'gobgp-started', pid: child.pid ?? 0 });
+  }
+
+  /** Settings, the import policy before any neighbor (so nothing is ever learned), neighbors, then the wanted paths. */
+  async #configure(client: GobgpClient): Promise<void> {
+    const s = this.#opts.settings;
+    await client.call('StartBgp', startBgpRequest(s));
+    const importPolicy = importLocalOnlyRequests();
+    await client.call('AddPolicy', importPolicy.policy);
+    await client.call('SetPolicyAssignment', importPolicy.assignment);
+    for (const n of s.neighbors) await client.call('AddPeer', addPeerRequest(n, s.localAs));
+    for (const [prefix, r] of this.#routes) if (r.enabled) await client.call('AddPath', addPathRequest(prefix, r.attrs));
+  }
+
+  /**
+   * A gobgpd left running by an ipvs-ts that was killed -9 holds the API socket and the BGP port: the pid file
+   * names it, and it is stopped only if that process is a gobgpd serving our API address.
+   */
+  async #stopLeftover(): Promise<void> {
+    let pid: number;
+    try {
+      pid = Number(readFileSync(this.paths.pidFile, 'utf8').trim());
+      if (!Number.isInteger(pid) || pid <= 1) return;
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (!argv[0]?.endsWith('gobgpd') || !argv.includes(this.paths.apiHosts)) return;
+    } catch {
+      return;
+    }
+    this.#report({ type: 'gobgp-log', line: `stopping a gobgpd left running by an earlier ipvs-ts (pid ${pid})` });
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      return;
+    }
+    const deadline = Date.now() + STOP_TIMEOUT_MS;
+    while (Date.now() < deadline && alive(pid)) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  #onExit(child: ChildProcess, code: number | null, signal: string | null): void {
+    if (this.#child !== child) return;
+    this.#client?.close();
+    this.#client = undefined;
+    if (this.#closing) return;
+    if (Date.now() - this.#startedAt > RESTART_RESET_MS) this.#restartDelayMs = RESTART_FIRST_MS;
+    const delay = this.#restartDelayMs;
+    this.#restartDelayMs = Math.min(delay * 2, RESTART_MAX_MS);
+    this.#report({ type: 'gobgp-exited', pid: child.pid ?? 0, code, signal, restartInMs: delay });
+    this.#restartTimer = setTimeout(() => {
+      this.#restarts++;
+      this.#serial(() => this.#launch()).catch((err: Error) => {
+        this.#report({ type: 'gobgp-error', message: err.message });
+      });
+    }, delay);
+    this.#restartTimer.unref();
+  }
+
+  #report(e: GobgpEvent): void {
+    this.#opts.report?.(e);
+  }
+}
+
+/**
+ * Warnings, errors and anything not in logrus's format (a Go panic's trace), as BIRD's stderr is: the info lines
+ * (each peer added, each state change) repeat what the service reports from the sessions itself.
+ */
+export function worthReporting(line: string): boolean {
+  return !/^time="[^"]*" level=(info|debug|trace) /.test(line);
+}
