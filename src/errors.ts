@@ -88,6 +88,7 @@ export const ERROR_CODES = [
 
   { code: 'DIRECTOR_OPTION', area: 'director', meaning: 'a command-line option of the daemon is malformed' },
   { code: 'DIRECTOR_START', area: 'director', meaning: 'something the daemon needs at start-up could not be set up' },
+  { code: 'DIRECTOR_SYSCTL', area: 'director', meaning: 'the kernel refused a net.ipv4.vs setting of the ipvs_sysctl block (or has no such setting)' },
 
   { code: 'IMPORT_READ', area: 'import', meaning: 'an importer input could not be read' },
   { code: 'IMPORT_NODE', area: 'import', meaning: "heartbeat: the node to write the config for is not one of the cluster's nodes" },

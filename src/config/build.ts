@@ -1,11 +1,12 @@
 // Statement tree → Config. global_defs is read first wherever it appears, because instances and checkers take
 // their defaults from it.
 import { readBgpAnnouncer, validateBgp } from './bgp.ts';
+import { readIpvsSysctl } from './ipvs-sysctl.ts';
 import { walk, type BlockSpec } from './blocks.ts';
 import { checkGarpGroups, readGarpGroup } from './garp-group.ts';
 import { finishGlobals, newGlobalDraft, readGlobalDefs } from './global.ts';
 import { LvsReader, persistZeroPortGroups } from './lvs.ts';
-import type { BgpAnnouncer, Config, GarpGroup, IpRoute, IpRule, SourcePos, TrackFile, VirtualIp, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup, VrrpTrackProcess } from './model.ts';
+import type { BgpAnnouncer, Config, IpvsSysctls, GarpGroup, IpRoute, IpRule, SourcePos, TrackFile, VirtualIp, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup, VrrpTrackProcess } from './model.ts';
 import type { Problems } from './problems.ts';
 import { readTrackFile, warnUnwatchedTrackFiles } from './track-file.ts';
 import { readVrrpTrackProcess } from './track-process.ts';
@@ -39,6 +40,7 @@ export class ConfigBuilder {
   readonly #staticAddresses: VirtualIp[] = [];
   readonly #staticRoutes: IpRoute[] = [];
   readonly #staticRules: IpRule[] = [];
+  #ipvsSysctl: IpvsSysctls | undefined;
   readonly #root: BlockSpec<undefined>;
 
   constructor(problems: Problems) {
@@ -79,6 +81,12 @@ export class ConfigBuilder {
           if (prev) problems.error('duplicate', `bgp_announcer is defined twice (first at ${prev.pos.file}:${prev.pos.line}:${prev.pos.col})`, b.pos);
           else this.#bgp = b;
         },
+        ipvs_sysctl: (s) => {
+          const prev = this.#ipvsSysctl;
+          const b = readIpvsSysctl(s, this.#r);
+          if (prev) problems.error('duplicate', `ipvs_sysctl is defined twice (first at ${prev.pos.file}:${prev.pos.line}:${prev.pos.col})`, b.pos);
+          else this.#ipvsSysctl = b;
+        },
       },
     };
   }
@@ -111,6 +119,7 @@ export class ConfigBuilder {
       ...(this.#staticAddresses.length > 0 ? { staticAddresses: this.#staticAddresses } : {}),
       ...(this.#staticRoutes.length > 0 ? { staticRoutes: this.#staticRoutes } : {}),
       ...(this.#staticRules.length > 0 ? { staticRules: this.#staticRules } : {}),
+      ...(this.#ipvsSysctl ? { ipvsSysctl: this.#ipvsSysctl } : {}),
     };
     warnStaticsWithoutVrrp(config, this.#problems);
     warnScriptSecurity(config, this.#problems);

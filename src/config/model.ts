@@ -34,6 +34,8 @@ export interface Config {
   readonly staticRoutes?: readonly IpRoute[];
   /** `static_rules { … }`, held from start to stop. */
   readonly staticRules?: readonly IpRule[];
+  /** The ipvs-ts extension block `ipvs_sysctl { … }` (docs/ipvs.md): net.ipv4.vs.* set by the daemon; absent = none. */
+  readonly ipvsSysctl?: IpvsSysctls;
 }
 
 export interface ScriptUser {
@@ -652,5 +654,22 @@ export interface IpRule {
   readonly oif?: string;
   /** FRA_PROTOCOL: 18 (RTPROT_KEEPALIVED) unless `no_track` and `protocol` say otherwise. */
   readonly protocol: number;
+  readonly pos: SourcePos;
+}
+
+// ---------------------------------------------------------------------------------------------- IPVS sysctls
+
+/** `ipvs_sysctl { KEY VALUE … }`: an ipvs-ts extension; see docs/ipvs.md and src/config/ipvs-sysctl.ts. */
+export interface IpvsSysctls {
+  /** In the order written; each key at most once. */
+  readonly values: readonly IpvsSysctl[];
+  readonly pos: SourcePos;
+}
+
+export interface IpvsSysctl {
+  /** The kernel's name under net.ipv4.vs (sloppy_tcp, sync_threshold, …). */
+  readonly key: string;
+  /** As the kernel prints it: a number, or sync_threshold's two numbers joined by one space. */
+  readonly value: string;
   readonly pos: SourcePos;
 }

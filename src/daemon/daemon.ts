@@ -19,6 +19,7 @@ import type { ReloadOutcome } from '../control/protocol.ts';
 import { listenControl } from '../control/server.ts';
 import { realPorts } from './adapters.ts';
 import { Director } from '../director/director.ts';
+import { applyIpvsSysctls, procSysctls, type SysctlChange, undoIpvsSysctls } from '../director/ipvs-sysctl.ts';
 import { eventLogger } from './log.ts';
 import { checkQuorumTracks, parseQuorumTrack } from '../director/quorum-track.ts';
 import { sdNotify } from './sd-notify.ts';
@@ -104,6 +105,11 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
     const bgp = createBgpService(config, { report: (e) => director.report({ type: 'bgp', line: describeBgpEvent(e), error: e.type.endsWith('error') }) });
     if (bgp) director.onEvent(bgp.onEvent);
     const status = async () => ({ ...(await director.status()), ...(bgp ? { bgp: bgp.status() } : {}) });
+    const reportSysctls = (changes: readonly SysctlChange[]) => {
+      for (const c of changes) director.report({ type: 'ipvs-sysctl', ...c });
+    };
+    // IPVS is loaded (the client opened), so net.ipv4.vs exists; a refused setting ends the start here.
+    reportSysctls(await applyIpvsSysctls(procSysctls, config.ipvsSysctl));
 
     let reloading: Promise<ReloadOutcome> | undefined;
     const reload = (): Promise<ReloadOutcome> => {
@@ -118,10 +124,22 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
             director.report({ type: 'reload-rejected', problems: why.length ? why : ['the configuration has errors'] });
             return { applied: false, problems: [...problems, ...bad] };
           }
+          // The kernel's IPVS settings first: a refused one rejects the reload before anything changed; a reload
+          // VRRP refuses after them puts them back.
+          let sysctlChanges: SysctlChange[] = [];
+          try {
+            sysctlChanges = await applyIpvsSysctls(procSysctls, next.config.ipvsSysctl);
+          } catch (err) {
+            const why = errorLine(err);
+            director.report({ type: 'reload-rejected', problems: [why] });
+            return { applied: false, problems: [...problems, why] };
+          }
           try {
             await director.reload(next.config);
+            reportSysctls(sysctlChanges);
             bgp?.reload(next.config);
           } catch (err) {
+            await undoIpvsSysctls(procSysctls, sysctlChanges);
             // VRRP refused the new instances (say, an interface this host lacks): nothing of the reload was applied.
             const e = err as Error & { code?: string };
             const why = `${e.message}${e.code ? ` [${e.code}]` : ''}`;

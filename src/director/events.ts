@@ -23,6 +23,8 @@ export type DirectorEventBody =
   | { readonly type: 'ipvs-failed'; readonly message: string }
   | { readonly type: 'sync-daemon'; readonly state: 'master' | 'backup'; readonly interface: string }
   | { readonly type: 'lvs-timeouts'; readonly tcp: number; readonly tcpFin: number; readonly udp: number }
+  /** A net.ipv4.vs setting of the ipvs_sysctl block written (from: the value it replaced; origin: file:line). */
+  | { readonly type: 'ipvs-sysctl'; readonly key: string; readonly from: string; readonly to: string; readonly origin: string }
   | { readonly type: 'error'; readonly where: string; readonly message: string }
   | { readonly type: 'dump'; readonly kind: 'data' | 'stats'; readonly file: string }
   | { readonly type: 'notify-fifo'; readonly fifo: string; readonly message: string }
@@ -72,6 +74,8 @@ export function describeEvent(e: DirectorEventBody): string {
       return `IPVS sync daemon: ${e.state} on ${e.interface}`;
     case 'lvs-timeouts':
       return `IPVS timeouts set (lvs_timeouts; 0 = left as it was): tcp ${e.tcp} s, tcpfin ${e.tcpFin} s, udp ${e.udp} s`;
+    case 'ipvs-sysctl':
+      return `IPVS sysctl net.ipv4.vs.${e.key} ${e.from} -> ${e.to} (ipvs_sysctl, ${e.origin})`;
     case 'error':
       return `error (${e.where}): ${e.message}`;
     case 'dump':

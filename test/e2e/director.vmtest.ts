@@ -1,6 +1,7 @@
 // The director end to end in the IPVS VM: one boot, the lab of test/e2e/guest/scenario.ts (client, two directors
 // running `ipvs-ts daemon`, four HTTP real servers). Each step of the scenario is replayed here as a subtest with
-// its measured time and failed requests. Skips where the VM cannot boot.
+// its measured time and failed requests. Skips where the VM cannot boot. E2E_BASELINE=1 runs the directors without
+// the takeover settings (scenario.ts --baseline), for the before/after comparison in docs/benchmarks.md.
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,12 +12,12 @@ import type { StepResult as Step } from './guest/scenario.ts';
 
 const can = canBootVm();
 
-test('director end to end in the IPVS VM', { skip: can.ok ? false : can.reason, timeout: 960_000 }, async (t) => {
+test('director end to end in the IPVS VM', { skip: can.ok ? false : can.reason, timeout: 1_560_000 }, async (t) => {
   const dir = join(PROJECT_DIR, '.cache', 'e2e');
   mkdirSync(dir, { recursive: true });
   const results = join(dir, `results-${process.pid}.json`);
   t.after(() => rmSync(results, { force: true }));
-  const r = await runInVm({ command: guestCommand(`${results}`), timeoutMs: 900_000, memoryMb: 1536 });
+  const r = await runInVm({ command: guestCommand(`${results}${process.env.E2E_BASELINE === '1' ? ' --baseline' : ''}`), timeoutMs: 1_500_000, memoryMb: 1536 });
   let steps: Step[] = [];
   try {
     steps = (JSON.parse(readFileSync(results, 'utf8')) as { steps: Step[] }).steps;

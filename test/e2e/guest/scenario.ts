@@ -4,6 +4,11 @@
 // the VIP every 50 ms with a fresh connection and counting failures. Each step is timed and its failures counted;
 // the results go to the JSON file named by argv[2], the narration (with `ipvs-ts status` and /metrics excerpts)
 // to stdout. Exits non-zero when a step misses its bound.
+// Connections across a takeover (issue 16): beside the short requests, a pool of long-lived connections
+// (held.ts) is open throughout; each VIP move (kill -9, preemption, SIGTERM) counts those that failed. The directors
+// run with `sloppy_tcp 1` and `mh` + `mh-port` (both directors schedule a flow they have no entry for to the same
+// real server) + `mh-fallback` (mh keeps a drained server's slots: without it their new flows are refused) and a
+// shorter sync period; `--baseline` runs them as before (rr, kernel defaults) for comparison.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -12,6 +17,7 @@ import { askDaemon } from '../../../src/control/client.ts';
 import { formatStatus } from '../../../src/control/format.ts';
 import type { DirectorStatus } from '../../../src/director/status.ts';
 import { CLI, Lab, NODE, type Proc, sleep } from '../../vrrp/lab.ts';
+import { HeldClients } from './held.ts';
 
 const VIP = '10.0.0.100';
 const DIRECTORS = { dir1: { ip: '10.0.0.2', priority: 150, state: 'MASTER' }, dir2: { ip: '10.0.0.3', priority: 100, state: 'BACKUP' } } as const;
@@ -29,9 +35,28 @@ const VRRP_BOUND_MS = (3 * ADVERT_S + ((256 - DIRECTORS.dir2.priority) / 256) * 
 
 const out = process.argv[2] ?? '/tmp/e2e-results.json';
 const verbose = process.argv.includes('--verbose');
+const BASELINE = process.argv.includes('--baseline');
+/** The long-lived connections: this many open at any time, each held this long. */
+const HELD = { size: 10, lifeMs: 6000 };
 const say = (line: string) => process.stdout.write(`[e2e ${new Date().toISOString().slice(11, 23)}] ${line}\n`);
 
-function conf(dir: Dir, rss: readonly Rs[], priority: number = DIRECTORS[dir].priority): string {
+/**
+ * What makes a connection survive a takeover: a new master without a synced entry schedules its next packet
+ * (sloppy_tcp) to the real server the old master chose (mh with mh-port hashes the flow alike on both directors);
+ * the sync period of 10 packets (kernel: 50) re-sends long-lived connections often enough that a restarted master
+ * knows them before it preempts. `extra` lines test a reload of the block.
+ */
+function sysctlBlock(extra: readonly string[]): string {
+  if (BASELINE) return '';
+  return `ipvs_sysctl {
+  sloppy_tcp 1
+  expire_nodest_conn 1
+  sync_threshold 3 10
+${extra.map((l) => `  ${l}\n`).join('')}}
+`;
+}
+
+function conf(dir: Dir, rss: readonly Rs[], priority: number = DIRECTORS[dir].priority, extraSysctl: readonly string[] = []): string {
   const d = DIRECTORS[dir];
   const rsBlocks = rss.map((r) => `  real_server ${REAL[r]} 80 {
     weight 1
@@ -50,7 +75,7 @@ function conf(dir: Dir, rss: readonly Rs[], priority: number = DIRECTORS[dir].pr
   lvs_sync_daemon eth0 VI_1
   lvs_timeouts tcp 900 tcpfin 121 udp 301
 }
-vrrp_instance VI_1 {
+${sysctlBlock(extraSysctl)}vrrp_instance VI_1 {
   state ${d.state}
   interface eth0
   virtual_router_id 51
@@ -62,7 +87,7 @@ vrrp_instance VI_1 {
 }
 virtual_server ${VIP} 80 {
   delay_loop ${CHECK.delayLoopS}
-  lb_algo rr
+  lb_algo ${BASELINE ? 'rr' : 'mh\n  mh-port\n  mh-fallback'}
   lb_kind DR
   protocol TCP
 ${rsBlocks.join('\n')}
@@ -123,6 +148,9 @@ const results: StepResult[] = [];
 const daemons = new Map<Dir, Proc>();
 const rsProcs = new Map<Rs, Proc>();
 const client = new Client();
+const held = new HeldClients(VIP, 80, HELD.size, HELD.lifeMs);
+/** The moments the VIP moved (performance.now()), for the long-lived connections' count at the end. */
+const moves: { step: string; at: number }[] = [];
 let failed = false;
 
 function record(r: StepResult): void {
@@ -178,6 +206,18 @@ function startDaemon(d: Dir): Proc {
   return p;
 }
 
+/** Which sync daemon roles each director's kernel runs (`ipvsadm -L --daemon`). */
+function syncRoles(): Record<Dir, string> {
+  const of = (d: Dir) => {
+    const out = lab.sh(lab.ns(d), 'ipvsadm -L --daemon');
+    return (['master', 'backup'] as const).filter((r) => out.includes(`${r} sync daemon`)).join('+') || 'none';
+  };
+  return { dir1: of('dir1'), dir2: of('dir2') };
+}
+
+/** A setting the reload step adds to the ipvs_sysctl block: the reload writes it and nothing else. */
+const RELOAD_SYSCTL = ['schedule_icmp 1'];
+
 function startRs(rs: Rs): void {
   rsProcs.set(rs, lab.start(rs, ['busybox', 'httpd', '-f', '-p', '80', '-h', join(lab.dir, rs)], `httpd-${rs}`));
 }
@@ -214,7 +254,7 @@ async function show(d: Dir): Promise<void> {
 
 async function main(): Promise<void> {
   say('building the lab: a LAN bridge, directors dir1 (10.0.0.2) and dir2 (10.0.0.3), real servers rs1-rs4 (10.0.0.11-14), this client (10.0.0.1), VIP 10.0.0.100');
-  execFileSync('modprobe', ['-a', 'ip_vs', 'ip_vs_rr']);
+  execFileSync('modprobe', ['-a', 'ip_vs', 'ip_vs_rr', 'ip_vs_mh']);
   lab.setup({ dir1: [`${DIRECTORS.dir1.ip}/24`], dir2: [`${DIRECTORS.dir2.ip}/24`], rs1: [`${REAL.rs1}/24`], rs2: [`${REAL.rs2}/24`], rs3: [`${REAL.rs3}/24`], rs4: [`${REAL.rs4}/24`] });
   // This process is the client: a veth from the root namespace into the LAN bridge.
   execFileSync('sh', ['-c', `ip link add e2e0 type veth peer name e2ep netns ${lab.ns('lan')} && ip -n ${lab.ns('lan')} link set e2ep master br0 up && ip addr add 10.0.0.1/24 dev e2e0 && ip link set e2e0 up`]);
@@ -226,8 +266,9 @@ async function main(): Promise<void> {
   for (const d of Object.keys(DIRECTORS) as Dir[]) {
     writeFileSync(join(lab.dir, `${d}.conf`), conf(d, ['rs1', 'rs2', 'rs3']));
     // A client that reuses a source port within the tcpfin timeout hits IPVS's TIME_WAIT entry, which by default
-    // (conn_reuse_mode 1) keeps its real server even at weight 0; this makes a drained server get nothing new.
-    lab.sh(lab.ns(d), 'sysctl -qw net.ipv4.vs.expire_nodest_conn=1');
+    // (conn_reuse_mode 1) keeps its real server even at weight 0; this makes a drained server get nothing new
+    // (set by the ipvs_sysctl block, or here for the baseline).
+    if (BASELINE) lab.sh(lab.ns(d), 'sysctl -qw net.ipv4.vs.expire_nodest_conn=1');
   }
   let t0 = performance.now();
   startDaemon('dir1');
@@ -237,14 +278,21 @@ async function main(): Promise<void> {
     const [a, b] = [await status('dir1'), await status('dir2')];
     return a?.vrrp[0]?.state === 'MASTER' && b?.vrrp[0]?.state === 'BACKUP' && (['rs1', 'rs2', 'rs3'] as Rs[]).every((r) => destOf(a, r)?.weight === 1);
   };
-  const startMs = await until('dir1 MASTER with three real servers, dir2 BACKUP', ready, 300_000);
+  const startMs = await until('dir1 MASTER with three real servers, dir2 BACKUP', ready, 600_000);
   say(`lab up: dir1 MASTER, dir2 BACKUP, rs1-3 in the table ${startMs.toFixed(0)} ms after starting the daemons`);
   await show('dir1');
   client.start();
+  held.start();
   await sleep(5000);
   const base = performance.now();
   const timeouts = lab.sh(lab.ns('dir1'), 'ipvsadm -L --timeout').trim();
-  record({ step: 'steady state', ms: 5000, failedRequests: client.failuresBetween(0), requests: client.samples.length, ok: client.failuresBetween(0) === 0 && client.samples.length > 0 && /: 900 121 301$/.test(timeouts), detail: `served by ${[...client.servedBy(0)].sort().join(', ')}; ${timeouts} (lvs_timeouts)` });
+  // keepalived's roles: the master director sends connection state, the backup receives it.
+  const roles = syncRoles();
+  const rolesOk = roles.dir1 === 'master' && roles.dir2 === 'backup';
+  // The ipvs_sysctl block, written by the daemon in its namespace and logged with the value it replaced.
+  const sloppy = lab.sh(lab.ns('dir1'), 'cat /proc/sys/net/ipv4/vs/sloppy_tcp /proc/sys/net/ipv4/vs/sync_threshold').trim().replace(/\s+/g, ' ');
+  const sysctlOk = BASELINE || (sloppy === '1 3 10' && logAt('dir1', /IPVS sysctl net\.ipv4\.vs\.sloppy_tcp 0 -> 1 \(ipvs_sysctl, /, 0) !== undefined);
+  record({ step: 'steady state', ms: 5000, failedRequests: client.failuresBetween(0), requests: client.samples.length, ok: client.failuresBetween(0) === 0 && client.samples.length > 0 && /: 900 121 301$/.test(timeouts) && rolesOk && sysctlOk, detail: `served by ${[...client.servedBy(0)].sort().join(', ')}; ${timeouts} (lvs_timeouts); sync daemons dir1 ${roles.dir1}, dir2 ${roles.dir2}; ${BASELINE ? 'baseline (rr, kernel defaults)' : `sloppy_tcp, sync_threshold on dir1: ${sloppy}`}` });
 
   // 1. A real server stops: removed within its checker bound, no failures after that.
   t0 = performance.now();
@@ -275,6 +323,7 @@ async function main(): Promise<void> {
   await lab.stop(daemons.get('dir1')!, 'SIGKILL');
   const takeoverMs = await logged('dir2', /VRRP VI_1 BACKUP -> MASTER/, t0w, 30_000);
   const takeoverAt = t0 + takeoverMs;
+  moves.push({ step: 'master killed -9', at: takeoverAt });
   await sleep(2000);
   const conns2After = (await status('dir2'))?.virtualServers[0]?.services[0]?.stats.conns ?? 0;
   const leftover = lab.sh(lab.ns('dir1'), 'ip -o addr show dev eth0').includes(VIP);
@@ -291,7 +340,9 @@ async function main(): Promise<void> {
   const preemptMs = await logged('dir1', /VRRP VI_1 \w+ -> MASTER/, t0w, 60_000);
   await logged('dir2', /VRRP VI_1 MASTER -> BACKUP/, t0w, 30_000);
   const preemptAt = t0 + preemptMs;
+  moves.push({ step: 'old master preempts', at: preemptAt });
   await sleep(2000);
+  const rolesBack = syncRoles();
   const s1 = await status('dir1');
   const conns1 = s1?.virtualServers[0]?.services[0]?.stats.conns ?? 0;
   // Counters in a status may be up to 5 s old (read at most that often; docs/daemon.md).
@@ -300,14 +351,14 @@ async function main(): Promise<void> {
   // Adoption: the start-up reconcile found the kernel table as wanted and changed nothing. Failed requests are
   // reported, not asserted: in the emulated VM they come from HTTP checks missing their deadline while node starts.
   const startChanges = logAt('dir1', /IPVS \d+ change\(s\) \(start/, t0w);
-  record({ step: 'old master restarts → adopts the table, preempts', ms: preemptMs, failedRequests: client.failuresBetween(t0), requests: client.samples.filter((s) => s.t >= t0).length, ok: conns1After > conns1 && startChanges === undefined, detail: `daemon start ${restartMs} ms (node in the VM), MASTER ${preemptMs - restartMs} ms after that; start-up reconcile changed ${startChanges === undefined ? 'nothing (the running table was adopted)' : 'the table'}; dir1 connections ${conns1} → ${conns1After}; ${failureTimes(t0)}` });
+  record({ step: 'old master restarts → adopts the table, preempts', ms: preemptMs, failedRequests: client.failuresBetween(t0), requests: client.samples.filter((s) => s.t >= t0).length, ok: conns1After > conns1 && startChanges === undefined && rolesBack.dir1 === 'master' && rolesBack.dir2 === 'backup', detail: `sync daemons dir1 ${rolesBack.dir1}, dir2 ${rolesBack.dir2}; daemon start ${restartMs} ms (node in the VM), MASTER ${preemptMs - restartMs} ms after that; start-up reconcile changed ${startChanges === undefined ? 'nothing (the running table was adopted)' : 'the table'}; dir1 connections ${conns1} → ${conns1After}; ${failureTimes(t0)}` });
   await show('dir1');
 
   // 5. Reload: rs4 added, rs3 removed (drained), no failed requests on the others; the master's priority raised in
   // the same reload changes in place: no transition on either director, the VIP does not move.
   t0 = performance.now();
   t0w = Date.now();
-  for (const d of Object.keys(DIRECTORS) as Dir[]) writeFileSync(join(lab.dir, `${d}.conf`), conf(d, ['rs1', 'rs2', 'rs4'], d === 'dir1' ? RAISED_PRIORITY : undefined));
+  for (const d of Object.keys(DIRECTORS) as Dir[]) writeFileSync(join(lab.dir, `${d}.conf`), conf(d, ['rs1', 'rs2', 'rs4'], d === 'dir1' ? RAISED_PRIORITY : undefined, RELOAD_SYSCTL));
   for (const d of Object.keys(DIRECTORS) as Dir[]) {
     const r = await askDaemon(sock(d), { cmd: 'reload' });
     if (!('reload' in r) || !r.reload.applied) throw new Error(`${d} refused the reload`);
@@ -323,7 +374,10 @@ async function main(): Promise<void> {
   const served = client.servedBy(reloadAt + 500);
   const vrrpAfter = (await status('dir1'))?.vrrp[0];
   const moved = (Object.keys(DIRECTORS) as Dir[]).filter((d) => logAt(d, /VRRP VI_1 \w+ -> /, t0w) !== undefined);
-  record({ step: 'reload: rs4 added, rs3 removed, master priority raised', ms: reloadMs, failedRequests: client.failuresBetween(t0), requests: client.samples.filter((s) => s.t >= t0).length, ok: client.failuresBetween(t0) === 0 && served.has('rs4') && !served.has('rs3') && moved.length === 0 && vrrpAfter?.state === 'MASTER' && vrrpAfter.priority === RAISED_PRIORITY, detail: `${failureTimes(t0)}; served by ${[...served].sort().join(', ')} afterwards; rs3 ${destOf(await status('dir1'), 'rs3') ? 'draining at weight 0' : 'deleted (no connections left)'}; dir1 ${vrrpAfter?.state} at priority ${vrrpAfter?.priority}; VRRP transitions since the reload: ${moved.length ? moved.join(', ') : 'none'}` });
+  // The reload wrote only the setting it added.
+  const sysctlLines = lab.readLog(daemons.get('dir1')!).split('\n').filter((l) => Date.parse(l.slice(0, 24)) >= t0w && /IPVS sysctl /.test(l)).map((l) => l.slice(25));
+  const sysctlReloadOk = BASELINE || (sysctlLines.length === 1 && /net\.ipv4\.vs\.schedule_icmp 0 -> 1/.test(sysctlLines[0] ?? ''));
+  record({ step: 'reload: rs4 added, rs3 removed, master priority raised', ms: reloadMs, failedRequests: client.failuresBetween(t0), requests: client.samples.filter((s) => s.t >= t0).length, ok: client.failuresBetween(t0) === 0 && served.has('rs4') && !served.has('rs3') && moved.length === 0 && vrrpAfter?.state === 'MASTER' && vrrpAfter.priority === RAISED_PRIORITY && sysctlReloadOk, detail: `${failureTimes(t0)}; sysctls written by the reload: ${sysctlLines.join('; ') || 'none'}; served by ${[...served].sort().join(', ')} afterwards; rs3 ${destOf(await status('dir1'), 'rs3') ? 'draining at weight 0' : 'deleted (no connections left)'}; dir1 ${vrrpAfter?.state} at priority ${vrrpAfter?.priority}; VRRP transitions since the reload: ${moved.length ? moved.join(', ') : 'none'}` });
   await show('dir1');
 
   // 6. A bad config is refused and the running one kept.
@@ -331,7 +385,7 @@ async function main(): Promise<void> {
   const bad = await askDaemon(sock('dir1'), { cmd: 'reload' });
   const kept = (await status('dir1'))?.virtualServers.length === 1;
   record({ step: 'reload with a broken config → refused, old one kept', ms: 0, failedRequests: 0, requests: 0, ok: 'reload' in bad && !bad.reload.applied && kept, detail: 'reload' in bad ? bad.reload.problems.slice(0, 1).join('') : '' });
-  writeFileSync(join(lab.dir, 'dir1.conf'), conf('dir1', ['rs1', 'rs2', 'rs4'], RAISED_PRIORITY));
+  writeFileSync(join(lab.dir, 'dir1.conf'), conf('dir1', ['rs1', 'rs2', 'rs4'], RAISED_PRIORITY, RELOAD_SYSCTL));
 
   // 7. Drift: someone deletes a real server behind our back; repaired.
   t0 = performance.now();
@@ -364,9 +418,19 @@ async function main(): Promise<void> {
   const vipGone = !lab.sh(lab.ns('dir1'), 'ip -o addr show dev eth0').includes(VIP);
   const ipvsKept = lab.sh(lab.ns('dir1'), 'ipvsadm -Ln').includes(`${VIP}:80`);
   const handoverMs = await logged('dir2', /VRRP VI_1 BACKUP -> MASTER/, t0w, 20_000);
+  moves.push({ step: 'SIGTERM handover', at: t0 + handoverMs });
   await sleep(1500);
   record({ step: 'SIGTERM master → priority 0, VIP removed, IPVS kept', ms: stopMs, boundMs: 10_000, failedRequests: client.failuresBetween(t0), requests: client.samples.filter((s) => s.t >= t0).length, ok: stopMs < 10_000 && vipGone && ipvsKept, detail: `backup MASTER ${handoverMs.toFixed(0)} ms after SIGTERM; VIP removed ${vipGone}, IPVS table kept ${ipvsKept}` });
   client.stop();
+  // Every long-lived connection open at a VIP move has ended (lifeMs after it at most, plus the response).
+  await sleep(HELD.lifeMs + 3500);
+  held.stop();
+  for (const m of moves) {
+    const h = held.during(m.at, m.at + 1000);
+    const short = client.failuresBetween(m.at - 1000, m.at + 1000);
+    record({ step: `across the VIP move (${m.step})`, ms: 0, failedRequests: short, requests: client.samples.filter((x) => x.t >= m.at - 1000 && x.t <= m.at + 1000).length, ok: h.held + h.failed > 0, detail: `long-lived connections open at the move: ${h.failed} of ${h.held + h.failed} failed${h.why.length ? ` (${h.why.slice(0, 6).join(', ')})` : ''}; short requests within ±1 s: ${short} failed` });
+  }
+  say(`long-lived connections: ${held.conns.filter((c) => c.outcome === 'ok').length} held, ${held.conns.filter((c) => c.outcome !== 'ok' && c.outcome !== 'stopped' && c.outcome !== undefined).length} failed in total (${BASELINE ? 'baseline' : 'tuned'})`);
   say(`client: ${client.samples.length} requests, ${client.failuresBetween(0)} failed in total (from ${((performance.now() - base) / 1000).toFixed(0)} s after the steady state began)`);
 }
 
@@ -378,6 +442,7 @@ try {
   for (const [d, p] of daemons) say(`--- ${d} log (tail)\n${lab.readLog(p).split('\n').slice(-25).join('\n')}`);
 } finally {
   client.stop();
+  held.stop();
   writeFileSync(out, `${JSON.stringify({ ok: !failed, steps: results }, null, 2)}\n`);
   if (verbose || failed) for (const [d, p] of daemons) say(`--- ${d} daemon log\n${lab.readLog(p)}`);
   await lab.cleanup();
