@@ -46,7 +46,10 @@ export function buildDeb(outDir: string): string {
     mkdirSync(join(stage, OPT, 'node_modules/.bin'));
     symlinkSync('../node/bin/node', join(stage, OPT, 'node_modules/.bin/node'));
     const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as Lock;
-    for (const [path, entry] of Object.entries(lock.packages)) if (path && !entry.dev) copy(path, `${OPT}/${path}`);
+    // Type declarations never run: protobufjs (under @grpc/proto-loader) lists @types/node, and with it undici-types,
+    // as production dependencies for its own .d.ts files.
+    const typesOnly = (path: string): boolean => path.startsWith('node_modules/@types/') || path === 'node_modules/undici-types';
+    for (const [path, entry] of Object.entries(lock.packages)) if (path && !entry.dev && !typesOnly(path)) copy(path, `${OPT}/${path}`);
 
     put('usr/sbin/ipvs-ts', '#!/bin/sh\nexec /opt/ipvs-ts/node_modules/.bin/node /opt/ipvs-ts/bin/ipvs-ts.js "$@"\n', 0o755);
     copy('deploy/systemd/ipvs-ts.service', 'lib/systemd/system/ipvs-ts.service');

@@ -3,7 +3,7 @@
 // reported and restarted after a back-off (1 s doubling to 30 s, reset after a minute up); until it is back
 // every session reads `Down` and announce/withdraw only change what the next BIRD starts with.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Announcer, DaemonInfo, RouteAttrs, SessionState } from './announcer.ts';
@@ -11,7 +11,7 @@ import { birdConfig, neighborName, staticName, type BirdRoute, type BirdSettings
 import { BirdControl } from './bird-control.ts';
 import { parseSessions } from './bird-reply.ts';
 import { BgpError } from './errors.ts';
-import { alive, checkPrefix } from './daemon-process.ts';
+import { checkPrefix, RestartBackoff, serialQueue, stopChild, stopLeftover } from './daemon-process.ts';
 
 export type BirdEvent =
   | { readonly type: 'bird-started'; readonly pid: number }
@@ -30,12 +30,6 @@ export interface BirdOptions {
   readonly startTimeoutMs?: number;
 }
 
-const RESTART_FIRST_MS = 1000;
-const RESTART_MAX_MS = 30_000;
-/** A BIRD up this long is healthy again: its next exit restarts after the first delay. */
-const RESTART_RESET_MS = 60_000;
-const STOP_TIMEOUT_MS = 5000;
-
 export class BirdAnnouncer implements Announcer {
   readonly #opts: BirdOptions;
   readonly #routes = new Map<string, BirdRoute>();
@@ -45,10 +39,9 @@ export class BirdAnnouncer implements Announcer {
   #control: BirdControl | undefined;
   #closing = false;
   #restartTimer: NodeJS.Timeout | undefined;
-  #restartDelayMs = RESTART_FIRST_MS;
-  #startedAt = 0;
+  readonly #backoff = new RestartBackoff();
   /** Commands and restarts one at a time, so a restart never sees a half-applied change. */
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #queue = serialQueue();
   #restarts = 0;
 
   constructor(opts: BirdOptions) {
@@ -67,12 +60,12 @@ export class BirdAnnouncer implements Announcer {
   }
 
   start(): Promise<void> {
-    return this.#serial(() => this.#launch());
+    return this.#queue.run(() => this.#launch());
   }
 
   announce(prefix: string, attrs: RouteAttrs = {}): Promise<void> {
     checkPrefix(prefix);
-    return this.#serial(async () => {
+    return this.#queue.run(async () => {
       const old = this.#routes.get(prefix);
       this.#routes.set(prefix, { prefix, attrs, enabled: true });
       if (old && old.attrs.med === attrs.med) {
@@ -87,7 +80,7 @@ export class BirdAnnouncer implements Announcer {
 
   withdraw(prefix: string): Promise<void> {
     checkPrefix(prefix);
-    return this.#serial(async () => {
+    return this.#queue.run(async () => {
       const old = this.#routes.get(prefix);
       if (!old?.enabled) return;
       this.#routes.set(prefix, { ...old, enabled: false });
@@ -112,22 +105,10 @@ export class BirdAnnouncer implements Announcer {
   async close(): Promise<void> {
     this.#closing = true;
     clearTimeout(this.#restartTimer);
-    await this.#queue.catch(() => undefined);
+    await this.#queue.idle();
     this.#control?.close();
     this.#control = undefined;
-    const child = this.#child;
-    if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-      await this.#exited;
-      clearTimeout(timer);
-    }
-  }
-
-  #serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(fn, fn);
-    this.#queue = run.catch(() => undefined);
-    return run;
+    await stopChild(this.#child, this.#exited);
   }
 
   /** A command to the running BIRD; with none running the change waits in the file for the next start. */
@@ -144,7 +125,8 @@ export class BirdAnnouncer implements Announcer {
   async #launch(): Promise<void> {
     if (this.#closing) return;
     this.#writeConfig();
-    await this.#stopLeftover();
+    // Ours only: a bird whose command line names our control socket.
+    await stopLeftover('BIRD', this.paths.pidFile, (argv) => argv[0]?.endsWith('bird') === true && argv.includes(this.paths.socket), (line) => this.#report({ type: 'bird-log', line }));
     const { config, socket, pidFile } = this.paths;
     rmSync(socket, { force: true });
     const [program = 'bird', ...pre] = this.#opts.command ?? ['bird'];
@@ -177,48 +159,21 @@ export class BirdAnnouncer implements Announcer {
         await new Promise((r) => setTimeout(r, 50));
       }
     }
-    this.#startedAt = Date.now();
+    this.#backoff.started();
     this.#report({ type: 'bird-started', pid: child.pid ?? 0 });
   }
 
-  /**
-   * A BIRD left running by an ipvs-ts that was killed -9 still holds the socket and the BGP port: the pid file
-   * names it, and it is stopped only if that process is a bird on our control socket.
-   */
-  async #stopLeftover(): Promise<void> {
-    let pid: number;
-    try {
-      pid = Number(readFileSync(this.paths.pidFile, 'utf8').trim());
-      if (!Number.isInteger(pid) || pid <= 1) return;
-      // Ours only: a bird whose command line names our control socket (pids are reused).
-      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (!argv[0]?.endsWith('bird') || !argv.includes(this.paths.socket)) return;
-    } catch {
-      return;
-    }
-    this.#report({ type: 'bird-log', line: `stopping a BIRD left running by an earlier ipvs-ts (pid ${pid})` });
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      return;
-    }
-    // Its pid file lock, control socket and BGP port are free only once it is dead (a zombie holds none of them).
-    const deadline = Date.now() + STOP_TIMEOUT_MS;
-    while (Date.now() < deadline && alive(pid)) await new Promise((r) => setTimeout(r, 20));
-  }
 
   #onExit(child: ChildProcess, code: number | null, signal: string | null): void {
     if (this.#child !== child) return;
     this.#control?.close();
     this.#control = undefined;
     if (this.#closing) return;
-    if (Date.now() - this.#startedAt > RESTART_RESET_MS) this.#restartDelayMs = RESTART_FIRST_MS;
-    const delay = this.#restartDelayMs;
-    this.#restartDelayMs = Math.min(delay * 2, RESTART_MAX_MS);
+    const delay = this.#backoff.next();
     this.#report({ type: 'bird-exited', pid: child.pid ?? 0, code, signal, restartInMs: delay });
     this.#restartTimer = setTimeout(() => {
       this.#restarts++;
-      this.#serial(() => this.#launch()).catch((err: Error) => {
+      this.#queue.run(() => this.#launch()).catch((err: Error) => {
         this.#report({ type: 'bird-error', message: err.message });
       });
     }, delay);

@@ -4,12 +4,12 @@
 // gobgpd is given them again. Supervision is BIRD's (bird.ts): an exit is reported, every session reads `Down`,
 // and gobgpd is restarted after 1 s doubling to 30 s (back to 1 s after a minute up).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Announcer, DaemonInfo, RouteAttrs, SessionState } from './announcer.ts';
 import { BgpError } from './errors.ts';
-import { alive, checkPrefix } from './daemon-process.ts';
+import { checkPrefix, RestartBackoff, serialQueue, stopChild, stopLeftover } from './daemon-process.ts';
 import {
   GobgpClient, addPathRequest, addPeerRequest, deletePathRequest, importLocalOnlyRequests, peerStates, startBgpRequest,
   type GobgpSettings, type PeerReply,
@@ -39,11 +39,6 @@ interface Route {
   readonly enabled: boolean;
 }
 
-const RESTART_FIRST_MS = 1000;
-const RESTART_MAX_MS = 30_000;
-const RESTART_RESET_MS = 60_000;
-const STOP_TIMEOUT_MS = 5000;
-
 export class GobgpAnnouncer implements Announcer {
   readonly #opts: GobgpOptions;
   /** What should be announced: gobgpd forgets its paths when it dies, this does not. */
@@ -54,10 +49,9 @@ export class GobgpAnnouncer implements Announcer {
   #client: GobgpClient | undefined;
   #closing = false;
   #restartTimer: NodeJS.Timeout | undefined;
-  #restartDelayMs = RESTART_FIRST_MS;
-  #startedAt = 0;
+  readonly #backoff = new RestartBackoff();
   /** Calls and restarts one at a time, so a restart never sees a half-applied change. */
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #queue = serialQueue();
   #restarts = 0;
 
   constructor(opts: GobgpOptions) {
@@ -80,12 +74,12 @@ export class GobgpAnnouncer implements Announcer {
   }
 
   start(): Promise<void> {
-    return this.#serial(() => this.#launch());
+    return this.#queue.run(() => this.#launch());
   }
 
   announce(prefix: string, attrs: RouteAttrs = {}): Promise<void> {
     checkPrefix(prefix);
-    return this.#serial(async () => {
+    return this.#queue.run(async () => {
       const old = this.#routes.get(prefix);
       if (old?.enabled && old.attrs.med === attrs.med) return;
       // A path with the same prefix replaces the one gobgpd has (a new MED goes out as one UPDATE).
@@ -95,7 +89,7 @@ export class GobgpAnnouncer implements Announcer {
 
   withdraw(prefix: string): Promise<void> {
     checkPrefix(prefix);
-    return this.#serial(async () => {
+    return this.#queue.run(async () => {
       const old = this.#routes.get(prefix);
       if (!old?.enabled) return;
       await this.#change(prefix, { ...old, enabled: false }, () => this.#client?.call('DeletePath', deletePathRequest(prefix)));
@@ -138,29 +132,18 @@ export class GobgpAnnouncer implements Announcer {
   async close(): Promise<void> {
     this.#closing = true;
     clearTimeout(this.#restartTimer);
-    await this.#queue.catch(() => undefined);
+    await this.#queue.idle();
     this.#client?.close();
     this.#client = undefined;
-    const child = this.#child;
-    if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-      await this.#exited;
-      clearTimeout(timer);
-    }
+    await stopChild(this.#child, this.#exited);
     rmSync(this.paths.pidFile, { force: true });
-  }
-
-  #serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(fn, fn);
-    this.#queue = run.catch(() => undefined);
-    return run;
   }
 
   async #launch(): Promise<void> {
     if (this.#closing) return;
     mkdirSync(this.#opts.dir, { recursive: true, mode: 0o750 });
-    await this.#stopLeftover();
+    // Ours only: a gobgpd serving our API address.
+    await stopLeftover('gobgpd', this.paths.pidFile, (argv) => argv[0]?.endsWith('gobgpd') === true && argv.includes(this.paths.apiHosts), (line) => this.#report({ type: 'gobgp-log', line }));
     const { socket, pidFile, target, apiHosts } = this.paths;
     rmSync(socket, { force: true });
     const [program = 'gobgpd', ...pre] = this.#opts.command ?? ['gobgpd'];
@@ -204,7 +187,7 @@ export class GobgpAnnouncer implements Announcer {
       throw new BgpError('BGP_DAEMON_START', `gobgpd did not take its settings on ${target}: ${(err as Error).message}`);
     }
     this.#client = client;
-    this.#startedAt = Date.now();
+    this.#backoff.started();
     this.#report({ type: 'gobgp-started', pid: child.pid ?? 0 });
   }
 
@@ -219,42 +202,17 @@ export class GobgpAnnouncer implements Announcer {
     for (const [prefix, r] of this.#routes) if (r.enabled) await client.call('AddPath', addPathRequest(prefix, r.attrs));
   }
 
-  /**
-   * A gobgpd left running by an ipvs-ts that was killed -9 holds the API socket and the BGP port: the pid file
-   * names it, and it is stopped only if that process is a gobgpd serving our API address.
-   */
-  async #stopLeftover(): Promise<void> {
-    let pid: number;
-    try {
-      pid = Number(readFileSync(this.paths.pidFile, 'utf8').trim());
-      if (!Number.isInteger(pid) || pid <= 1) return;
-      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (!argv[0]?.endsWith('gobgpd') || !argv.includes(this.paths.apiHosts)) return;
-    } catch {
-      return;
-    }
-    this.#report({ type: 'gobgp-log', line: `stopping a gobgpd left running by an earlier ipvs-ts (pid ${pid})` });
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      return;
-    }
-    const deadline = Date.now() + STOP_TIMEOUT_MS;
-    while (Date.now() < deadline && alive(pid)) await new Promise((r) => setTimeout(r, 20));
-  }
 
   #onExit(child: ChildProcess, code: number | null, signal: string | null): void {
     if (this.#child !== child) return;
     this.#client?.close();
     this.#client = undefined;
     if (this.#closing) return;
-    if (Date.now() - this.#startedAt > RESTART_RESET_MS) this.#restartDelayMs = RESTART_FIRST_MS;
-    const delay = this.#restartDelayMs;
-    this.#restartDelayMs = Math.min(delay * 2, RESTART_MAX_MS);
+    const delay = this.#backoff.next();
     this.#report({ type: 'gobgp-exited', pid: child.pid ?? 0, code, signal, restartInMs: delay });
     this.#restartTimer = setTimeout(() => {
       this.#restarts++;
-      this.#serial(() => this.#launch()).catch((err: Error) => {
+      this.#queue.run(() => this.#launch()).catch((err: Error) => {
         this.#report({ type: 'gobgp-error', message: err.message });
       });
     }, delay);

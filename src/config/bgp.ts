@@ -3,6 +3,7 @@
 import { posOf, type Token } from './lexer.ts';
 import { walk, type Mutable } from './blocks.ts';
 import type { BgpAnnouncer, BgpNeighbor, BgpVip, Config } from './model.ts';
+import type { Problems } from './problems.ts';
 import type { Stmt } from './tree.ts';
 import type { ArgReader } from './values.ts';
 import { inetNtop, inetPton } from '../sys/inet.ts';
@@ -192,6 +193,26 @@ export function validateBgp(c: Config, r: ArgReader): void {
     const wanted = (b.vips.length > 0 ? b.vips.map((v) => v.family) : [...served].map(canonicalFamily)).includes(fam);
     if (wanted && !b.neighbors.some((n) => n.family === fam)) {
       p.warn('missing', `bgp_announcer: IPv${fam} VIPs are announced only to IPv${fam} neighbors, and there is none`, b.pos);
+    }
+  }
+  warnMultiDirector(c, b, p);
+}
+
+/**
+ * Routers spread an announced VIP's flows over every director that announces it, and move flows between them when
+ * one leaves: what makes that safe (docs/bgp.md, "Several directors for one VIP") is said where it is missing.
+ */
+function warnMultiDirector(c: Config, b: BgpAnnouncer, p: Problems): void {
+  const listed = new Set(b.vips.map((v) => v.address));
+  const groups = new Map(c.virtualServerGroups.map((g) => [g.name, g]));
+  for (const vs of c.virtualServers) {
+    const addrs = vs.key.kind === 'addr' ? [vs.key.address] : vs.key.kind === 'group' ? groupAddresses(groups.get(vs.key.name)) : [];
+    if (addrs.length === 0 || (listed.size > 0 && !addrs.some((a) => listed.has(a)))) continue;
+    if (vs.lbKind === 'NAT') {
+      p.warn('multi-director', 'lb_kind NAT on an announced VIP: with several directors a reply must come back through the director that holds the connection, which ECMP does not do; use DR or TUN (one director announcing alone is fine)', vs.pos);
+    }
+    if (vs.lbAlgo === 'mh' && !vs.schedulerFlags.includes('mh-fallback') && !vs.schedulerFlags.includes('flag-1')) {
+      p.warn('multi-director', 'lb_algo mh on an announced VIP without mh-fallback: a failed real server is then deleted, which changes this director\'s Maglev table but not the others\'; with mh-fallback it stays at weight 0 and every director keeps the same table', vs.pos);
     }
   }
 }

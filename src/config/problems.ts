@@ -25,6 +25,7 @@ export const PROBLEM_CODES = [
   'missing',            // a required setting is absent
   'strict',             // refused or rewritten by vrrp_strict / strict_mode (RFC 5798 compliance), as keepalived does
   'host',               // a fact about this machine (interface, address) does not hold
+  'multi-director',     // an announced VIP (bgp_announcer) set up in a way several directors cannot share
 ] as const;
 export type ProblemCode = (typeof PROBLEM_CODES)[number];
 

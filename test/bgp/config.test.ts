@@ -155,6 +155,7 @@ test('check-config accepts the block (even --strict) and --json carries it; keep
 }
 virtual_server 192.0.2.10 80 {
     lb_algo mh
+    mh-fallback
     lb_kind DR
     protocol TCP
 }
@@ -172,4 +173,29 @@ virtual_server 192.0.2.10 80 {
     assert.match(k.stderr, new RegExp(`\\(Line ${line}\\) Unknown keyword '${word}'`));
   }
   assert.match(k.stderr, /\(Line 1\) Unexpected '\{' - ignoring/);
+});
+
+test('bgp_announcer: announced virtual servers that several directors cannot share are warned (NAT, mh without mh-fallback)', () => {
+  const { problems } = parseConfigText(`bgp_announcer {
+  local_as 65001
+  neighbor 10.0.0.1 remote_as 65000
+  vip 192.0.2.10
+}
+virtual_server 192.0.2.10 80 {
+  lb_algo mh
+  lb_kind NAT
+}
+virtual_server 192.0.2.10 443 {
+  lb_algo mh
+  mh-fallback
+  lb_kind DR
+}
+virtual_server 192.0.2.99 80 {
+  lb_algo mh
+  lb_kind NAT
+}
+`, 'k.conf', { skipHostChecks: true });
+  const multi = problems.filter((p) => p.code === 'multi-director').map((p) => `${p.pos?.line} ${p.message.slice(0, 40)}`);
+  // Only the announced 192.0.2.10:80 is warned, twice; the unannounced 192.0.2.99 is nobody's ECMP business.
+  assert.deepEqual(multi, ['6 lb_kind NAT on an announced VIP: with se', '6 lb_algo mh on an announced VIP without m']);
 });
