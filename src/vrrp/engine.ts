@@ -180,6 +180,9 @@ export class VrrpEngine {
     const nl = NetlinkSocket.open(NETLINK_ROUTE);
     this.#nl = nl;
     try {
+      // First the VMACs a killed run made that this configuration no longer names (ours by their alias: vmac.ts):
+      // a renamed one keeps its MAC, and the kernel refuses to bring up a second macvlan with it (EADDRINUSE).
+      await removeStaleVmacs(nl, new Set([...placed.values()].flatMap((p) => (p.vmac ? [p.vmac.name] : []))), this.#hooks.log);
       await this.#readyVmacs(placed);
       this.#openChannels(cfg, placed);
     } catch (err) {
@@ -205,8 +208,6 @@ export class VrrpEngine {
     if (cfg.vrrpInstances.some(dropsTraffic)) await this.#drops.create();
     else await removeStaleTable();
     if (!cfg.vrrpInstances.some((i) => i.useVmac !== undefined)) await new VmacFirewall(this.#hooks.log).sync([]);
-    // VMACs a killed run made that this configuration no longer names (ours by their alias: vmac.ts).
-    await removeStaleVmacs(nl, new Set(this.#vmacs?.names()), this.#hooks.log);
     // static_* are in before any instance enters the election (no instance is MASTER yet: nothing else moves).
     await this.#syncVips();
     // Link state from rtnetlink: the initial list, then events (track_interface and each instance's own interface).

@@ -86,6 +86,11 @@ export class Vmacs {
   readonly #bases = new Map<string, BaseArp>();
   readonly #rp = new RpFilter();
   readonly #firewall: VmacFirewall;
+  /**
+   * VMACs made while a held VMAC of another name had their MAC on the same base (a reload renaming one): the kernel
+   * refuses to bring up a second macvlan with that MAC (EADDRINUSE), so they go up when that one is removed.
+   */
+  readonly #waitingUp = new Set<string>();
 
   constructor(nl: NetlinkConnection, log: (line: string) => void) {
     this.#nl = nl;
@@ -160,7 +165,12 @@ export class Vmacs {
     await this.#syncFirewall();
     // No automatic link-local address (RFC 5798 7.4); it must be set before the link goes up.
     await setAddrGenMode(this.#nl, ifindex, IN6_ADDR_GEN_MODE_NONE);
-    await setLinkUp(this.#nl, ifindex, true);
+    const twin = this.#twin(spec);
+    if (twin === undefined) await setLinkUp(this.#nl, ifindex, true);
+    else {
+      this.#waitingUp.add(spec.name);
+      this.#log(`(${spec.instance}) VMAC ${spec.name} stays down until ${twin} (same MAC on ${spec.base}) is removed`);
+    }
     if (spec.linkLocal !== undefined) {
       await addAddress(this.#nl, { address: spec.linkLocal, prefixLength: 64, ifindex, flags: IFA_F_NODAD }).catch((e: unknown) => {
         if (!(e instanceof NetlinkError && e.code === 'EEXIST')) throw e;
@@ -198,7 +208,20 @@ export class Vmacs {
       });
       this.#log(`(${h.spec.instance}) removed VMAC ${name}`);
     }
+    this.#waitingUp.delete(name);
+    for (const w of this.#waitingUp) {
+      const held = this.#held.get(w);
+      if (held === undefined || this.#twin(held.spec) !== undefined) continue;
+      this.#waitingUp.delete(w);
+      await setLinkUp(this.#nl, held.ifindex, true);
+      this.#log(`(${held.spec.instance}) VMAC ${w} up`);
+    }
     await this.#released(h.spec);
+  }
+
+  /** Another held VMAC with this one's MAC on its base, if any. */
+  #twin(spec: VmacSpec): string | undefined {
+    return [...this.#held.values()].find((o) => o.spec.name !== spec.name && o.spec.base === spec.base && o.spec.mac === spec.mac)?.spec.name;
   }
 
   /** After a VMAC left #held: its firewall rules go, and the base's and rp_filter settings once no VMAC needs them. */
