@@ -264,7 +264,7 @@ test('use_vmac: an interface of that name that ipvs-ts did not make is refused a
   assert.equal(link(lab, 'd1', 'vrrp.9')?.kind, 'bridge', 'the bridge is still there');
 });
 
-test('use_vmac, IPv6, with keepalived as the peer: the VMAC carries 00:00:5e:00:02:VRID and the base link-local; the client keeps the virtual MAC through a failover', { skip }, async (t) => {
+test('use_vmac, IPv6, with keepalived as the peer: the VMAC carries 00:00:5e:00:02:VRID and the base link-local; the client keeps the virtual MAC through a VMAC deleted under the master and a failover', { skip }, async (t) => {
   const lab = new Lab('vm6');
   t.after(() => lab.cleanup());
   lab.setup({ d1: ['fd82::1/64'], d2: ['fd82::2/64'], client: ['fd82::9/64'] });
@@ -285,6 +285,21 @@ test('use_vmac, IPv6, with keepalived as the peer: the VMAC carries 00:00:5e:00:
   await sleep(10 * ADV);
   assert.equal(lab.entered(ka, 'MASTER'), 0, `keepalived hears the ipvs-ts master\n${lab.logTails()}`);
   await waitFor('the client reaches the VIP', () => ping(lab, VIP), START_MS, 100);
+  assert.equal(neighbour(lab, VIP), VMAC);
+
+  // The VMAC deleted under the master: made again with the link-local and the VIP, adverts resume from it before
+  // keepalived's master-down timer (3 × 0.1 s + skew) runs out, so keepalived stays BACKUP.
+  const index = link(lab, 'd1', 'vrrp.62')?.index;
+  lab.sh(lab.ns('d1'), 'ip link del vrrp.62');
+  await waitFor('vrrp.62 made again with the link-local and the VIP', () => {
+    const h = held(lab, 'd1');
+    return link(lab, 'd1', 'vrrp.62')?.index !== index && h.includes(`${VIP} vrrp.62`) && h.includes(`${ll} vrrp.62`);
+  }, START_MS).catch((e: Error) => {
+    throw new Error(`${e.message}\n${lab.logTails()}`);
+  });
+  await sleep(10 * ADV);
+  assert.equal(lab.entered(ka, 'MASTER'), 0, `keepalived did not take over\n${lab.logTails()}`);
+  await waitFor('the client reaches the VIP again', () => ping(lab, VIP), START_MS, 100);
   assert.equal(neighbour(lab, VIP), VMAC);
 
   assert.equal(await lab.stop(ts), 0);
