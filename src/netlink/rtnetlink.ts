@@ -132,6 +132,7 @@ export const IFLA_INFO_KIND = 1;
 export const IFLA_INFO_DATA = 2;
 export const IFLA_MACVLAN_MODE = 1;
 export const IFLA_INET6_ADDR_GEN_MODE = 8;
+export const IFLA_IFALIAS = 20;
 export const MACVLAN_MODE = { private: 1, vepa: 2, bridge: 4, passthru: 8, source: 16 } as const;
 export const IN6_ADDR_GEN_MODE_NONE = 1;
 
@@ -150,6 +151,8 @@ export interface LinkKind {
   readonly kind: string | undefined;
   readonly parent: number | undefined;
   readonly macvlanMode: number | undefined;
+  /** The link's alias (IFLA_IFALIAS, `ip link set … alias`), if it has one. */
+  readonly alias?: string | undefined;
 }
 
 /** Creates a macvlan link (NLM_F_CREATE|NLM_F_EXCL: a link of that name already present rejects with 'EEXIST'). */
@@ -171,6 +174,15 @@ export function macvlanRequest(spec: MacvlanSpec) {
 /** Sets a link's hardware address. */
 export async function setLinkMac(nl: NetlinkConnection, ifindex: number, mac: string): Promise<void> {
   await nl.request({ type: RTM_NEWLINK, what: `set link ${ifindex} address ${mac}`, payload: linkPayload(ifindex, [binary(IFLA_ADDRESS, macToBytes(mac))]) });
+}
+
+/** Sets a link's alias (IFLA_IFALIAS; what `ip link set dev X alias TEXT` sets). */
+export async function setLinkAlias(nl: NetlinkConnection, ifindex: number, alias: string): Promise<void> {
+  await nl.request(linkAliasRequest(ifindex, alias));
+}
+
+export function linkAliasRequest(ifindex: number, alias: string) {
+  return { type: RTM_NEWLINK, what: `set link ${ifindex} alias ${alias}`, payload: linkPayload(ifindex, [string(IFLA_IFALIAS, alias)]) };
 }
 
 /** IPv6 address generation for a link (IN6_ADDR_GEN_MODE_NONE: no automatic link-local address). */
@@ -200,7 +212,8 @@ export function decodeLinkKind(m: NetlinkMessage): LinkKind {
   const info = a.nested(IFLA_LINKINFO);
   const kind = info?.string(IFLA_INFO_KIND);
   const mode = kind === 'macvlan' ? info?.nested(IFLA_INFO_DATA)?.u32(IFLA_MACVLAN_MODE) : undefined;
-  return { link, kind, parent: a.u32(IFLA_LINK), macvlanMode: mode };
+  const alias = a.string(IFLA_IFALIAS);
+  return { link, kind, parent: a.u32(IFLA_LINK), macvlanMode: mode, ...(alias ? { alias } : {}) };
 }
 
 function macToBytes(mac: string): Buffer {

@@ -43,14 +43,24 @@ export function unsolicitedNa(mac: Buffer, address: string, router = false): Buf
 
 /** Sends the announcements on one interface: AF_PACKET for ARP, an ICMPv6 raw socket for NA. */
 export class Announcer {
-  readonly #ifindex: number;
+  readonly #ifname: string;
+  #ifindex: number;
   readonly #mac: Buffer;
   #arp: DatagramSocket | undefined;
   #icmp6: DatagramSocket | undefined;
 
   constructor(ifname: string, mac: Buffer) {
+    this.#ifname = ifname;
     this.#ifindex = sys().ifNameToIndex(ifname);
     this.#mac = mac;
+  }
+
+  /** The interface was made again (a VMAC deleted under us): sends on the new link from now on. */
+  reopen(): void {
+    this.close();
+    this.#arp = undefined;
+    this.#icmp6 = undefined;
+    this.#ifindex = sys().ifNameToIndex(this.#ifname);
   }
 
   announce(address: string): void {

@@ -22,7 +22,7 @@ import { initialState, PRIO_OWNER, step, type MachineEvent, type MachineParams, 
 import { planVrrpReload, type ScriptPlan, type VrrpReloadPlan } from './reload-plan.ts';
 import { addVip, deleteVip } from './vips.ts';
 import { clearLeftovers, describeEntry, KernelEntries, staticEntries, virtualEntries } from './routes.ts';
-import { vmacAddress, Vmacs, type VmacSpec } from './vmac.ts';
+import { removeStaleVmacs, vmacAddress, Vmacs, type VmacSpec } from './vmac.ts';
 import { VmacFirewall } from './vmac-nft.ts';
 import { DropTable, removeStaleTable } from './nft.ts';
 import { notifyCommands, syncForce } from './sync.ts';
@@ -79,7 +79,8 @@ export interface InstanceStatus {
 
 /** One raw socket per interface and family, the instances it delivers to, and what none of them could claim. */
 interface Channel {
-  readonly chan: VrrpChannel;
+  /** Replaced when its interface, a VMAC, is made again (#vmacLost). */
+  chan: VrrpChannel;
   readonly byVrid: Map<number, Instance>;
   readonly stats: Stats;
 }
@@ -179,6 +180,9 @@ export class VrrpEngine {
     const nl = NetlinkSocket.open(NETLINK_ROUTE);
     this.#nl = nl;
     try {
+      // First the VMACs a killed run made that this configuration no longer names (ours by their alias: vmac.ts):
+      // a renamed one keeps its MAC, and the kernel refuses to bring up a second macvlan with it (EADDRINUSE).
+      await removeStaleVmacs(nl, new Set([...placed.values()].flatMap((p) => (p.vmac ? [p.vmac.name] : []))), this.#hooks.log);
       await this.#readyVmacs(placed);
       this.#openChannels(cfg, placed);
     } catch (err) {
@@ -210,7 +214,10 @@ export class VrrpEngine {
     nl.subscribe([RTNLGRP_LINK], (m) => {
       const ev = decodeRtEvent(m);
       if (ev?.kind === 'newlink') this.#linkState(ev.link.name, linkUp(ev.link));
-      else if (ev?.kind === 'dellink') this.#linkState(ev.link.name, false);
+      else if (ev?.kind === 'dellink') {
+        if (this.#vmacs?.ifindex(ev.link.name) === ev.link.index) this.#vmacLost(ev.link.name, ev.link.index);
+        this.#linkState(ev.link.name, false);
+      }
     });
     for (const l of await listLinks(nl)) this.#ifaceUp.set(l.name, linkUp(l));
     await this.#files.follow(trackedFiles(cfg));
@@ -376,6 +383,41 @@ export class VrrpEngine {
     });
     this.#vipChain = run;
     return run;
+  }
+
+  /**
+   * A VMAC of ours was deleted under the running instances (`ip link del`): made again at once, as keepalived
+   * 2.2.7's recreate_vmac_thread does, after the VIP changes queued before. The sockets and announcers on it are
+   * opened on the new link, and the sync that follows adds a master's VIPs back and announces them (gratuitous
+   * ARP / NA from the virtual MAC), so a neighbour's entry for a VIP stays valid.
+   */
+  #vmacLost(name: string, ifindex: number): void {
+    const vmacs = this.#vmacs;
+    if (vmacs === undefined || this.#stopping) return;
+    this.#hooks.log(`VMAC ${name} was deleted; making it again`);
+    this.#vipChain = this.#vipChain.then(async () => {
+      if (this.#stopping) return;
+      try {
+        if (!(await vmacs.recreate(name, ifindex))) return;
+        for (const [key, vip] of this.#held) if (vip.dev === name) this.#held.delete(key);
+        this.#virtual?.forgetDev(name);
+        this.#statics?.forgetDev(name);
+        for (const ch of this.#channels.values()) if (ch.chan.ifname === name) this.#reopenChannel(ch);
+        for (const inst of this.#instances) if (inst.vmac === name) inst.announcer.reopen();
+      } catch (e) {
+        this.#hooks.log(`cannot make VMAC ${name} again: ${(e as Error).message}`);
+      }
+    });
+    void this.#syncVips();
+  }
+
+  /** A channel's socket on its interface made again: the same instances, the same groups joined. */
+  #reopenChannel(ch: Channel): void {
+    const fresh = VrrpChannel.open(ch.chan.ifname, ch.chan.family);
+    ch.chan.close();
+    ch.chan = fresh;
+    fresh.onPacket((r) => this.#receive(ch, r));
+    for (const inst of ch.byVrid.values()) if (!isUnicast(inst.cfg)) fresh.join(multicastGroup(this.#config, inst.cfg.family));
   }
 
   #closeIdleChannels(): void {

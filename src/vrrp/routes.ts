@@ -58,6 +58,11 @@ export class KernelEntries {
     return this.#held.has(entryKey(e));
   }
 
+  /** The kernel dropped the routes and addresses on a deleted link (a VMAC made again): the next addMissing re-adds them. */
+  forgetDev(dev: string): void {
+    for (const [k, e] of this.#held) if ((e.kind === 'route' ? e.route.dev : e.kind === 'address' ? e.address.dev : undefined) === dev) this.#held.delete(k);
+  }
+
   /** Removes what is held and not in `want`. */
   async removeUnwanted(want: readonly Entry[]): Promise<void> {
     const keys = new Set(want.map(entryKey));

@@ -3,19 +3,27 @@
 // leave from it, so every node of a VRRP router answers ARP with the same MAC and a failover changes no neighbour
 // cache. The interface is made at start and kept up in every state; only the VIPs move.
 //
-// Ownership: a link of the VMAC's name that is a private macvlan on the instance's base interface is taken as
-// ours (left by a killed run, or kept across a reload) and adopted; any other link of that name is refused and never
-// touched. Links are removed on stop, and when a reload drops the instance or its use_vmac.
+// Ownership: every VMAC ipvs-ts makes carries the link alias VMAC_ALIAS (IFLA_IFALIAS, shown by `ip link`), set
+// right after it is created. The alias lives as long as the link, so it survives a kill -9 and needs no state file
+// to agree with the kernel. A private macvlan on the base with the virtual MAC is not proof enough: keepalived's VMACs
+// look just like that and have the same names. A link of the VMAC's name that is a private macvlan on the instance's
+// base with our alias is adopted (left by a killed run, or kept across a reload); any other link of that name is
+// refused and never touched. Links are removed on stop, when a reload drops the instance or its use_vmac, and at
+// start when a killed run left one the new configuration does not name (removeStaleVmacs). A VMAC deleted under a
+// running instance is made again at once (recreate), as keepalived 2.2.7's recreate_vmac_thread does.
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import type { Family, VrrpInstance } from '../config/model.ts';
 import { NetlinkError } from '../netlink/errors.ts';
 import {
-  addAddress, createMacvlan, deleteLink, IFA_F_NODAD, IN6_ADDR_GEN_MODE_NONE, listLinkKinds, MACVLAN_MODE, setAddrGenMode, setLinkMac, setLinkUp,
+  addAddress, createMacvlan, deleteLink, IFA_F_NODAD, IN6_ADDR_GEN_MODE_NONE, listLinkKinds, MACVLAN_MODE, setAddrGenMode, setLinkAlias, setLinkMac, setLinkUp,
   type LinkKind,
 } from '../netlink/rtnetlink.ts';
 import type { NetlinkConnection } from '../netlink/socket.ts';
 import { VrrpError } from './errors.ts';
 import { VmacFirewall } from './vmac-nft.ts';
+
+/** The link alias that marks a VMAC as ipvs-ts's own (see the header). */
+export const VMAC_ALIAS = 'ipvs-ts VMAC';
 
 /** The MAC of the VMAC: as configured, else 00:00:5e:00:01:VRID (IPv4) or 00:00:5e:00:02:VRID (IPv6). */
 export function vmacAddress(ic: Pick<VrrpInstance, 'vrid' | 'family' | 'vmacAddress'>): string {
@@ -39,8 +47,12 @@ export type VmacAction = { readonly kind: 'create' } | { readonly kind: 'adopt';
 export function vmacAction(existing: LinkKind | undefined, spec: Pick<VmacSpec, 'name' | 'base' | 'baseIndex' | 'mac'>): VmacAction {
   if (existing === undefined) return { kind: 'create' };
   const what = existing.kind === 'macvlan' ? `a macvlan (mode ${modeName(existing.macvlanMode)}) on link ${existing.parent ?? '?'}` : `a ${existing.kind ?? 'physical'} interface`;
+  const advice = `ipvs-ts never takes over or deletes an interface it did not make: name another VMAC (use_vmac NAME) or remove ${spec.name}`;
   if (existing.kind !== 'macvlan' || existing.macvlanMode !== MACVLAN_MODE.private || existing.parent !== spec.baseIndex) {
-    return { kind: 'refuse', why: `interface ${spec.name} already exists and is ${what}, not a private macvlan on ${spec.base}; ipvs-ts never takes over or deletes an interface it did not make: name another VMAC (use_vmac NAME) or remove ${spec.name}` };
+    return { kind: 'refuse', why: `interface ${spec.name} already exists and is ${what}, not a private macvlan on ${spec.base}; ${advice}` };
+  }
+  if (existing.alias !== VMAC_ALIAS) {
+    return { kind: 'refuse', why: `interface ${spec.name} already exists and is a private macvlan on ${spec.base} without the alias "${VMAC_ALIAS}" (keepalived's?); ${advice}` };
   }
   return { kind: 'adopt', ifindex: existing.link.index, setMac: existing.link.mac !== spec.mac };
 }
@@ -63,10 +75,8 @@ interface Held {
  */
 const BASE_ARP = { arp_ignore: 1, arp_filter: 1, arp_announce: 2 } as const;
 
-interface BaseArp {
-  readonly before: ReadonlyMap<keyof typeof BASE_ARP, number>;
-  users: number;
-}
+/** A base's ARP settings before its first IPv4 VMAC; put back when it has none left. */
+type BaseArp = ReadonlyMap<keyof typeof BASE_ARP, number>;
 
 /** The VMACs of one engine. Not concurrent: the engine runs ensure/remove one after the other. */
 export class Vmacs {
@@ -76,6 +86,11 @@ export class Vmacs {
   readonly #bases = new Map<string, BaseArp>();
   readonly #rp = new RpFilter();
   readonly #firewall: VmacFirewall;
+  /**
+   * VMACs made while a held VMAC of another name had their MAC on the same base (a reload renaming one): the kernel
+   * refuses to bring up a second macvlan with that MAC (EADDRINUSE), so they go up when that one is removed.
+   */
+  readonly #waitingUp = new Set<string>();
 
   constructor(nl: NetlinkConnection, log: (line: string) => void) {
     this.#nl = nl;
@@ -85,6 +100,11 @@ export class Vmacs {
 
   has(name: string): boolean {
     return this.#held.has(name);
+  }
+
+  /** The ifindex of a VMAC this engine holds. */
+  ifindex(name: string): number | undefined {
+    return this.#held.get(name)?.ifindex;
   }
 
   names(): string[] {
@@ -130,6 +150,8 @@ export class Vmacs {
       const made = (await this.#links()).get(spec.name);
       if (made === undefined) throw new VrrpError('VRRP_VMAC', `(${spec.instance}) VMAC ${spec.name} vanished right after it was created`);
       ifindex = made.link.index;
+      // The mark of ownership, before anything else (a run killed between the two leaves a link it will not claim).
+      await setLinkAlias(this.#nl, ifindex, VMAC_ALIAS);
       this.#log(`(${spec.instance}) created VMAC ${spec.name} (${spec.mac}) on ${spec.base}`);
     } else {
       ifindex = a.ifindex;
@@ -143,12 +165,34 @@ export class Vmacs {
     await this.#syncFirewall();
     // No automatic link-local address (RFC 5798 7.4); it must be set before the link goes up.
     await setAddrGenMode(this.#nl, ifindex, IN6_ADDR_GEN_MODE_NONE);
-    await setLinkUp(this.#nl, ifindex, true);
+    const twin = this.#twin(spec);
+    if (twin === undefined) await setLinkUp(this.#nl, ifindex, true);
+    else {
+      this.#waitingUp.add(spec.name);
+      this.#log(`(${spec.instance}) VMAC ${spec.name} stays down until ${twin} (same MAC on ${spec.base}) is removed`);
+    }
     if (spec.linkLocal !== undefined) {
       await addAddress(this.#nl, { address: spec.linkLocal, prefixLength: 64, ifindex, flags: IFA_F_NODAD }).catch((e: unknown) => {
         if (!(e instanceof NetlinkError && e.code === 'EEXIST')) throw e;
       });
     }
+  }
+
+  /**
+   * A VMAC this engine holds was deleted under it (RTM_DELLINK for `ifindex`): makes it again with the same
+   * settings. False when that event is not about a held VMAC (one we removed ourselves, or an older link).
+   */
+  async recreate(name: string, ifindex: number): Promise<boolean> {
+    const h = this.#held.get(name);
+    if (h === undefined || h.ifindex !== ifindex) return false;
+    this.#held.delete(name);
+    try {
+      await this.#make(h.spec);
+    } catch (err) {
+      await this.#released(h.spec);
+      throw err;
+    }
+    return true;
   }
 
   /** Deletes a VMAC this engine holds and undoes the base interface's settings once its last VMAC goes. */
@@ -164,9 +208,28 @@ export class Vmacs {
       });
       this.#log(`(${h.spec.instance}) removed VMAC ${name}`);
     }
+    this.#waitingUp.delete(name);
+    for (const w of this.#waitingUp) {
+      const held = this.#held.get(w);
+      if (held === undefined || this.#twin(held.spec) !== undefined) continue;
+      this.#waitingUp.delete(w);
+      await setLinkUp(this.#nl, held.ifindex, true);
+      this.#log(`(${held.spec.instance}) VMAC ${w} up`);
+    }
+    await this.#released(h.spec);
+  }
+
+  /** Another held VMAC with this one's MAC on its base, if any. */
+  #twin(spec: VmacSpec): string | undefined {
+    return [...this.#held.values()].find((o) => o.spec.name !== spec.name && o.spec.base === spec.base && o.spec.mac === spec.mac)?.spec.name;
+  }
+
+  /** After a VMAC left #held: its firewall rules go, and the base's and rp_filter settings once no VMAC needs them. */
+  async #released(spec: VmacSpec): Promise<void> {
     await this.#syncFirewall();
-    if (h.spec.family === 4) await this.#releaseBase(h.spec.base);
-    if (![...this.#held.values()].some((o) => o.spec.family === 4)) await this.#rp.restore(this.#log);
+    const v4 = [...this.#held.values()].filter((o) => o.spec.family === 4);
+    if (spec.family === 4 && !v4.some((o) => o.spec.base === spec.base)) await this.#releaseBase(spec.base);
+    if (v4.length === 0) await this.#rp.restore(this.#log);
   }
 
   async removeAll(): Promise<void> {
@@ -180,13 +243,9 @@ export class Vmacs {
       await sysctl(`ipv4/conf/${spec.name}/${param}`, value);
     }
     // The base must not answer ARP for the VIPs with its own MAC.
-    const b = this.#bases.get(spec.base);
-    if (b !== undefined) {
-      b.users++;
-      return;
-    }
+    if (this.#bases.has(spec.base)) return;
     const before = new Map<keyof typeof BASE_ARP, number>();
-    this.#bases.set(spec.base, { before, users: 1 });
+    this.#bases.set(spec.base, before);
     for (const [param, value] of Object.entries(BASE_ARP) as [keyof typeof BASE_ARP, number][]) {
       const was = await readSysctl(`ipv4/conf/${spec.base}/${param}`);
       if (was === undefined || was === value) continue;
@@ -196,10 +255,10 @@ export class Vmacs {
   }
 
   async #releaseBase(base: string): Promise<void> {
-    const b = this.#bases.get(base);
-    if (b === undefined || --b.users > 0) return;
+    const before = this.#bases.get(base);
+    if (before === undefined) return;
     this.#bases.delete(base);
-    for (const [param, was] of b.before) await sysctl(`ipv4/conf/${base}/${param}`, was).catch(() => undefined);
+    for (const [param, was] of before) await sysctl(`ipv4/conf/${base}/${param}`, was).catch(() => undefined);
   }
 
   #syncFirewall(): Promise<void> {
@@ -209,6 +268,25 @@ export class Vmacs {
   async #links(): Promise<Map<string, LinkKind>> {
     return new Map((await listLinkKinds(this.#nl)).map((l) => [l.link.name, l]));
   }
+}
+
+/**
+ * Deletes the VMACs a killed run left that the configuration no longer names (`keep`: the names it does): macvlans
+ * with our alias only, so keepalived's and anyone else's are left alone. Returns the names removed.
+ */
+export async function removeStaleVmacs(nl: NetlinkConnection, keep: ReadonlySet<string>, log: (line: string) => void): Promise<string[]> {
+  const removed: string[] = [];
+  for (const l of await listLinkKinds(nl)) {
+    if (l.kind !== 'macvlan' || l.alias !== VMAC_ALIAS || keep.has(l.link.name)) continue;
+    try {
+      await deleteLink(nl, l.link.index);
+      removed.push(l.link.name);
+      log(`removed VMAC ${l.link.name} left by an earlier run`);
+    } catch (e) {
+      if (!(e instanceof NetlinkError && e.code === 'ENODEV')) log(`cannot remove the stale VMAC ${l.link.name}: ${(e as Error).message}`);
+    }
+  }
+  return removed;
 }
 
 /**

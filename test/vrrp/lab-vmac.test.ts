@@ -2,7 +2,9 @@
 // master, whose VIP sits on its vrrp.VRID macvlan and whose adverts leave with the virtual router MAC; a client's
 // neighbour entry for the VIP is that MAC, and stays so (no new ARP resolution needed) through failovers either
 // way. The VMAC goes when the daemon stops, is adopted (not duplicated) after kill -9, follows a reload, and an
-// interface of that name that is not ipvs-ts's is refused and left alone.
+// interface of that name that is not ipvs-ts's is refused and left alone. A VMAC deleted by hand under a running
+// master is made again at once; one a killed run left is removed by the next run when its configuration no longer
+// names it, and a look-alike macvlan ipvs-ts did not make survives that.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { haveCommand, instanceConf, Lab, labUnavailable, readPcap, START_MS, sleep, waitFor } from './lab.ts';
@@ -138,8 +140,116 @@ test('use_vmac: a reload that drops it moves the VIP to the interface and remove
   await waitFor('the default MAC on the same link', () => link(lab, 'd1', 'vrrp.7')?.mac === '00:00:5e:00:01:07', START_MS);
   await waitFor('the VIP back after the restart', () => held(lab, 'd1').includes(`${VIP} vrrp.7`), START_MS);
   assert.equal(link(lab, 'd1', 'vrrp.7')?.index, index);
+  // Renamed (same MAC): the new link stays down until the old one is gone (the kernel refuses two up), then comes up.
+  lab.reload(ts, 'ipvs-ts-d1', conf('  use_vmac vmac7b'));
+  await waitFor('VIP on vmac7b, vrrp.7 gone', () => held(lab, 'd1').includes(`${VIP} vmac7b`) && link(lab, 'd1', 'vrrp.7') === undefined, START_MS).catch((e: Error) => {
+    throw new Error(`${e.message}\n${lab.logTails()}`);
+  });
+  assert.match(lab.sh(lab.ns('d1'), 'ip link show dev vmac7b'), /[<,]UP[,>]/);
+  assert.doesNotMatch(lab.readLog(ts), /reload rejected/);
   assert.equal(await lab.stop(ts), 0);
-  assert.equal(link(lab, 'd1', 'vrrp.7'), undefined);
+  assert.equal(link(lab, 'd1', 'vmac7b'), undefined);
+});
+
+test('use_vmac: a VMAC deleted by hand under the master is made again within a second; the VIP answers again, from the virtual MAC, with the same neighbour entry', { skip: labUnavailable() ?? (haveCommand('tcpdump') && haveCommand('ping') ? undefined : 'needs tcpdump and ping') }, async (t) => {
+  const lab = new Lab('vmdl');
+  t.after(() => lab.cleanup());
+  lab.setup({ d1: ['10.86.0.1/24'], client: ['10.86.0.9/24'] });
+  const VIP = '10.86.0.100';
+  const VMAC = '00:00:5e:00:01:0b';
+  const ts = lab.ipvsTs('d1', instanceConf({ vrid: 11, priority: 150, advert: ADV / 1000, vips: [`${VIP}/24`], extra: '  use_vmac' }));
+  await waitFor('VIP on vrrp.11', () => held(lab, 'd1').includes(`${VIP} vrrp.11`), START_MS).catch((e: Error) => {
+    throw new Error(`${e.message}\n${lab.logTails()}`);
+  });
+  assert.match(lab.sh(lab.ns('d1'), 'ip link show dev vrrp.11'), /alias ipvs-ts VMAC/, 'marked as ours');
+  await waitFor('the client reaches the VIP', () => ping(lab, VIP), START_MS, 100);
+  assert.equal(neighbour(lab, VIP), VMAC);
+  const before = link(lab, 'd1', 'vrrp.11');
+  const cap = await lab.capture('vmdl', 'ip proto 112 or arp');
+
+  const t0 = Date.now();
+  lab.sh(lab.ns('d1'), 'ip link del vrrp.11');
+  await waitFor('vrrp.11 made again with the VIP', () => {
+    const l = link(lab, 'd1', 'vrrp.11');
+    return l !== undefined && l.index !== before?.index && held(lab, 'd1').includes(`${VIP} vrrp.11`);
+  }, START_MS, 10).catch((e: Error) => {
+    throw new Error(`${e.message}\n${lab.logTails()}`);
+  });
+  const tookMs = Date.now() - t0;
+  // The daemon's own times (its log lines are stamped by the same clock): from `ip link del` to the link made again,
+  // free of this test's polling (each poll runs `ip` twice in the namespace).
+  const at = (re: RegExp) => Date.parse(re.exec(lab.readLog(ts))?.[1] ?? 'NaN');
+  const noticed = at(/^(\S+) VMAC vrrp\.11 was deleted/m) - t0;
+  const made = at(/^(\S+) \(VI_1\) created VMAC vrrp\.11 .*\n(?![\s\S]*created VMAC vrrp\.11)/m) - t0;
+  t.diagnostic(`after ip link del: deletion seen at ${noticed} ms, VMAC made again at ${made} ms (daemon log); VMAC and VIP seen by the test at ${tookMs} ms`);
+  assert.ok(made < 1000, `made again within a second (${made} ms)`);
+  const again = link(lab, 'd1', 'vrrp.11');
+  assert.equal(again?.kind, 'macvlan');
+  assert.equal(again?.mac, VMAC);
+  assert.match(lab.sh(lab.ns('d1'), 'ip -d link show dev vrrp.11'), /macvlan mode private/);
+  assert.match(lab.sh(lab.ns('d1'), 'ip link show dev vrrp.11'), /alias ipvs-ts VMAC/);
+  assert.match(lab.readLog(ts), /VMAC vrrp\.11 was deleted; making it again/);
+  assert.equal(lab.entered(ts, 'MASTER'), 1, 'still master, no new election');
+  await waitFor('the client reaches the VIP again', () => ping(lab, VIP), START_MS, 100);
+  assert.equal(neighbour(lab, VIP), VMAC, 'the same neighbour entry');
+
+  // On the new link: adverts (from a reopened socket) and the gratuitous ARPs for the VIP leave with the virtual MAC.
+  await sleep(5 * ADV);
+  const frames = readPcap(cap.pcap).filter((f) => f.timeMs >= t0 - 50);
+  await cap.stop();
+  const adverts = frames.filter((f) => f.frame.readUInt16BE(12) === 0x0800 && f.frame[23] === 112 && f.timeMs >= t0 + tookMs);
+  assert.ok(adverts.length >= 2, `adverts after the VMAC came back (${adverts.length})`);
+  assert.deepEqual([...new Set(adverts.map((f) => mac(f.frame, 6)))], [VMAC]);
+  const garps = frames.filter((f) => f.frame.readUInt16BE(12) === 0x0806 && f.frame.readUInt16BE(20) === 1 && f.frame.subarray(28, 32).equals(Buffer.from([10, 86, 0, 100])));
+  assert.ok(garps.length > 0, 'the VIP was announced again');
+  assert.deepEqual([...new Set(garps.map((f) => `${mac(f.frame, 6)} ${mac(f.frame, 22)}`))], [`${VMAC} ${VMAC}`]);
+  assert.equal(await lab.stop(ts), 0);
+  assert.equal(link(lab, 'd1', 'vrrp.11'), undefined, 'the VMAC made again is removed on stop too');
+});
+
+test('use_vmac: after kill -9, the next run removes the VMACs its configuration no longer names (renamed, then dropped); a look-alike macvlan survives', { skip: labUnavailable() }, async (t) => {
+  const lab = new Lab('vmst');
+  t.after(() => lab.cleanup());
+  lab.setup({ d1: ['10.87.0.1/24'] });
+  const VIP = '10.87.0.100';
+  const conf = (extra: string) => instanceConf({ vrid: 8, priority: 150, advert: ADV / 1000, vips: [`${VIP}/24`], extra });
+  // What keepalived would have made for VRID 9 on this host: same kind, mode, base and MAC scheme, no alias.
+  lab.sh(lab.ns('d1'), 'ip link add vrrp.9 link eth0 address 00:00:5e:00:01:09 type macvlan mode private');
+  const kill = async (p: ReturnType<Lab['ipvsTs']>) => {
+    p.child.kill('SIGKILL');
+    await p.exited;
+  };
+
+  const ts1 = lab.ipvsTs('d1', conf('  use_vmac'), 'ipvs-ts-d1-1');
+  await waitFor('VIP on vrrp.8', () => held(lab, 'd1').includes(`${VIP} vrrp.8`), START_MS).catch((e: Error) => {
+    throw new Error(`${e.message}\n${lab.logTails()}`);
+  });
+  await kill(ts1);
+  assert.equal(link(lab, 'd1', 'vrrp.8')?.kind, 'macvlan', 'kill -9 leaves the VMAC');
+
+  // Renamed: the new run makes vmac8 and removes vrrp.8.
+  const ts2 = lab.ipvsTs('d1', conf('  use_vmac vmac8'), 'ipvs-ts-d1-2');
+  await waitFor('VIP on vmac8, vrrp.8 gone', () => held(lab, 'd1').includes(`${VIP} vmac8`) && link(lab, 'd1', 'vrrp.8') === undefined, START_MS).catch((e: Error) => {
+    throw new Error(`${e.message}\n${lab.logTails()}`);
+  });
+  assert.match(lab.readLog(ts2), /removed VMAC vrrp\.8 left by an earlier run/);
+  await kill(ts2);
+
+  // Dropped: the new run holds the VIP on eth0 and removes vmac8.
+  const ts3 = lab.ipvsTs('d1', conf(''), 'ipvs-ts-d1-3');
+  await waitFor('VIP on eth0, vmac8 gone', () => held(lab, 'd1').includes(`${VIP} eth0`) && link(lab, 'd1', 'vmac8') === undefined, START_MS).catch((e: Error) => {
+    throw new Error(`${e.message}\n${lab.logTails()}`);
+  });
+  assert.match(lab.readLog(ts3), /removed VMAC vmac8 left by an earlier run/);
+  assert.equal(link(lab, 'd1', 'vrrp.9')?.kind, 'macvlan', 'the look-alike is not touched');
+  assert.equal(link(lab, 'd1', 'vrrp.9')?.mac, '00:00:5e:00:01:09');
+  assert.equal(await lab.stop(ts3), 0);
+  assert.equal(link(lab, 'd1', 'vrrp.9')?.kind, 'macvlan', 'nor on stop');
+  // Named as the VMAC of an instance, the look-alike is refused, not adopted.
+  const ts4 = lab.ipvsTs('d1', conf('  use_vmac vrrp.9'), 'ipvs-ts-d1-4');
+  assert.notEqual(await ts4.exited, 0);
+  assert.match(lab.readLog(ts4), /interface vrrp\.9 already exists and is a private macvlan on eth0 without the alias "ipvs-ts VMAC"/);
+  assert.equal(link(lab, 'd1', 'vrrp.9')?.mac, '00:00:5e:00:01:09', 'and left as it was');
 });
 
 test('use_vmac: an interface of that name that ipvs-ts did not make is refused and left alone', { skip: labUnavailable() }, async (t) => {
@@ -154,7 +264,7 @@ test('use_vmac: an interface of that name that ipvs-ts did not make is refused a
   assert.equal(link(lab, 'd1', 'vrrp.9')?.kind, 'bridge', 'the bridge is still there');
 });
 
-test('use_vmac, IPv6, with keepalived as the peer: the VMAC carries 00:00:5e:00:02:VRID and the base link-local; the client keeps the virtual MAC through a failover', { skip }, async (t) => {
+test('use_vmac, IPv6, with keepalived as the peer: the VMAC carries 00:00:5e:00:02:VRID and the base link-local; the client keeps the virtual MAC through a VMAC deleted under the master and a failover', { skip }, async (t) => {
   const lab = new Lab('vm6');
   t.after(() => lab.cleanup());
   lab.setup({ d1: ['fd82::1/64'], d2: ['fd82::2/64'], client: ['fd82::9/64'] });
@@ -175,6 +285,21 @@ test('use_vmac, IPv6, with keepalived as the peer: the VMAC carries 00:00:5e:00:
   await sleep(10 * ADV);
   assert.equal(lab.entered(ka, 'MASTER'), 0, `keepalived hears the ipvs-ts master\n${lab.logTails()}`);
   await waitFor('the client reaches the VIP', () => ping(lab, VIP), START_MS, 100);
+  assert.equal(neighbour(lab, VIP), VMAC);
+
+  // The VMAC deleted under the master: made again with the link-local and the VIP, adverts resume from it before
+  // keepalived's master-down timer (3 × 0.1 s + skew) runs out, so keepalived stays BACKUP.
+  const index = link(lab, 'd1', 'vrrp.62')?.index;
+  lab.sh(lab.ns('d1'), 'ip link del vrrp.62');
+  await waitFor('vrrp.62 made again with the link-local and the VIP', () => {
+    const h = held(lab, 'd1');
+    return link(lab, 'd1', 'vrrp.62')?.index !== index && h.includes(`${VIP} vrrp.62`) && h.includes(`${ll} vrrp.62`);
+  }, START_MS).catch((e: Error) => {
+    throw new Error(`${e.message}\n${lab.logTails()}`);
+  });
+  await sleep(10 * ADV);
+  assert.equal(lab.entered(ka, 'MASTER'), 0, `keepalived did not take over\n${lab.logTails()}`);
+  await waitFor('the client reaches the VIP again', () => ping(lab, VIP), START_MS, 100);
   assert.equal(neighbour(lab, VIP), VMAC);
 
   assert.equal(await lab.stop(ts), 0);

@@ -1,5 +1,6 @@
 // use_vmac without a kernel: keepalived's naming and MAC rules, the macvlan and addr_gen_mode requests byte for
-// byte, what an existing link of the VMAC's name leads to, and the IGMP/MLD firewall script.
+// byte, what an existing link of the VMAC's name leads to, the alias that marks ours and the removal of a killed run's
+// VMACs, and the IGMP/MLD firewall script.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfigText, type Problem } from '../../src/config/index.ts';
@@ -7,12 +8,13 @@ import { decodeAttrs } from '../../src/netlink/attributes.ts';
 import { NLM_F_CREATE, NLM_F_EXCL } from '../../src/netlink/message.ts';
 import {
   addrGenModeRequest, decodeLinkKind, IFLA_ADDRESS, IFLA_AF_SPEC, IFLA_IFNAME, IFLA_INET6_ADDR_GEN_MODE, IFLA_INFO_DATA, IFLA_INFO_KIND, IFLA_LINK,
-  IFLA_LINKINFO, IFLA_MACVLAN_MODE, macvlanRequest, MACVLAN_MODE, RTM_NEWLINK, type LinkKind,
+  IFLA_IFALIAS, IFLA_LINKINFO, IFLA_MACVLAN_MODE, linkAliasRequest, macvlanRequest, MACVLAN_MODE, RTM_DELLINK, RTM_NEWLINK, type LinkKind,
 } from '../../src/netlink/rtnetlink.ts';
+import type { NetlinkConnection } from '../../src/netlink/socket.ts';
 import { AF_INET6 } from '../../src/sys/constants.ts';
 import { vipsOf } from '../../src/vrrp/instance-settings.ts';
 import { vrrpInstances } from '../../src/vrrp/instance-status.ts';
-import { vmacAction, vmacAddress } from '../../src/vrrp/vmac.ts';
+import { removeStaleVmacs, VMAC_ALIAS, vmacAction, vmacAddress } from '../../src/vrrp/vmac.ts';
 import { vmacRules } from '../../src/vrrp/vmac-nft.ts';
 
 const parse = (text: string) => parseConfigText(text, 'k.conf', { skipHostChecks: true });
@@ -97,7 +99,7 @@ test('an existing link of the VMAC name: a private macvlan on the base is adopte
   const spec = { name: 'vrrp.5', base: 'eth0', baseIndex: 2, mac: '00:00:5e:00:01:05' };
   const link = (o: Partial<LinkKind> & { mac?: string }): LinkKind => ({
     link: { index: 7, name: 'vrrp.5', flags: 0, up: true, lowerUp: true, operState: 'up', mtu: 1500, mac: o.mac ?? spec.mac },
-    kind: 'macvlan', parent: 2, macvlanMode: MACVLAN_MODE.private, ...o,
+    kind: 'macvlan', parent: 2, macvlanMode: MACVLAN_MODE.private, alias: VMAC_ALIAS, ...o,
   });
   assert.deepEqual(vmacAction(undefined, spec), { kind: 'create' });
   assert.deepEqual(vmacAction(link({}), spec), { kind: 'adopt', ifindex: 7, setMac: false });
@@ -112,6 +114,45 @@ test('an existing link of the VMAC name: a private macvlan on the base is adopte
     assert.equal(a.kind, 'refuse');
     assert.match(a.kind === 'refuse' ? a.why : '', new RegExp(`interface vrrp\\.5 already exists and is ${what.replace(/[()]/g, '\\$&')}, not a private macvlan on eth0; ipvs-ts never takes over or deletes`));
   }
+  // The look-alike keepalived makes (same kind, mode, base, name and MAC) without our alias is not ours either.
+  for (const alias of [undefined, 'keepalived']) {
+    const a = vmacAction(link({ alias }), spec);
+    assert.equal(a.kind, 'refuse');
+    assert.match(a.kind === 'refuse' ? a.why : '', /a private macvlan on eth0 without the alias "ipvs-ts VMAC" \(keepalived's\?\); ipvs-ts never takes over/);
+  }
+});
+
+test('the mark of ours: IFLA_IFALIAS on the link, set by RTM_NEWLINK on its index, read back from a link message', () => {
+  const req = linkAliasRequest(9, VMAC_ALIAS);
+  assert.equal(req.type, RTM_NEWLINK);
+  assert.equal(req.payload.readInt32LE(4), 9);
+  assert.equal(decodeAttrs(req.payload.subarray(16)).string(IFLA_IFALIAS), 'ipvs-ts VMAC');
+  const created = macvlanRequest({ name: 'vrrp.5', parent: 2, mac: '00:00:5e:00:01:05', mode: 'private' });
+  const msg = (payload: Buffer) => ({ type: RTM_NEWLINK, flags: 0, seq: 0, pid: 0, payload }) as never;
+  assert.equal(decodeLinkKind(msg(created.payload)).alias, undefined);
+  assert.equal(decodeLinkKind(msg(Buffer.concat([created.payload, req.payload.subarray(16)]))).alias, VMAC_ALIAS);
+});
+
+test('a killed run\'s VMACs: ours (macvlan with the alias) not named by the configuration are deleted; look-alikes and kept names stay', async () => {
+  const alias = linkAliasRequest(0, VMAC_ALIAS).payload.subarray(16);
+  const linkMsg = (index: number, name: string, mode: keyof typeof MACVLAN_MODE, marked: boolean) => {
+    const p = Buffer.from(macvlanRequest({ name, parent: 2, mac: '00:00:5e:00:01:05', mode }).payload);
+    p.writeInt32LE(index, 4);
+    return { type: RTM_NEWLINK, flags: 0, seq: 0, pid: 0, payload: marked ? Buffer.concat([p, alias]) : p };
+  };
+  const deleted: number[] = [];
+  const nl = {
+    dump: async () => [linkMsg(5, 'vrrp.5', 'private', true), linkMsg(6, 'vrrp.6', 'private', false), linkMsg(7, 'vmac7', 'private', true), linkMsg(8, 'vrrp.8', 'bridge', true)],
+    request: async (r: { type: number; payload: Buffer }) => {
+      assert.equal(r.type, RTM_DELLINK);
+      deleted.push(r.payload.readInt32LE(4));
+      return [];
+    },
+  } as unknown as NetlinkConnection;
+  const log: string[] = [];
+  assert.deepEqual(await removeStaleVmacs(nl, new Set(['vmac7']), (l) => log.push(l)), ['vrrp.5', 'vrrp.8']);
+  assert.deepEqual(deleted, [5, 8], 'vrrp.6 has no alias (keepalived\'s?) and vmac7 is still configured');
+  assert.deepEqual(log, ['removed VMAC vrrp.5 left by an earlier run', 'removed VMAC vrrp.8 left by an earlier run']);
 });
 
 test('the IGMP/MLD firewall: per VMAC, reports are duplicated to the base and dropped; no VMAC deletes the tables', () => {
