@@ -45,7 +45,7 @@ const h = harness(cfg, { kernel, owned: [] });
 await h.director.start();
 for (const c of h.checks) for (const rs of c.vs.realServers) c.verdict(rs.address, true);
 await h.director.idle();
-const metrics = new DirectorMetrics(() => h.director.status());
+const metrics = new DirectorMetrics(() => h.director.tables());
 /** Three runs of f, which returns the bytes it produced (NaN: not measured). */
 const time = async (what: string, f: () => Promise<number>) => {
   const runs: string[] = [];

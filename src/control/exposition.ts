@@ -1,8 +1,8 @@
 // Prometheus text exposition for the families with one series per real server or backend. prom-client keeps a
 // labelled child object per series and hashes the labels on every set; at 100,000 destinations that made a scrape
-// take most of a minute. These families are written straight from a status snapshot instead, into byte buffers:
-// each series' label text is encoded once and kept (LabelBlock) while the series exists, so a scrape copies bytes
-// and formats numbers. Formatting 600,000 lines as strings cost ~1.5 s of CPU per scrape (mostly the UTF-8
+// take most of a minute. These families are written straight from a walk of the director's state instead, into
+// byte buffers: each series' label text is encoded once and kept (LabelBlock) while the series exists, so a scrape
+// copies bytes and formats numbers. Formatting 600,000 lines as strings cost ~1.5 s of CPU per scrape (mostly the UTF-8
 // encoding and the garbage), whatever the string technique.
 
 export type Labels = readonly (readonly [string, string])[];

@@ -9,11 +9,13 @@ import { attemptChannel, type AttemptMessage } from '../check/runner.ts';
 import { virtualServerLabel } from '../check/labels.ts';
 import { hostPort } from '../sys/inet.ts';
 import type { DirectorEvent } from '../director/events.ts';
-import type { DirectorStatus, ServiceStatus } from '../director/status.ts';
+import type { Counters, DirectorStatus, DirectorTables, ServiceName, TableVisitor, WeightedEndpoint } from '../director/status.ts';
 import type { BgpStatus } from '../bgp/service.ts';
 
 /** What the daemon reports: the director's status and, with a bgp_announcer block, the announcer's. */
 export type DaemonStatus = DirectorStatus & { readonly bgp?: BgpStatus };
+/** What a scrape reads: the director's tables (Director.tables) and, with a bgp_announcer block, the announcer's status. */
+export type DaemonTables = DirectorTables & { readonly bgp?: BgpStatus };
 import type { Stats } from '../vrrp/engine.ts';
 
 /** keepalived_vrrp_state values: the exporter's 0-3, and keepalived's internal STOP (98) for a stopped instance. */
@@ -54,7 +56,7 @@ const TRAFFIC = [['connections', 'conns'], ['incoming_packets', 'inPkts'], ['out
 
 export class DirectorMetrics {
   readonly registry = new Registry();
-  #snapshot: DaemonStatus | undefined;
+  #snapshot: DaemonTables | undefined;
   readonly #lastUp = new Map<string, boolean>();
   readonly #checkResults: Counter<'virtual_server' | 'checker' | 'result'>;
   readonly #checkDuration: Histogram<'virtual_server' | 'checker'>;
@@ -71,15 +73,15 @@ export class DirectorMetrics {
   readonly #vrrpFailures: Counter;
   readonly #alerts: Counter<'result'>;
   readonly #onAttempt = (m: unknown) => this.#attempt(m as AttemptMessage);
-  readonly #status: () => Promise<DaemonStatus>;
+  readonly #tablesOf: () => Promise<DaemonTables>;
   readonly #backendPrefixes: readonly string[];
   readonly #backendTraffic: boolean;
   /** Label text of the per-destination and per-real-server series, kept between scrapes (src/control/exposition.ts). */
   readonly #backendBlocks = new LabelBlocks();
   readonly #realServerBlocks = new LabelBlocks();
 
-  constructor(status: () => Promise<DaemonStatus>, opts: MetricsOptions = {}) {
-    this.#status = status;
+  constructor(tables: () => Promise<DaemonTables>, opts: MetricsOptions = {}) {
+    this.#tablesOf = tables;
     this.#backendPrefixes = opts.nodeIpvsNames ? ['ipvs_ts_backend', 'node_ipvs_backend'] : ['ipvs_ts_backend'];
     this.#backendTraffic = opts.backendTraffic ?? false;
     const r = [this.registry];
@@ -177,7 +179,7 @@ export class DirectorMetrics {
     this.#lastStall.set(delayMs / 1000);
   }
 
-  /** The exposition text, built from one status snapshot. */
+  /** The exposition text, built from one walk of the director's tables. */
   async render(): Promise<string> {
     return Buffer.concat(await this.renderChunks()).toString('utf8');
   }
@@ -194,7 +196,7 @@ export class DirectorMetrics {
    * then never sits in memory whole, and the event loop gets a turn between parts (`/metrics` waits on each).
    */
   async *stream(): AsyncGenerator<Buffer[]> {
-    const snapshot = await this.#status().catch(() => undefined);
+    const snapshot = await this.#tablesOf().catch(() => undefined);
     this.#snapshot = snapshot;
     let text: string;
     try {
@@ -207,67 +209,57 @@ export class DirectorMetrics {
   }
 
   /** The per-backend, per-service, per-real-server and per-virtual-server families, a family at a time. */
-  *#tables(s: DaemonStatus): Generator<Buffer[]> {
+  *#tables(s: DaemonTables): Generator<Buffer[]> {
     const w = new ExpositionWriter();
-    type Dest = ServiceStatus['destinations'][number];
-    const backends: { block: LabelBlock; rows: readonly Dest[] }[] = [];
-    for (const vs of s.virtualServers) {
-      for (const svc of vs.services) {
-        if (svc.destinations.length === 0) continue;
-        // node_exporter's label order, so the exposition text reads the same.
-        const l = serviceLabels(svc);
-        const head = `{local_address="${l.local_address}",local_port="${l.local_port}",remote_address="`;
-        const tail = `",proto="${l.proto}",local_mark="${l.local_mark}"}`;
-        backends.push({ block: this.#backendBlocks.block(svc.key, svc.destinations, (d) => `${head}${d.address}",remote_port="${d.port}${tail}`), rows: svc.destinations });
-      }
-    }
+    const t = new Walk(this.#backendBlocks, this.#realServerBlocks);
+    s.walk(t);
+    t.end();
     this.#backendBlocks.sweep();
-    const perBackend = (pick: (d: Dest) => number) => (sample: BlockSample) => {
-      for (const { block, rows } of backends) for (let i = 0; i < rows.length; i++) sample(block, i, pick(rows[i]!));
+    this.#realServerBlocks.sweep();
+    const perBackend = (column: ArrayLike<number>) => (sample: BlockSample) => {
+      const { backends } = t;
+      for (let b = 0, at = 0; b < backends.length; b++) {
+        const block = backends[b]!;
+        for (let i = 0; i < block.length; i++) sample(block, i, column[at++]!);
+      }
     };
+    const stat = (rows: readonly Counters[], pick: keyof Counters) => rows.map((c) => c[pick]);
     for (const prefix of this.#backendPrefixes) {
-      w.blockFamily(`${prefix}_connections_active`, 'gauge', 'Active connections per real server (IPVS)', perBackend((d) => d.activeConns));
+      w.blockFamily(`${prefix}_connections_active`, 'gauge', 'Active connections per real server (IPVS)', perBackend(t.active));
       yield w.take();
-      w.blockFamily(`${prefix}_connections_inactive`, 'gauge', 'Inactive connections per real server (IPVS)', perBackend((d) => d.inactiveConns));
+      w.blockFamily(`${prefix}_connections_inactive`, 'gauge', 'Inactive connections per real server (IPVS)', perBackend(t.inactive));
       yield w.take();
-      w.blockFamily(`${prefix}_weight`, 'gauge', 'Weight in the IPVS table per real server', perBackend((d) => d.weight));
+      w.blockFamily(`${prefix}_weight`, 'gauge', 'Weight in the IPVS table per real server', perBackend(t.weight));
       yield w.take();
     }
     for (const [what, pick] of TRAFFIC) {
       if (what === 'connections' || this.#backendTraffic) {
-        w.blockFamily(`ipvs_ts_backend_${what}_total`, 'counter', `IPVS ${what.replace('_', ' ')} per real server`, perBackend((d) => d.stats[pick]));
+        w.blockFamily(`ipvs_ts_backend_${what}_total`, 'counter', `IPVS ${what.replace('_', ' ')} per real server`, perBackend(stat(t.stats, pick)));
         yield w.take();
       }
     }
-    const services: { labels: string; svc: ServiceStatus }[] = [];
-    for (const vs of s.virtualServers) for (const svc of vs.services) if (svc.inKernel) services.push({ labels: labelText(Object.entries(serviceLabels(svc))), svc });
     for (const [what, pick] of TRAFFIC) {
       w.family(`ipvs_ts_service_${what}_total`, 'counter', `IPVS ${what.replace('_', ' ')} per virtual service`, (sample) => {
-        for (const x of services) sample(x.labels, x.svc.stats[pick]);
+        for (let i = 0; i < t.services.length; i++) sample(t.services[i]!, t.serviceStats[i]![pick]);
       });
     }
     yield w.take();
-    type Rs = DirectorStatus['virtualServers'][number]['realServers'][number];
-    const rss: { block: LabelBlock; rows: readonly Rs[] }[] = [];
-    for (const vs of s.virtualServers) {
-      if (vs.realServers.length === 0) continue;
-      const head = `{virtual_server="${escapeLabel(vs.name)}",real_server="`;
-      rss.push({ block: this.#realServerBlocks.block(vs.name, vs.realServers, (rs) => `${head}${hostPort(rs.address, rs.port)}"}`), rows: vs.realServers });
-    }
-    this.#realServerBlocks.sweep();
-    const perRealServer = (pick: (rs: Rs) => number) => (sample: BlockSample) => {
-      for (const { block, rows } of rss) for (let i = 0; i < rows.length; i++) sample(block, i, pick(rows[i]!));
+    const perRealServer = (column: ArrayLike<number>) => (sample: BlockSample) => {
+      const { realServers } = t;
+      for (let b = 0, at = 0; b < realServers.length; b++) {
+        const block = realServers[b]!;
+        for (let i = 0; i < block.length; i++) sample(block, i, column[at++]!);
+      }
     };
-    w.blockFamily('ipvs_ts_real_server_up', 'gauge', 'Health verdict per configured real server: 1 up, 0 down, -1 not checked yet', perRealServer((rs) => (rs.up === null ? -1 : rs.up ? 1 : 0)));
+    w.blockFamily('ipvs_ts_real_server_up', 'gauge', 'Health verdict per configured real server: 1 up, 0 down, -1 not checked yet', perRealServer(t.up));
     yield w.take();
-    w.blockFamily('ipvs_ts_real_server_configured_weight', 'gauge', 'Configured weight per real server', perRealServer((rs) => rs.configuredWeight));
+    w.blockFamily('ipvs_ts_real_server_configured_weight', 'gauge', 'Configured weight per real server', perRealServer(t.configuredWeight));
     yield w.take();
-    const vss = s.virtualServers.map((vs) => ({ labels: labelText([['virtual_server', vs.name]]), vs }));
     w.family('ipvs_ts_virtual_server_quorum_up', 'gauge', 'Quorum per virtual server: 1 up, 0 lost', (sample) => {
-      for (const x of vss) sample(x.labels, x.vs.quorum.up ? 1 : 0);
+      for (let i = 0; i < t.vss.length; i++) sample(t.vss[i]!, t.quorumUp[i]!);
     });
     w.family('ipvs_ts_virtual_server_suspended', 'gauge', 'Checkers suspended by ha_suspend (VIP not local)', (sample) => {
-      for (const x of vss) sample(x.labels, x.vs.suspended ? 1 : 0);
+      for (let i = 0; i < t.vss.length; i++) sample(t.vss[i]!, t.suspended[i]!);
     });
     if (s.countersAgeMs !== null) w.family('ipvs_ts_kernel_counters_age_seconds', 'gauge', 'Age of the IPVS counters and connection counts in this scrape (read in the background)', (sample) => sample('', s.countersAgeMs! / 1000));
     const bgp = s.bgp;
@@ -303,7 +295,7 @@ export class DirectorMetrics {
 
 type Setter = (labels: Record<string, string>, value: number) => void;
 
-function gauge(r: Registry[], name: string, help: string, labelNames: readonly string[], snap: () => DirectorStatus | undefined, fill: (s: DirectorStatus, set: Setter) => void): void {
+function gauge(r: Registry[], name: string, help: string, labelNames: readonly string[], snap: () => DaemonTables | undefined, fill: (s: DaemonTables, set: Setter) => void): void {
   new Gauge({
     name, help, labelNames: [...labelNames], registers: r,
     collect() {
@@ -315,7 +307,7 @@ function gauge(r: Registry[], name: string, help: string, labelNames: readonly s
 }
 
 /** A counter whose value the daemon already keeps (kernel or engine totals): set at scrape time. */
-function counterFrom(r: Registry[], name: string, help: string, labelNames: readonly string[], snap: () => DirectorStatus | undefined, fill: (s: DirectorStatus, set: Setter) => void): void {
+function counterFrom(r: Registry[], name: string, help: string, labelNames: readonly string[], snap: () => DaemonTables | undefined, fill: (s: DaemonTables, set: Setter) => void): void {
   new Counter({
     name, help, labelNames: [...labelNames], registers: r,
     collect() {
@@ -327,8 +319,98 @@ function counterFrom(r: Registry[], name: string, help: string, labelNames: read
 }
 
 /** node_exporter's labels: fwmark services have proto "FWM", empty address, port 0 and the mark as %08X. */
-function serviceLabels(svc: ServiceStatus): Record<string, string> {
+function serviceLabels(svc: ServiceName): Record<string, string> {
   return svc.fwmark !== null
     ? { local_address: '', local_port: '0', proto: 'FWM', local_mark: svc.fwmark.toString(16).toUpperCase().padStart(8, '0') }
     : { local_address: svc.address, local_port: String(svc.port), proto: svc.protocol, local_mark: '' };
+}
+
+/**
+ * One walk of the director's tables into what the families write: a label block per service (its kernel entries)
+ * and per virtual server (its real servers), the values as columns in the blocks' order. No object per row.
+ */
+class Walk implements TableVisitor {
+  readonly backends: LabelBlock[] = [];
+  readonly active: number[] = [];
+  readonly inactive: number[] = [];
+  readonly weight: number[] = [];
+  readonly stats: Counters[] = [];
+  /** Label text and counters of the services in the kernel. */
+  readonly services: string[] = [];
+  readonly serviceStats: Counters[] = [];
+  readonly realServers: LabelBlock[] = [];
+  readonly up: number[] = [];
+  readonly configuredWeight: number[] = [];
+  /** Label text, quorum and suspension per virtual server. */
+  readonly vss: string[] = [];
+  readonly quorumUp: number[] = [];
+  readonly suspended: number[] = [];
+  readonly #backendBlocks: LabelBlocks;
+  readonly #realServerBlocks: LabelBlocks;
+  #service: { key: string; labels: Record<string, string> } | undefined;
+  #dests: WeightedEndpoint[] = [];
+  #vs = '';
+  #rss: WeightedEndpoint[] = [];
+
+  constructor(backendBlocks: LabelBlocks, realServerBlocks: LabelBlocks) {
+    this.#backendBlocks = backendBlocks;
+    this.#realServerBlocks = realServerBlocks;
+  }
+
+  virtualServer(name: string, quorumUp: boolean, suspended: boolean): void {
+    this.#endService();
+    this.#endVirtualServer();
+    this.#vs = name;
+    this.vss.push(labelText([['virtual_server', name]]));
+    this.quorumUp.push(quorumUp ? 1 : 0);
+    this.suspended.push(suspended ? 1 : 0);
+  }
+
+  service(name: ServiceName, inKernel: boolean, stats: Counters): void {
+    this.#endService();
+    if (!inKernel) return;
+    const labels = serviceLabels(name);
+    this.#service = { key: name.key, labels };
+    this.services.push(labelText(Object.entries(labels)));
+    this.serviceStats.push(stats);
+  }
+
+  destination(d: WeightedEndpoint, activeConns: number, inactiveConns: number, stats: Counters): void {
+    this.#dests.push(d);
+    this.active.push(activeConns);
+    this.inactive.push(inactiveConns);
+    this.weight.push(d.weight);
+    this.stats.push(stats);
+  }
+
+  realServer(rs: WeightedEndpoint, up: boolean | null): void {
+    this.#endService();
+    this.#rss.push(rs);
+    this.up.push(up === null ? -1 : up ? 1 : 0);
+    this.configuredWeight.push(rs.weight);
+  }
+
+  end(): void {
+    this.#endService();
+    this.#endVirtualServer();
+  }
+
+  #endService(): void {
+    const svc = this.#service;
+    this.#service = undefined;
+    if (!svc || this.#dests.length === 0) return;
+    // node_exporter's label order, so the exposition text reads the same.
+    const l = svc.labels;
+    const head = `{local_address="${l.local_address}",local_port="${l.local_port}",remote_address="`;
+    const tail = `",proto="${l.proto}",local_mark="${l.local_mark}"}`;
+    this.backends.push(this.#backendBlocks.block(svc.key, this.#dests, (d) => `${head}${d.address}",remote_port="${d.port}${tail}`));
+    this.#dests = [];
+  }
+
+  #endVirtualServer(): void {
+    if (this.#rss.length === 0) return;
+    const head = `{virtual_server="${escapeLabel(this.#vs)}",real_server="`;
+    this.realServers.push(this.#realServerBlocks.block(this.#vs, this.#rss, (rs) => `${head}${hostPort(rs.address, rs.port)}"}`));
+    this.#rss = [];
+  }
 }

@@ -94,7 +94,7 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
     });
     const director = new Director(config, ports, { quorumTracks: tracks, runDir: opts.runDir, driftIntervalMs: opts.driftIntervalS * 1000 });
     director.onEvent(log);
-    metrics = new DirectorMetrics(() => status(), { nodeIpvsNames: opts.metricsNodeIpvs, backendTraffic: opts.metricsBackendTraffic });
+    metrics = new DirectorMetrics(() => tables(), { nodeIpvsNames: opts.metricsNodeIpvs, backendTraffic: opts.metricsBackendTraffic });
     director.onEvent(metrics.onEvent);
     const alerts = new Alerts({ config: () => director.config, report: (e) => director.report(e) });
     director.onEvent(alerts.onEvent);
@@ -105,6 +105,7 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
     const bgp = createBgpService(config, { report: (e) => director.report({ type: 'bgp', line: describeBgpEvent(e), error: e.type.endsWith('error') }) });
     if (bgp) director.onEvent(bgp.onEvent);
     const status = async () => ({ ...(await director.status()), ...(bgp ? { bgp: bgp.status() } : {}) });
+    const tables = async () => ({ ...(await director.tables()), ...(bgp ? { bgp: bgp.status() } : {}) });
     const reportSysctls = (changes: readonly SysctlChange[]) => {
       for (const c of changes) director.report({ type: 'ipvs-sysctl', ...c });
     };

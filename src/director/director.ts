@@ -16,7 +16,7 @@ import { KernelCounters } from './kernel-counters.ts';
 import type { DirectorPorts } from './ports.ts';
 import { flagFile, type QuorumTrack } from './quorum-track.ts';
 import { Reconciler } from './reconciler.ts';
-import { buildStatus, type DirectorStatus } from './status.ts';
+import { buildStatus, directorTables, type DirectorStatus, type DirectorTables, type StatusInput } from './status.ts';
 import { VrrpCoordinator } from './vrrp-coordinator.ts';
 
 export type { VrrpView } from './vrrp-coordinator.ts';
@@ -168,9 +168,18 @@ export class Director {
 
   /** From the view and the checkers; kernel counters at most countersMaxAgeMs old (or older if a read is slow). */
   async status(): Promise<DirectorStatus> {
+    return buildStatus(await this.#statusInput());
+  }
+
+  /** What a /metrics scrape reads: the same state as status, walked rather than copied into rows. */
+  async tables(): Promise<DirectorTables> {
+    return directorTables(await this.#statusInput());
+  }
+
+  async #statusInput(): Promise<StatusInput> {
     const [counters, vrrp] = await Promise.all([this.#counters.get(), this.#vrrp.status()]);
     const config = this.#config;
-    return buildStatus({
+    return {
       config,
       health: this.#health,
       view: this.#reconciler.view,
@@ -180,7 +189,7 @@ export class Director {
       suspended: new Set(config.virtualServers.filter((vs) => this.#checkers.suspended(config, vs)).map(virtualServerLabel)),
       startedAt: this.startedAt,
       directorCounters: this.counters,
-    });
+    };
   }
 
   // ------------------------------------------------------------------------------------------- events in

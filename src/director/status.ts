@@ -223,3 +223,91 @@ function serviceStatus(id: ServiceId, key: string, k: ViewService | undefined, s
     destinations,
   };
 }
+
+/** A kernel entry or a configured real server as /metrics reads it: the director's own objects, not copies. */
+export interface WeightedEndpoint {
+  readonly address: string;
+  readonly port: number;
+  readonly weight: number;
+}
+
+/** A service's identity as status shows it (the fields of ServiceStatus that name it). */
+export type ServiceName = Pick<ServiceStatus, 'key' | 'protocol' | 'address' | 'port' | 'fwmark'>;
+
+/**
+ * The tables /metrics exports, visited in status order (per virtual server: its services, each followed by its
+ * kernel entries, then its configured real servers), with the values status would show.
+ */
+export interface TableVisitor {
+  virtualServer(name: string, quorumUp: boolean, suspended: boolean): void;
+  service(name: ServiceName, inKernel: boolean, stats: Counters): void;
+  destination(d: WeightedEndpoint, activeConns: number, inactiveConns: number, stats: Counters): void;
+  /** configured weight: rs.weight. */
+  realServer(rs: WeightedEndpoint, up: boolean | null): void;
+}
+
+/**
+ * What a scrape reads (src/control/metrics.ts): the VRRP part of a status and a walk over the director's state
+ * itself. At 100,000 destinations building status rows for a scrape cost as much as writing the text.
+ */
+export interface DirectorTables {
+  readonly vrrp: readonly VrrpInstanceStatus[];
+  readonly countersAgeMs: number | null;
+  readonly walk: (visit: TableVisitor) => void;
+}
+
+const serviceNames = new WeakMap<VirtualServer, readonly ServiceName[]>();
+
+function serviceNamesOf(vs: VirtualServer, sk: Skeleton): readonly ServiceName[] {
+  let names = serviceNames.get(vs);
+  if (!names) {
+    names = sk.services.map(({ id, key }) => ({
+      key,
+      protocol: id.kind === 'addr' ? id.protocol : 'FWM',
+      address: id.kind === 'addr' ? id.address : '',
+      port: id.kind === 'addr' ? id.port : 0,
+      fwmark: id.kind === 'fwmark' ? id.mark : null,
+    }));
+    serviceNames.set(vs, names);
+  }
+  return names;
+}
+
+/** The same input as buildStatus, walked instead of copied into rows (the values are buildStatus's). */
+export function directorTables(input: StatusInput): DirectorTables {
+  return {
+    vrrp: vrrpInstances(input.config, input.vrrp, input.startedAt),
+    countersAgeMs: input.counters ? Math.round(performance.now() - input.counters.at) : null,
+    walk: (visit) => walkTables(input, visit),
+  };
+}
+
+function walkTables(input: StatusInput, visit: TableVisitor): void {
+  const read = input.counters?.services;
+  for (const vs of input.config.virtualServers) {
+    const sk = skeletonOf(input.config, vs);
+    const h = input.health.get(vs);
+    visit.virtualServer(sk.label, h?.quorumUp ?? true, input.suspended.has(sk.label));
+    const names = serviceNamesOf(vs, sk);
+    for (let s = 0; s < names.length; s++) {
+      const name = names[s]!;
+      const k = input.view.get(name.key);
+      const counted = read?.get(name.key);
+      visit.service(name, k !== undefined, k && counted ? counted.stats : k && 'stats' in k.service ? countersOf(k.service.stats) : ZERO);
+      if (!k) continue;
+      const live = counted?.destinations;
+      for (const [dk, d] of k.destinations) {
+        const c = live?.get(dk);
+        if (c) visit.destination(d, c.activeConns, c.inactiveConns, c.stats);
+        // Before the first counters read, a destination read back by verification still has its counts.
+        else if ('activeConns' in d) visit.destination(d, d.activeConns, d.inactiveConns, countersOf(d.stats));
+        else visit.destination(d, 0, 0, ZERO);
+      }
+    }
+    const rss = vs.realServers;
+    for (let i = 0; i < rss.length; i++) {
+      const v = h?.rs.get(sk.endpoints[i]!);
+      visit.realServer(rss[i]!, v ? v.up : null);
+    }
+  }
+}

@@ -75,7 +75,7 @@ const line = (m: Received) => `${m.headers['subject']} | ${m.body.trimEnd()}`;
 test("a VRRP transition and a real server going down and up mail keepalived's subject and body to every recipient", { skip: SMTP_SINK_SKIP }, async (t) => {
   const smtp = await sink(t);
   const { h, outcomes } = await rig(t, conf(`127.0.0.1 ${smtp.port}`));
-  const metrics = new DirectorMetrics(() => h.director.status());
+  const metrics = new DirectorMetrics(() => h.director.tables());
   h.director.onEvent(metrics.onEvent);
   t.after(() => metrics.close());
 
@@ -128,7 +128,7 @@ for (const kind of ['a server that accepts and never answers', 'a closed port'] 
     if (silent) t.after(() => silent.close());
     const port = silent?.port ?? (await closedPort());
     const { h, outcomes } = await rig(t, conf(`127.0.0.1 ${port}`));
-    const metrics = new DirectorMetrics(() => h.director.status());
+    const metrics = new DirectorMetrics(() => h.director.tables());
     h.director.onEvent(metrics.onEvent);
     t.after(() => metrics.close());
 

@@ -88,7 +88,7 @@ test('status text: VRRP state and priority, real servers with health and weights
 
 test('metrics: keepalived-exporter VRRP names and labels, node_exporter IPVS labels, checker and reconciler series', async () => {
   const h = await runningDirector();
-  const m = new DirectorMetrics(() => h.director.status(), { nodeIpvsNames: true });
+  const m = new DirectorMetrics(() => h.director.tables(), { nodeIpvsNames: true });
   h.director.onEvent(m.onEvent);
   try {
     h.checker('10.0.0.1').verdict('10.1.0.2', true);
@@ -134,7 +134,7 @@ test('ipvs-ts daemon where the kernel has no IPVS: one line with the fix, exit 1
 test('the Grafana dashboard queries only metrics the daemon exports', async () => {
   const dash = readFileSync(new URL('../../deploy/grafana/ipvs-ts-dashboard.json', import.meta.url), 'utf8');
   const h = await runningDirector();
-  const m = new DirectorMetrics(() => h.director.status());
+  const m = new DirectorMetrics(() => h.director.tables());
   try {
     const names = new Set([...(await m.render()).matchAll(/^# TYPE (\S+) /gm)].map((x) => x[1]!));
     const used = new Set([...dash.matchAll(/\b(?:keepalived|ipvs_ts)_[a-z_]+\b/g)].map((x) => x[0].replace(/_bucket$/, '')).filter((n) => !n.endsWith('_')));
@@ -147,7 +147,7 @@ test('the Grafana dashboard queries only metrics the daemon exports', async () =
 
 test('VRRP dead: status text says so, /metrics still renders with the instances in STOP (98) and the failure counted', async () => {
   const h = await runningDirector();
-  const m = new DirectorMetrics(() => h.director.status());
+  const m = new DirectorMetrics(() => h.director.tables());
   h.director.onEvent(m.onEvent);
   try {
     h.vrrps[0]!.die();
@@ -172,7 +172,7 @@ test('with a BGP announcer: status shows its sessions and VIPs, /metrics exports
     sessions: [{ neighbor: '192.0.2.1', state: 'Established' as const, up: true, since: 0 }],
     daemon: { name: 'bird', running: true, pid: 42, restarts: 1 },
   };
-  const m = new DirectorMetrics(async () => ({ ...(await h.director.status()), bgp }));
+  const m = new DirectorMetrics(async () => ({ ...(await h.director.tables()), bgp }));
   try {
     const text = await m.render();
     assert.match(text, /^ipvs_ts_bgp_announced\{prefix="10\.0\.0\.1\/32"\} 1$/m);

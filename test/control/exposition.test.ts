@@ -9,6 +9,7 @@ import type { ServiceStatus, VirtualServerStatus } from '../../src/director/stat
 import { listenMetrics } from '../../src/control/http.ts';
 import { selectStatus } from '../../src/control/protocol.ts';
 import { statusReply } from '../../src/control/server.ts';
+import { tablesOfStatus } from './status-tables.ts';
 
 test('exposition writer: label blocks copied as bytes; integers, negatives, fractions, huge and special values', () => {
   const w = new ExpositionWriter();
@@ -71,7 +72,7 @@ function status(dests: ServiceStatus['destinations'][number][], countersAgeMs: n
 
 test('metrics: per-destination series follow the table from scrape to scrape (added, removed, changed), counters age exported', async () => {
   let s = status([dest('10.1.0.1', 80, 1, 3), dest('10.1.0.2', 80, 2)]);
-  const m = new DirectorMetrics(async () => s);
+  const m = new DirectorMetrics(async () => tablesOfStatus(s));
   const backend = (text: string) => [...text.matchAll(/^ipvs_ts_backend_weight(\{.*) (\S+)$/gm)].map((x) => `${x[1]} ${x[2]}`);
   let text = await m.render();
   assert.deepEqual(backend(text), [
@@ -118,7 +119,7 @@ test('status request: one virtual server by VIP:port, VIP or name; summary count
 
 test('GET /metrics streams the whole text (chunked) and a 404 elsewhere', async (t) => {
   const dests = Array.from({ length: 3000 }, (_, i) => dest(`10.1.${i >> 8}.${i & 255}`, 80, 1));
-  const m = new DirectorMetrics(async () => status(dests));
+  const m = new DirectorMetrics(async () => tablesOfStatus(status(dests)));
   const server = await listenMetrics('127.0.0.1:0', m);
   t.after(() => {
     server.close();
