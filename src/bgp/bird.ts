@@ -1,8 +1,7 @@
 // The BIRD 2 backend: ipvs-ts writes BIRD's configuration, runs `bird -f` as its child and drives it over the
-// control socket (bird-config.ts says why enable/disable per VIP). Supervision: a BIRD that exits on its own is
-// reported and restarted after a back-off (1 s doubling to 30 s, reset after a minute up); until it is back
-// every session reads `Down` and announce/withdraw only change what the next BIRD starts with.
-import { spawn, type ChildProcess } from 'node:child_process';
+// control socket (bird-config.ts says why enable/disable per VIP). Supervision (DaemonSupervisor): a BIRD that
+// exits on its own is reported and restarted after a back-off (1 s doubling to 30 s, reset after a minute up);
+// until it is back every session reads `Down` and announce/withdraw only change what the next BIRD starts with.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -11,7 +10,7 @@ import { birdConfig, neighborName, staticName, type BirdRoute, type BirdSettings
 import { BirdControl } from './bird-control.ts';
 import { parseSessions } from './bird-reply.ts';
 import { BgpError } from './errors.ts';
-import { checkPrefix, RestartBackoff, serialQueue, stopChild, stopLeftover } from './daemon-process.ts';
+import { checkPrefix, DaemonSupervisor, stopLeftover } from './daemon-process.ts';
 
 export type BirdEvent =
   | { readonly type: 'bird-started'; readonly pid: number }
@@ -34,15 +33,17 @@ export class BirdAnnouncer implements Announcer {
   readonly #opts: BirdOptions;
   readonly #routes = new Map<string, BirdRoute>();
   readonly #names: ReadonlyMap<string, string>;
-  #child: ChildProcess | undefined;
-  #exited: Promise<void> = Promise.resolve();
   #control: BirdControl | undefined;
-  #closing = false;
-  #restartTimer: NodeJS.Timeout | undefined;
-  readonly #backoff = new RestartBackoff();
-  /** Commands and restarts one at a time, so a restart never sees a half-applied change. */
-  readonly #queue = serialQueue();
-  #restarts = 0;
+  /** Runs BIRD; commands go through its queue, one at a time with the restarts. */
+  readonly #supervisor = new DaemonSupervisor({
+    launch: () => this.#launch(),
+    lost: () => {
+      this.#control?.close();
+      this.#control = undefined;
+    },
+    exited: (e) => this.#report({ type: 'bird-exited', ...e }),
+    error: (message) => this.#report({ type: 'bird-error', message }),
+  });
 
   constructor(opts: BirdOptions) {
     this.#opts = opts;
@@ -55,17 +56,17 @@ export class BirdAnnouncer implements Announcer {
   }
 
   daemon(): DaemonInfo {
-    const pid = this.#control ? this.#child?.pid : undefined;
-    return { name: 'bird', running: pid !== undefined, ...(pid !== undefined ? { pid } : {}), restarts: this.#restarts };
+    const pid = this.#control ? this.#supervisor.child?.pid : undefined;
+    return { name: 'bird', running: pid !== undefined, ...(pid !== undefined ? { pid } : {}), restarts: this.#supervisor.restarts };
   }
 
   start(): Promise<void> {
-    return this.#queue.run(() => this.#launch());
+    return this.#supervisor.start();
   }
 
   announce(prefix: string, attrs: RouteAttrs = {}): Promise<void> {
     checkPrefix(prefix);
-    return this.#queue.run(async () => {
+    return this.#supervisor.run(async () => {
       const old = this.#routes.get(prefix);
       this.#routes.set(prefix, { prefix, attrs, enabled: true });
       if (old && old.attrs.med === attrs.med) {
@@ -80,7 +81,7 @@ export class BirdAnnouncer implements Announcer {
 
   withdraw(prefix: string): Promise<void> {
     checkPrefix(prefix);
-    return this.#queue.run(async () => {
+    return this.#supervisor.run(async () => {
       const old = this.#routes.get(prefix);
       if (!old?.enabled) return;
       this.#routes.set(prefix, { ...old, enabled: false });
@@ -102,13 +103,8 @@ export class BirdAnnouncer implements Announcer {
   }
 
   /** BIRD closes its sessions with a Cease notification on SIGTERM; a BIRD that does not exit in time is killed. */
-  async close(): Promise<void> {
-    this.#closing = true;
-    clearTimeout(this.#restartTimer);
-    await this.#queue.idle();
-    this.#control?.close();
-    this.#control = undefined;
-    await stopChild(this.#child, this.#exited);
+  close(): Promise<void> {
+    return this.#supervisor.close();
   }
 
   /** A command to the running BIRD; with none running the change waits in the file for the next start. */
@@ -123,28 +119,13 @@ export class BirdAnnouncer implements Announcer {
   }
 
   async #launch(): Promise<void> {
-    if (this.#closing) return;
     this.#writeConfig();
     // Ours only: a bird whose command line names our control socket.
     await stopLeftover('BIRD', this.paths.pidFile, (argv) => argv[0]?.endsWith('bird') === true && argv.includes(this.paths.socket), (line) => this.#report({ type: 'bird-log', line }));
     const { config, socket, pidFile } = this.paths;
     rmSync(socket, { force: true });
     const [program = 'bird', ...pre] = this.#opts.command ?? ['bird'];
-    const child = spawn(program, [...pre, '-f', '-c', config, '-s', socket, '-P', pidFile], { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.#child = child;
-    let exited = false;
-    this.#exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
-        exited = true;
-        this.#onExit(child, code, signal);
-        resolve();
-      });
-      child.once('error', (err) => {
-        exited = true;
-        this.#report({ type: 'bird-error', message: `cannot run ${program}: ${err.message}` });
-        resolve();
-      });
-    });
+    const { child, exited } = this.#supervisor.spawn(program, [...pre, '-f', '-c', config, '-s', socket, '-P', pidFile], ['ignore', 'ignore', 'pipe']);
     if (child.stderr) createInterface({ input: child.stderr }).on('line', (line) => this.#report({ type: 'bird-log', line }));
     const deadline = Date.now() + (this.#opts.startTimeoutMs ?? 5000);
     for (;;) {
@@ -152,32 +133,14 @@ export class BirdAnnouncer implements Announcer {
         this.#control = await BirdControl.open(socket);
         break;
       } catch (err) {
-        if (exited || Date.now() > deadline) {
-          if (!exited) child.kill('SIGKILL');
-          throw new BgpError('BGP_DAEMON_START', `BIRD did not answer on ${socket}${exited ? ' (it exited; see its log lines)' : ''}: ${(err as Error).message}`);
+        if (exited() || Date.now() > deadline) {
+          if (!exited()) child.kill('SIGKILL');
+          throw new BgpError('BGP_DAEMON_START', `BIRD did not answer on ${socket}${exited() ? ' (it exited; see its log lines)' : ''}: ${(err as Error).message}`);
         }
         await new Promise((r) => setTimeout(r, 50));
       }
     }
-    this.#backoff.started();
     this.#report({ type: 'bird-started', pid: child.pid ?? 0 });
-  }
-
-
-  #onExit(child: ChildProcess, code: number | null, signal: string | null): void {
-    if (this.#child !== child) return;
-    this.#control?.close();
-    this.#control = undefined;
-    if (this.#closing) return;
-    const delay = this.#backoff.next();
-    this.#report({ type: 'bird-exited', pid: child.pid ?? 0, code, signal, restartInMs: delay });
-    this.#restartTimer = setTimeout(() => {
-      this.#restarts++;
-      this.#queue.run(() => this.#launch()).catch((err: Error) => {
-        this.#report({ type: 'bird-error', message: err.message });
-      });
-    }, delay);
-    this.#restartTimer.unref();
   }
 
   #report(e: BirdEvent): void {

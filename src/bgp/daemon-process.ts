@@ -1,6 +1,6 @@
 // What both backends (bird.ts, gobgp.ts) do the same way: the prefixes they may send, stopping a daemon left by an
-// earlier ipvs-ts, stopping their own, the restart back-off and the one-at-a-time queue of changes.
-import type { ChildProcess } from 'node:child_process';
+// earlier ipvs-ts, and the supervisor that runs their own (stop, restart back-off, one-at-a-time queue of changes).
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import { BgpError } from './errors.ts';
@@ -89,4 +89,102 @@ export function serialQueue(): { run<T>(fn: () => Promise<T>): Promise<T>; idle(
     },
     idle: () => queue,
   };
+}
+
+export interface SupervisorHooks {
+  /** Starts the daemon (with DaemonSupervisor.spawn) and resolves once it answers; throws when it does not. */
+  readonly launch: () => Promise<void>;
+  /** The daemon exited or is being stopped: drop what talks to it. */
+  readonly lost: () => void;
+  /** It exited on its own; a restart comes after `restartInMs`. */
+  readonly exited: (e: { readonly pid: number; readonly code: number | null; readonly signal: string | null; readonly restartInMs: number }) => void;
+  /** It could not be run, or a restart failed (the next exit, if any, tries again). */
+  readonly error: (message: string) => void;
+}
+
+/**
+ * Runs a backend's daemon as a child: a daemon that exits on its own is reported and restarted after the back-off,
+ * and the backend's changes go through the same queue as the (re)starts, so a restart never sees a half-applied
+ * change.
+ */
+export class DaemonSupervisor {
+  readonly #hooks: SupervisorHooks;
+  #child: ChildProcess | undefined;
+  #exited: Promise<void> = Promise.resolve();
+  #closing = false;
+  #restartTimer: NodeJS.Timeout | undefined;
+  readonly #backoff = new RestartBackoff();
+  readonly #queue = serialQueue();
+  #restarts = 0;
+
+  constructor(hooks: SupervisorHooks) {
+    this.#hooks = hooks;
+  }
+
+  /** The latest child, running or not. */
+  get child(): ChildProcess | undefined {
+    return this.#child;
+  }
+
+  /** Restarts after exits on their own. */
+  get restarts(): number {
+    return this.#restarts;
+  }
+
+  start(): Promise<void> {
+    return this.#queue.run(() => this.#launch());
+  }
+
+  /** Runs `fn` once the changes and (re)starts before it are done. */
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#queue.run(fn);
+  }
+
+  /** Spawns the daemon (from `launch`), watched for its exit; `exited()` tells the start-up wait to give up. */
+  spawn(program: string, args: readonly string[], stdio: StdioOptions): { readonly child: ChildProcess; exited(): boolean } {
+    const child = spawn(program, args, { stdio });
+    this.#child = child;
+    let exited = false;
+    this.#exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        exited = true;
+        this.#onExit(child, code, signal);
+        resolve();
+      });
+      child.once('error', (err) => {
+        exited = true;
+        this.#hooks.error(`cannot run ${program}: ${err.message}`);
+        resolve();
+      });
+    });
+    return { child, exited: () => exited };
+  }
+
+  /** No more restarts; waits for the queued changes, then stops the daemon (stopChild). */
+  async close(): Promise<void> {
+    this.#closing = true;
+    clearTimeout(this.#restartTimer);
+    await this.#queue.idle();
+    this.#hooks.lost();
+    await stopChild(this.#child, this.#exited);
+  }
+
+  async #launch(): Promise<void> {
+    if (this.#closing) return;
+    await this.#hooks.launch();
+    this.#backoff.started();
+  }
+
+  #onExit(child: ChildProcess, code: number | null, signal: string | null): void {
+    if (this.#child !== child) return;
+    this.#hooks.lost();
+    if (this.#closing) return;
+    const delay = this.#backoff.next();
+    this.#hooks.exited({ pid: child.pid ?? 0, code, signal, restartInMs: delay });
+    this.#restartTimer = setTimeout(() => {
+      this.#restarts++;
+      this.#queue.run(() => this.#launch()).catch((err: Error) => this.#hooks.error(err.message));
+    }, delay);
+    this.#restartTimer.unref();
+  }
 }

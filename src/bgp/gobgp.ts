@@ -1,15 +1,14 @@
 // The GoBGP backend: ipvs-ts runs its own gobgpd as its child (no configuration file: everything goes through the
 // gRPC API, on a socket in gobgpd_dir or on 127.0.0.1:grpc_port) and tells it the global settings, the neighbors
 // and the VIP paths. gobgpd keeps nothing across a restart, so the wanted routes live here and a restarted
-// gobgpd is given them again. Supervision is BIRD's (bird.ts): an exit is reported, every session reads `Down`,
-// and gobgpd is restarted after 1 s doubling to 30 s (back to 1 s after a minute up).
-import { spawn, type ChildProcess } from 'node:child_process';
+// gobgpd is given them again. Supervision is BIRD's (DaemonSupervisor): an exit is reported, every session reads
+// `Down`, and gobgpd is restarted after 1 s doubling to 30 s (back to 1 s after a minute up).
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Announcer, DaemonInfo, RouteAttrs, SessionState } from './announcer.ts';
 import { BgpError } from './errors.ts';
-import { checkPrefix, RestartBackoff, serialQueue, stopChild, stopLeftover } from './daemon-process.ts';
+import { checkPrefix, DaemonSupervisor, stopLeftover } from './daemon-process.ts';
 import {
   GobgpClient, addPathRequest, addPeerRequest, deletePathRequest, importLocalOnlyRequests, peerStates, startBgpRequest,
   type GobgpSettings, type PeerReply,
@@ -43,16 +42,18 @@ export class GobgpAnnouncer implements Announcer {
   readonly #opts: GobgpOptions;
   /** What should be announced: gobgpd forgets its paths when it dies, this does not. */
   readonly #routes = new Map<string, Route>();
-  #child: ChildProcess | undefined;
-  #exited: Promise<void> = Promise.resolve();
   /** Set once gobgpd has taken its settings, neighbors and paths; unset when it exits. */
   #client: GobgpClient | undefined;
-  #closing = false;
-  #restartTimer: NodeJS.Timeout | undefined;
-  readonly #backoff = new RestartBackoff();
-  /** Calls and restarts one at a time, so a restart never sees a half-applied change. */
-  readonly #queue = serialQueue();
-  #restarts = 0;
+  /** Runs gobgpd; API calls go through its queue, one at a time with the restarts. */
+  readonly #supervisor = new DaemonSupervisor({
+    launch: () => this.#launch(),
+    lost: () => {
+      this.#client?.close();
+      this.#client = undefined;
+    },
+    exited: (e) => this.#report({ type: 'gobgp-exited', ...e }),
+    error: (message) => this.#report({ type: 'gobgp-error', message }),
+  });
 
   constructor(opts: GobgpOptions) {
     this.#opts = opts;
@@ -69,17 +70,17 @@ export class GobgpAnnouncer implements Announcer {
   }
 
   daemon(): DaemonInfo {
-    const pid = this.#client ? this.#child?.pid : undefined;
-    return { name: 'gobgp', running: pid !== undefined, ...(pid !== undefined ? { pid } : {}), restarts: this.#restarts };
+    const pid = this.#client ? this.#supervisor.child?.pid : undefined;
+    return { name: 'gobgp', running: pid !== undefined, ...(pid !== undefined ? { pid } : {}), restarts: this.#supervisor.restarts };
   }
 
   start(): Promise<void> {
-    return this.#queue.run(() => this.#launch());
+    return this.#supervisor.start();
   }
 
   announce(prefix: string, attrs: RouteAttrs = {}): Promise<void> {
     checkPrefix(prefix);
-    return this.#queue.run(async () => {
+    return this.#supervisor.run(async () => {
       const old = this.#routes.get(prefix);
       if (old?.enabled && old.attrs.med === attrs.med) return;
       // A path with the same prefix replaces the one gobgpd has (a new MED goes out as one UPDATE).
@@ -89,7 +90,7 @@ export class GobgpAnnouncer implements Announcer {
 
   withdraw(prefix: string): Promise<void> {
     checkPrefix(prefix);
-    return this.#queue.run(async () => {
+    return this.#supervisor.run(async () => {
       const old = this.#routes.get(prefix);
       if (!old?.enabled) return;
       await this.#change(prefix, { ...old, enabled: false }, () => this.#client?.call('DeletePath', deletePathRequest(prefix)));
@@ -130,17 +131,11 @@ export class GobgpAnnouncer implements Announcer {
 
   /** gobgpd stops BGP on SIGTERM (a Cease notification to each neighbor); one that does not exit in time is killed. */
   async close(): Promise<void> {
-    this.#closing = true;
-    clearTimeout(this.#restartTimer);
-    await this.#queue.idle();
-    this.#client?.close();
-    this.#client = undefined;
-    await stopChild(this.#child, this.#exited);
+    await this.#supervisor.close();
     rmSync(this.paths.pidFile, { force: true });
   }
 
   async #launch(): Promise<void> {
-    if (this.#closing) return;
     mkdirSync(this.#opts.dir, { recursive: true, mode: 0o750 });
     // Ours only: a gobgpd serving our API address.
     await stopLeftover('gobgpd', this.paths.pidFile, (argv) => argv[0]?.endsWith('gobgpd') === true && argv.includes(this.paths.apiHosts), (line) => this.#report({ type: 'gobgp-log', line }));
@@ -148,21 +143,7 @@ export class GobgpAnnouncer implements Announcer {
     rmSync(socket, { force: true });
     const [program = 'gobgpd', ...pre] = this.#opts.command ?? ['gobgpd'];
     // No -f: gobgpd then waits for StartBgp over the API. Its log (stdout) is plain text at info level at least.
-    const child = spawn(program, [...pre, '--api-hosts', apiHosts, '--pprof-disable', '--log-plain'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.#child = child;
-    let exited = false;
-    this.#exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
-        exited = true;
-        this.#onExit(child, code, signal);
-        resolve();
-      });
-      child.once('error', (err) => {
-        exited = true;
-        this.#report({ type: 'gobgp-error', message: `cannot run ${program}: ${err.message}` });
-        resolve();
-      });
-    });
+    const { child, exited } = this.#supervisor.spawn(program, [...pre, '--api-hosts', apiHosts, '--pprof-disable', '--log-plain'], ['ignore', 'pipe', 'pipe']);
     for (const out of [child.stdout, child.stderr]) {
       if (out) createInterface({ input: out }).on('line', (line) => worthReporting(line) && this.#report({ type: 'gobgp-log', line }));
     }
@@ -176,18 +157,17 @@ export class GobgpAnnouncer implements Announcer {
           await client.ready(Math.min(Date.now() + 200, deadline));
           break;
         } catch (err) {
-          if (exited) throw new Error('it exited; see its log lines');
+          if (exited()) throw new Error('it exited; see its log lines');
           if (Date.now() >= deadline) throw err;
         }
       }
       await this.#configure(client);
     } catch (err) {
       client.close();
-      if (!exited) child.kill('SIGKILL');
+      if (!exited()) child.kill('SIGKILL');
       throw new BgpError('BGP_DAEMON_START', `gobgpd did not take its settings on ${target}: ${(err as Error).message}`);
     }
     this.#client = client;
-    this.#backoff.started();
     this.#report({ type: 'gobgp-started', pid: child.pid ?? 0 });
   }
 
@@ -200,23 +180,6 @@ export class GobgpAnnouncer implements Announcer {
     await client.call('SetPolicyAssignment', importPolicy.assignment);
     for (const n of s.neighbors) await client.call('AddPeer', addPeerRequest(n, s.localAs));
     for (const [prefix, r] of this.#routes) if (r.enabled) await client.call('AddPath', addPathRequest(prefix, r.attrs));
-  }
-
-
-  #onExit(child: ChildProcess, code: number | null, signal: string | null): void {
-    if (this.#child !== child) return;
-    this.#client?.close();
-    this.#client = undefined;
-    if (this.#closing) return;
-    const delay = this.#backoff.next();
-    this.#report({ type: 'gobgp-exited', pid: child.pid ?? 0, code, signal, restartInMs: delay });
-    this.#restartTimer = setTimeout(() => {
-      this.#restarts++;
-      this.#queue.run(() => this.#launch()).catch((err: Error) => {
-        this.#report({ type: 'gobgp-error', message: err.message });
-      });
-    }, delay);
-    this.#restartTimer.unref();
   }
 
   #report(e: GobgpEvent): void {

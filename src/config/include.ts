@@ -1,8 +1,9 @@
 // What an include pattern names, as keepalived's glob(3) call (GLOB_BRACE, lib/parser.c) sees it: csh braces
 // expanded first, each alternative globbed (or, without wildcards, looked up), and which alternatives named
 // nothing because a file or directory on their path is missing. source.ts decides what of that is an error.
-import { globSync, lstatSync } from 'node:fs';
+import { globSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { lexists } from '../sys/files.ts';
 
 export interface IncludeMatch {
   /** What matched, in glob's order: the brace alternatives in turn, each one's matches sorted. */
@@ -27,24 +28,15 @@ export function matchInclude(pattern: string, baseDir: string): IncludeMatch | u
   for (const alt of alternatives) {
     const abs = isAbsolute(alt) ? alt : resolve(baseDir, alt);
     if (!WILDCARD.test(alt)) {
-      if (exists(abs)) paths.push(abs);
+      if (lexists(abs)) paths.push(abs);
       else missing.push(abs);
       continue;
     }
     const found = globSync(abs).sort();
     paths.push(...found);
-    if (found.length === 0 && !exists(literalDir(abs))) missing.push(abs);
+    if (found.length === 0 && !lexists(literalDir(abs))) missing.push(abs);
   }
   return { paths, missing, braces: alternatives.length > 1 || alternatives[0] !== pattern };
-}
-
-function exists(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The directory a wildcard pattern starts looking in: its path up to the first segment with a wildcard. */

@@ -3,6 +3,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { setImmediate as turn } from 'node:timers/promises';
 import { DirectorError } from '../director/errors.ts';
+import { drained } from './drain.ts';
 import type { DirectorMetrics } from './metrics.ts';
 
 export const DEFAULT_METRICS_ADDRESS = '127.0.0.1:9650';
@@ -51,17 +52,4 @@ async function send(res: ServerResponse, metrics: DirectorMetrics): Promise<void
     if (res.headersSent) res.destroy(err as Error);
     else res.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(err)}\n`);
   }
-}
-
-/** Resolves on 'drain', or on 'close' when the scraper went away (then the loop above stops). */
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
 }

@@ -14,6 +14,7 @@ import { resolveUser } from '../check/users.ts';
 import type { Config } from '../config/model.ts';
 import { modelKey } from '../config/compare.ts';
 import type { DirectorEvent, DirectorEventBody } from '../director/events.ts';
+import { lexists } from '../sys/files.ts';
 import { fifoSinks, lineKind, noticeLine, type FifoSink, type LineKind } from './fifo-lines.ts';
 import { KeepalivedNotices } from './keepalived-notices.ts';
 
@@ -89,7 +90,7 @@ export class NotifyFifos {
     let created = false;
     try {
       const owner = sink.owner && resolveUser(sink.owner);
-      if (!exists(path)) {
+      if (!lexists(path)) {
         // Node has no mkfifo(3); coreutils' mkfifo sets the mode as given, whatever the umask.
         execFileSync('mkfifo', ['-m', '600', path], { stdio: ['ignore', 'ignore', 'pipe'] });
         created = true;
@@ -162,15 +163,6 @@ export class NotifyFifos {
 
 function sinkKey(s: FifoSink): string {
   return modelKey({ owner: s.owner ?? null, script: s.script ?? null });
-}
-
-function exists(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function unlinkQuietly(path: string): void {

@@ -5,6 +5,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { setImmediate as turn } from 'node:timers/promises';
 import { dirname } from 'node:path';
 import type { DirectorStatus } from '../director/status.ts';
+import { drained } from './drain.ts';
 import { ControlError } from './errors.ts';
 import { type ControlReply, parseRequest, type ReloadOutcome, selectStatus } from './protocol.ts';
 
@@ -88,19 +89,6 @@ async function send(conn: Socket, reply: ControlReply): Promise<void> {
 }
 
 const SEND_CHUNK = 1 << 20;
-
-/** Resolves on 'drain', or on 'close' when the reader went away (then the loop above stops). */
-function drained(conn: Socket): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      conn.off('drain', done);
-      conn.off('close', done);
-      resolve();
-    };
-    conn.on('drain', done);
-    conn.on('close', done);
-  });
-}
 
 /** A reply's JSON text in pieces (a status: one piece per virtual server), which joined are JSON.stringify's. */
 export function* statusReply(reply: ControlReply | DirectorStatus): Generator<string> {

@@ -12,11 +12,7 @@ import { test } from 'node:test';
 import { parseConfigText } from '../../src/config/index.ts';
 import { BirdAnnouncer } from '../../src/bgp/bird.ts';
 import { createBgpService, describeBgpEvent, type BgpEvent } from '../../src/bgp/service.ts';
-
-const nsR = `ipvsts-bgpr-${process.pid}`;
-const nsD = `ipvsts-bgpd-${process.pid}`;
-const VS = 'TCP 192.0.2.10:80';
-const VS6 = 'TCP [2001:db8:10::10]:80';
+import { gone, RouterLab, until, VS, VS6 } from './lab.ts';
 
 function unavailable(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root for ip netns';
@@ -24,123 +20,51 @@ function unavailable(): string | undefined {
   return undefined;
 }
 
-async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-/** Dead or a zombie (this container's init may not reap the daemonized BIRDs' orphans). */
-function gone(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return true;
-  }
-}
-
-const routerHasVip = (): boolean => execFileSync('ip', ['-n', nsR, 'route', 'show', '192.0.2.10'], { encoding: 'utf8' }).includes('via 10.98.0.2');
-const routerHasVip6 = (): boolean => execFileSync('ip', ['-n', nsR, '-6', 'route', 'show', '2001:db8:10::10'], { encoding: 'utf8' }).includes('via fd98::2');
-
 test('BIRD 2 backend: the router learns the VIP when announced and loses it on withdrawal, BIRD death and stop', { skip: unavailable() }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ipvsts-bgp-'));
-  const routerPid = join(dir, 'router.pid');
+  const lab = new RouterLab('bgp');
   const events: BgpEvent[] = [];
   const eventAt = new Map<BgpEvent, number>();
   let service: ReturnType<typeof createBgpService>;
   try {
-    const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
-    ip('netns', 'add', nsR);
-    ip('netns', 'add', nsD);
-    ip('link', 'add', 'bgp0', 'netns', nsR, 'type', 'veth', 'peer', 'name', 'bgp1', 'netns', nsD);
-    ip('-n', nsR, 'addr', 'add', '10.98.0.1/24', 'dev', 'bgp0');
-    ip('-n', nsD, 'addr', 'add', '10.98.0.2/24', 'dev', 'bgp1');
-    ip('-n', nsR, 'addr', 'add', 'fd98::1/64', 'dev', 'bgp0', 'nodad');
-    ip('-n', nsD, 'addr', 'add', 'fd98::2/64', 'dev', 'bgp1', 'nodad');
-    for (const [ns, dev] of [[nsR, 'bgp0'], [nsD, 'bgp1']] as const) {
-      ip('-n', ns, 'link', 'set', 'lo', 'up');
-      ip('-n', ns, 'link', 'set', dev, 'up');
-    }
-    writeFileSync(join(dir, 'router.conf'), `router id 10.98.0.1;
-protocol device {}
-protocol kernel { ipv4 { import none; export all; }; }
-protocol kernel { ipv6 { import none; export all; }; }
-protocol bgp director { local 10.98.0.1 as 65000; neighbor 10.98.0.2 as 65001; hold time 9; connect retry time 1; error wait time 1, 5; ipv4 { import all; export none; }; }
-protocol bgp director6 { local fd98::1 as 65000; neighbor fd98::2 as 65001; hold time 9; connect retry time 1; error wait time 1, 5; ipv6 { import all; export none; }; }
-`);
-    ip('netns', 'exec', nsR, 'bird', '-c', join(dir, 'router.conf'), '-s', join(dir, 'router.ctl'), '-P', routerPid);
-
-    const text = `
-bgp_announcer {
-  router_id 10.98.0.2
-  local_as 65001
-  neighbor 10.98.0.1 remote_as 65000 hold 9
-  neighbor fd98::1 remote_as 65000 hold 9
-  vip 192.0.2.10 med 20
-  vip 2001:db8:10::10
-  interval 0.1
-  rise 2
-  fall 1
-  withdraw_hold 0.5
-  bird_dir ${join(dir, 'director')}
-}
-virtual_server 192.0.2.10 80 {
-  lb_algo mh
-  lb_kind DR
-  protocol TCP
-  real_server 10.98.1.1 80 {
-    TCP_CHECK {
-    }
-  }
-}
-virtual_server 2001:db8:10::10 80 {
-  lb_algo mh
-  lb_kind DR
-  protocol TCP
-}
-`;
+    lab.setup();
+    const text = lab.config(`bird_dir ${join(lab.dir, 'director')}`);
     const { config, problems } = parseConfigText(text, 'bgp.conf', { skipHostChecks: true });
     assert.ok(config, problems.map((p) => p.message).join('\n'));
-    service = createBgpService(config, { birdCommand: ['ip', 'netns', 'exec', nsD, 'bird'], report: (e) => eventAt.set(e, performance.now()) && events.push(e), sessionPollMs: 100 });
+    service = createBgpService(config, { birdCommand: ['ip', 'netns', 'exec', lab.director, 'bird'], report: (e) => eventAt.set(e, performance.now()) && events.push(e), sessionPollMs: 100 });
     assert.ok(service, 'a service for the block');
     const bgp = service;
     await bgp.start();
     const session = () => bgp.status().sessions[0];
     await until('both sessions to come up', () => bgp.status().sessions.every((x) => x.state === 'Established'));
     assert.deepEqual(bgp.status().sessions.map((x) => [x.neighbor, x.up]), [['10.98.0.1', true], ['fd98::1', true]]);
-    assert.equal(routerHasVip() || routerHasVip6(), false, 'nothing is announced before the director says so');
+    assert.equal(lab.hasVip() || lab.hasVip6(), false, 'nothing is announced before the director says so');
 
     const at = (type: string, extra: object = {}) => ({ type, at: Date.now(), ...extra }) as Parameters<typeof bgp.onEvent>[0];
     bgp.onEvent(at('started', { virtualServers: 2, instances: 0 }));
     bgp.onEvent(at('quorum', { virtualServer: VS6, up: true, liveWeight: 1 }));
-    await until('the router to learn the IPv6 VIP', routerHasVip6);
-    assert.equal(routerHasVip(), false, 'the IPv4 VIP has no quorum yet');
+    await until('the router to learn the IPv6 VIP', lab.hasVip6);
+    assert.equal(lab.hasVip(), false, 'the IPv4 VIP has no quorum yet');
     let t0 = performance.now();
     bgp.onEvent(at('quorum', { virtualServer: VS, up: true, liveWeight: 1 }));
-    await until('the router to learn the VIP', routerHasVip);
+    await until('the router to learn the VIP', lab.hasVip);
     const announceMs = performance.now() - t0;
-    const learned = execFileSync('birdc', ['-s', join(dir, 'router.ctl'), 'show', 'route', 'all', '192.0.2.10/32'], { encoding: 'utf8' });
+    const learned = lab.vipRoute();
     assert.match(learned, /BGP\.med: 20/);
     assert.match(learned, /BGP\.as_path: 65001/);
     assert.equal(bgp.status().vips[0]?.announced, true);
 
     t0 = performance.now();
     bgp.onEvent(at('quorum', { virtualServer: VS, up: false, liveWeight: 0 }));
-    await until('the router to lose the VIP', () => !routerHasVip());
+    await until('the router to lose the VIP', () => !lab.hasVip());
     const withdrawMs = performance.now() - t0;
     const withdrawn = events.findLast((e) => e.type === 'bgp-route' && !e.announced);
     const withdrawCommandMs = (eventAt.get(withdrawn as BgpEvent) ?? NaN) - t0;
     assert.equal(bgp.status().vips[0]?.announced, false);
-    assert.equal(routerHasVip6(), true, 'the other VIP stays');
+    assert.equal(lab.hasVip6(), true, 'the other VIP stays');
     assert.match(bgp.status().vips[0]?.reason ?? '', /no quorum: TCP 192.0.2.10:80/);
 
     bgp.onEvent(at('quorum', { virtualServer: VS, up: true, liveWeight: 1 }));
-    await until('the router to learn the VIP again', routerHasVip);
+    await until('the router to learn the VIP again', lab.hasVip);
 
     // BIRD killed behind ipvs-ts's back: noticed, the session reads Down, BIRD is restarted with the VIP announced.
     const pid = bgp.status().daemon.pid;
@@ -150,7 +74,7 @@ virtual_server 2001:db8:10::10 80 {
     await bgp.pollSessions();
     assert.equal(session()?.state, 'Down');
     t0 = performance.now();
-    await until('BIRD to be restarted and the VIPs back at the router', () => bgp.status().daemon.running && bgp.status().daemon.pid !== pid && routerHasVip() && routerHasVip6());
+    await until('BIRD to be restarted and the VIPs back at the router', () => bgp.status().daemon.running && bgp.status().daemon.pid !== pid && lab.hasVip() && lab.hasVip6());
     const restartMs = performance.now() - t0;
     assert.equal(bgp.status().daemon.restarts, 1);
     await until('both sessions to come up again', () => bgp.status().sessions.every((x) => x.state === 'Established'));
@@ -160,7 +84,7 @@ virtual_server 2001:db8:10::10 80 {
     const edited = parseConfigText(text.replace('med 20', 'med 30'), 'bgp.conf', { skipHostChecks: true }).config;
     assert.ok(edited, 'the edited config is valid');
     bgp.reload(edited);
-    const routerMed = () => execFileSync('birdc', ['-s', join(dir, 'router.ctl'), 'show', 'route', 'all', '192.0.2.10/32'], { encoding: 'utf8' }).match(/BGP\.med: (\d+)/)?.[1];
+    const routerMed = () => lab.vipRoute().match(/BGP\.med: (\d+)/)?.[1];
     await until('the router to see the new MED', () => routerMed() === '30');
     await bgp.pollSessions();
     assert.deepEqual(events.slice(before).filter((e) => e.type === 'bgp-session'), [], 'no session changed');
@@ -172,7 +96,7 @@ virtual_server 2001:db8:10::10 80 {
     bgp.onEvent(at('stopping'));
     await bgp.stop();
     const stopMs = performance.now() - t0;
-    assert.equal(routerHasVip() || routerHasVip6(), false);
+    assert.equal(lab.hasVip() || lab.hasVip6(), false);
     assert.ok(stopMs >= 500, `stop waited withdraw_hold: ${stopMs} ms`);
     assert.ok(gone(birdPid), 'BIRD has exited');
     service = undefined;
@@ -180,14 +104,7 @@ virtual_server 2001:db8:10::10 80 {
     console.log(events.map(describeBgpEvent).join('\n'));
   } finally {
     await service?.stop().catch(() => undefined);
-    try {
-      process.kill(Number(readFileSync(routerPid, 'utf8').trim()), 'SIGTERM');
-    } catch {
-      // Not started.
-    }
-    spawnSync('ip', ['netns', 'del', nsR]);
-    spawnSync('ip', ['netns', 'del', nsD]);
-    rmSync(dir, { recursive: true, force: true });
+    lab.close();
   }
 });
 
