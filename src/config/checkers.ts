@@ -1,7 +1,7 @@
 // Checker blocks (TCP_CHECK, HTTP_GET, SSL_GET, MISC_CHECK, PING_CHECK, UDP_CHECK, DNS_CHECK, SMTP_CHECK, FILE_CHECK)
 // → Checker, with the settings inherited from the real server and keepalived's per-type defaults applied.
 import { posOf, type Token } from './lexer.ts';
-import { walk, type BlockSpec, type Handler } from './blocks.ts';
+import { walk, type BlockSpec, type Handler, type Mutable } from './blocks.ts';
 import { parseHexString } from './hex.ts';
 import { closest } from './suggest.ts';
 import { inherit, inheritedKeywords, MAX_SECONDS_MS, type Inherited } from './inherit.ts';
@@ -381,12 +381,10 @@ function common(type: Checker['type'], d: Connection, rs: Endpoint, rsInh: Inher
   const delayLoopMs = inh.delayLoopMs ?? DEFAULTS.delayLoopMs;
   const retry = type === 'MISC_CHECK' ? DEFAULTS.miscRetry : type === 'DNS_CHECK' ? DEFAULTS.dnsRetry : DEFAULTS.retry;
   const delayBeforeRetryMs = type === 'HTTP_GET' || type === 'SSL_GET' ? DEFAULTS.httpDelayBeforeRetryMs : type === 'DNS_CHECK' ? delayLoopMs : DEFAULTS.delayBeforeRetryMs;
-  const base: Base = {
+  const base: Mutable<Base> = {
     type,
     connectIp: d.connectIp ?? rs.address,
     connectPort: d.connectPort ?? rs.port,
-    bindTo: d.bindTo,
-    bindPort: d.bindPort,
     connectTimeoutMs: inh.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
     retry: inh.retry ?? retry,
     delayBeforeRetryMs: inh.delayBeforeRetryMs ?? delayBeforeRetryMs,
@@ -395,5 +393,9 @@ function common(type: Checker['type'], d: Connection, rs: Endpoint, rsInh: Inher
     alpha: inh.alpha ?? false,
     pos,
   };
-  return inh.virtualhost !== undefined && (type === 'HTTP_GET' || type === 'SSL_GET') ? { ...base, virtualhost: inh.virtualhost } : base;
+  // Only where set: there is a checker per real server, and an undefined field costs as much as a set one.
+  if (d.bindTo !== undefined) base.bindTo = d.bindTo;
+  if (d.bindPort !== undefined) base.bindPort = d.bindPort;
+  if (inh.virtualhost !== undefined && (type === 'HTTP_GET' || type === 'SSL_GET')) base.virtualhost = inh.virtualhost;
+  return base;
 }
