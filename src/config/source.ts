@@ -191,7 +191,8 @@ class SourceReader {
     const sink = this.#sink;
     for (let j = 0; j < line.length; j++) sink(line[j] as Token);
     sink(EOL);
-    line.length = 0;
+    // Emptied by pops, which keep the array's room: `length = 0` frees it, and every line would grow it anew.
+    while (line.length > 0) line.pop();
   }
 
   #emitLine(line: Token[]): void {
