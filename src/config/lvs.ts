@@ -68,6 +68,8 @@ const VS_UNSUPPORTED = new Set(['persistence_engine', 'hashed', 'snmp_name', 'we
 const RS_UNSUPPORTED = new Set(['snmp_name']);
 /** One frozen empty list for every real server without checkers and every service without scheduler flags. */
 const NONE: readonly never[] = Object.freeze([]);
+/** A real server's checker blocks before the first (replaced, never pushed to). */
+const NO_STMTS: Stmt[] = [];
 const SCHEDULER_FLAGS = ['flag-1', 'flag-2', 'flag-3', 'sh-port', 'sh-fallback', 'mh-port', 'mh-fallback'];
 
 type VsDraft = Omit<Mutable<VirtualServer>, 'realServers' | 'schedulerFlags' | 'key' | 'lbAlgo' | 'lbKind'> & {
@@ -214,7 +216,7 @@ export class LvsReader {
     const ep = endpoint(s, r, 'real_server ADDRESS [PORT] { … }', true, vsPort);
     const d: RsDraft = {
       address: ep?.address ?? '', family: ep?.family ?? 4, port: ep?.port ?? 0, weight: DEFAULTS.weight, lbKind, inhibitOnFailure: false,
-      alpha: false, delayLoopMs: 0, pos: posOf(s.key), inh: {}, checkerStmts: [],
+      alpha: false, delayLoopMs: 0, pos: posOf(s.key), inh: {}, checkerStmts: NO_STMTS,
     };
     if (vs.tunnel) d.tunnel = vs.tunnel;
     walk(r.needBlock(s), this.#rsSpec, d, r, s);
@@ -371,7 +373,9 @@ type RsDraft = Omit<Mutable<RealServer>, 'checkers' | 'lbKind'> & { inh: Inherit
 
 function realServerSpec(r: ArgReader): BlockSpec<RsDraft> {
   const checker: Handler<RsDraft> = (t, d) => {
-    d.checkerStmts.push(t);
+    // Usually the only one: a list of one rather than one grown by push (room for 17).
+    if (d.checkerStmts.length === 0) d.checkerStmts = [t];
+    else d.checkerStmts.push(t);
   };
   return {
     name: 'real_server',
