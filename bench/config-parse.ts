@@ -1,5 +1,8 @@
 // Parses a generated keepalived.conf with 10,000 virtual servers × 10 real servers, each with a TCP_CHECK: how long
-// each stage takes and what the model keeps on the heap. Run: node bench/config-parse.ts [virtualServers] [realServersEach]
+// each stage takes and what the model keeps on the heap.
+//   node bench/config-parse.ts [--against DIR] [virtualServers] [realServersEach]
+// --against DIR: also loads the same text with DIR/src/config (another checkout, e.g. `git archive main src | tar -x
+// -C DIR`), alternating with this one in this process, and prints the ratio of their CPU medians.
 //
 // Stages, each timed over the same text in this process: reading and lexing (tokens to a counting sink), + building
 // statements (TreeBuilder with a sink that drops them), the whole load (parseConfigText: model, defaults,
@@ -8,6 +11,7 @@
 // Memory: the heap the loaded model retains after a full GC, per real server, with the text dropped (so a model
 // that pins its source text counts it). Heap sizes do not move with the load: they compare across runs.
 import { loadavg } from 'node:os';
+import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -38,6 +42,7 @@ export function generateConfig(virtualServers: number, realServers: number): str
 }
 
 const RUNS = 5;
+const AB_RUNS = 11;
 
 function scan(text: string): number {
   let sum = 0;
@@ -90,8 +95,11 @@ if (import.meta.main) {
     gc();
     return process.memoryUsage().heapUsed;
   };
-  const vsCount = Number(process.argv[2] ?? 10_000);
-  const rsCount = Number(process.argv[3] ?? 10);
+  const args = process.argv.slice(2);
+  const againstAt = args.indexOf('--against');
+  const against = againstAt >= 0 ? args.splice(againstAt, 2)[1] : undefined;
+  const vsCount = Number(args[0] ?? 10_000);
+  const rsCount = Number(args[1] ?? 10);
   const servers = vsCount * rsCount;
 
   // Memory first, on a fresh heap: the text is made inside and dropped, so only what the model keeps remains.
@@ -126,4 +134,17 @@ if (import.meta.main) {
   );
   console.log(`  by stage: lex ${(lex / all * 100).toFixed(0)} %, statements ${((tree - lex) / all * 100).toFixed(0)} %, model and validation ${((all - tree) / all * 100).toFixed(0)} %`);
   console.log(`  heap retained by the model: ${(model / 1e6).toFixed(1)} MB, ${(model / servers).toFixed(0)} B per real server`);
+  if (against) {
+    const other = (await import(resolve(against, 'src/config/index.ts'))) as { parseConfigText: typeof parseConfigText };
+    const ours: number[] = [];
+    const theirs: number[] = [];
+    for (let i = 0; i < AB_RUNS; i++) {
+      theirs.push(timed(() => other.parseConfigText(text, 'bench.conf', { skipHostChecks: true })).cpu);
+      ours.push(timed(() => load(text, vsCount)).cpu);
+    }
+    console.log(
+      `  against ${against}, alternated ${AB_RUNS} times: CPU median ${median(ours).toFixed(0)} ms here, ${median(theirs).toFixed(0)} ms there, ` +
+        `ratio ${(median(ours) / median(theirs)).toFixed(2)} (best ${Math.min(...ours).toFixed(0)} / ${Math.min(...theirs).toFixed(0)} ms)`,
+    );
+  }
 }
