@@ -126,7 +126,12 @@ const COPY_BY_CODES_MAX = 1024;
 const codes: number[] = [];
 
 function own(s: string, line: readonly Token[]): string {
-  if (s.length < VIEW_MIN || line.length === 0) return s;
+  return line.length === 0 ? s : detached(s);
+}
+
+/** `s`, or a copy of it that is not a view into a larger string. */
+export function detached(s: string): string {
+  if (s.length < VIEW_MIN) return s;
   if (s.length > COPY_BY_CODES_MAX) return (` ${s}`).slice(1);
   codes.length = s.length;
   for (let i = 0; i < s.length; i++) codes[i] = s.charCodeAt(i);
