@@ -1,8 +1,24 @@
-// Parses a generated keepalived.conf with 10,000 virtual servers × 10 real servers, each with a TCP_CHECK, and
-// prints how long it took. Run: node bench/config-parse.ts [virtualServers] [realServersEach]
+// Parses a generated keepalived.conf with 10,000 virtual servers × 10 real servers, each with a TCP_CHECK: how long
+// each stage takes and what the model keeps on the heap.
+//   node bench/config-parse.ts [--against DIR] [virtualServers] [realServersEach]
+// --against DIR: also loads the same text with DIR/src/config (another checkout, e.g. `git archive main src | tar -x
+// -C DIR`), alternating with this one in this process, and prints the ratio of their CPU medians.
+//
+// Stages, each timed over the same text in this process: reading and lexing (tokens to a counting sink), + building
+// statements (TreeBuilder with a sink that drops them), the whole load (parseConfigText: model, defaults,
+// inheritance, validation). Their CPU time is also given as a multiple of a plain charCodeAt scan of the text, the
+// reference that moves with the machine's load as they do.
+// Memory: the heap the loaded model retains after a full GC, per real server, with the text dropped (so a model
+// that pins its source text counts it). Heap sizes do not move with the load: they compare across runs.
 import { loadavg } from 'node:os';
+import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseConfigText } from '../src/config/index.ts';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { parseConfigText, type Config } from '../src/config/index.ts';
+import { Problems } from '../src/config/problems.ts';
+import { readConfigText } from '../src/config/source.ts';
+import { TreeBuilder } from '../src/config/tree.ts';
 
 export function generateConfig(virtualServers: number, realServers: number): string {
   const out: string[] = ['global_defs {', '    router_id bench', '}', ''];
@@ -25,27 +41,110 @@ export function generateConfig(virtualServers: number, realServers: number): str
   return out.join('\n');
 }
 
+const RUNS = 5;
+const AB_RUNS = 11;
+
+function scan(text: string): number {
+  let sum = 0;
+  for (let i = 0; i < text.length; i++) sum += text.charCodeAt(i);
+  return sum;
+}
+
+function lexOnly(text: string): number {
+  let tokens = 0;
+  readConfigText(text, 'bench.conf', new Problems(), () => {
+    tokens++;
+  });
+  return tokens;
+}
+
+function lexAndTree(text: string): number {
+  const problems = new Problems();
+  let statements = 0;
+  const tree = new TreeBuilder(problems, () => {
+    statements++;
+  });
+  readConfigText(text, 'bench.conf', problems, (t) => tree.feed(t));
+  tree.end();
+  return statements;
+}
+
+function load(text: string, vsCount: number): Config {
+  const r = parseConfigText(text, 'bench.conf', { skipHostChecks: true });
+  if (!r.config || r.config.virtualServers.length !== vsCount) throw new Error(`bench config did not parse: ${r.problems[0]?.message}`);
+  return r.config;
+}
+
+/** CPU and wall milliseconds of one call. */
+function timed(f: () => unknown): { wall: number; cpu: number } {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  f();
+  const wall = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  return { wall, cpu: (cpu.user + cpu.system) / 1000 };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+
 if (import.meta.main) {
-  const vsCount = Number(process.argv[2] ?? 10_000);
-  const rsCount = Number(process.argv[3] ?? 10);
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const heapUsed = (): number => {
+    gc();
+    gc();
+    return process.memoryUsage().heapUsed;
+  };
+  const args = process.argv.slice(2);
+  const againstAt = args.indexOf('--against');
+  const against = againstAt >= 0 ? args.splice(againstAt, 2)[1] : undefined;
+  const vsCount = Number(args[0] ?? 10_000);
+  const rsCount = Number(args[1] ?? 10);
+  const servers = vsCount * rsCount;
+
+  // Memory first, on a fresh heap: the text is made inside and dropped, so only what the model keeps remains.
+  const before = heapUsed();
+  // The text lives only in this function's frame: a temporary of the module's own frame would stay alive with it.
+  const fresh = (): Config => load(generateConfig(vsCount, rsCount), vsCount);
+  let config: Config | undefined = fresh();
+  const model = heapUsed() - before;
+  if (config.virtualServers.length === vsCount) config = undefined; // timed below on a heap without it
+
   const text = generateConfig(vsCount, rsCount);
-  const runs: { wall: number; cpu: number }[] = [];
-  for (let i = 0; i < 5; i++) {
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    const r = parseConfigText(text, 'bench.conf', { skipHostChecks: true });
-    const wall = performance.now() - t0;
-    const cpu = process.cpuUsage(cpu0);
-    runs.push({ wall, cpu: (cpu.user + cpu.system) / 1000 });
-    if (!r.config || r.config.virtualServers.length !== vsCount) throw new Error(`bench config did not parse: ${r.problems[0]?.message}`);
+  const stages = { scan: [] as number[], lex: [] as number[], tree: [] as number[], load: [] as number[] };
+  const walls: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    stages.scan.push(timed(() => scan(text)).cpu);
+    stages.lex.push(timed(() => lexOnly(text)).cpu);
+    stages.tree.push(timed(() => lexAndTree(text)).cpu);
+    const whole = timed(() => load(text, vsCount));
+    stages.load.push(whole.cpu);
+    walls.push(whole.wall);
   }
   const mb = (Buffer.byteLength(text) / 1e6).toFixed(1);
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-  // CPU time is reported beside wall time because the development machine is shared: wall time there mostly
-  // measures the other tenants.
+  const ref = median(stages.scan);
+  const lex = median(stages.lex);
+  const tree = median(stages.tree);
+  const all = median(stages.load);
+  const x = (ms: number): string => `${ms.toFixed(0)} ms (${(ms / ref).toFixed(1)}× scan)`;
+  console.log(`config-parse: ${vsCount} virtual servers × ${rsCount} real servers with TCP_CHECK (${mb} MB); load average ${loadavg()[0]?.toFixed(1)}`);
   console.log(
-    `config-parse: ${vsCount} virtual servers × ${rsCount} real servers with TCP_CHECK (${mb} MB), 5 runs: ` +
-      `wall median ${median(runs.map((r) => r.wall)).toFixed(0)} ms (best ${Math.min(...runs.map((r) => r.wall)).toFixed(0)}), ` +
-      `CPU median ${median(runs.map((r) => r.cpu)).toFixed(0)} ms (best ${Math.min(...runs.map((r) => r.cpu)).toFixed(0)}); load average ${loadavg()[0]?.toFixed(1)}`,
+    `  CPU, median of ${RUNS}: scan ${ref.toFixed(0)} ms; lex ${x(lex)}; + statements ${x(tree)}; whole load ${x(all)} ` +
+      `(best ${Math.min(...stages.load).toFixed(0)} ms, wall median ${median(walls).toFixed(0)} ms)`,
   );
+  console.log(`  by stage: lex ${(lex / all * 100).toFixed(0)} %, statements ${((tree - lex) / all * 100).toFixed(0)} %, model and validation ${((all - tree) / all * 100).toFixed(0)} %`);
+  console.log(`  heap retained by the model: ${(model / 1e6).toFixed(1)} MB, ${(model / servers).toFixed(0)} B per real server`);
+  if (against) {
+    const other = (await import(resolve(against, 'src/config/index.ts'))) as { parseConfigText: typeof parseConfigText };
+    const ours: number[] = [];
+    const theirs: number[] = [];
+    for (let i = 0; i < AB_RUNS; i++) {
+      theirs.push(timed(() => other.parseConfigText(text, 'bench.conf', { skipHostChecks: true })).cpu);
+      ours.push(timed(() => load(text, vsCount)).cpu);
+    }
+    console.log(
+      `  against ${against}, alternated ${AB_RUNS} times: CPU median ${median(ours).toFixed(0)} ms here, ${median(theirs).toFixed(0)} ms there, ` +
+        `ratio ${(median(ours) / median(theirs)).toFixed(2)} (best ${Math.min(...ours).toFixed(0)} / ${Math.min(...theirs).toFixed(0)} ms)`,
+    );
+  }
 }

@@ -1,10 +1,10 @@
 // Checker blocks (TCP_CHECK, HTTP_GET, SSL_GET, MISC_CHECK, PING_CHECK, UDP_CHECK, DNS_CHECK, SMTP_CHECK, FILE_CHECK)
 // → Checker, with the settings inherited from the real server and keepalived's per-type defaults applied.
 import { posOf, type Token } from './lexer.ts';
-import { walk, type BlockSpec, type Handler } from './blocks.ts';
+import { walk, type BlockSpec, type Handler, type Mutable } from './blocks.ts';
 import { parseHexString } from './hex.ts';
 import { closest } from './suggest.ts';
-import { inherit, inheritedKeywords, MAX_SECONDS_MS, type Inherited } from './inherit.ts';
+import { inheritedKeywords, MAX_SECONDS_MS, type Inherited } from './inherit.ts';
 import {
   DEFAULTS, DNS_QUERY_TYPES, type Checker, type CheckerCommon, type DnsQueryType, type Endpoint, type HttpUrl, type ScriptUser,
   type PingCheck, type StatusRange, type TcpCheck, type TrackFile,
@@ -377,23 +377,27 @@ type Base = CheckerCommon & { readonly type: Checker['type']; readonly virtualho
 
 /** The settings every checker has, with keepalived's per-type defaults. */
 function common(type: Checker['type'], d: Connection, rs: Endpoint, rsInh: Inherited, pos: CheckerCommon['pos']): Base {
-  const inh = inherit(rsInh, d.inh);
-  const delayLoopMs = inh.delayLoopMs ?? DEFAULTS.delayLoopMs;
+  // inherit(rsInh, d.inh) read field by field, without building the merged object: there is a checker per real server.
+  const own = d.inh;
+  const delayLoopMs = own.delayLoopMs ?? rsInh.delayLoopMs ?? DEFAULTS.delayLoopMs;
   const retry = type === 'MISC_CHECK' ? DEFAULTS.miscRetry : type === 'DNS_CHECK' ? DEFAULTS.dnsRetry : DEFAULTS.retry;
   const delayBeforeRetryMs = type === 'HTTP_GET' || type === 'SSL_GET' ? DEFAULTS.httpDelayBeforeRetryMs : type === 'DNS_CHECK' ? delayLoopMs : DEFAULTS.delayBeforeRetryMs;
-  const base: Base = {
+  const base: Mutable<Base> = {
     type,
     connectIp: d.connectIp ?? rs.address,
     connectPort: d.connectPort ?? rs.port,
-    bindTo: d.bindTo,
-    bindPort: d.bindPort,
-    connectTimeoutMs: inh.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
-    retry: inh.retry ?? retry,
-    delayBeforeRetryMs: inh.delayBeforeRetryMs ?? delayBeforeRetryMs,
-    warmupMs: inh.warmupMs ?? delayLoopMs,
+    connectTimeoutMs: own.connectTimeoutMs ?? rsInh.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+    retry: own.retry ?? rsInh.retry ?? retry,
+    delayBeforeRetryMs: own.delayBeforeRetryMs ?? rsInh.delayBeforeRetryMs ?? delayBeforeRetryMs,
+    warmupMs: own.warmupMs ?? rsInh.warmupMs ?? delayLoopMs,
     delayLoopMs,
-    alpha: inh.alpha ?? false,
+    alpha: own.alpha ?? rsInh.alpha ?? false,
     pos,
   };
-  return inh.virtualhost !== undefined && (type === 'HTTP_GET' || type === 'SSL_GET') ? { ...base, virtualhost: inh.virtualhost } : base;
+  // Only where set: there is a checker per real server, and an undefined field costs as much as a set one.
+  if (d.bindTo !== undefined) base.bindTo = d.bindTo;
+  if (d.bindPort !== undefined) base.bindPort = d.bindPort;
+  const virtualhost = own.virtualhost ?? rsInh.virtualhost;
+  if (virtualhost !== undefined && (type === 'HTTP_GET' || type === 'SSL_GET')) base.virtualhost = virtualhost;
+  return base;
 }

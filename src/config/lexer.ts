@@ -72,7 +72,7 @@ export function lexRange(text: string, from: number, n: number, file: string, li
     if (c === QUOTE) {
       const end = indexWithin(text, QUOTE, i + 1, n);
       if (end < 0) return { message: 'unterminated quoted string (a closing " is missing on this line)', col: col0 + i };
-      out.push({ kind: 'string', text: text.slice(i + 1, end), file, line, col: col0 + i });
+      out.push({ kind: 'string', text: own(text.slice(i + 1, end), out), file, line, col: col0 + i });
       i = end + 1;
       continue;
     }
@@ -110,9 +110,32 @@ export function lexRange(text: string, from: number, n: number, file: string, li
     if (i === start) i++; // never stall on a character no rule above consumes
     let word = text.slice(start, i);
     if (escaped) word = word.replace(/\\([#!])/g, '$1');
-    out.push({ kind: 'word', text: word, file, line, col: col0 + start });
+    out.push({ kind: 'word', text: own(word, out), file, line, col: col0 + start });
   }
   return undefined;
+}
+
+/**
+ * V8 makes a substring of 13 characters or more a view into the whole text (a sliced string): one such value kept
+ * in the model would keep a file of millions of lines alive. Arguments that long are copied out; keywords (the
+ * first token of a line) are not, since only the dispatch and messages read them.
+ */
+const VIEW_MIN = 13;
+/** Longer than this, a copy goes through a concatenation rather than one call with a char code per argument. */
+const COPY_BY_CODES_MAX = 1024;
+const codes: number[] = [];
+
+function own(s: string, line: readonly Token[]): string {
+  return line.length === 0 ? s : detached(s);
+}
+
+/** `s`, or a copy of it that is not a view into a larger string. */
+export function detached(s: string): string {
+  if (s.length < VIEW_MIN) return s;
+  if (s.length > COPY_BY_CODES_MAX) return (` ${s}`).slice(1);
+  codes.length = s.length;
+  for (let i = 0; i < s.length; i++) codes[i] = s.charCodeAt(i);
+  return String.fromCharCode.apply(null, codes);
 }
 
 /** indexOf bounded to the line: text is the whole file, and an unbounded search per token would be quadratic. */

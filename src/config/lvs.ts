@@ -66,6 +66,10 @@ function endpoint(s: Stmt, r: ArgReader, usage: string, portOptional: boolean, d
 
 const VS_UNSUPPORTED = new Set(['persistence_engine', 'hashed', 'snmp_name', 'weight']);
 const RS_UNSUPPORTED = new Set(['snmp_name']);
+/** One frozen empty list for every real server without checkers and every service without scheduler flags. */
+const NONE: readonly never[] = Object.freeze([]);
+/** A real server's checker blocks before the first (replaced, never pushed to). */
+const NO_STMTS: Stmt[] = [];
 const SCHEDULER_FLAGS = ['flag-1', 'flag-2', 'flag-3', 'sh-port', 'sh-fallback', 'mh-port', 'mh-fallback'];
 
 type VsDraft = Omit<Mutable<VirtualServer>, 'realServers' | 'schedulerFlags' | 'key' | 'lbAlgo' | 'lbKind'> & {
@@ -187,15 +191,24 @@ export class LvsReader {
       realServers.push(rs);
     }
     if (!key) return undefined;
-    return {
+    const vs: Mutable<VirtualServer> = {
       key: key.kind === 'fwmark' && d.family ? { ...key, family: d.family } : key,
-      protocol: d.protocol, lbAlgo: d.lbAlgo ?? DEFAULT_LB_ALGO, lbKind, tunnel: d.tunnel, persistenceTimeoutS: d.persistenceTimeoutS,
-      persistenceGranularity: d.persistenceGranularity, schedulerFlags: d.schedulerFlags, onePacket: d.onePacket, delayLoopMs: d.delayLoopMs,
-      haSuspend: d.haSuspend, virtualhost: d.virtualhost, alpha: d.alpha, omega: d.omega, quorum: d.quorum, hysteresis: d.hysteresis,
-      quorumUp: d.quorumUp, quorumDown: d.quorumDown, quorumUpUser: d.quorumUpUser, quorumDownUser: d.quorumDownUser,
-      sorryServer: d.sorryServer, sorryServerInhibit: d.sorryServerInhibit, inhibitOnFailure: d.inhibitOnFailure, smtpAlert: d.smtpAlert,
-      realServers, pos: d.pos,
+      protocol: d.protocol, lbAlgo: d.lbAlgo ?? DEFAULT_LB_ALGO, lbKind, schedulerFlags: d.schedulerFlags.length > 0 ? d.schedulerFlags : NONE,
+      onePacket: d.onePacket, delayLoopMs: d.delayLoopMs, haSuspend: d.haSuspend, alpha: d.alpha, omega: d.omega, quorum: d.quorum,
+      hysteresis: d.hysteresis, sorryServerInhibit: d.sorryServerInhibit, inhibitOnFailure: d.inhibitOnFailure,
+      realServers: realServers.slice(), pos: d.pos,
     };
+    if (d.tunnel !== undefined) vs.tunnel = d.tunnel;
+    if (d.persistenceTimeoutS !== undefined) vs.persistenceTimeoutS = d.persistenceTimeoutS;
+    if (d.persistenceGranularity !== undefined) vs.persistenceGranularity = d.persistenceGranularity;
+    if (d.virtualhost !== undefined) vs.virtualhost = d.virtualhost;
+    if (d.quorumUp !== undefined) vs.quorumUp = d.quorumUp;
+    if (d.quorumDown !== undefined) vs.quorumDown = d.quorumDown;
+    if (d.quorumUpUser !== undefined) vs.quorumUpUser = d.quorumUpUser;
+    if (d.quorumDownUser !== undefined) vs.quorumDownUser = d.quorumDownUser;
+    if (d.sorryServer !== undefined) vs.sorryServer = d.sorryServer;
+    if (d.smtpAlert !== undefined) vs.smtpAlert = d.smtpAlert;
+    return vs;
   }
 
   #readRealServer(s: Stmt, vs: VsDraft, lbKind: LbKind, vsPort: number): RealServer | undefined {
@@ -203,7 +216,7 @@ export class LvsReader {
     const ep = endpoint(s, r, 'real_server ADDRESS [PORT] { … }', true, vsPort);
     const d: RsDraft = {
       address: ep?.address ?? '', family: ep?.family ?? 4, port: ep?.port ?? 0, weight: DEFAULTS.weight, lbKind, inhibitOnFailure: false,
-      alpha: false, delayLoopMs: 0, pos: posOf(s.key), inh: {}, checkerStmts: [],
+      alpha: false, delayLoopMs: 0, pos: posOf(s.key), inh: {}, checkerStmts: NO_STMTS,
     };
     if (vs.tunnel) d.tunnel = vs.tunnel;
     walk(r.needBlock(s), this.#rsSpec, d, r, s);
@@ -212,15 +225,29 @@ export class LvsReader {
     d.alpha = inh.alpha ?? false;
     d.inhibitOnFailure = inh.inhibitOnFailure ?? false;
     if (inh.virtualhost !== undefined) d.virtualhost = inh.virtualhost;
-    const checkers: Checker[] = [];
-    for (const t of d.checkerStmts) checkers.push(...this.#checkers.read(t, d, inh));
+    // The usual single checker block's list is kept as read: an array grown by push holds room for 16 more.
+    let checkers: readonly Checker[] = NONE;
+    for (const t of d.checkerStmts) {
+      const read = this.#checkers.read(t, d, inh);
+      checkers = checkers.length === 0 ? read : [...checkers, ...read];
+    }
     if (!ep) return undefined;
-    return {
-      address: d.address, family: d.family, port: d.port, weight: d.weight, lbKind: d.lbKind, tunnel: d.tunnel,
-      inhibitOnFailure: d.inhibitOnFailure, alpha: d.alpha, notifyUp: d.notifyUp, notifyDown: d.notifyDown, notifyUpUser: d.notifyUpUser,
-      notifyDownUser: d.notifyDownUser, uthreshold: d.uthreshold, lthreshold: d.lthreshold, delayLoopMs: d.delayLoopMs,
-      virtualhost: d.virtualhost, smtpAlert: d.smtpAlert, checkers, pos: d.pos,
+    // Optional settings only where set: a field holding undefined costs as much as one holding a value, in each of
+    // hundreds of thousands of real servers.
+    const rs: Mutable<RealServer> = {
+      address: d.address, family: d.family, port: d.port, weight: d.weight, lbKind: d.lbKind, inhibitOnFailure: d.inhibitOnFailure,
+      alpha: d.alpha, delayLoopMs: d.delayLoopMs, checkers, pos: d.pos,
     };
+    if (d.tunnel !== undefined) rs.tunnel = d.tunnel;
+    if (d.notifyUp !== undefined) rs.notifyUp = d.notifyUp;
+    if (d.notifyDown !== undefined) rs.notifyDown = d.notifyDown;
+    if (d.notifyUpUser !== undefined) rs.notifyUpUser = d.notifyUpUser;
+    if (d.notifyDownUser !== undefined) rs.notifyDownUser = d.notifyDownUser;
+    if (d.uthreshold !== undefined) rs.uthreshold = d.uthreshold;
+    if (d.lthreshold !== undefined) rs.lthreshold = d.lthreshold;
+    if (d.virtualhost !== undefined) rs.virtualhost = d.virtualhost;
+    if (d.smtpAlert !== undefined) rs.smtpAlert = d.smtpAlert;
+    return rs;
   }
 
 }
@@ -346,7 +373,9 @@ type RsDraft = Omit<Mutable<RealServer>, 'checkers' | 'lbKind'> & { inh: Inherit
 
 function realServerSpec(r: ArgReader): BlockSpec<RsDraft> {
   const checker: Handler<RsDraft> = (t, d) => {
-    d.checkerStmts.push(t);
+    // Usually the only one: a list of one rather than one grown by push (room for 17).
+    if (d.checkerStmts.length === 0) d.checkerStmts = [t];
+    else d.checkerStmts.push(t);
   };
   return {
     name: 'real_server',

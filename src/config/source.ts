@@ -6,7 +6,7 @@
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { matchInclude } from './include.ts';
-import { lexLine, lexRange, posOf, type Token } from './lexer.ts';
+import { detached, lexLine, lexRange, posOf, type Token } from './lexer.ts';
 import type { Problems } from './problems.ts';
 import type { SourcePos } from './model.ts';
 import { isSequence, parseSequence } from './sequence.ts';
@@ -191,7 +191,8 @@ class SourceReader {
     const sink = this.#sink;
     for (let j = 0; j < line.length; j++) sink(line[j] as Token);
     sink(EOL);
-    line.length = 0;
+    // Emptied by pops, which keep the array's room: `length = 0` frees it, and every line would grow it anew.
+    while (line.length > 0) line.pop();
   }
 
   #emitLine(line: Token[]): void {
@@ -280,8 +281,9 @@ class SourceReader {
         continue;
       }
       changed = true;
+      // What a $definition gives can be a view into the file (its value cut from the definition's line): copied.
       if (t.kind === 'string' || depth >= MAX_EXPANSION_DEPTH) {
-        current.push({ ...t, text });
+        current.push({ ...t, text: detached(text) });
       } else {
         const parts = text.split('\n');
         parts.forEach((part, k) => {
@@ -290,7 +292,7 @@ class SourceReader {
           const relexed: Token[] = [];
           const issue = lexLine(part, t.file, t.line, relexed, t.col);
           if (issue) this.#problems.error('syntax', `in the value of a $definition: ${issue.message}`, posOf(t));
-          for (const r of relexed) target.push({ ...r, col: t.col });
+          for (const r of relexed) target.push({ ...r, text: detached(r.text), col: t.col });
         });
       }
     }

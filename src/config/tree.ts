@@ -24,8 +24,15 @@ interface Frame {
 /** A statement still collecting its arguments; placed as it is (no copy) once its line ends. */
 interface Building {
   readonly key: Token;
-  readonly args: Token[];
+  /** NO_ARGS, or a list of this statement's own. */
+  args: readonly Token[];
 }
+
+/**
+ * The arguments of a statement that has none yet: the first one makes a list of one, since a list grown by push
+ * from empty takes room for 17, and most lines have one argument.
+ */
+const NO_ARGS: readonly Token[] = Object.freeze([]);
 
 export class TreeBuilder {
   readonly #problems: Problems;
@@ -49,10 +56,11 @@ export class TreeBuilder {
       case 'word':
       case 'string':
         if (this.#current) {
-          this.#current.args.push(t);
+          if (this.#current.args === NO_ARGS) this.#current.args = [t];
+          else (this.#current.args as Token[]).push(t);
         } else {
           this.#flushPending();
-          this.#current = { key: t, args: [] };
+          this.#current = { key: t, args: NO_ARGS };
         }
         return;
       case 'eol':

@@ -31,6 +31,11 @@ function templateHint(text: string): string {
 
 export class ArgReader {
   readonly problems: Problems;
+  /**
+   * Each address's text once per load: the same real servers behind many virtual servers (one pool for ports 80
+   * and 443, or for many VIPs) is the usual large configuration, and each would otherwise hold its own copy.
+   */
+  readonly #addresses = new Map<string, string>();
 
   constructor(problems: Problems) {
     this.problems = problems;
@@ -115,8 +120,13 @@ export class ArgReader {
 
   addressToken(t: Token, what: string): Address | undefined {
     const a = canonicalAddress(t.text);
-    if (!a) this.problems.error('bad-value', `${what}: '${t.text}' is not an IPv4 or IPv6 address${templateHint(t.text)}`, posOf(t));
-    return a;
+    if (!a) {
+      this.problems.error('bad-value', `${what}: '${t.text}' is not an IPv4 or IPv6 address${templateHint(t.text)}`, posOf(t));
+      return undefined;
+    }
+    const known = this.#addresses.get(a.address);
+    if (known === undefined) this.#addresses.set(a.address, a.address);
+    return known === undefined ? a : { address: known, family: a.family };
   }
 
   address(s: Stmt): Address | undefined {
