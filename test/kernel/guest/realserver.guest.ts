@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runIpvsApply } from '../../../src/cli/ipvs.ts';
 import { sh } from './ipvs-kit.ts';
-import { clientLoop, joinLan, removeLan, startServers, tally, writeLanScripts } from './lan.ts';
+import { clientLoop, freshSources, joinLan, removeLan, startServers, tally, writeLanScripts } from './lan.ts';
 
 const VIP = '10.17.0.100';
 const BRIDGE = 'ipvsr-br';
@@ -69,20 +69,11 @@ function ipvsConns(): number {
   return Number(m?.[1]);
 }
 
-let nextSource = 20;
+const nextSource = freshSources(CLIENT, VIP, '10.17.0.');
 
-/**
- * `n` connections from the client to the VIP, each run from a source address no earlier run used (the client's
- * route to the VIP names it). IPVS keeps a DR or TUN connection's entry for 2 minutes after the client's FIN (the
- * director sees only the client's half), and the guest's kernel reuses client ports from one run to the next: a
- * SYN that lands on an earlier run's entry is not scheduled but sent that entry's way. After the DR tests that
- * way is DR, through the route IPVS cached for the destination's TUN: it looks for the VIP's link-layer address,
- * nobody answers, and the client gets "no route to host" after 3 s. Measured in the VM after 600 DR connections
- * and the switch to TUN: 5 of 300 such failures from the one source address, none of 300 from fresh ones.
- */
+/** `n` connections from the client to the VIP, from a source address no earlier run used (see freshSources). */
 function traffic(n: number): Record<string, number> {
-  const source = `10.17.0.${nextSource++}`;
-  sh(`ip -n ${CLIENT} addr add ${source}/24 dev eth0 && ip -n ${CLIENT} route replace ${VIP}/32 dev eth0 src ${source}`);
+  sh(nextSource());
   return tally(sh(clientLoop(CLIENT, VIP, n)));
 }
 

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { IpvsClient } from '../../../src/ipvs/client.ts';
 import type { DestinationSpec, IpvsOp, ServiceSpec } from '../../../src/ipvs/types.ts';
 import { NO_FLAGS, sh } from './ipvs-kit.ts';
-import { clientLoop, joinLan, removeLan, startServers, tally, writeLanScripts } from './lan.ts';
+import { clientLoop, freshSources, joinLan, removeLan, startServers, tally, writeLanScripts } from './lan.ts';
 
 const VIP = '10.7.0.100';
 const CLIENT = 'ipvst-cli';
@@ -55,7 +55,12 @@ after(() => {
   cleanup();
 });
 
-/** Programs one service on the VIP, then makes `n` sequential connections from the client; counts per backend. */
+const nextSource = freshSources(CLIENT, VIP, '10.7.0.');
+
+/**
+ * Programs one service on the VIP, then makes `n` sequential connections from the client, from a source address no
+ * earlier test used (an earlier test's connection entries outlive its service); counts per backend.
+ */
 async function distribute(service: Omit<ServiceSpec, 'id' | 'flags' | 'timeoutS' | 'netmask'>, dests: DestinationSpec[], n: number): Promise<Record<string, number>> {
   sh('ipvsadm -C');
   const id = { kind: 'addr', family: 4, protocol: 'TCP', address: VIP, port: 80 } as const;
@@ -65,6 +70,7 @@ async function distribute(service: Omit<ServiceSpec, 'id' | 'flags' | 'timeoutS'
   ];
   const r = await client.apply(ops);
   assert.deepEqual(r.failed.map((f) => f.error.message), []);
+  sh(nextSource());
   return tally(sh(clientLoop(CLIENT, VIP, n)));
 }
 
