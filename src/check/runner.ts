@@ -8,11 +8,10 @@ import diagnostics from 'node:diagnostics_channel';
 import pLimit from 'p-limit';
 import type { Checker, ScriptUser, VirtualServer } from '../config/model.ts';
 import { AdaptiveLimit, type AdaptiveLimitOptions } from './adaptive-limit.ts';
-import { checkDns } from './dns.ts';
 import { CheckError } from './errors.ts';
 import { checkFile } from './file.ts';
 import { TimerHeap } from './heap.ts';
-import { checkHttp, type HttpOptions } from './http.ts';
+import type { HttpOptions } from './http.ts';
 import { checkMisc } from './misc.ts';
 import { checkPing } from './ping.ts';
 import { failed } from './result.ts';
@@ -352,6 +351,15 @@ export class CheckRunner {
   }
 }
 
+/** Loads a module on first call: HTTP (undici, ~110 modules) and DNS checkers cost a daemon nothing until used. */
+function lazy<T>(load: () => Promise<T>): () => Promise<T> {
+  let loaded: Promise<T> | undefined;
+  return () => (loaded ??= load());
+}
+
+const httpModule = lazy(() => import('./http.ts'));
+const dnsModule = lazy(() => import('./dns.ts'));
+
 /** Dispatches each checker type to its implementation. */
 export function protocolChecker(options: Pick<PoolOptions, 'http' | 'scriptUser' | 'enableScriptSecurity'>): RunChecker {
   const policy = {
@@ -364,7 +372,7 @@ export function protocolChecker(options: Pick<PoolOptions, 'http' | 'scriptUser'
         return checkTcp(checker, signal);
       case 'HTTP_GET':
       case 'SSL_GET':
-        return checkHttp(checker, signal, options.http);
+        return httpModule().then((m) => m.checkHttp(checker, signal, options.http));
       case 'MISC_CHECK':
         return checkMisc(checker, signal, policy);
       case 'PING_CHECK':
@@ -372,7 +380,7 @@ export function protocolChecker(options: Pick<PoolOptions, 'http' | 'scriptUser'
       case 'UDP_CHECK':
         return checkUdp(checker, signal);
       case 'DNS_CHECK':
-        return checkDns(checker, signal);
+        return dnsModule().then((m) => m.checkDns(checker, signal));
       case 'SMTP_CHECK':
         return checkSmtp(checker, signal);
       case 'FILE_CHECK':
