@@ -94,12 +94,20 @@ export class Reconciler {
     return n;
   }
 
-  /** Start-up: the only full dump. Every service we own or want is then planned against it. */
+  /**
+   * Start-up: the only full dump. Every service we own or want is then planned against it by `program()`, which
+   * the director calls once the checkers have given their first verdicts (real servers without a checker are in
+   * at once), so services and destinations go out in one batch.
+   */
   async adopt(): Promise<void> {
     this.#owned = this.#deps.state.loadOwned();
     this.#view = KernelView.of((await this.#deps.kernel.table()).services);
     for (const key of this.#index.keys()) this.#dirty.add(key);
     for (const key of this.#owned) this.#dirty.add(key);
+  }
+
+  /** Start-up, after adopt(): programs what is dirty and resolves when it is in the kernel. */
+  async program(): Promise<void> {
     this.#schedule('start');
     await this.idle();
   }
