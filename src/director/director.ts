@@ -207,7 +207,7 @@ export class Director {
       this.#emit({ type: 'verdict', virtualServer: label, realServer: endpointLabel(e.realServer), up: e.up, present: e.present, weight: e.weight, reason: e.reason, latencyMs: e.latencyMs });
     } else if (e.kind === 'quorum') {
       this.#emit({ type: 'quorum', virtualServer: label, up: e.up, liveWeight: e.liveWeight });
-      this.#flags = this.#flags.then(() => this.#quorumFlag(label, e.up));
+      if (this.#opts.quorumTracks?.some((t) => t.virtualServer === label)) this.#flags = this.#flags.then(() => this.#quorumFlag(label, e.up));
     } else if (e.kind === 'sorryServer') {
       this.#emit({ type: 'sorry-server', virtualServer: label, server: endpointLabel(e.sorryServer), present: e.present, weight: e.weight });
     } else {
@@ -235,7 +235,6 @@ export class Director {
   }
 
   async #quorumFlag(label: string, up: boolean): Promise<void> {
-    if (!this.#opts.quorumTracks?.some((t) => t.virtualServer === label)) return;
     const file = flagFile(this.#opts.runDir, label);
     try {
       if (up) await rm(file, { force: true });
