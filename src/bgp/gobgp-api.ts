@@ -1,19 +1,28 @@
 // GoBGP's gRPC API (v3, the .proto files vendored under vendor/gobgp/api): the requests the GoBGP backend sends,
 // built as plain objects (attributes and prefixes are google.protobuf.Any, written `{ '@type': …, …fields }`,
 // which protobufjs packs), and a small client that makes the calls with a deadline each.
-import { Client, credentials, type MethodDefinition, type ServiceDefinition } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
+import type { Client, MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { RouteAttrs, SessionStateName } from './announcer.ts';
 import { BgpError } from './errors.ts';
 
 const PROTO_DIR = fileURLToPath(new URL('../../vendor/gobgp/api/', import.meta.url));
 
-// attribute.proto is imported by nothing in gobgp.proto but holds every Any payload: all three must be loaded.
-const definition = loadSync(['gobgp.proto', 'attribute.proto', 'capability.proto'], {
-  includeDirs: [PROTO_DIR], keepCase: true, enums: String, longs: Number, defaults: false, json: true,
-});
-const service = definition['apipb.GobgpApi'] as ServiceDefinition;
+// grpc-js (65 modules) and the .proto parse (0.4 s on the host, many times that under TCG) only when GoBGP is used:
+// every daemon imports this module, few run gobgpd.
+const require = createRequire(import.meta.url);
+const grpc = (): typeof import('@grpc/grpc-js') => require('@grpc/grpc-js') as typeof import('@grpc/grpc-js');
+let service: ServiceDefinition | undefined;
+
+function gobgpService(): ServiceDefinition {
+  const { loadSync } = require('@grpc/proto-loader') as typeof import('@grpc/proto-loader');
+  // attribute.proto is imported by nothing in gobgp.proto but holds every Any payload: all three must be loaded.
+  const definition = loadSync(['gobgp.proto', 'attribute.proto', 'capability.proto'], {
+    includeDirs: [PROTO_DIR], keepCase: true, enums: String, longs: Number, defaults: false, json: true,
+  });
+  return definition['apipb.GobgpApi'] as ServiceDefinition;
+}
 
 export interface GobgpNeighbor {
   readonly address: string;
@@ -124,7 +133,7 @@ export function roundTrip(method: string, request: object): unknown {
 }
 
 function methodOf(method: string): MethodDefinition<object, unknown> {
-  const m = service[method] as MethodDefinition<object, unknown> | undefined;
+  const m = (service ??= gobgpService())[method] as MethodDefinition<object, unknown> | undefined;
   if (!m) throw new Error(`GoBGP API has no method ${method}`);
   return m;
 }
@@ -135,6 +144,7 @@ export class GobgpClient {
   readonly #timeoutMs: number;
 
   constructor(target: string, timeoutMs = 5000) {
+    const { Client, credentials } = grpc();
     this.#client = new Client(target, credentials.createInsecure());
     this.#timeoutMs = timeoutMs;
   }

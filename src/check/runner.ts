@@ -8,23 +8,18 @@ import diagnostics from 'node:diagnostics_channel';
 import pLimit from 'p-limit';
 import type { Checker, ScriptUser, VirtualServer } from '../config/model.ts';
 import { AdaptiveLimit, type AdaptiveLimitOptions } from './adaptive-limit.ts';
-import { checkDns } from './dns.ts';
 import { CheckError } from './errors.ts';
 import { checkFile } from './file.ts';
 import { TimerHeap } from './heap.ts';
-import { checkHttp, type HttpOptions } from './http.ts';
-import { checkMisc } from './misc.ts';
-import { checkPing } from './ping.ts';
+import type { HttpOptions } from './http.ts';
 import { failed } from './result.ts';
 import { CheckScheduler, type SchedulerOptions } from './scheduler.ts';
 import { runScript } from './script.ts';
 import { assertScriptSecure } from './script-security.ts';
 import { splitCommandLine } from './command-line.ts';
-import { checkSmtp } from './smtp.ts';
 import { checkTcp } from './tcp.ts';
 import { initTrackFile, TrackFileWatcher } from './track-file.ts';
 import type { CheckEvent, CheckResult, DueCheck, ScriptAction } from './types.ts';
-import { checkUdp } from './udp.ts';
 import { resolveUser } from './users.ts';
 
 /** Every CheckEvent, for observers that are not the director (metrics, status, logs). */
@@ -352,6 +347,22 @@ export class CheckRunner {
   }
 }
 
+/**
+ * Loads a module on first call: a checker type costs a daemon nothing until used (HTTP brings undici, ~110 modules;
+ * under TCG every module costs tens of ms at start). TCP_CHECK and FILE_CHECK are loaded with the runner.
+ */
+function lazy<T>(load: () => Promise<T>): () => Promise<T> {
+  let loaded: Promise<T> | undefined;
+  return () => (loaded ??= load());
+}
+
+const httpModule = lazy(() => import('./http.ts'));
+const dnsModule = lazy(() => import('./dns.ts'));
+const miscModule = lazy(() => import('./misc.ts'));
+const pingModule = lazy(() => import('./ping.ts'));
+const smtpModule = lazy(() => import('./smtp.ts'));
+const udpModule = lazy(() => import('./udp.ts'));
+
 /** Dispatches each checker type to its implementation. */
 export function protocolChecker(options: Pick<PoolOptions, 'http' | 'scriptUser' | 'enableScriptSecurity'>): RunChecker {
   const policy = {
@@ -364,17 +375,17 @@ export function protocolChecker(options: Pick<PoolOptions, 'http' | 'scriptUser'
         return checkTcp(checker, signal);
       case 'HTTP_GET':
       case 'SSL_GET':
-        return checkHttp(checker, signal, options.http);
+        return httpModule().then((m) => m.checkHttp(checker, signal, options.http));
       case 'MISC_CHECK':
-        return checkMisc(checker, signal, policy);
+        return miscModule().then((m) => m.checkMisc(checker, signal, policy));
       case 'PING_CHECK':
-        return checkPing(checker, signal);
+        return pingModule().then((m) => m.checkPing(checker, signal));
       case 'UDP_CHECK':
-        return checkUdp(checker, signal);
+        return udpModule().then((m) => m.checkUdp(checker, signal));
       case 'DNS_CHECK':
-        return checkDns(checker, signal);
+        return dnsModule().then((m) => m.checkDns(checker, signal));
       case 'SMTP_CHECK':
-        return checkSmtp(checker, signal);
+        return smtpModule().then((m) => m.checkSmtp(checker, signal));
       case 'FILE_CHECK':
         return checkFile(checker);
     }

@@ -1,7 +1,6 @@
 // One alert mail over SMTP, through nodemailer, as keepalived sends it: to every notification_email at once, from
 // notification_email_from, plain SMTP without authentication or TLS, every step bounded by smtp_connect_timeout.
 import { hostname, userInfo } from 'node:os';
-import { createTransport } from 'nodemailer';
 import type { GlobalDefs } from '../config/model.ts';
 import type { AlertText } from './alert-text.ts';
 
@@ -32,6 +31,8 @@ export function smtpSettings(g: GlobalDefs): SmtpSettings | undefined {
 /** Resolves with where the mail went; rejects with nodemailer's error (its `code` says which step failed). */
 export async function sendAlertMail(s: SmtpSettings, text: AlertText, signal: AbortSignal): Promise<string> {
   const t = s.stepTimeoutMs;
+  // Loaded with the first mail: a daemon that never mails never loads nodemailer's 39 modules.
+  const { createTransport } = await import('nodemailer');
   const transport = createTransport({
     host: s.host,
     port: s.port,

@@ -10,7 +10,6 @@ import { IpvsClient } from '../ipvs/client.ts';
 import { IpvsError } from '../ipvs/errors.ts';
 import { Alerts } from '../control/alerts.ts';
 import { NotifyFifos } from '../control/notify-fifo.ts';
-import { createBgpService, describeBgpEvent } from '../bgp/service.ts';
 import { errorLine } from '../errors.ts';
 import { listenMetrics } from '../control/http.ts';
 import { dumpLine, provideDumps } from '../control/dumps.ts';
@@ -102,7 +101,9 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
     director.onEvent(fifos.onEvent);
     // The BGP announcer (bgp_announcer block) follows the director's events from the first one, so it sees every
     // virtual server's first quorum verdict.
-    const bgp = createBgpService(config, { report: (e) => director.report({ type: 'bgp', line: describeBgpEvent(e), error: e.type.endsWith('error') }) });
+    // Its ten modules only for a configuration with a bgp_announcer block (a reload never adds the announcer).
+    const bgpModule = config.bgpAnnouncer ? await import('../bgp/service.ts') : undefined;
+    const bgp = bgpModule?.createBgpService(config, { report: (e) => director.report({ type: 'bgp', line: bgpModule.describeBgpEvent(e), error: e.type.endsWith('error') }) });
     if (bgp) director.onEvent(bgp.onEvent);
     const status = async () => ({ ...(await director.status()), ...(bgp ? { bgp: bgp.status() } : {}) });
     const tables = async () => ({ ...(await director.tables()), ...(bgp ? { bgp: bgp.status() } : {}) });

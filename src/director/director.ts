@@ -54,6 +54,8 @@ export class Director {
   /** Quorum-track flag files, written in event order. */
   #flags: Promise<void> = Promise.resolve();
   #unwatch: (() => void) | undefined;
+  /** First verdicts of real servers without a checker in the current burst (see #countAlwaysUp). */
+  #alwaysUp: { realServers: number; readonly virtualServers: Set<string> } | undefined;
   #stopping = false;
   readonly startedAt: number;
 
@@ -103,6 +105,7 @@ export class Director {
     await this.#reconciler.adopt();
     await this.#setTimeouts(this.#config);
     this.#checkers.sync(this.#config);
+    await this.#reconciler.program();
     await this.#vrrp.start(this.#config);
     this.#reconciler.startVerifying(this.#opts.driftIntervalMs);
     this.#emit({ type: 'started', virtualServers: this.#config.virtualServers.length, instances: this.#config.vrrpInstances.length });
@@ -196,12 +199,15 @@ export class Director {
 
   #checkEvent(label: string, e: CheckEvent): void {
     const now = this.#ports.now();
+    const alwaysUp = e.kind === 'realServer' && e.realServer.checkers.length === 0 && e.up && e.present && this.#health.first(e);
     const changed = this.#health.apply(e, now);
-    if (e.kind === 'realServer') {
+    if (alwaysUp) {
+      this.#countAlwaysUp(label);
+    } else if (e.kind === 'realServer') {
       this.#emit({ type: 'verdict', virtualServer: label, realServer: endpointLabel(e.realServer), up: e.up, present: e.present, weight: e.weight, reason: e.reason, latencyMs: e.latencyMs });
     } else if (e.kind === 'quorum') {
       this.#emit({ type: 'quorum', virtualServer: label, up: e.up, liveWeight: e.liveWeight });
-      this.#flags = this.#flags.then(() => this.#quorumFlag(label, e.up));
+      if (this.#opts.quorumTracks?.some((t) => t.virtualServer === label)) this.#flags = this.#flags.then(() => this.#quorumFlag(label, e.up));
     } else if (e.kind === 'sorryServer') {
       this.#emit({ type: 'sorry-server', virtualServer: label, server: endpointLabel(e.sorryServer), present: e.present, weight: e.weight });
     } else {
@@ -210,8 +216,25 @@ export class Director {
     if (changed) this.#reconciler.touchVirtualServer(label, performance.now());
   }
 
+  /**
+   * A real server without a checker is in from its first verdict and stays so: keepalived logs nothing for it, and
+   * a line each would be 20,000 lines for a 2,000 × 10 table. Those of one burst (the start, a reload) are counted
+   * into one 'always-up' event; any later verdict of theirs (a sorry server standing in) is logged as any other.
+   */
+  #countAlwaysUp(label: string): void {
+    if (!this.#alwaysUp) {
+      const burst = { realServers: 0, virtualServers: new Set<string>() };
+      this.#alwaysUp = burst;
+      queueMicrotask(() => {
+        this.#alwaysUp = undefined;
+        this.#emit({ type: 'always-up', realServers: burst.realServers, virtualServers: burst.virtualServers.size });
+      });
+    }
+    this.#alwaysUp.realServers++;
+    this.#alwaysUp.virtualServers.add(label);
+  }
+
   async #quorumFlag(label: string, up: boolean): Promise<void> {
-    if (!this.#opts.quorumTracks?.some((t) => t.virtualServer === label)) return;
     const file = flagFile(this.#opts.runDir, label);
     try {
       if (up) await rm(file, { force: true });

@@ -8,6 +8,8 @@ export type DirectorEventBody =
   | { readonly type: 'applied'; readonly reasons: readonly string[]; readonly ops: readonly string[]; readonly count: number; readonly failed: number; readonly sinceVerdictMs?: number }
   | { readonly type: 'drift'; readonly what: 'ipvs' | 'vip'; readonly repaired: readonly string[] }
   | { readonly type: 'verdict'; readonly virtualServer: string; readonly realServer: string; readonly up: boolean; readonly present: boolean; readonly weight: number; readonly reason: string; readonly latencyMs: number }
+  /** First verdicts of real servers without a checker (always up, in at their weight), counted per start or reload. */
+  | { readonly type: 'always-up'; readonly realServers: number; readonly virtualServers: number }
   | { readonly type: 'quorum'; readonly virtualServer: string; readonly up: boolean; readonly liveWeight: number }
   | { readonly type: 'sorry-server'; readonly virtualServer: string; readonly server: string; readonly present: boolean; readonly weight: number }
   | { readonly type: 'script'; readonly reason: string; readonly command: string }
@@ -50,6 +52,8 @@ export function describeEvent(e: DirectorEventBody): string {
       return `drift repaired (${e.what === 'vip' ? 'VIP' : 'IPVS'} changed outside ipvs-ts): ${e.repaired.join('; ')}`;
     case 'verdict':
       return `${e.virtualServer} real server ${e.realServer} ${e.up ? 'UP' : 'DOWN'}${e.present ? ` weight ${e.weight}` : ', removed'}: ${e.reason}`;
+    case 'always-up':
+      return `${e.realServers} real server(s) without a checker in (always up) in ${e.virtualServers} virtual server(s)`;
     case 'quorum':
       return `${e.virtualServer} quorum ${e.up ? 'gained' : 'lost'} (live weight ${e.liveWeight})`;
     case 'sorry-server':

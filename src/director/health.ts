@@ -1,7 +1,7 @@
 // What the checkers last said about each virtual server: per real server the verdict (health, and what the IPVS
 // table should hold), the pool's quorum and the sorry server. Keyed by labels, so a reload keeps the entries of
 // real servers that remain even though the model objects are new.
-import type { CheckEvent } from '../check/types.ts';
+import type { CheckEvent, RealServerVerdict } from '../check/types.ts';
 import { endpointLabel, virtualServerLabel } from '../check/labels.ts';
 import type { VirtualServer } from '../config/model.ts';
 
@@ -27,6 +27,11 @@ export class HealthStore {
 
   get(vs: VirtualServer): VsHealth | undefined {
     return this.#vs.get(virtualServerLabel(vs));
+  }
+
+  /** Whether this is the first verdict for its real server (nothing recorded for it yet). */
+  first(event: RealServerVerdict): boolean {
+    return this.#vs.get(virtualServerLabel(event.virtualServer))?.rs.has(endpointLabel(event.realServer)) !== true;
   }
 
   /** Records an event; returns whether the IPVS table may need to change. */

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { desiredTable } from '../../src/ipvs/desired.ts';
+import { sharedRunners } from '../../src/check/runner.ts';
 import { flagFile } from '../../src/director/quorum-track.ts';
 import { VrrpService } from '../../src/vrrp/service.ts';
 import { config, FakeKernel, harness } from './fakes.ts';
@@ -40,6 +41,33 @@ test('empty kernel: the service is created and real servers join as their checks
   h.checker('10.0.0.1').verdict('10.1.0.1', true);
   await h.director.idle();
   assert.deepEqual(h.kernel.view(), { 'TCP 10.0.0.1:80': ['10.1.0.1:80 w2'] });
+});
+
+test('start-up: real servers without a checker go in with their services in one apply and one always-up event, not a verdict each', async () => {
+  const unchecked = (addr: string, rss: string[]) => `
+virtual_server ${addr} 80 {
+  lb_algo wrr
+  lb_kind NAT
+  protocol TCP
+${rss.map((a) => `  real_server ${a} 80 {\n    weight 2\n  }`).join('\n')}
+}`;
+  const cfg = config(unchecked('10.0.0.1', ['10.1.0.1', '10.1.0.2', '10.1.0.3']) + unchecked('10.0.0.2', ['10.1.0.4', '10.1.0.5']));
+  const h = harness(cfg, { checks: sharedRunners({ runScripts: false }) });
+  await h.director.start();
+  assert.equal(h.kernel.applies.length, 1);
+  assert.deepEqual(h.kernel.view(), {
+    'TCP 10.0.0.1:80': ['10.1.0.1:80 w2', '10.1.0.2:80 w2', '10.1.0.3:80 w2'],
+    'TCP 10.0.0.2:80': ['10.1.0.4:80 w2', '10.1.0.5:80 w2'],
+  });
+  assert.deepEqual(h.events.filter((e) => e.type === 'verdict'), []);
+  const types = h.events.map((e) => e.type);
+  assert.ok(types.indexOf('always-up') < types.indexOf('started'));
+  assert.deepEqual(h.events.filter((e) => e.type === 'always-up').map(({ at: _, ...e }) => e), [{ type: 'always-up', realServers: 5, virtualServers: 2 }]);
+  // A reload that adds a virtual server counts its real servers the same way; the others say nothing again.
+  await h.director.reload(config(unchecked('10.0.0.1', ['10.1.0.1', '10.1.0.2', '10.1.0.3']) + unchecked('10.0.0.2', ['10.1.0.4', '10.1.0.5']) + unchecked('10.0.0.3', ['10.1.0.6'])));
+  assert.deepEqual(h.events.filter((e) => e.type === 'always-up').map((e) => e.type === 'always-up' && e.realServers), [5, 1]);
+  assert.deepEqual(h.events.filter((e) => e.type === 'verdict'), []);
+  await h.director.stop();
 });
 
 test('a down verdict removes the real server in one minimal plan; a burst is coalesced into one apply', async () => {
