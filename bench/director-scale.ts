@@ -514,7 +514,14 @@ async function scrapeFigures(control: string, procs: readonly number[], ipvs: Ip
   for (let i = 1; i <= scrapes; i++) {
     await timed(`GET /metrics #${i}`, scrape);
     await timed(`status #${i}`, async () => JSON.stringify(await askDaemon(control, { cmd: 'status' }, 600_000)).length);
-    await timed(`status --summary #${i}`, async () => JSON.stringify(await askDaemon(control, { cmd: 'status', summary: true }, 600_000)).length);
+    let counters: Record<string, number> | undefined;
+    await timed(`status --summary #${i}`, async () => {
+      const reply = await askDaemon(control, { cmd: 'status', summary: true }, 600_000);
+      counters = (reply as { status?: { counters?: Record<string, number> } }).status?.counters;
+      return JSON.stringify(reply).length;
+    });
+    // How far verification got: services read back since the start, and the last full sweep's length.
+    if (counters) process.stdout.write(`  (${(performance.now() / 1000).toFixed(0)} s into the bench: servicesVerified ${counters.servicesVerified}, lastSweepMs ${counters.lastSweepMs})\n`);
   }
   process.stdout.write(`ipvs-ts RSS after the scrapes: ${rssMb(procs).toFixed(0)} MB\n`);
   const cpu = (): number => {
