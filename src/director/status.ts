@@ -11,7 +11,7 @@ import type { Stats } from '../vrrp/engine.ts';
 import { vrrpInstances, type VrrpFailure, type VrrpInput, type VrrpInstanceStatus } from '../vrrp/instance-status.ts';
 import type { HealthStore } from './health.ts';
 import { servicesOf } from './desired.ts';
-import { type Counters, type CountersSnapshot, countersOf, type LiveDestination, ZERO_COUNTERS as ZERO } from './kernel-counters.ts';
+import { type Counters, type CountersSnapshot, countersOf, type LiveDestination, liveAt, SLOT, ZERO_COUNTERS as ZERO } from './kernel-counters.ts';
 
 export type { Counters } from './kernel-counters.ts';
 
@@ -132,10 +132,14 @@ function skeletonOf(config: Config, vs: VirtualServer): Skeleton {
 export function buildStatus(input: StatusInput): DirectorStatus {
   const kernel = (key: string) => input.view.get(key);
   // Before the first counters read, a destination read back by verification still has its counts.
+  const values = input.counters?.values;
   const liveIn = (key: string) => {
-    const read = input.counters?.services.get(key)?.destinations;
-    return (k: string, d: DestinationSpec | DestinationEntry): LiveDestination | undefined =>
-      read?.get(k) ?? ('activeConns' in d ? { activeConns: d.activeConns, inactiveConns: d.inactiveConns, stats: countersOf(d.stats) } : undefined);
+    const slots = input.counters?.services.get(key)?.slots;
+    return (k: string, d: DestinationSpec | DestinationEntry): LiveDestination | undefined => {
+      const slot = slots?.get(k);
+      if (slot !== undefined) return liveAt(values!, slot);
+      return 'activeConns' in d ? { activeConns: d.activeConns, inactiveConns: d.inactiveConns, stats: countersOf(d.stats) } : undefined;
+    };
   };
   const virtualServers = input.config.virtualServers.map((vs): VirtualServerStatus => {
     const sk = skeletonOf(input.config, vs);
@@ -241,6 +245,7 @@ export type ServiceName = Pick<ServiceStatus, 'key' | 'protocol' | 'address' | '
 export interface TableVisitor {
   virtualServer(name: string, quorumUp: boolean, suspended: boolean): void;
   service(name: ServiceName, inKernel: boolean, stats: Counters): void;
+  /** `stats` is valid during the call only (the walk reuses one object): copy what you keep. */
   destination(d: WeightedEndpoint, activeConns: number, inactiveConns: number, stats: Counters): void;
   /** configured weight: rs.weight. */
   realServer(rs: WeightedEndpoint, up: boolean | null): void;
@@ -284,6 +289,9 @@ export function directorTables(input: StatusInput): DirectorTables {
 
 function walkTables(input: StatusInput, visit: TableVisitor): void {
   const read = input.counters?.services;
+  const values = input.counters?.values;
+  // One object for every destination's counters (see TableVisitor.destination).
+  const stats = { conns: 0, inPkts: 0, outPkts: 0, inBytes: 0, outBytes: 0 };
   for (const vs of input.config.virtualServers) {
     const sk = skeletonOf(input.config, vs);
     const h = input.health.get(vs);
@@ -295,11 +303,19 @@ function walkTables(input: StatusInput, visit: TableVisitor): void {
       const counted = read?.get(name.key);
       visit.service(name, k !== undefined, k && counted ? counted.stats : k && 'stats' in k.service ? countersOf(k.service.stats) : ZERO);
       if (!k) continue;
-      const live = counted?.destinations;
+      const slots = counted?.slots;
       // forEach, not for…of: no [key, value] array per destination (100,000 per scrape).
       k.destinations.forEach((d, dk) => {
-        const c = live?.get(dk);
-        if (c) visit.destination(d, c.activeConns, c.inactiveConns, c.stats);
+        const slot = slots?.get(dk);
+        if (slot !== undefined) {
+          const o = slot * SLOT;
+          stats.conns = values![o + 2]!;
+          stats.inPkts = values![o + 3]!;
+          stats.outPkts = values![o + 4]!;
+          stats.inBytes = values![o + 5]!;
+          stats.outBytes = values![o + 6]!;
+          visit.destination(d, values![o]!, values![o + 1]!, stats);
+        }
         // Before the first counters read, a destination read back by verification still has its counts.
         else if ('activeConns' in d) visit.destination(d, d.activeConns, d.inactiveConns, countersOf(d.stats));
         else visit.destination(d, 0, 0, ZERO);
