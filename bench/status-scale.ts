@@ -83,7 +83,7 @@ if (!only || only === 'metrics') {
 if (!only || only === 'cli') {
   const dir = mkdtempSync(join(tmpdir(), 'status-scale-'));
   const path = join(dir, 'control.sock');
-  const server = await listenControl(path, { status: () => h.director.status(), reload: async () => ({ applied: false, problems: [] }) });
+  const server = await listenControl(path, { status: (o) => h.director.status(o), reload: async () => ({ applied: false, problems: [] }) });
   let written = 0;
   const sink = { write: (s: string) => (written += Buffer.byteLength(s)) > 0 } as unknown as NodeJS.WritableStream;
   await time('ipvs-ts status over the socket (text)', async () => {

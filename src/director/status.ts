@@ -129,7 +129,15 @@ function skeletonOf(config: Config, vs: VirtualServer): Skeleton {
   return sk;
 }
 
-export function buildStatus(input: StatusInput): DirectorStatus {
+export interface StatusOptions {
+  /**
+   * Per virtual server the counts of a summary (`ipvs-ts status --summary`) instead of a row per real server and
+   * destination, counted without building those rows: at 100,000 destinations the rows are most of a status's cost.
+   */
+  readonly summary?: boolean;
+}
+
+export function buildStatus(input: StatusInput, opts: StatusOptions = {}): DirectorStatus {
   const kernel = (key: string) => input.view.get(key);
   // Before the first counters read, a destination read back by verification still has its counts.
   const values = input.counters?.values;
@@ -148,6 +156,34 @@ export function buildStatus(input: StatusInput): DirectorStatus {
     const firstKey = sk.services[0]!.key;
     const first = kernel(firstKey);
     const live = liveIn(firstKey);
+    const common = {
+      name: label,
+      scheduler: vs.lbAlgo,
+      forwarding: vs.lbKind,
+      persistenceS: vs.persistenceTimeoutS ?? 0,
+      quorum: { configured: vs.quorum, hysteresis: vs.hysteresis, up: h?.quorumUp ?? true, liveWeight: h?.liveWeight ?? null },
+      suspended: input.suspended.has(label),
+      sorryServer: vs.sorryServer ? endpointLabel(vs.sorryServer) : null,
+    };
+    if (opts.summary) {
+      let up = 0;
+      let down = 0;
+      let inTable = 0;
+      for (let i = 0; i < vs.realServers.length; i++) {
+        const v = h?.rs.get(sk.endpoints[i]!);
+        if (v?.up === true) up++;
+        else if (v?.up === false) down++;
+        const dk = sk.destKeys[i]!;
+        if (dk && first?.destinations.has(dk)) inTable++;
+      }
+      const n = vs.realServers.length;
+      return {
+        ...common,
+        realServers: [],
+        services: sk.services.map(({ id, key }) => serviceStatus(id, key, kernel(key), input.counters?.services.get(key)?.stats, undefined)),
+        summary: { realServers: n, up, down, pending: n - up - down, inTable, destinations: first?.destinations.size ?? 0 },
+      };
+    }
     const realServers = vs.realServers.map((rs, i): RealServerStatus => {
       const dk = sk.destKeys[i]!;
       const k = dk ? first?.destinations.get(dk) : undefined;
@@ -170,13 +206,7 @@ export function buildStatus(input: StatusInput): DirectorStatus {
       };
     });
     return {
-      name: label,
-      scheduler: vs.lbAlgo,
-      forwarding: vs.lbKind,
-      persistenceS: vs.persistenceTimeoutS ?? 0,
-      quorum: { configured: vs.quorum, hysteresis: vs.hysteresis, up: h?.quorumUp ?? true, liveWeight: h?.liveWeight ?? null },
-      suspended: input.suspended.has(label),
-      sorryServer: vs.sorryServer ? endpointLabel(vs.sorryServer) : null,
+      ...common,
       realServers,
       services: sk.services.map(({ id, key }) => serviceStatus(id, key, kernel(key), input.counters?.services.get(key)?.stats, key === firstKey ? live : liveIn(key))),
     };
@@ -210,11 +240,14 @@ export function statisticsOf(s: DirectorStatus): object {
   };
 }
 
-function serviceStatus(id: ServiceId, key: string, k: ViewService | undefined, stats: Counters | undefined, live: (key: string, d: DestinationSpec) => LiveDestination | undefined): ServiceStatus {
+/** `live` undefined: a summary's service, without its destinations. */
+function serviceStatus(id: ServiceId, key: string, k: ViewService | undefined, stats: Counters | undefined, live: ((key: string, d: DestinationSpec) => LiveDestination | undefined) | undefined): ServiceStatus {
   const destinations: ServiceStatus['destinations'][number][] = [];
-  for (const [dk, d] of k?.destinations ?? []) {
-    const c = live(dk, d);
-    destinations.push({ address: d.address, port: d.port, weight: d.weight, activeConns: c?.activeConns ?? 0, inactiveConns: c?.inactiveConns ?? 0, stats: c ? c.stats : ZERO });
+  if (live && k) {
+    for (const [dk, d] of k.destinations) {
+      const c = live(dk, d);
+      destinations.push({ address: d.address, port: d.port, weight: d.weight, activeConns: c?.activeConns ?? 0, inactiveConns: c?.inactiveConns ?? 0, stats: c ? c.stats : ZERO });
+    }
   }
   return {
     key,
