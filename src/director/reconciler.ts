@@ -380,11 +380,12 @@ export class Reconciler {
       const quota = Math.ceil((this.#sweep.length * tickMs) / sweepMs);
       const started = performance.now();
       // A token bucket over wall time: a tick whose steps overran the budget (a slow read on a loaded machine)
-      // leaves a debt the next ticks pay by reading nothing, so the average stays within VERIFY_BUDGET_MS a second.
+      // leaves a debt the next ticks pay by reading only one service, so the average stays within
+      // VERIFY_BUDGET_MS a second unless one read alone costs more (a small table is then still swept in time).
       const budget = ((VERIFY_BUDGET_MS * tickMs) / TICK_MS) - this.#verifyDebt;
       let done = 0;
       // In small steps, so the budget is measured on real reads; verdicts queued meanwhile go through between steps.
-      while (done < quota && this.#sweepAt < this.#sweep.length && performance.now() - started < budget) {
+      while (done < quota && this.#sweepAt < this.#sweep.length && (done === 0 || performance.now() - started < budget)) {
         // As many services as the time left allows at the last measured cost (one at least, MAX_STEP at most).
         const left = budget - (performance.now() - started);
         const step = Math.max(1, Math.min(quota - done, MAX_STEP, this.#readMs > 0 ? Math.floor(left / this.#readMs) : 1));
@@ -396,7 +397,8 @@ export class Reconciler {
         await this.idle();
         this.#readMs = (performance.now() - t0) / step;
       }
-      this.#verifyDebt = Math.max(0, (done > 0 ? performance.now() - started : 0) - budget);
+      // Capped at one tick's budget: what one read costs beyond it is the floor of one service a tick, not a debt.
+      this.#verifyDebt = Math.min(VERIFY_BUDGET_MS, Math.max(0, (done > 0 ? performance.now() - started : 0) - budget));
       if (this.#verify.size > 0) this.#schedule('drift');
     } finally {
       this.#ticking = false;
