@@ -262,6 +262,7 @@ export class DirectorMetrics {
     for (const [what, pick] of TRAFFIC) {
       w.blockFamily(`ipvs_ts_service_${what}_total`, 'counter', `IPVS ${what.replace('_', ' ')} per virtual service`, perService(t.serviceStats[pick]));
     }
+    yield w.take();
     const perRealServer = (column: Column) => (sample: BlockSample) => {
       const { realServers } = t;
       const values = column.values;
