@@ -1,8 +1,12 @@
 // The director at scale (issue 11): keepalived's checker and `ipvs-ts daemon` side by side on the same config, in
 // the IPVS VM (the host kernel has no IPVS), one after the other in one VM run.
 //
-//   node bench/director-scale.ts [--rounds R] [--idle SECONDS] [--settle SECONDS] [--scrapes K] [N...]
+//   node bench/director-scale.ts [--rounds R] [--idle SECONDS] [--settle SECONDS] [--slice SECONDS] [--scrapes K]
+//                                [--only keepalived|ipvs-ts] [--profile] [N...]
 //     defaults: 3 rounds, 30 s idle window after a 5 s settle, N = 2000 (N virtual servers × 10 real servers)
+//     --slice: the idle window's CPU also per slice of that length (when does the daemon reach its steady state)
+//     --profile: ipvs-ts runs with --cpu-prof into .cache/director-scale/ (10 ms samples); the bench prints the
+//       monotonic clock at the idle window's ends so the window's samples can be picked out of the profile
 //
 // The config has N virtual servers × 10 real servers without a checker (always in: keepalived takes them as they
 // are, ipvs-ts warns) and one virtual server whose only real server has a TCP_CHECK (delay_loop 1, connect_timeout
@@ -46,6 +50,7 @@ const STOP_MS = 60_000;
 const REACT_TIMEOUT_MS = 180_000;
 const DIR = '/tmp/director-scale';
 const PROJECT = resolve(import.meta.dirname, '..');
+const PROFILES = join(PROJECT, '.cache', 'director-scale');
 
 const argv = process.argv.slice(2);
 const flag = (name: string, dflt: number): number => {
@@ -59,12 +64,17 @@ const rounds = flag('--rounds', 3);
 const idleS = flag('--idle', 30);
 const settleS = flag('--settle', 5);
 const scrapes = argv.includes('--scrapes') ? flag('--scrapes', 1) : 0;
+const sliceS = flag('--slice', idleS);
+const onlyAt = argv.indexOf('--only');
+const only = onlyAt >= 0 ? argv.splice(onlyAt, 2)[1] : undefined;
+if (only !== undefined && only !== 'keepalived' && only !== 'ipvs-ts') usage(`--only keepalived or ipvs-ts, not ${only}`);
+const profile = argv.includes('--profile') && argv.splice(argv.indexOf('--profile'), 1).length > 0;
 const sizes = argv.map(Number);
 if (sizes.some((n) => !Number.isInteger(n) || n <= 0)) usage(`not a number of virtual servers: ${argv.join(' ')}`);
 const counts = sizes.length ? sizes : [2000];
 
 function usage(why: string): never {
-  process.stderr.write(`director-scale: ${why}\nusage: node bench/director-scale.ts [--rounds R] [--idle SECONDS] [--settle SECONDS] [N...]\n`);
+  process.stderr.write(`director-scale: ${why}\nusage: node bench/director-scale.ts [--rounds R] [--idle SECONDS] [--settle SECONDS] [--slice SECONDS] [--scrapes K] [--only keepalived|ipvs-ts] [--profile] [N...]\n`);
   process.exit(2);
 }
 
@@ -79,7 +89,8 @@ if (!process.env.IPVS_TS_IN_VM) {
   const load = (): string => loadavg().map((x) => x.toFixed(1)).join(' ');
   process.stderr.write(`director-scale: host load average ${load()} at the start (${new Date().toISOString()})\n`);
   process.once('exit', () => process.stderr.write(`director-scale: host load average ${load()} at the end\n`));
-  await relayInVm({ command: `node bench/director-scale.ts --rounds ${rounds} --idle ${idleS} --settle ${settleS}${scrapes ? ` --scrapes ${scrapes}` : ''} ${counts.join(' ')}`, timeoutMs, memoryMb: 3072 }, 'director-scale');
+  const extra = `${scrapes ? ` --scrapes ${scrapes}` : ''}${only ? ` --only ${only}` : ''}${profile ? ' --profile' : ''} --slice ${sliceS}`;
+  await relayInVm({ command: `node bench/director-scale.ts --rounds ${rounds} --idle ${idleS} --settle ${settleS}${extra} ${counts.join(' ')}`, timeoutMs, memoryMb: 3072 }, 'director-scale');
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -286,7 +297,7 @@ const IMPLS: readonly Impl[] = [
   {
     name: 'ipvs-ts',
     argv: (conf) => [
-      process.execPath, join(PROJECT, 'bin/ipvs-ts.js'), 'daemon', '-f', conf, '--control', join(DIR, 'ipvs-ts.sock'),
+      process.execPath, ...(profile ? ['--cpu-prof', '--cpu-prof-dir', PROFILES, '--cpu-prof-interval', '10000'] : []), join(PROJECT, 'bin/ipvs-ts.js'), 'daemon', '-f', conf, '--control', join(DIR, 'ipvs-ts.sock'),
       '--metrics', '127.0.0.1:19650', '--state', join(DIR, 'ipvs-ts.state'), '--run-dir', join(DIR, 'run'),
       '--data-file', join(DIR, 'ipvs-ts.data'), '--stats-file', join(DIR, 'ipvs-ts.stats'),
     ],
@@ -383,7 +394,19 @@ async function measure(impl: Impl, n: number, conf: string, listener: Listener, 
     const c0 = cpuSeconds(procs);
     const byThread0 = cpuByThread(procs);
     const w0 = performance.now();
-    await sleep(idleS * 1000);
+    const mono = (): string => String(process.hrtime.bigint() / 1000n);
+    if (profile) process.stdout.write(`${impl.name}: idle window from ${mono()} µs (CLOCK_MONOTONIC, the profile's clock)\n`);
+    const slices: string[] = [];
+    for (let c = c0, t = w0; performance.now() - w0 < idleS * 1000 - 1; ) {
+      await sleep(Math.min(sliceS * 1000, idleS * 1000 - (performance.now() - w0)));
+      const c1 = cpuSeconds(procs);
+      const t1 = performance.now();
+      slices.push(((c1 - c) / ((t1 - t) / 1000)).toFixed(3));
+      c = c1;
+      t = t1;
+    }
+    if (profile) process.stdout.write(`${impl.name}: idle window to ${mono()} µs\n`);
+    if (slices.length > 1) process.stdout.write(`${impl.name}: idle cores per ${sliceS} s from ${settleS} s after programming: ${slices.join(' ')}\n`);
     const windowS = (performance.now() - w0) / 1000;
     const idleCores = (cpuSeconds(procs) - c0) / windowS;
     const idleThreads = [...cpuByThread(procs)]
@@ -491,7 +514,14 @@ async function scrapeFigures(control: string, procs: readonly number[], ipvs: Ip
   for (let i = 1; i <= scrapes; i++) {
     await timed(`GET /metrics #${i}`, scrape);
     await timed(`status #${i}`, async () => JSON.stringify(await askDaemon(control, { cmd: 'status' }, 600_000)).length);
-    await timed(`status --summary #${i}`, async () => JSON.stringify(await askDaemon(control, { cmd: 'status', summary: true }, 600_000)).length);
+    let counters: Record<string, number> | undefined;
+    await timed(`status --summary #${i}`, async () => {
+      const reply = await askDaemon(control, { cmd: 'status', summary: true }, 600_000);
+      counters = (reply as { status?: { counters?: Record<string, number> } }).status?.counters;
+      return JSON.stringify(reply).length;
+    });
+    // How far verification got: services read back since the start, and the last full sweep's length.
+    if (counters) process.stdout.write(`  (${(performance.now() / 1000).toFixed(0)} s into the bench: servicesVerified ${counters.servicesVerified}, lastSweepMs ${counters.lastSweepMs})\n`);
   }
   process.stdout.write(`ipvs-ts RSS after the scrapes: ${rssMb(procs).toFixed(0)} MB\n`);
   const cpu = (): number => {
@@ -510,6 +540,7 @@ async function scrapeFigures(control: string, procs: readonly number[], ipvs: Ip
 
 rmSync(DIR, { recursive: true, force: true });
 mkdirSync(join(DIR, 'run'), { recursive: true });
+if (profile) mkdirSync(PROFILES, { recursive: true });
 sh('modprobe -a ip_vs ip_vs_wlc');
 sh(`ip addr add ${CHECKED_RS.address}/32 dev lo`);
 const listener = new Listener();
@@ -524,6 +555,10 @@ try {
     const want = n * REAL_SERVERS + 1;
     const f: Figures[] = [];
     for (const impl of IMPLS) {
+      if (only && impl.name !== only) {
+        f.push(NONE);
+        continue;
+      }
       process.stderr.write(`director-scale: N=${n} ${impl.name}…\n`);
       try {
         f.push(await measure(impl, n, conf, listener, ipvs));

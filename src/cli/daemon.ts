@@ -19,7 +19,7 @@ export function daemonCommand(): Command {
     .option('--log-json', 'log one JSON object per line instead of text')
     .option('--state <path>', 'where to remember which IPVS services ipvs-ts owns', DEFAULT_STATE_FILE)
     .option('--run-dir <path>', 'directory for runtime files (quorum-track flags)', '/run/ipvs-ts')
-    .option('--drift-interval <seconds>', 'read the whole kernel table back within this period, a slice each second (large tables take longer: at most 3% of a core)', seconds, 5)
+    .option('--drift-interval <seconds>', 'read the whole kernel table back within this period, a slice each second (large tables take longer: at most 1% of a core)', seconds, 5)
     .option('--stop-timeout <seconds>', 'exit after this long on SIGTERM even if not done', seconds, 10)
     .option('--quorum-track <VS=INSTANCE:-WEIGHT>', 'lower a VRRP instance\'s priority while a virtual server has lost quorum, e.g. "TCP 10.0.0.1:80=VI_1:-50" (repeatable)', collect, [])
     .option('--data-file <path>', 'where SIGUSR1 writes the state as JSON (what `ipvs-ts status --json` prints)', defaultDumpFile('data'))

@@ -13,10 +13,13 @@ export class LabelBlock {
   readonly #ends: Int32Array;
 
   constructor(labels: readonly string[]) {
-    this.bytes = Buffer.from(labels.join(''), 'utf8');
+    const text = labels.join('');
+    this.bytes = Buffer.from(text, 'utf8');
     this.#ends = new Int32Array(labels.length + 1);
+    // As many bytes as UTF-16 units: all ASCII (addresses, ports, most names), so each label's length is its size.
+    const ascii = this.bytes.length === text.length;
     let at = 0;
-    for (let i = 0; i < labels.length; i++) this.#ends[i + 1] = at += Buffer.byteLength(labels[i]!, 'utf8');
+    for (let i = 0; i < labels.length; i++) this.#ends[i + 1] = at += ascii ? labels[i]!.length : Buffer.byteLength(labels[i]!, 'utf8');
   }
 
   get length(): number {
@@ -183,7 +186,9 @@ export class LabelBlocks {
 
   /** Ends a scrape: forgets the blocks it did not use (services and virtual servers gone). */
   sweep(): void {
-    for (const [k, b] of this.#blocks) if (b.scrape !== this.#scrape) this.#blocks.delete(k);
+    this.#blocks.forEach((b, k) => {
+      if (b.scrape !== this.#scrape) this.#blocks.delete(k);
+    });
     this.#scrape++;
   }
 }

@@ -5,7 +5,7 @@
 import diagnostics from 'node:diagnostics_channel';
 import { createRequire } from 'node:module';
 import type * as PromClient from 'prom-client';
-import { type BlockSample, escapeLabel, ExpositionWriter, type LabelBlock, LabelBlocks, labelText } from './exposition.ts';
+import { type BlockSample, escapeLabel, ExpositionWriter, LabelBlock, LabelBlocks, labelText } from './exposition.ts';
 import { attemptChannel, type AttemptMessage } from '../check/runner.ts';
 import { virtualServerLabel } from '../check/labels.ts';
 import { hostPort } from '../sys/inet.ts';
@@ -93,6 +93,8 @@ export class DirectorMetrics {
   /** Label text of the per-destination and per-real-server series, kept between scrapes (src/control/exposition.ts). */
   readonly #backendBlocks = new LabelBlocks();
   readonly #realServerBlocks = new LabelBlocks();
+  /** The last scrape's walk, its columns' storage reused by the next. */
+  #spare: Walk | undefined;
 
   constructor(tables: () => Promise<DaemonTables>, opts: MetricsOptions = {}) {
     this.#tablesOf = tables;
@@ -225,19 +227,32 @@ export class DirectorMetrics {
   /** The per-backend, per-service, per-real-server and per-virtual-server families, a family at a time. */
   *#tables(s: DaemonTables): Generator<Buffer[]> {
     const w = new ExpositionWriter();
-    const t = new Walk(this.#backendBlocks, this.#realServerBlocks);
-    s.walk(t);
-    t.end();
-    this.#backendBlocks.sweep();
-    this.#realServerBlocks.sweep();
-    const perBackend = (column: ArrayLike<number>) => (sample: BlockSample) => {
+    // The columns are kept for the next scrape (no 100,000-element arrays of garbage per scrape); a scrape that
+    // overlaps another gets its own.
+    const t = this.#spare ?? new Walk(this.#backendBlocks, this.#realServerBlocks);
+    this.#spare = undefined;
+    try {
+      t.reset();
+      s.walk(t);
+      t.end();
+      this.#backendBlocks.sweep();
+      this.#realServerBlocks.sweep();
+      yield* this.#families(s, w, t);
+    } finally {
+      t.reset();
+      this.#spare = t;
+    }
+  }
+
+  *#families(s: DaemonTables, w: ExpositionWriter, t: Walk): Generator<Buffer[]> {
+    const perBackend = (column: Column) => (sample: BlockSample) => {
       const { backends } = t;
+      const values = column.values;
       for (let b = 0, at = 0; b < backends.length; b++) {
         const block = backends[b]!;
-        for (let i = 0; i < block.length; i++) sample(block, i, column[at++]!);
+        for (let i = 0; i < block.length; i++) sample(block, i, values[at++]!);
       }
     };
-    const stat = (rows: readonly Counters[], pick: keyof Counters) => rows.map((c) => c[pick]);
     for (const prefix of this.#backendPrefixes) {
       w.blockFamily(`${prefix}_connections_active`, 'gauge', 'Active connections per real server (IPVS)', perBackend(t.active));
       yield w.take();
@@ -248,33 +263,39 @@ export class DirectorMetrics {
     }
     for (const [what, pick] of TRAFFIC) {
       if (what === 'connections' || this.#backendTraffic) {
-        w.blockFamily(`ipvs_ts_backend_${what}_total`, 'counter', `IPVS ${what.replace('_', ' ')} per real server`, perBackend(stat(t.stats, pick)));
+        w.blockFamily(`ipvs_ts_backend_${what}_total`, 'counter', `IPVS ${what.replace('_', ' ')} per real server`, perBackend(t.stats[pick]));
         yield w.take();
       }
     }
+    // One block per scrape for the per-service and per-virtual-server families: no string per line.
+    const services = new LabelBlock(t.services);
+    const perService = (column: Column) => (sample: BlockSample) => {
+      const values = column.values;
+      for (let i = 0; i < services.length; i++) sample(services, i, values[i]!);
+    };
     for (const [what, pick] of TRAFFIC) {
-      w.family(`ipvs_ts_service_${what}_total`, 'counter', `IPVS ${what.replace('_', ' ')} per virtual service`, (sample) => {
-        for (let i = 0; i < t.services.length; i++) sample(t.services[i]!, t.serviceStats[i]![pick]);
-      });
+      w.blockFamily(`ipvs_ts_service_${what}_total`, 'counter', `IPVS ${what.replace('_', ' ')} per virtual service`, perService(t.serviceStats[pick]));
     }
     yield w.take();
-    const perRealServer = (column: ArrayLike<number>) => (sample: BlockSample) => {
+    const perRealServer = (column: Column) => (sample: BlockSample) => {
       const { realServers } = t;
+      const values = column.values;
       for (let b = 0, at = 0; b < realServers.length; b++) {
         const block = realServers[b]!;
-        for (let i = 0; i < block.length; i++) sample(block, i, column[at++]!);
+        for (let i = 0; i < block.length; i++) sample(block, i, values[at++]!);
       }
     };
     w.blockFamily('ipvs_ts_real_server_up', 'gauge', 'Health verdict per configured real server: 1 up, 0 down, -1 not checked yet', perRealServer(t.up));
     yield w.take();
     w.blockFamily('ipvs_ts_real_server_configured_weight', 'gauge', 'Configured weight per real server', perRealServer(t.configuredWeight));
     yield w.take();
-    w.family('ipvs_ts_virtual_server_quorum_up', 'gauge', 'Quorum per virtual server: 1 up, 0 lost', (sample) => {
-      for (let i = 0; i < t.vss.length; i++) sample(t.vss[i]!, t.quorumUp[i]!);
-    });
-    w.family('ipvs_ts_virtual_server_suspended', 'gauge', 'Checkers suspended by ha_suspend (VIP not local)', (sample) => {
-      for (let i = 0; i < t.vss.length; i++) sample(t.vss[i]!, t.suspended[i]!);
-    });
+    const vss = new LabelBlock(t.vss);
+    const perVirtualServer = (column: Column) => (sample: BlockSample) => {
+      const values = column.values;
+      for (let i = 0; i < vss.length; i++) sample(vss, i, values[i]!);
+    };
+    w.blockFamily('ipvs_ts_virtual_server_quorum_up', 'gauge', 'Quorum per virtual server: 1 up, 0 lost', perVirtualServer(t.quorumUp));
+    w.blockFamily('ipvs_ts_virtual_server_suspended', 'gauge', 'Checkers suspended by ha_suspend (VIP not local)', perVirtualServer(t.suspended));
     if (s.countersAgeMs !== null) w.family('ipvs_ts_kernel_counters_age_seconds', 'gauge', 'Age of the IPVS counters and connection counts in this scrape (read in the background)', (sample) => sample('', s.countersAgeMs! / 1000));
     const bgp = s.bgp;
     if (bgp) {
@@ -339,43 +360,109 @@ function serviceLabels(svc: ServiceName): Record<string, string> {
     : { local_address: svc.address, local_port: String(svc.port), proto: svc.protocol, local_mark: '' };
 }
 
+/** A service's label text and its destinations' label pieces, per (stable) ServiceName object: made once. */
+interface ServiceText {
+  readonly labels: string;
+  readonly head: string;
+  readonly tail: string;
+}
+
+const serviceTexts = new WeakMap<ServiceName, ServiceText>();
+
+function serviceText(name: ServiceName): ServiceText {
+  let t = serviceTexts.get(name);
+  if (!t) {
+    const l = serviceLabels(name);
+    // node_exporter's label order, so the exposition text reads the same.
+    t = {
+      labels: labelText(Object.entries(l)),
+      head: `{local_address="${l.local_address}",local_port="${l.local_port}",remote_address="`,
+      tail: `",proto="${l.proto}",local_mark="${l.local_mark}"}`,
+    };
+    serviceTexts.set(name, t);
+  }
+  return t;
+}
+
+/** A column of numbers whose storage grows to the largest table seen and is then reused scrape after scrape. */
+class Column {
+  values = new Float64Array(1024);
+  length = 0;
+
+  push(v: number): void {
+    if (this.length === this.values.length) {
+      const more = new Float64Array(this.length * 2);
+      more.set(this.values);
+      this.values = more;
+    }
+    this.values[this.length++] = v;
+  }
+}
+
+const trafficColumns = (): Record<keyof Counters, Column> => ({ conns: new Column(), inPkts: new Column(), outPkts: new Column(), inBytes: new Column(), outBytes: new Column() });
+
+function pushTraffic(to: Record<keyof Counters, Column>, c: Counters): void {
+  to.conns.push(c.conns);
+  to.inPkts.push(c.inPkts);
+  to.outPkts.push(c.outPkts);
+  to.inBytes.push(c.inBytes);
+  to.outBytes.push(c.outBytes);
+}
+
 /**
  * One walk of the director's tables into what the families write: a label block per service (its kernel entries)
  * and per virtual server (its real servers), the values as columns in the blocks' order. No object per row.
  */
 class Walk implements TableVisitor {
   readonly backends: LabelBlock[] = [];
-  readonly active: number[] = [];
-  readonly inactive: number[] = [];
-  readonly weight: number[] = [];
-  readonly stats: Counters[] = [];
+  readonly active = new Column();
+  readonly inactive = new Column();
+  readonly weight = new Column();
+  readonly stats = trafficColumns();
   /** Label text and counters of the services in the kernel. */
   readonly services: string[] = [];
-  readonly serviceStats: Counters[] = [];
+  readonly serviceStats = trafficColumns();
   readonly realServers: LabelBlock[] = [];
-  readonly up: number[] = [];
-  readonly configuredWeight: number[] = [];
+  readonly up = new Column();
+  readonly configuredWeight = new Column();
   /** Label text, quorum and suspension per virtual server. */
   readonly vss: string[] = [];
-  readonly quorumUp: number[] = [];
-  readonly suspended: number[] = [];
+  readonly quorumUp = new Column();
+  readonly suspended = new Column();
   readonly #backendBlocks: LabelBlocks;
   readonly #realServerBlocks: LabelBlocks;
-  #service: { key: string; labels: Record<string, string> } | undefined;
-  #dests: WeightedEndpoint[] = [];
+  #service: { key: string; text: ServiceText } | undefined;
+  readonly #dests: WeightedEndpoint[] = [];
   #vs = '';
-  #rss: WeightedEndpoint[] = [];
+  readonly #rss: WeightedEndpoint[] = [];
+  /** Virtual server name → its label text, from scrape to scrape (cleared when it holds many names no longer seen). */
+  readonly #vsTexts = new Map<string, string>();
 
   constructor(backendBlocks: LabelBlocks, realServerBlocks: LabelBlocks) {
     this.#backendBlocks = backendBlocks;
     this.#realServerBlocks = realServerBlocks;
   }
 
+  /** Empties the walk for the next scrape, keeping the columns' storage (and dropping the label blocks it held). */
+  reset(): void {
+    for (const c of [this.active, this.inactive, this.weight, ...Object.values(this.stats), ...Object.values(this.serviceStats), this.up, this.configuredWeight, this.quorumUp, this.suspended]) c.length = 0;
+    if (this.#vsTexts.size > 2 * this.vss.length + 64) this.#vsTexts.clear();
+    this.backends.length = 0;
+    this.services.length = 0;
+    this.realServers.length = 0;
+    this.vss.length = 0;
+    this.#service = undefined;
+    this.#dests.length = 0;
+    this.#rss.length = 0;
+  }
+
   virtualServer(name: string, quorumUp: boolean, suspended: boolean): void {
     this.#endService();
     this.#endVirtualServer();
     this.#vs = name;
-    this.vss.push(labelText([['virtual_server', name]]));
+    let text = this.#vsTexts.get(name);
+    if (text === undefined) this.#vsTexts.set(name, (text = labelText([['virtual_server', name]])));
+    this.vss.push(text);
     this.quorumUp.push(quorumUp ? 1 : 0);
     this.suspended.push(suspended ? 1 : 0);
   }
@@ -383,10 +470,10 @@ class Walk implements TableVisitor {
   service(name: ServiceName, inKernel: boolean, stats: Counters): void {
     this.#endService();
     if (!inKernel) return;
-    const labels = serviceLabels(name);
-    this.#service = { key: name.key, labels };
-    this.services.push(labelText(Object.entries(labels)));
-    this.serviceStats.push(stats);
+    const text = serviceText(name);
+    this.#service = { key: name.key, text };
+    this.services.push(text.labels);
+    pushTraffic(this.serviceStats, stats);
   }
 
   destination(d: WeightedEndpoint, activeConns: number, inactiveConns: number, stats: Counters): void {
@@ -394,7 +481,7 @@ class Walk implements TableVisitor {
     this.active.push(activeConns);
     this.inactive.push(inactiveConns);
     this.weight.push(d.weight);
-    this.stats.push(stats);
+    pushTraffic(this.stats, stats);
   }
 
   realServer(rs: WeightedEndpoint, up: boolean | null): void {
@@ -413,18 +500,15 @@ class Walk implements TableVisitor {
     const svc = this.#service;
     this.#service = undefined;
     if (!svc || this.#dests.length === 0) return;
-    // node_exporter's label order, so the exposition text reads the same.
-    const l = svc.labels;
-    const head = `{local_address="${l.local_address}",local_port="${l.local_port}",remote_address="`;
-    const tail = `",proto="${l.proto}",local_mark="${l.local_mark}"}`;
+    const { head, tail } = svc.text;
     this.backends.push(this.#backendBlocks.block(svc.key, this.#dests, (d) => `${head}${d.address}",remote_port="${d.port}${tail}`));
-    this.#dests = [];
+    this.#dests.length = 0;
   }
 
   #endVirtualServer(): void {
     if (this.#rss.length === 0) return;
     const head = `{virtual_server="${escapeLabel(this.#vs)}",real_server="`;
     this.realServers.push(this.#realServerBlocks.block(this.#vs, this.#rss, (rs) => `${head}${hostPort(rs.address, rs.port)}"}`));
-    this.#rss = [];
+    this.#rss.length = 0;
   }
 }

@@ -51,6 +51,7 @@ export function selectStatus(s: DirectorStatus, req: StatusRequest): DirectorSta
 }
 
 function summarised(vs: VirtualServerStatus): VirtualServerStatus {
+  if (vs.summary) return vs;
   let up = 0;
   let down = 0;
   let inTable = 0;

@@ -10,7 +10,8 @@ import { ControlError } from './errors.ts';
 import { type ControlReply, parseRequest, type ReloadOutcome, selectStatus } from './protocol.ts';
 
 export interface ControlHandler {
-  status(): Promise<DirectorStatus>;
+  /** `summary`: the daemon may summarise as it builds (cheaper at scale); the reply is summarised either way. */
+  status(opts: { readonly summary?: boolean }): Promise<DirectorStatus>;
   reload(): Promise<ReloadOutcome>;
 }
 
@@ -46,7 +47,7 @@ async function answer(handler: ControlHandler, line: string): Promise<ControlRep
   const req = parseRequest(line);
   if (!req) return { ok: false, error: { code: 'CONTROL_PROTOCOL', message: 'expected {"cmd":"status"} or {"cmd":"reload"}' } };
   try {
-    return req.cmd === 'status' ? { ok: true, status: selectStatus(await handler.status(), req) } : { ok: true, reload: await handler.reload() };
+    return req.cmd === 'status' ? { ok: true, status: selectStatus(await handler.status({ ...(req.summary && { summary: true }) }), req) } : { ok: true, reload: await handler.reload() };
   } catch (err) {
     return { ok: false, error: { code: (err as { code?: string }).code ?? 'CONTROL_FAILED', message: err instanceof Error ? err.message : String(err) } };
   }

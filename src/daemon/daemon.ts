@@ -105,7 +105,7 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
     const bgpModule = config.bgpAnnouncer ? await import('../bgp/service.ts') : undefined;
     const bgp = bgpModule?.createBgpService(config, { report: (e) => director.report({ type: 'bgp', line: bgpModule.describeBgpEvent(e), error: e.type.endsWith('error') }) });
     if (bgp) director.onEvent(bgp.onEvent);
-    const status = async () => ({ ...(await director.status()), ...(bgp ? { bgp: bgp.status() } : {}) });
+    const status = async (opts: { readonly summary?: boolean } = {}) => ({ ...(await director.status(opts)), ...(bgp ? { bgp: bgp.status() } : {}) });
     const tables = async () => ({ ...(await director.tables()), ...(bgp ? { bgp: bgp.status() } : {}) });
     const reportSysctls = (changes: readonly SysctlChange[]) => {
       for (const c of changes) director.report({ type: 'ipvs-sysctl', ...c });

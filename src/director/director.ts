@@ -16,7 +16,7 @@ import { KernelCounters } from './kernel-counters.ts';
 import type { DirectorPorts } from './ports.ts';
 import { flagFile, type QuorumTrack } from './quorum-track.ts';
 import { Reconciler } from './reconciler.ts';
-import { buildStatus, directorTables, type DirectorStatus, type DirectorTables, type StatusInput } from './status.ts';
+import { buildStatus, directorTables, type DirectorStatus, type DirectorTables, type StatusInput, type StatusOptions } from './status.ts';
 import { VrrpCoordinator } from './vrrp-coordinator.ts';
 
 export type { VrrpView } from './vrrp-coordinator.ts';
@@ -170,8 +170,8 @@ export class Director {
   }
 
   /** From the view and the checkers; kernel counters at most countersMaxAgeMs old (or older if a read is slow). */
-  async status(): Promise<DirectorStatus> {
-    return buildStatus(await this.#statusInput());
+  async status(opts: StatusOptions = {}): Promise<DirectorStatus> {
+    return buildStatus(await this.#statusInput(), opts);
   }
 
   /** What a /metrics scrape reads: the same state as status, walked rather than copied into rows. */

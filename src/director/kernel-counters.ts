@@ -21,10 +21,31 @@ export interface LiveDestination {
   readonly stats: Counters;
 }
 
+/** One service as read: its totals, and per destination key the destination's slot in the read's `values`. */
+export interface ServiceCounters {
+  readonly stats: Counters;
+  readonly slots: ReadonlyMap<string, number>;
+}
+
 export interface CountersSnapshot {
   /** performance.now() of the read. */
   readonly at: number;
-  readonly services: ReadonlyMap<string, { readonly stats: Counters; readonly destinations: ReadonlyMap<string, LiveDestination> }>;
+  readonly services: ReadonlyMap<string, ServiceCounters>;
+  /**
+   * SLOT numbers per destination: active and inactive connections, then conns, inPkts, outPkts, inBytes, outBytes.
+   * Numbers in one array, not two objects per destination: a snapshot lives until the next read (old space), and
+   * at 100,000 destinations those objects were most of what the garbage collector marked for it.
+   */
+  readonly values: Float64Array;
+}
+
+/** Numbers per destination in CountersSnapshot.values. */
+export const SLOT = 7;
+
+/** A destination's slot as its own objects (status rows keep them). */
+export function liveAt(values: Float64Array, slot: number): LiveDestination {
+  const o = slot * SLOT;
+  return { activeConns: values[o]!, inactiveConns: values[o + 1]!, stats: { conns: values[o + 2]!, inPkts: values[o + 3]!, outPkts: values[o + 4]!, inBytes: values[o + 5]!, outBytes: values[o + 6]! } };
 }
 
 export const ZERO_COUNTERS: Counters = { conns: 0, inPkts: 0, outPkts: 0, inBytes: 0, outBytes: 0 };
@@ -90,14 +111,29 @@ export class KernelCounters {
     const at = performance.now();
     try {
       const table = await this.#opts.read();
-      // Converted once per read, so every status and scrape until the next one shares these objects.
-      const services = new Map<string, { stats: Counters; destinations: Map<string, LiveDestination> }>();
+      // Converted once per read, so every status and scrape until the next one shares it.
+      let n = 0;
+      for (const s of table.services) n += s.destinations.length;
+      const values = new Float64Array(n * SLOT);
+      const services = new Map<string, ServiceCounters>();
+      let slot = 0;
       for (const s of table.services) {
-        const destinations = new Map<string, LiveDestination>();
-        for (const d of s.destinations) destinations.set(destKey(d), { activeConns: d.activeConns, inactiveConns: d.inactiveConns, stats: countersOf(d.stats) });
-        services.set(serviceKey(s.service.id), { stats: countersOf(s.service.stats), destinations });
+        const slots = new Map<string, number>();
+        for (const d of s.destinations) {
+          const o = slot * SLOT;
+          const st = d.stats;
+          values[o] = d.activeConns;
+          values[o + 1] = d.inactiveConns;
+          values[o + 2] = Number(st.conns);
+          values[o + 3] = Number(st.inPkts);
+          values[o + 4] = Number(st.outPkts);
+          values[o + 5] = Number(st.inBytes);
+          values[o + 6] = Number(st.outBytes);
+          slots.set(destKey(d), slot++);
+        }
+        services.set(serviceKey(s.service.id), { stats: countersOf(s.service.stats), slots });
       }
-      this.#snapshot = { at, services };
+      this.#snapshot = { at, services, values };
       this.#failed = false;
     } catch (err) {
       this.#failed = true;

@@ -11,7 +11,7 @@ import type { Stats } from '../vrrp/engine.ts';
 import { vrrpInstances, type VrrpFailure, type VrrpInput, type VrrpInstanceStatus } from '../vrrp/instance-status.ts';
 import type { HealthStore } from './health.ts';
 import { servicesOf } from './desired.ts';
-import { type Counters, type CountersSnapshot, countersOf, type LiveDestination, ZERO_COUNTERS as ZERO } from './kernel-counters.ts';
+import { type Counters, type CountersSnapshot, countersOf, type LiveDestination, liveAt, SLOT, ZERO_COUNTERS as ZERO } from './kernel-counters.ts';
 
 export type { Counters } from './kernel-counters.ts';
 
@@ -129,13 +129,25 @@ function skeletonOf(config: Config, vs: VirtualServer): Skeleton {
   return sk;
 }
 
-export function buildStatus(input: StatusInput): DirectorStatus {
+export interface StatusOptions {
+  /**
+   * Per virtual server the counts of a summary (`ipvs-ts status --summary`) instead of a row per real server and
+   * destination, counted without building those rows: at 100,000 destinations the rows are most of a status's cost.
+   */
+  readonly summary?: boolean;
+}
+
+export function buildStatus(input: StatusInput, opts: StatusOptions = {}): DirectorStatus {
   const kernel = (key: string) => input.view.get(key);
   // Before the first counters read, a destination read back by verification still has its counts.
+  const values = input.counters?.values;
   const liveIn = (key: string) => {
-    const read = input.counters?.services.get(key)?.destinations;
-    return (k: string, d: DestinationSpec | DestinationEntry): LiveDestination | undefined =>
-      read?.get(k) ?? ('activeConns' in d ? { activeConns: d.activeConns, inactiveConns: d.inactiveConns, stats: countersOf(d.stats) } : undefined);
+    const slots = input.counters?.services.get(key)?.slots;
+    return (k: string, d: DestinationSpec | DestinationEntry): LiveDestination | undefined => {
+      const slot = slots?.get(k);
+      if (slot !== undefined) return liveAt(values!, slot);
+      return 'activeConns' in d ? { activeConns: d.activeConns, inactiveConns: d.inactiveConns, stats: countersOf(d.stats) } : undefined;
+    };
   };
   const virtualServers = input.config.virtualServers.map((vs): VirtualServerStatus => {
     const sk = skeletonOf(input.config, vs);
@@ -144,6 +156,34 @@ export function buildStatus(input: StatusInput): DirectorStatus {
     const firstKey = sk.services[0]!.key;
     const first = kernel(firstKey);
     const live = liveIn(firstKey);
+    const common = {
+      name: label,
+      scheduler: vs.lbAlgo,
+      forwarding: vs.lbKind,
+      persistenceS: vs.persistenceTimeoutS ?? 0,
+      quorum: { configured: vs.quorum, hysteresis: vs.hysteresis, up: h?.quorumUp ?? true, liveWeight: h?.liveWeight ?? null },
+      suspended: input.suspended.has(label),
+      sorryServer: vs.sorryServer ? endpointLabel(vs.sorryServer) : null,
+    };
+    if (opts.summary) {
+      let up = 0;
+      let down = 0;
+      let inTable = 0;
+      for (let i = 0; i < vs.realServers.length; i++) {
+        const v = h?.rs.get(sk.endpoints[i]!);
+        if (v?.up === true) up++;
+        else if (v?.up === false) down++;
+        const dk = sk.destKeys[i]!;
+        if (dk && first?.destinations.has(dk)) inTable++;
+      }
+      const n = vs.realServers.length;
+      return {
+        ...common,
+        realServers: [],
+        services: sk.services.map(({ id, key }) => serviceStatus(id, key, kernel(key), input.counters?.services.get(key)?.stats, undefined)),
+        summary: { realServers: n, up, down, pending: n - up - down, inTable, destinations: first?.destinations.size ?? 0 },
+      };
+    }
     const realServers = vs.realServers.map((rs, i): RealServerStatus => {
       const dk = sk.destKeys[i]!;
       const k = dk ? first?.destinations.get(dk) : undefined;
@@ -166,13 +206,7 @@ export function buildStatus(input: StatusInput): DirectorStatus {
       };
     });
     return {
-      name: label,
-      scheduler: vs.lbAlgo,
-      forwarding: vs.lbKind,
-      persistenceS: vs.persistenceTimeoutS ?? 0,
-      quorum: { configured: vs.quorum, hysteresis: vs.hysteresis, up: h?.quorumUp ?? true, liveWeight: h?.liveWeight ?? null },
-      suspended: input.suspended.has(label),
-      sorryServer: vs.sorryServer ? endpointLabel(vs.sorryServer) : null,
+      ...common,
       realServers,
       services: sk.services.map(({ id, key }) => serviceStatus(id, key, kernel(key), input.counters?.services.get(key)?.stats, key === firstKey ? live : liveIn(key))),
     };
@@ -206,11 +240,14 @@ export function statisticsOf(s: DirectorStatus): object {
   };
 }
 
-function serviceStatus(id: ServiceId, key: string, k: ViewService | undefined, stats: Counters | undefined, live: (key: string, d: DestinationSpec) => LiveDestination | undefined): ServiceStatus {
+/** `live` undefined: a summary's service, without its destinations. */
+function serviceStatus(id: ServiceId, key: string, k: ViewService | undefined, stats: Counters | undefined, live: ((key: string, d: DestinationSpec) => LiveDestination | undefined) | undefined): ServiceStatus {
   const destinations: ServiceStatus['destinations'][number][] = [];
-  for (const [dk, d] of k?.destinations ?? []) {
-    const c = live(dk, d);
-    destinations.push({ address: d.address, port: d.port, weight: d.weight, activeConns: c?.activeConns ?? 0, inactiveConns: c?.inactiveConns ?? 0, stats: c ? c.stats : ZERO });
+  if (live && k) {
+    for (const [dk, d] of k.destinations) {
+      const c = live(dk, d);
+      destinations.push({ address: d.address, port: d.port, weight: d.weight, activeConns: c?.activeConns ?? 0, inactiveConns: c?.inactiveConns ?? 0, stats: c ? c.stats : ZERO });
+    }
   }
   return {
     key,
@@ -241,6 +278,7 @@ export type ServiceName = Pick<ServiceStatus, 'key' | 'protocol' | 'address' | '
 export interface TableVisitor {
   virtualServer(name: string, quorumUp: boolean, suspended: boolean): void;
   service(name: ServiceName, inKernel: boolean, stats: Counters): void;
+  /** `stats` is valid during the call only (the walk reuses one object): copy what you keep. */
   destination(d: WeightedEndpoint, activeConns: number, inactiveConns: number, stats: Counters): void;
   /** configured weight: rs.weight. */
   realServer(rs: WeightedEndpoint, up: boolean | null): void;
@@ -284,6 +322,9 @@ export function directorTables(input: StatusInput): DirectorTables {
 
 function walkTables(input: StatusInput, visit: TableVisitor): void {
   const read = input.counters?.services;
+  const values = input.counters?.values;
+  // One object for every destination's counters (see TableVisitor.destination).
+  const stats = { conns: 0, inPkts: 0, outPkts: 0, inBytes: 0, outBytes: 0 };
   for (const vs of input.config.virtualServers) {
     const sk = skeletonOf(input.config, vs);
     const h = input.health.get(vs);
@@ -295,14 +336,23 @@ function walkTables(input: StatusInput, visit: TableVisitor): void {
       const counted = read?.get(name.key);
       visit.service(name, k !== undefined, k && counted ? counted.stats : k && 'stats' in k.service ? countersOf(k.service.stats) : ZERO);
       if (!k) continue;
-      const live = counted?.destinations;
-      for (const [dk, d] of k.destinations) {
-        const c = live?.get(dk);
-        if (c) visit.destination(d, c.activeConns, c.inactiveConns, c.stats);
+      const slots = counted?.slots;
+      // forEach, not for…of: no [key, value] array per destination (100,000 per scrape).
+      k.destinations.forEach((d, dk) => {
+        const slot = slots?.get(dk);
+        if (slot !== undefined) {
+          const o = slot * SLOT;
+          stats.conns = values![o + 2]!;
+          stats.inPkts = values![o + 3]!;
+          stats.outPkts = values![o + 4]!;
+          stats.inBytes = values![o + 5]!;
+          stats.outBytes = values![o + 6]!;
+          visit.destination(d, values![o]!, values![o + 1]!, stats);
+        }
         // Before the first counters read, a destination read back by verification still has its counts.
         else if ('activeConns' in d) visit.destination(d, d.activeConns, d.inactiveConns, countersOf(d.stats));
         else visit.destination(d, 0, 0, ZERO);
-      }
+      });
     }
     const rss = vs.realServers;
     for (let i = 0; i < rss.length; i++) {

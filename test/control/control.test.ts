@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { runStatus, FULL_UP_TO } from '../../src/cli/status.ts';
 import { askDaemon } from '../../src/control/client.ts';
 import { formatStatus } from '../../src/control/format.ts';
 import { parseListen } from '../../src/control/http.ts';
@@ -73,6 +74,42 @@ test('control socket: mode 0600, status and reload round trips, stale socket rep
   assert.equal('reload' in r2 && r2.reload.applied, true);
   await assert.rejects(listenControl(path, { status: () => h.director.status(), reload: async () => ({ applied: true, problems: [] }) }), { code: 'CONTROL_IN_USE' });
   await assert.rejects(askDaemon(join(dir, 'none.sock'), { cmd: 'status' }), { code: 'CONTROL_NO_DAEMON' });
+});
+
+test('ipvs-ts status: the whole listing up to FULL_UP_TO real servers, beyond it the summary (--full lists all, --json is what was asked)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'control-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'control.sock');
+  const h = await runningDirector();
+  let large = false;
+  const asked: boolean[] = [];
+  // A daemon whose table is as large as `large` says: its summary counts FULL_UP_TO + 1 real servers.
+  const server = await listenControl(path, {
+    status: async (o) => {
+      asked.push(o.summary === true);
+      const s = await h.director.status(o);
+      return large && o.summary ? { ...s, virtualServers: s.virtualServers.map((vs) => ({ ...vs, summary: { ...vs.summary!, realServers: FULL_UP_TO + 1 } })) } : s;
+    },
+    reload: async () => ({ applied: true, problems: [] }),
+  });
+  t.after(() => server.close());
+  const run = async (opts: object) => {
+    let text = '';
+    const out = { write: (c: string) => ((text += c), true) } as unknown as NodeJS.WritableStream;
+    assert.equal(await runStatus({ interval: '1', control: path, ...opts }, out, out), 0);
+    return text;
+  };
+  assert.match(await run({}), /-> 10\.1\.0\.1:80 /, 'a small table: every real server');
+  assert.deepEqual(asked.splice(0), [true, false], 'counted first, then listed');
+  large = true;
+  const summary = await run({});
+  assert.match(summary, /real servers 10001: /);
+  assert.match(summary, /--full lists every one/);
+  assert.doesNotMatch(summary, /-> 10\.1\.0\.1:80 /);
+  assert.deepEqual(asked.splice(0), [true]);
+  assert.match(await run({ full: true }), /-> 10\.1\.0\.1:80 /);
+  assert.deepEqual(asked.splice(0), [false]);
+  assert.ok(JSON.parse(await run({ json: true })).virtualServers[0].realServers.length > 0, '--json: the whole status');
 });
 
 test('status text: VRRP state and priority, real servers with health and weights like ipvsadm -Ln', async () => {
