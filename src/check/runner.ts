@@ -95,6 +95,8 @@ export class CheckPool {
   private timerAt = Infinity;
   /** When the armed timer should fire: timerAt, or the arming time for an entry already due. */
   private fireAt = Infinity;
+  /** Inside tick(): wake() only queues, and tick() arms the timer once at its end. */
+  private ticking = false;
   /** The loop thread's CPU share over the last interval, for the adaptive limit, and where that interval began. */
   private cpuShare = 0;
   private cpuSampledAt = -Infinity;
@@ -151,12 +153,14 @@ export class CheckPool {
     // The later entry stays in the heap; tick() skips it as superseded.
     m.at = at;
     this.queue.push(at, id);
-    if (at >= this.timerAt) return;
-    clearTimeout(this.timer);
+    // During a tick the runners it starts wake the pool; the tick arms once for the earliest of them when it ends.
+    if (this.ticking || at >= this.timerAt) return;
     this.arm(at);
   }
 
+  /** The one timer, for `at`: whatever was armed before is cleared, so no timer is ever lost while still armed. */
   private arm(at: number): void {
+    clearTimeout(this.timer);
     const now = this.now();
     this.timerAt = at;
     this.fireAt = Math.max(at, now);
@@ -178,12 +182,17 @@ export class CheckPool {
     }
     this.timer = undefined;
     this.timerAt = Infinity;
-    for (let at = this.queue.peekTime(); at !== undefined && at <= now; at = this.queue.peekTime()) {
-      const m = this.members.get(this.queue.pop()!);
-      // Left the pool, or superseded by an earlier entry that already ran.
-      if (m === undefined || m.at !== at) continue;
-      m.at = Infinity;
-      m.runner.runDue(now);
+    this.ticking = true;
+    try {
+      for (let at = this.queue.peekTime(); at !== undefined && at <= now; at = this.queue.peekTime()) {
+        const m = this.members.get(this.queue.pop()!);
+        // Left the pool, or superseded by an earlier entry that already ran.
+        if (m === undefined || m.at !== at) continue;
+        m.at = Infinity;
+        m.runner.runDue(now);
+      }
+    } finally {
+      this.ticking = false;
     }
     const next = this.queue.peekTime();
     if (next !== undefined) this.arm(next);
