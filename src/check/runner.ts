@@ -5,7 +5,6 @@
 // scripts and track files, so starting, reloading or stopping one leaves the others' checks alone. Everything about
 // *when* and *what it means* lives in scheduler.ts.
 import diagnostics from 'node:diagnostics_channel';
-import pLimit from 'p-limit';
 import type { Checker, ScriptUser, VirtualServer } from '../config/model.ts';
 import { AdaptiveLimit, type AdaptiveLimitOptions } from './adaptive-limit.ts';
 import { checkDns } from './dns.ts';
@@ -18,6 +17,7 @@ import { checkPing } from './ping.ts';
 import { failed } from './result.ts';
 import { CheckScheduler, type SchedulerOptions } from './scheduler.ts';
 import { runScript } from './script.ts';
+import { Slots } from './slots.ts';
 import { assertScriptSecure } from './script-security.ts';
 import { splitCommandLine } from './command-line.ts';
 import { checkSmtp } from './smtp.ts';
@@ -86,7 +86,7 @@ interface Member {
 export class CheckPool {
   readonly runChecker: RunChecker;
   readonly now: () => number;
-  private readonly limit: ReturnType<typeof pLimit>;
+  private readonly limit: Slots;
   private readonly adaptive: AdaptiveLimit | undefined;
   private readonly queue = new TimerHeap();
   private readonly members = new Map<number, Member>();
@@ -103,16 +103,18 @@ export class CheckPool {
   private cpuSample = 0;
 
   constructor(options: PoolOptions = {}) {
-    this.now = options.now ?? (() => performance.timeOrigin + performance.now());
+    // timeOrigin is a getter that allocates: read it once.
+    const origin = performance.timeOrigin;
+    this.now = options.now ?? (() => origin + performance.now());
     const max = options.concurrency ?? 1_000;
-    this.limit = pLimit(max);
+    this.limit = new Slots(max);
     if (options.adaptiveConcurrency !== false) this.adaptive = new AdaptiveLimit({ ...options.adaptiveConcurrency, max });
     this.runChecker = options.runChecker ?? protocolChecker(options);
   }
 
   /** Checks running now and checks waiting for a concurrency slot, over every runner. */
   get load(): { readonly active: number; readonly queued: number } {
-    return { active: this.limit.activeCount, queued: this.limit.pendingCount };
+    return { active: this.limit.active, queued: this.limit.queued };
   }
 
   /** The in-flight limit now (the configured concurrency unless the loop's lag has lowered it). */
@@ -169,7 +171,7 @@ export class CheckPool {
 
   /** Queues a check behind the concurrency limit. */
   run(task: () => Promise<void>): void {
-    void this.limit(task);
+    this.limit.run(task);
   }
 
   private tick(): void {
@@ -177,7 +179,7 @@ export class CheckPool {
     // How late this timer fired is the loop's lag: what the in-flight limit follows.
     if (this.adaptive) {
       this.sampleCpu(now);
-      const limit = this.adaptive.observe(now, now - this.fireAt, this.cpuShare, this.limit.activeCount, this.limit.pendingCount);
+      const limit = this.adaptive.observe(now, now - this.fireAt, this.cpuShare, this.limit.active, this.limit.queued);
       if (limit !== this.limit.concurrency) this.limit.concurrency = limit;
     }
     this.timer = undefined;
@@ -321,9 +323,12 @@ export class CheckRunner {
     this.active++;
     try {
       const startedAt = this.pool.now();
-      const result = await this.pool.runChecker(due.checker, this.abort.signal).catch((err: unknown) =>
-        failed(performance.now(), 'CHECKER_FAILED', `checker crashed: ${err instanceof Error ? err.message : String(err)}`),
-      );
+      let result: CheckResult;
+      try {
+        result = await this.pool.runChecker(due.checker, this.abort.signal);
+      } catch (err) {
+        result = failed(performance.now(), 'CHECKER_FAILED', `checker crashed: ${err instanceof Error ? err.message : String(err)}`);
+      }
       if (this.state !== 'running') return;
       if (attemptChannel.hasSubscribers) {
         attemptChannel.publish({ check: due, result, startedAt, latenessMs: startedAt - due.plannedAt } satisfies AttemptMessage);
