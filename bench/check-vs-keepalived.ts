@@ -2,7 +2,7 @@
 // programs IPVS, which the host kernel lacks):
 //
 //   node bench/check-vs-keepalived.ts [--loads 1000,5000,10000] [--types tcp,http] [--warmup S] [--window S]
-//                                     [--checkers keepalived,ipvs-ts] [--ipvs-ts-args '--concurrency 50']
+//                                     [--checkers keepalived,ipvs-ts] [--ipvs-ts-args '--concurrency 50'] [--strace]
 //
 // On the host it compiles bench/check-listener.c, boots the VM and runs itself there (IPVS_TS_IN_VM=1). In the
 // guest, for each check type and load, each checker in turn runs the same keepalived.conf: virtual servers of 100
@@ -15,10 +15,14 @@
 //   - CPU-s per 1,000 checks: the checker process's utime+stime (/proc/PID/stat; keepalived's checker child, the
 //     node process of ipvs-ts) over the window;
 //   - lateness p50/p99: per real server, the gap between two of its checks minus delay_loop, i.e. start lateness
-//     plus the check's own duration (both checkers plan the next check from the previous one's completion).
+//     plus the check's own duration (both checkers plan the next check from the previous one's completion);
+//   - context switches per 1,000 checks, voluntary (a thread blocked: the wake-ups) and not, over all the checker's
+//     threads (/proc/PID/task/*/status): under TCG every wake-up of a process is expensive;
+//   - with --strace, a second window under `strace -c -f` (slower, so only its counts mean anything): the system
+//     calls per 1,000 checks, printed as one more JSON line per checker.
 // Only ratios from one run mean anything: the guest is emulated (single-threaded TCG), several times slower.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +36,7 @@ const { values } = parseArgs({
     window: { type: 'string', default: '20' },
     checkers: { type: 'string', default: 'keepalived,ipvs-ts' },
     'ipvs-ts-args': { type: 'string', default: '' },
+    strace: { type: 'boolean', default: false },
   },
 });
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -75,6 +80,45 @@ function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / TICKS;
+}
+
+/** Voluntary and involuntary context switches summed over every thread of a process. */
+function contextSwitches(pid: number): { voluntary: number; involuntary: number } {
+  let voluntary = 0;
+  let involuntary = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+      voluntary += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+      involuntary += Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+    } catch {
+      // a thread that ended while we read
+    }
+  }
+  return { voluntary, involuntary };
+}
+
+/** System calls per 1,000 checks over one more window, the checker traced by `strace -c -f`. */
+async function straceWindow(pid: number, type: 'tcp' | 'http', impl: string): Promise<Record<string, unknown>> {
+  const out = `/tmp/strace-${impl}-${type}.txt`;
+  const tracer = spawn('strace', ['-c', '-f', '-o', out, '-p', String(pid)], { stdio: 'ignore' });
+  await sleep(2);
+  listener.kill('SIGUSR1');
+  await sleep(windowS);
+  listener.kill('SIGUSR2');
+  const w = await nextLine();
+  const exited = new Promise((r) => tracer.once('exit', r));
+  tracer.kill('SIGINT');
+  await exited;
+  const accepted = w[type].accepted;
+  const calls: Record<string, number> = {};
+  for (const line of readFileSync(out, 'utf8').split('\n')) {
+    // % time, seconds, usecs/call, calls, [errors,] syscall
+    const f = line.trim().split(/\s+/);
+    if (f.length < 5 || !/^\d/.test(f[0]!) || f.at(-1) === 'total') continue;
+    calls[f.at(-1)!] = +((Number(f[3]) / accepted) * 1000).toFixed(0);
+  }
+  return { checker: impl, strace: 'syscalls per 1,000 checks', checksPerS: Math.round(accepted / w.seconds), calls };
 }
 
 /** keepalived's checker is the child of the process we start. */
@@ -128,9 +172,11 @@ async function measure(type: 'tcp' | 'http', n: number, impl: 'keepalived' | 'ip
     await sleep(warmupS);
     listener.kill('SIGUSR1');
     const cpu0 = cpuSeconds(pid);
+    const cs0 = contextSwitches(pid);
     await sleep(windowS);
     listener.kill('SIGUSR2');
     const cpu = cpuSeconds(pid) - cpu0;
+    const cs = contextSwitches(pid);
     const w = await nextLine();
     const port = w[type];
     if (port.accepted === 0) process.stderr.write(`${impl}: no check reached the listener; end of ${log}:\n${sh(`tail -20 ${log}`)}`);
@@ -145,6 +191,9 @@ async function measure(type: 'tcp' | 'http', n: number, impl: 'keepalived' | 'ip
       lateP50ms: port.lateP50ms,
       lateP99ms: port.lateP99ms,
       listenerCpuS: w.listenerCpuS,
+      voluntaryCsPer1000: Math.round(((cs.voluntary - cs0.voluntary) / port.accepted) * 1000),
+      involuntaryCsPer1000: Math.round(((cs.involuntary - cs0.involuntary) / port.accepted) * 1000),
+      ...(values.strace ? { strace: await straceWindow(pid, type, impl) } : {}),
     };
   } finally {
     await stop(proc);

@@ -5,7 +5,6 @@
 // scripts and track files, so starting, reloading or stopping one leaves the others' checks alone. Everything about
 // *when* and *what it means* lives in scheduler.ts.
 import diagnostics from 'node:diagnostics_channel';
-import pLimit from 'p-limit';
 import type { Checker, ScriptUser, VirtualServer } from '../config/model.ts';
 import { AdaptiveLimit, type AdaptiveLimitOptions } from './adaptive-limit.ts';
 import { CheckError } from './errors.ts';
@@ -15,6 +14,7 @@ import type { HttpOptions } from './http.ts';
 import { failed } from './result.ts';
 import { CheckScheduler, type SchedulerOptions } from './scheduler.ts';
 import { runScript } from './script.ts';
+import { Slots } from './slots.ts';
 import { assertScriptSecure } from './script-security.ts';
 import { splitCommandLine } from './command-line.ts';
 import { checkTcp } from './tcp.ts';
@@ -81,7 +81,7 @@ interface Member {
 export class CheckPool {
   readonly runChecker: RunChecker;
   readonly now: () => number;
-  private readonly limit: ReturnType<typeof pLimit>;
+  private readonly limit: Slots;
   private readonly adaptive: AdaptiveLimit | undefined;
   private readonly queue = new TimerHeap();
   private readonly members = new Map<number, Member>();
@@ -90,22 +90,26 @@ export class CheckPool {
   private timerAt = Infinity;
   /** When the armed timer should fire: timerAt, or the arming time for an entry already due. */
   private fireAt = Infinity;
+  /** Inside tick(): wake() only queues, and tick() arms the timer once at its end. */
+  private ticking = false;
   /** The loop thread's CPU share over the last interval, for the adaptive limit, and where that interval began. */
   private cpuShare = 0;
   private cpuSampledAt = -Infinity;
   private cpuSample = 0;
 
   constructor(options: PoolOptions = {}) {
-    this.now = options.now ?? (() => performance.timeOrigin + performance.now());
+    // timeOrigin is a getter that allocates: read it once.
+    const origin = performance.timeOrigin;
+    this.now = options.now ?? (() => origin + performance.now());
     const max = options.concurrency ?? 1_000;
-    this.limit = pLimit(max);
+    this.limit = new Slots(max);
     if (options.adaptiveConcurrency !== false) this.adaptive = new AdaptiveLimit({ ...options.adaptiveConcurrency, max });
     this.runChecker = options.runChecker ?? protocolChecker(options);
   }
 
   /** Checks running now and checks waiting for a concurrency slot, over every runner. */
   get load(): { readonly active: number; readonly queued: number } {
-    return { active: this.limit.activeCount, queued: this.limit.pendingCount };
+    return { active: this.limit.active, queued: this.limit.queued };
   }
 
   /** The in-flight limit now (the configured concurrency unless the loop's lag has lowered it). */
@@ -146,12 +150,14 @@ export class CheckPool {
     // The later entry stays in the heap; tick() skips it as superseded.
     m.at = at;
     this.queue.push(at, id);
-    if (at >= this.timerAt) return;
-    clearTimeout(this.timer);
+    // During a tick the runners it starts wake the pool; the tick arms once for the earliest of them when it ends.
+    if (this.ticking || at >= this.timerAt) return;
     this.arm(at);
   }
 
+  /** The one timer, for `at`: whatever was armed before is cleared, so no timer is ever lost while still armed. */
   private arm(at: number): void {
+    clearTimeout(this.timer);
     const now = this.now();
     this.timerAt = at;
     this.fireAt = Math.max(at, now);
@@ -160,7 +166,7 @@ export class CheckPool {
 
   /** Queues a check behind the concurrency limit. */
   run(task: () => Promise<void>): void {
-    void this.limit(task);
+    this.limit.run(task);
   }
 
   private tick(): void {
@@ -168,17 +174,22 @@ export class CheckPool {
     // How late this timer fired is the loop's lag: what the in-flight limit follows.
     if (this.adaptive) {
       this.sampleCpu(now);
-      const limit = this.adaptive.observe(now, now - this.fireAt, this.cpuShare, this.limit.activeCount, this.limit.pendingCount);
+      const limit = this.adaptive.observe(now, now - this.fireAt, this.cpuShare, this.limit.active, this.limit.queued);
       if (limit !== this.limit.concurrency) this.limit.concurrency = limit;
     }
     this.timer = undefined;
     this.timerAt = Infinity;
-    for (let at = this.queue.peekTime(); at !== undefined && at <= now; at = this.queue.peekTime()) {
-      const m = this.members.get(this.queue.pop()!);
-      // Left the pool, or superseded by an earlier entry that already ran.
-      if (m === undefined || m.at !== at) continue;
-      m.at = Infinity;
-      m.runner.runDue(now);
+    this.ticking = true;
+    try {
+      for (let at = this.queue.peekTime(); at !== undefined && at <= now; at = this.queue.peekTime()) {
+        const m = this.members.get(this.queue.pop()!);
+        // Left the pool, or superseded by an earlier entry that already ran.
+        if (m === undefined || m.at !== at) continue;
+        m.at = Infinity;
+        m.runner.runDue(now);
+      }
+    } finally {
+      this.ticking = false;
     }
     const next = this.queue.peekTime();
     if (next !== undefined) this.arm(next);
@@ -307,9 +318,12 @@ export class CheckRunner {
     this.active++;
     try {
       const startedAt = this.pool.now();
-      const result = await this.pool.runChecker(due.checker, this.abort.signal).catch((err: unknown) =>
-        failed(performance.now(), 'CHECKER_FAILED', `checker crashed: ${err instanceof Error ? err.message : String(err)}`),
-      );
+      let result: CheckResult;
+      try {
+        result = await this.pool.runChecker(due.checker, this.abort.signal);
+      } catch (err) {
+        result = failed(performance.now(), 'CHECKER_FAILED', `checker crashed: ${err instanceof Error ? err.message : String(err)}`);
+      }
       if (this.state !== 'running') return;
       if (attemptChannel.hasSubscribers) {
         attemptChannel.publish({ check: due, result, startedAt, latenessMs: startedAt - due.plannedAt } satisfies AttemptMessage);

@@ -62,8 +62,9 @@ const rx = Buffer.allocUnsafe(64 * 1024);
 const rxMeta = new Int32Array(3);
 
 class Pending {
-  readonly id: number;
   readonly fd: number;
+  /** performance.now() at which it times out; with fd, the key of its entry in the deadline heap. */
+  readonly deadline: number;
   readonly signal: AbortSignal;
   readonly resolve: (outcome: number) => void;
   readonly conversation: Conversation | null;
@@ -71,22 +72,25 @@ class Pending {
   sent = -1;
   request: Uint8Array | null = null;
 
-  constructor(id: number, fd: number, signal: AbortSignal, resolve: (outcome: number) => void, conversation: Conversation | null) {
-    this.id = id;
+  constructor(fd: number, deadline: number, signal: AbortSignal, resolve: (outcome: number) => void, conversation: Conversation | null) {
     this.fd = fd;
+    this.deadline = deadline;
     this.signal = signal;
     this.resolve = resolve;
     this.conversation = conversation;
   }
 }
 
-/** Pending connects by id (the heap's key: a descriptor number is reused as soon as it is closed) and by fd. */
-const byId = new Map<number, Pending>();
-const byFd = new Map<number, Pending>();
+/**
+ * Pending connects by descriptor (an array: no hash-table insert and delete per check). The deadline heap holds
+ * (deadline, fd) pairs, left in place when a connect finishes: an entry is live while the Pending on its fd has
+ * that deadline, since a descriptor number is reused as soon as it is closed.
+ */
+const byFd: (Pending | undefined)[] = [];
+let pendingCount = 0;
 const deadlines = new TimerHeap();
-/** Pending connects per abort signal: one listener per signal (the runner has one) instead of one per check. */
-const bySignal = new WeakMap<AbortSignal, Set<Pending>>();
-let nextId = 1;
+/** Abort signals with a listener: one per signal (the runner has one), which finds its connects by scanning. */
+const watched = new WeakSet<AbortSignal>();
 let timer: NodeJS.Timeout | undefined;
 let timerAt = Infinity;
 let epoll: { readonly fd: number; readonly poller: NativePoller } | undefined;
@@ -116,7 +120,7 @@ function start(target: ConnectTarget, timeoutMs: number, signal: AbortSignal, co
     } catch (err) {
       return resolve(errnoOf(err));
     }
-    const p = new Pending(nextId++, fd, signal, resolve, conversation);
+    const p = new Pending(fd, performance.now() + timeoutMs, signal, resolve, conversation);
     try {
       if (target.bind) {
         // net.Socket's bind (libuv) sets SO_REUSEADDR, so a fixed bind_port can be reused while the previous
@@ -130,11 +134,11 @@ function start(target: ConnectTarget, timeoutMs: number, signal: AbortSignal, co
     } catch (err) {
       return finish(native, p, errnoOf(err));
     }
-    if (byId.size === 0) epoll!.poller.ref();
-    byId.set(p.id, p);
-    byFd.set(fd, p);
-    watch(signal).add(p);
-    deadlines.push(performance.now() + timeoutMs, p.id);
+    if (pendingCount++ === 0) epoll!.poller.ref();
+    while (byFd.length < fd) byFd.push(undefined);
+    byFd[fd] = p;
+    watch(signal);
+    deadlines.push(p.deadline, fd);
     arm();
   });
 }
@@ -143,6 +147,10 @@ function epollSet(native: NativeSys): number {
   if (epoll) return epoll.fd;
   const fd = native.epollCreate();
   let scheduled = false;
+  const read = () => {
+    scheduled = false;
+    drain(native, fd);
+  };
   const poller = new native.Poller(fd, (err) => {
     if (err) throw err;
     if (scheduled) return;
@@ -150,10 +158,7 @@ function epollSet(native: NativeSys): number {
     // Read after the rest of this loop iteration's I/O, as net.Socket's per-connect watcher was: a level-triggered
     // epoll set stays at the head of libuv's ready list, so draining here would look at a connect before, say, a
     // server in this process that accepted and reset it (net.Socket reported that reset; so does this).
-    setImmediate(() => {
-      scheduled = false;
-      drain(native, fd);
-    });
+    setImmediate(read);
   });
   poller.start(true, false);
   // Referenced only while connects are pending, so an idle set never keeps the process alive.
@@ -166,7 +171,7 @@ function drain(native: NativeSys, epfd: number): void {
   for (;;) {
     const n = native.epollWait(epfd, events);
     for (let i = 0; i < n; i++) {
-      const p = byFd.get(events[2 * i]!);
+      const p = byFd[events[2 * i]!];
       if (p) ready(native, p, events[2 * i + 1]!);
     }
     if (n < events.length / 2) return;
@@ -225,31 +230,32 @@ function read(native: NativeSys, p: Pending): void {
 }
 
 function finish(native: NativeSys, p: Pending, outcome: number): void {
-  if (byId.delete(p.id)) {
-    byFd.delete(p.fd);
-    bySignal.get(p.signal)?.delete(p);
-    if (byId.size === 0) epoll?.poller.unref();
+  if (byFd[p.fd] === p) {
+    byFd[p.fd] = undefined;
+    if (--pendingCount === 0) epoll?.poller.unref();
   }
   // A plain close: the kernel sends a normal FIN, as keepalived (2.3.2 and later set no SO_LINGER at all).
   native.close(p.fd);
   p.resolve(outcome);
 }
 
-function watch(signal: AbortSignal): Set<Pending> {
-  let set = bySignal.get(signal);
-  if (!set) {
-    const mine = new Set<Pending>();
-    signal.addEventListener('abort', () => {
-      for (const p of mine) finish(sys(), p, ABORTED);
-    }, { once: true });
-    bySignal.set(signal, (set = mine));
-  }
-  return set;
+function watch(signal: AbortSignal): void {
+  if (watched.has(signal)) return;
+  watched.add(signal);
+  // An abort (a runner stopping) is rare: scanning every pending connect then beats a set per signal kept per check.
+  signal.addEventListener('abort', () => {
+    for (const p of byFd) if (p !== undefined && p.signal === signal) finish(sys(), p, ABORTED);
+  }, { once: true });
+}
+
+/** Whether the heap's entry (deadline, fd) still stands for a pending connect. */
+function live(deadline: number, fd: number): boolean {
+  return byFd[fd]?.deadline === deadline;
 }
 
 /** Arms the one timer for the earliest deadline still pending; finished connects' entries are dropped here. */
 function arm(): void {
-  while (deadlines.size > 0 && !byId.has(deadlines.peekId()!)) deadlines.pop();
+  while (deadlines.size > 0 && !live(deadlines.peekTime()!, deadlines.peekId()!)) deadlines.pop();
   const next = deadlines.peekTime();
   if (next === undefined || next >= timerAt) return;
   clearTimeout(timer);
@@ -264,11 +270,11 @@ function expire(): void {
   // Node runs timers before it polls: when the loop has fallen behind, connects that completed are still unread
   // here. Read them first, as keepalived takes I/O and timer events from the same epoll_wait, so a busy checker
   // does not throw away connections it already has (and, under saturation, the work spent on them).
-  if (epoll && byId.size > 0) drain(sys(), epoll.fd);
+  if (epoll && pendingCount > 0) drain(sys(), epoll.fd);
   const now = performance.now();
   for (let top = deadlines.peekTime(); top !== undefined && top <= now; top = deadlines.peekTime()) {
-    const p = byId.get(deadlines.pop()!);
-    if (p) finish(sys(), p, TIMED_OUT);
+    const p = byFd[deadlines.pop()!];
+    if (p !== undefined && p.deadline === top) finish(sys(), p, TIMED_OUT);
   }
   arm();
 }

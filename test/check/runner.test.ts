@@ -148,6 +148,29 @@ test('a pool arms one timer however many runners it serves, and none once they h
   assert.equal(timers() - before, 0);
 });
 
+test('a pool keeps one timer armed while its checks complete and wake it, round after round', async () => {
+  // A tick that started checks used to arm a timer for each runner that woke it and lose all but the last: every
+  // lost timer fired again and armed another, so ticks multiplied with the process's age.
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const before = timers();
+  let attempts = 0;
+  const runnerFor = sharedRunners({ runChecker: async () => (attempts++, { ok: true, reason: 'ok', latencyMs: 0 }) });
+  const runners = Array.from({ length: 10 }, (_, i) =>
+    runnerFor(virtualServer({ key: { kind: 'addr', address: '10.0.0.1', family: 4, port: 80 + i }, realServers: Array.from({ length: 10 }, (_, j) => realServer({ port: 1000 + j, checkers: [tcpCheck({ warmupMs: 20, delayLoopMs: 20 })] })) })),
+  );
+  for (const r of runners) r.start();
+  let most = 0;
+  const end = performance.now() + 400;
+  while (performance.now() < end) {
+    await new Promise((r) => setImmediate(r));
+    most = Math.max(most, timers() - before);
+  }
+  await Promise.all(runners.map((r) => r.stop()));
+  assert.ok(attempts >= 500, `${attempts} attempts of 100 checkers at delay_loop 20 ms in 400 ms`);
+  assert.equal(most, 1, 'timers armed at once');
+  assert.equal(timers() - before, 0);
+});
+
 test("first checks are spread over each checker's warmup across every runner of the pool, as keepalived spreads them", async () => {
   const planned: number[] = [];
   const onAttempt = (m: unknown) => planned.push((m as AttemptMessage).check.plannedAt);
