@@ -4,6 +4,9 @@
 //   node bench/check-vs-keepalived.ts [--loads 1000,5000,10000] [--types tcp,http] [--warmup S] [--window S]
 //                                     [--checkers keepalived,ipvs-ts] [--ipvs-ts-args '--concurrency 50'] [--strace]
 //
+// A checker `ipvs-ts:FLAGS` runs ipvs-ts under node FLAGS ('+' for a space), e.g. `--checkers
+// keepalived,ipvs-ts,ipvs-ts:--single-threaded`: V8 options that NODE_OPTIONS does not take.
+//
 // On the host it compiles bench/check-listener.c, boots the VM and runs itself there (IPVS_TS_IN_VM=1). In the
 // guest, for each check type and load, each checker in turn runs the same keepalived.conf: virtual servers of 100
 // real servers each, 127.1.X.Y, every one with a TCP_CHECK, or an HTTP_GET with a digest, at delay_loop 1,
@@ -123,7 +126,7 @@ async function straceWindow(pid: number, type: 'tcp' | 'http', impl: string): Pr
 
 /** keepalived's checker is the child of the process we start. */
 async function checkerPid(proc: ChildProcess, impl: string): Promise<number> {
-  if (impl === 'ipvs-ts') return proc.pid!;
+  if (impl !== 'keepalived') return proc.pid!;
   for (let i = 0; i < 200; i++) {
     const kids = readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, 'utf8').trim();
     if (kids) return Number(kids.split(' ')[0]);
@@ -149,13 +152,15 @@ const lines = createInterface({ input: listener.stdout! })[Symbol.asyncIterator]
 const nextLine = async () => JSON.parse((await lines.next()).value as string) as Window;
 await nextLine();
 
-async function measure(type: 'tcp' | 'http', n: number, impl: 'keepalived' | 'ipvs-ts'): Promise<Record<string, unknown>> {
+async function measure(type: 'tcp' | 'http', n: number, impl: string): Promise<Record<string, unknown>> {
   const conf = `/tmp/bench-${type}-${n}.conf`;
   writeFileSync(conf, config(type, n));
-  const log = `/tmp/bench-${impl}-${type}-${n}.log`;
+  const log = `/tmp/bench-${impl.replace(/[^\w-]/g, '_')}-${type}-${n}.log`;
+  // `ipvs-ts:FLAGS` runs ipvs-ts's node with FLAGS (V8 options NODE_OPTIONS does not take, e.g. --single-threaded).
+  const nodeFlags = impl.startsWith('ipvs-ts:') ? impl.slice('ipvs-ts:'.length).replaceAll('+', ' ') : '';
   const proc = impl === 'keepalived'
     ? spawn('sh', ['-c', `ulimit -n 65536; exec keepalived --check --dont-fork --no-syslog --log-console -f ${conf} -p /tmp/ka.pid -c /tmp/ka-check.pid >${log} 2>&1`], { stdio: 'ignore' })
-    : spawn('sh', ['-c', `ulimit -n 65536; exec ${process.execPath} ${root}bin/ipvs-ts.js check ${values['ipvs-ts-args']} -f ${conf} >${log} 2>&1`], { stdio: 'ignore' });
+    : spawn('sh', ['-c', `ulimit -n 65536; exec ${process.execPath} ${nodeFlags} ${root}bin/ipvs-ts.js check ${values['ipvs-ts-args']} -f ${conf} >${log} 2>&1`], { stdio: 'ignore' });
   try {
     const pid = await checkerPid(proc, impl);
     // Node starts slowly in the emulated guest (tens of seconds with a cold compile cache), keepalived programs
@@ -208,15 +213,17 @@ try {
   for (const type of types) {
     for (const n of loads) {
       const pair: Record<string, unknown>[] = [];
-      for (const impl of values.checkers.split(',') as ('keepalived' | 'ipvs-ts')[]) {
+      for (const impl of values.checkers.split(',')) {
         const row = await measure(type, n, impl);
         console.log(JSON.stringify(row));
         pair.push(row);
       }
-      if (pair.length < 2) continue;
-      const [ka, ours] = pair as [Record<string, number>, Record<string, number>];
-      const ratio = { type, realServers: n, ratio: 'ipvs-ts / keepalived', checksPerS: +(ours.checksPerS! / ka.checksPerS!).toFixed(2), cpuSPer1000: +(ours.cpuSPer1000! / ka.cpuSPer1000!).toFixed(2) };
-      console.log(JSON.stringify(ratio));
+      // Every checker after the first against the first (keepalived, by default).
+      const [ka, ...rest] = pair as Record<string, number>[];
+      for (const ours of rest) {
+        const ratio = { type, realServers: n, ratio: `${ours.checker} / ${ka!.checker}`, checksPerS: +(ours.checksPerS! / ka!.checksPerS!).toFixed(2), cpuSPer1000: +(ours.cpuSPer1000! / ka!.cpuSPer1000!).toFixed(2) };
+        console.log(JSON.stringify(ratio));
+      }
     }
   }
 } finally {
