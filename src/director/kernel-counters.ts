@@ -45,7 +45,18 @@ export const SLOT = 7;
 /** A destination's slot as its own objects (status rows keep them). */
 export function liveAt(values: Float64Array, slot: number): LiveDestination {
   const o = slot * SLOT;
-  return { activeConns: values[o]!, inactiveConns: values[o + 1]!, stats: { conns: values[o + 2]!, inPkts: values[o + 3]!, outPkts: values[o + 4]!, inBytes: values[o + 5]!, outBytes: values[o + 6]! } };
+  return { activeConns: values[o]!, inactiveConns: values[o + 1]!, stats: statsAt(values, slot, { conns: 0, inPkts: 0, outPkts: 0, inBytes: 0, outBytes: 0 }) };
+}
+
+/** A destination's counters written into `into` (a walk reuses one object for every destination) and returned. */
+export function statsAt(values: Float64Array, slot: number, into: { -readonly [K in keyof Counters]: number }): Counters {
+  const o = slot * SLOT;
+  into.conns = values[o + 2]!;
+  into.inPkts = values[o + 3]!;
+  into.outPkts = values[o + 4]!;
+  into.inBytes = values[o + 5]!;
+  into.outBytes = values[o + 6]!;
+  return into;
 }
 
 export const ZERO_COUNTERS: Counters = { conns: 0, inPkts: 0, outPkts: 0, inBytes: 0, outBytes: 0 };

@@ -11,7 +11,7 @@ import type { Stats } from '../vrrp/engine.ts';
 import { vrrpInstances, type VrrpFailure, type VrrpInput, type VrrpInstanceStatus } from '../vrrp/instance-status.ts';
 import type { HealthStore } from './health.ts';
 import { servicesOf } from './desired.ts';
-import { type Counters, type CountersSnapshot, countersOf, type LiveDestination, liveAt, SLOT, ZERO_COUNTERS as ZERO } from './kernel-counters.ts';
+import { type Counters, type CountersSnapshot, countersOf, type LiveDestination, liveAt, SLOT, statsAt, ZERO_COUNTERS as ZERO } from './kernel-counters.ts';
 
 export type { Counters } from './kernel-counters.ts';
 
@@ -340,15 +340,7 @@ function walkTables(input: StatusInput, visit: TableVisitor): void {
       // forEach, not for…of: no [key, value] array per destination (100,000 per scrape).
       k.destinations.forEach((d, dk) => {
         const slot = slots?.get(dk);
-        if (slot !== undefined) {
-          const o = slot * SLOT;
-          stats.conns = values![o + 2]!;
-          stats.inPkts = values![o + 3]!;
-          stats.outPkts = values![o + 4]!;
-          stats.inBytes = values![o + 5]!;
-          stats.outBytes = values![o + 6]!;
-          visit.destination(d, values![o]!, values![o + 1]!, stats);
-        }
+        if (slot !== undefined) visit.destination(d, values![slot * SLOT]!, values![slot * SLOT + 1]!, statsAt(values!, slot, stats));
         // Before the first counters read, a destination read back by verification still has its counts.
         else if ('activeConns' in d) visit.destination(d, d.activeConns, d.inactiveConns, countersOf(d.stats));
         else visit.destination(d, 0, 0, ZERO);
