@@ -268,11 +268,7 @@ export class DirectorMetrics {
       }
     }
     // One block per scrape for the per-service and per-virtual-server families: no string per line.
-    const services = new LabelBlock(t.services);
-    const perService = (column: Column) => (sample: BlockSample) => {
-      const values = column.values;
-      for (let i = 0; i < services.length; i++) sample(services, i, values[i]!);
-    };
+    const perService = perRow(new LabelBlock(t.services));
     for (const [what, pick] of TRAFFIC) {
       w.blockFamily(`ipvs_ts_service_${what}_total`, 'counter', `IPVS ${what.replace('_', ' ')} per virtual service`, perService(t.serviceStats[pick]));
     }
@@ -289,11 +285,7 @@ export class DirectorMetrics {
     yield w.take();
     w.blockFamily('ipvs_ts_real_server_configured_weight', 'gauge', 'Configured weight per real server', perRealServer(t.configuredWeight));
     yield w.take();
-    const vss = new LabelBlock(t.vss);
-    const perVirtualServer = (column: Column) => (sample: BlockSample) => {
-      const values = column.values;
-      for (let i = 0; i < vss.length; i++) sample(vss, i, values[i]!);
-    };
+    const perVirtualServer = perRow(new LabelBlock(t.vss));
     w.blockFamily('ipvs_ts_virtual_server_quorum_up', 'gauge', 'Quorum per virtual server: 1 up, 0 lost', perVirtualServer(t.quorumUp));
     w.blockFamily('ipvs_ts_virtual_server_suspended', 'gauge', 'Checkers suspended by ha_suspend (VIP not local)', perVirtualServer(t.suspended));
     if (s.countersAgeMs !== null) w.family('ipvs_ts_kernel_counters_age_seconds', 'gauge', 'Age of the IPVS counters and connection counts in this scrape (read in the background)', (sample) => sample('', s.countersAgeMs! / 1000));
@@ -382,6 +374,14 @@ function serviceText(name: ServiceName): ServiceText {
     serviceTexts.set(name, t);
   }
   return t;
+}
+
+/** A family over one label block: row i of the block takes the column's i-th value. */
+function perRow(block: LabelBlock): (column: Column) => (sample: BlockSample) => void {
+  return (column) => (sample) => {
+    const values = column.values;
+    for (let i = 0; i < block.length; i++) sample(block, i, values[i]!);
+  };
 }
 
 /** A column of numbers whose storage grows to the largest table seen and is then reused scrape after scrape. */
