@@ -2,9 +2,11 @@
 // the IPVS VM (the host kernel has no IPVS), one after the other in one VM run.
 //
 //   node bench/director-scale.ts [--rounds R] [--idle SECONDS] [--settle SECONDS] [--slice SECONDS] [--scrapes K]
-//                                [--only keepalived|ipvs-ts] [--profile] [N...]
+//                                [--impls keepalived,ipvs-ts,ipvs-ts:FLAGS] [--profile] [N...]
 //     defaults: 3 rounds, 30 s idle window after a 5 s settle, N = 2000 (N virtual servers × 10 real servers)
 //     --slice: the idle window's CPU also per slice of that length (when does the daemon reach its steady state)
+//     --impls: which implementations, in this order (default keepalived,ipvs-ts); `ipvs-ts:FLAGS` runs the daemon
+//       under those node flags ('+' for a space), e.g. ipvs-ts:--single-threaded-gc; each is compared to the first
 //     --profile: ipvs-ts runs with --cpu-prof into .cache/director-scale/ (10 ms samples); the bench prints the
 //       monotonic clock at the idle window's ends so the window's samples can be picked out of the profile
 //
@@ -65,16 +67,17 @@ const idleS = flag('--idle', 30);
 const settleS = flag('--settle', 5);
 const scrapes = argv.includes('--scrapes') ? flag('--scrapes', 1) : 0;
 const sliceS = flag('--slice', idleS);
-const onlyAt = argv.indexOf('--only');
-const only = onlyAt >= 0 ? argv.splice(onlyAt, 2)[1] : undefined;
-if (only !== undefined && only !== 'keepalived' && only !== 'ipvs-ts') usage(`--only keepalived or ipvs-ts, not ${only}`);
+// `--only NAME`, the older spelling of `--impls NAME`, stays for the commands recorded in docs/benchmarks.md.
+const implsAt = Math.max(argv.indexOf('--impls'), argv.indexOf('--only'));
+const implNames = (implsAt >= 0 ? argv.splice(implsAt, 2)[1] ?? '' : 'keepalived,ipvs-ts').split(',');
+for (const name of implNames) if (name !== 'keepalived' && name !== 'ipvs-ts' && !name.startsWith('ipvs-ts:')) usage(`not an implementation: ${name}`);
 const profile = argv.includes('--profile') && argv.splice(argv.indexOf('--profile'), 1).length > 0;
 const sizes = argv.map(Number);
 if (sizes.some((n) => !Number.isInteger(n) || n <= 0)) usage(`not a number of virtual servers: ${argv.join(' ')}`);
 const counts = sizes.length ? sizes : [2000];
 
 function usage(why: string): never {
-  process.stderr.write(`director-scale: ${why}\nusage: node bench/director-scale.ts [--rounds R] [--idle SECONDS] [--settle SECONDS] [--slice SECONDS] [--scrapes K] [--only keepalived|ipvs-ts] [--profile] [N...]\n`);
+  process.stderr.write(`director-scale: ${why}\nusage: node bench/director-scale.ts [--rounds R] [--idle SECONDS] [--settle SECONDS] [--slice SECONDS] [--scrapes K] [--impls keepalived,ipvs-ts,ipvs-ts:FLAGS] [--profile] [N...]\n`);
   process.exit(2);
 }
 
@@ -83,13 +86,13 @@ const programTimeoutMs = (n: number): number => 240_000 + n * 200;
 
 if (!process.env.IPVS_TS_IN_VM) {
   const { relayInVm } = await import('../test/kernel/vm.ts');
-  const perSize = (n: number): number => 2 * (programTimeoutMs(n) + settleS * 1000 + idleS * 1000 + rounds * 2 * REACT_TIMEOUT_MS + STOP_MS);
+  const perSize = (n: number): number => implNames.length * (programTimeoutMs(n) + settleS * 1000 + idleS * 1000 + rounds * 2 * REACT_TIMEOUT_MS + STOP_MS);
   const timeoutMs = 180_000 + counts.reduce((t, n) => t + perSize(n), 0);
   // The VM's one emulation thread competes with whatever else the host runs: say how loaded it was.
   const load = (): string => loadavg().map((x) => x.toFixed(1)).join(' ');
   process.stderr.write(`director-scale: host load average ${load()} at the start (${new Date().toISOString()})\n`);
   process.once('exit', () => process.stderr.write(`director-scale: host load average ${load()} at the end\n`));
-  const extra = `${scrapes ? ` --scrapes ${scrapes}` : ''}${only ? ` --only ${only}` : ''}${profile ? ' --profile' : ''} --slice ${sliceS}`;
+  const extra = `${scrapes ? ` --scrapes ${scrapes}` : ''}${implsAt >= 0 ? ` --impls ${implNames.join(',')}` : ''}${profile ? ' --profile' : ''} --slice ${sliceS}`;
   await relayInVm({ command: `node bench/director-scale.ts --rounds ${rounds} --idle ${idleS} --settle ${settleS}${extra} ${counts.join(' ')}`, timeoutMs, memoryMb: 3072 }, 'director-scale');
 }
 
@@ -283,27 +286,31 @@ async function until(ipvs: IpvsClient, present: boolean, what: string, polls: nu
 }
 
 interface Impl {
-  readonly name: 'keepalived' | 'ipvs-ts';
+  /** keepalived, ipvs-ts, or ipvs-ts:FLAGS (the daemon under those node flags). */
+  readonly name: string;
   readonly argv: (conf: string) => string[];
   /** A file that appears once the process is up (ipvs-ts's control socket), reported, not relied on. */
   readonly control?: string;
 }
 
-const IMPLS: readonly Impl[] = [
-  {
-    name: 'keepalived',
-    argv: (conf) => ['keepalived', '-n', '-l', '-D', '-C', '-f', conf, '-p', join(DIR, 'keepalived.pid'), '-c', join(DIR, 'checkers.pid'), '-r', join(DIR, 'vrrp.pid')],
-  },
-  {
-    name: 'ipvs-ts',
+function implOf(name: string): Impl {
+  if (name === 'keepalived') {
+    return {
+      name,
+      argv: (conf) => ['keepalived', '-n', '-l', '-D', '-C', '-f', conf, '-p', join(DIR, 'keepalived.pid'), '-c', join(DIR, 'checkers.pid'), '-r', join(DIR, 'vrrp.pid')],
+    };
+  }
+  const nodeFlags = name.startsWith('ipvs-ts:') ? name.slice('ipvs-ts:'.length).split('+') : [];
+  return {
+    name,
     argv: (conf) => [
-      process.execPath, ...(profile ? ['--cpu-prof', '--cpu-prof-dir', PROFILES, '--cpu-prof-interval', '10000'] : []), join(PROJECT, 'bin/ipvs-ts.js'), 'daemon', '-f', conf, '--control', join(DIR, 'ipvs-ts.sock'),
+      process.execPath, ...nodeFlags, ...(profile ? ['--cpu-prof', '--cpu-prof-dir', PROFILES, '--cpu-prof-interval', '10000'] : []), join(PROJECT, 'bin/ipvs-ts.js'), 'daemon', '-f', conf, '--control', join(DIR, 'ipvs-ts.sock'),
       '--metrics', '127.0.0.1:19650', '--state', join(DIR, 'ipvs-ts.state'), '--run-dir', join(DIR, 'run'),
       '--data-file', join(DIR, 'ipvs-ts.data'), '--stats-file', join(DIR, 'ipvs-ts.stats'),
     ],
     control: join(DIR, 'ipvs-ts.sock'),
-  },
-];
+  };
+}
 
 interface Figures {
   /** Idle cores per thread name, the busiest first. */
@@ -335,7 +342,7 @@ async function measure(impl: Impl, n: number, conf: string, listener: Listener, 
   flushTable();
   const lastId = serviceId(`${ip(n - 1, '10.0.0.1')}:80`);
   await listener.up();
-  const log = join(DIR, `${impl.name}-${n}.log`);
+  const log = join(DIR, `${impl.name.replace(/[^\w.-]+/g, '_')}-${n}.log`);
   const fd = openSync(log, 'w');
   const [cmd, ...args] = impl.argv(conf);
   const t0 = performance.now();
@@ -554,11 +561,7 @@ try {
     writeFileSync(conf, config(n));
     const want = n * REAL_SERVERS + 1;
     const f: Figures[] = [];
-    for (const impl of IMPLS) {
-      if (only && impl.name !== only) {
-        f.push(NONE);
-        continue;
-      }
+    for (const impl of implNames.map(implOf)) {
       process.stderr.write(`director-scale: N=${n} ${impl.name}…\n`);
       try {
         f.push(await measure(impl, n, conf, listener, ipvs));
@@ -570,19 +573,25 @@ try {
         f.push(NONE);
       }
     }
-    const [k, t] = f as [Figures, Figures];
-    const rows: [string, string, string, string][] = [
-      [`spawn → first service in the kernel (ipvs-ts: node start + config load)`, s(k.startS), s(t.startS), ratio(k.startS, t.startS)],
-      [`program ${want.toLocaleString('en')} destinations from empty (spawn → all in the kernel)`, s(k.programS), s(t.programS), ratio(k.programS, t.programS)],
-      [`… of which after the first service`, s(k.programS - k.startS), s(t.programS - t.startS), ratio(k.programS - k.startS, t.programS - t.startS)],
-      [`CPU until programmed`, s(k.programCpuS), s(t.programCpuS), ratio(k.programCpuS, t.programCpuS)],
-      [`CPU while nothing happens (${idleS} s)`, cores(k.idleCores), cores(t.idleCores), ratio(k.idleCores, t.idleCores)],
-      [`real server dies → removed from the kernel (median of ${rounds})`, s(median(k.downS)), s(median(t.downS)), ratio(median(k.downS), median(t.downS))],
-      [`real server returns → back in the kernel (median of ${rounds})`, s(median(k.upS)), s(median(t.upS)), ratio(median(k.upS), median(t.upS))],
-      [`RSS after programming (${k.processes} / ${t.processes} processes)`, mb(k.rssMb), mb(t.rssMb), ratio(k.rssMb, t.rssMb)],
+    // One column per implementation; every one after the first also gets its ratio to the first.
+    const rows: [string, (x: Figures) => number, (v: number) => string][] = [
+      [`spawn → first service in the kernel (ipvs-ts: node start + config load)`, (x) => x.startS, s],
+      [`program ${want.toLocaleString('en')} destinations from empty (spawn → all in the kernel)`, (x) => x.programS, s],
+      [`… of which after the first service`, (x) => x.programS - x.startS, s],
+      [`CPU until programmed`, (x) => x.programCpuS, s],
+      [`CPU while nothing happens (${idleS} s)`, (x) => x.idleCores, cores],
+      [`real server dies → removed from the kernel (median of ${rounds})`, (x) => median(x.downS), s],
+      [`real server returns → back in the kernel (median of ${rounds})`, (x) => median(x.upS), s],
+      [`RSS after programming (${f.map((x) => x.processes).join(' / ')} processes)`, (x) => x.rssMb, mb],
     ];
-    process.stdout.write(`\nN = ${n.toLocaleString('en')} virtual servers × ${REAL_SERVERS} real servers + 1 checked\n\n| | keepalived | ipvs-ts | ratio |\n|---|---:|---:|---:|\n`);
-    for (const r of rows) process.stdout.write(`| ${r.join(' | ')} |\n`);
+    const base = f[0]!;
+    const head = implNames.map((name, i) => (i === 0 ? ` ${name} |` : ` ${name} | ratio |`)).join('');
+    const rule = implNames.map((_, i) => (i === 0 ? '---:|' : '---:|---:|')).join('');
+    process.stdout.write(`\nN = ${n.toLocaleString('en')} virtual servers × ${REAL_SERVERS} real servers + 1 checked\n\n| |${head}\n|---|${rule}\n`);
+    for (const [label, get, show] of rows) {
+      const cells = f.map((x, i) => (i === 0 ? show(get(x)) : `${show(get(x))} | ${ratio(get(base), get(x))}`));
+      process.stdout.write(`| ${label} | ${cells.join(' | ')} |\n`);
+    }
     process.stdout.write('\n');
   }
 } finally {

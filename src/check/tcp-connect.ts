@@ -96,9 +96,13 @@ let timerAt = Infinity;
 let epoll: { readonly fd: number; readonly poller: NativePoller } | undefined;
 const events = new Int32Array(2 * 1024);
 
-/** Connects to `target` within `timeoutMs`; resolves with the outcome (rejects only when the shim is not built). */
-export function tcpConnect(target: ConnectTarget, timeoutMs: number, signal: AbortSignal): Promise<number> {
-  return start(target, timeoutMs, signal, null);
+/**
+ * Connects to `target` by `deadline` (on performance.now()'s clock: the caller has just read it for the check's
+ * own latency, and in the guest every clock read is a system call); resolves with the outcome (rejects only when
+ * the shim is not built).
+ */
+export function tcpConnect(target: ConnectTarget, deadline: number, signal: AbortSignal): Promise<number> {
+  return start(target, deadline, signal, null);
 }
 
 /**
@@ -106,10 +110,10 @@ export function tcpConnect(target: ConnectTarget, timeoutMs: number, signal: Abo
  * conversation is over (its own state says how it went), or TIMED_OUT, ABORTED, or the errno that cut it short.
  */
 export function tcpExchange(target: ConnectTarget, timeoutMs: number, signal: AbortSignal, conversation: Conversation): Promise<number> {
-  return start(target, timeoutMs, signal, conversation);
+  return start(target, performance.now() + timeoutMs, signal, conversation);
 }
 
-function start(target: ConnectTarget, timeoutMs: number, signal: AbortSignal, conversation: Conversation | null): Promise<number> {
+function start(target: ConnectTarget, deadline: number, signal: AbortSignal, conversation: Conversation | null): Promise<number> {
   if (signal.aborted) return Promise.resolve(ABORTED);
   return new Promise((resolve) => {
     const native = sys();
@@ -120,7 +124,7 @@ function start(target: ConnectTarget, timeoutMs: number, signal: AbortSignal, co
     } catch (err) {
       return resolve(errnoOf(err));
     }
-    const p = new Pending(fd, performance.now() + timeoutMs, signal, resolve, conversation);
+    const p = new Pending(fd, deadline, signal, resolve, conversation);
     try {
       if (target.bind) {
         // net.Socket's bind (libuv) sets SO_REUSEADDR, so a fixed bind_port can be reused while the previous

@@ -21,7 +21,7 @@ export async function checkTcp(checker: TcpCheck, signal: AbortSignal): Promise<
     }
     targets.set(checker, target);
   }
-  const outcome = await tcpConnect(target, checker.connectTimeoutMs, signal);
+  const outcome = await tcpConnect(target, startedAt + checker.connectTimeoutMs, signal);
   if (outcome === CONNECTED) return passed(startedAt, 'connected');
   if (outcome === TIMED_OUT) return failed(startedAt, 'CONNECT_TIMEOUT', `no connection within ${checker.connectTimeoutMs} ms`);
   if (outcome === ABORTED) return failed(startedAt, 'ABORTED', 'check cancelled');
