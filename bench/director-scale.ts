@@ -374,7 +374,9 @@ async function measure(impl: Impl, n: number, conf: string, listener: Listener, 
     let startS = NaN;
     let doneAt = NaN;
     const reads: number[] = [];
-    const complete = (): boolean => seen.destinations >= want && seen.services >= n + 1;
+    // Exact counts: /proc/net/ip_vs is read in pages, and a table that changes between two pages (the implementation
+    // still adding) can show an entry twice, so an over-count means "not settled yet", not "done".
+    const complete = (): boolean => seen.destinations === want && seen.services === n + 1;
     while (!complete()) {
       if (exited) throw fail(`${exited} before programming was done (${seen.destinations}/${want} destinations)`);
       if (performance.now() > deadline) throw fail(`${seen.destinations}/${want} destinations after ${programTimeoutMs(n) / 1000} s`);

@@ -3,7 +3,16 @@
 import type { Checker, VirtualServer } from '../config/model.ts';
 import { hostPort } from '../sys/inet.ts';
 
+/** Labels of the model's (immutable) virtual servers: every verdict, status row and reload looks one up. */
+const vsLabels = new WeakMap<VirtualServer, string>();
+
 export function virtualServerLabel(vs: VirtualServer): string {
+  let label = vsLabels.get(vs);
+  if (label === undefined) vsLabels.set(vs, (label = labelOf(vs)));
+  return label;
+}
+
+function labelOf(vs: VirtualServer): string {
   const k = vs.key;
   if (k.kind === 'addr') return `${vs.protocol} ${hostPort(k.address, k.port)}`;
   if (k.kind === 'fwmark') return `fwmark ${k.mark}`;

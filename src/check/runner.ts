@@ -212,7 +212,8 @@ export class CheckRunner {
   /** Checks of this runner that have started and not finished, and who waits for the last one (stop()). */
   private active = 0;
   private drained: (() => void) | undefined;
-  private trackFiles = new TrackFileWatcher();
+  /** Only while this runner has FILE_CHECKs: most virtual servers have none, and a director has 10,000 runners. */
+  private trackFiles: TrackFileWatcher | undefined;
   private state: 'new' | 'running' | 'stopped' = 'new';
   private readonly options: RunnerOptions;
 
@@ -244,13 +245,14 @@ export class CheckRunner {
    * after a reload, it watches the FILE_CHECKs of the new configuration instead.
    */
   private watchTrackFiles(): void {
-    this.trackFiles.close();
-    this.trackFiles = new TrackFileWatcher();
+    this.trackFiles?.close();
+    this.trackFiles = undefined;
     const report = this.options.onTrackFileError ?? ((m) => process.stderr.write(`${m}\n`));
     for (const { id, checker } of this.scheduler.listCheckers()) {
       if (checker.type !== 'FILE_CHECK') continue;
       const problem = initTrackFile(checker.trackFile);
       if (problem) report(problem);
+      this.trackFiles ??= new TrackFileWatcher();
       const watched = this.trackFiles.watch(checker.trackFile.path, () => {
         if (this.state !== 'running') return;
         this.scheduler.expedite(id, this.pool.now());
@@ -280,7 +282,7 @@ export class CheckRunner {
     const wasRunning = this.state === 'running';
     this.state = 'stopped';
     if (wasRunning) this.pool.leave(this.member);
-    this.trackFiles.close();
+    this.trackFiles?.close();
     this.abort.abort();
     if (this.active > 0) await new Promise<void>((resolve) => (this.drained = resolve));
     if (!wasRunning) return;

@@ -110,15 +110,16 @@ export class CheckScheduler {
    * (keepalived's migrate). Checkers without a predecessor are appended to `fresh`.
    */
   private build(virtualServers: readonly VirtualServer[], before: readonly VsState[], fresh: CheckerState[]): VsState[] {
-    const oldVss = new Map(before.map((v) => [virtualServerLabel(v.vs), v]));
+    // At the start there is nothing to continue from: no maps or labels per real server (100,000 at scale).
+    const oldVss = before.length > 0 ? new Map(before.map((v) => [virtualServerLabel(v.vs), v])) : undefined;
     return virtualServers.map((vs) => {
-      const oldVs = oldVss.get(virtualServerLabel(vs));
+      const oldVs = oldVss?.get(virtualServerLabel(vs));
       const vsState: VsState = { vs, rss: [], quorumUp: oldVs?.quorumUp ?? true, quorumKnown: oldVs?.quorumKnown ?? false };
-      const oldRss = new Map(oldVs?.rss.map((r) => [endpointLabel(r.rs), r]));
+      const oldRss = oldVs ? new Map(oldVs.rss.map((r) => [endpointLabel(r.rs), r])) : undefined;
       for (const rs of vs.realServers) {
-        const oldRs = oldRss.get(endpointLabel(rs));
+        const oldRs = oldRss?.get(endpointLabel(rs));
         const rsState: RsState = { vs: vsState, rs, checkers: [], published: oldRs?.published, notifiedUp: true };
-        const unclaimed = [...(oldRs?.checkers ?? [])];
+        const unclaimed = oldRs ? [...oldRs.checkers] : [];
         for (const checker of rs.checkers) {
           const at = unclaimed.findIndex((c) => sameModel(c.checker, checker));
           const state: CheckerState = at >= 0 ? { ...unclaimed.splice(at, 1)[0]!, checker, rs: rsState } : this.newChecker(checker, rsState);
