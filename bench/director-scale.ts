@@ -43,6 +43,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IpvsClient } from '../src/ipvs/client.ts';
 import type { ServiceId } from '../src/ipvs/types.ts';
+import { emptyIpvs } from './ipvs-trash.ts';
 
 const REAL_SERVERS = 10;
 const CHECKED_VIP = '10.255.255.1:80';
@@ -332,6 +333,14 @@ interface Figures {
   stopS: number;
 }
 
+/** An empty IPVS with an empty dest trash (bench/ipvs-trash.ts), and the bench's client opened on it. */
+async function freshIpvs(old: IpvsClient): Promise<IpvsClient> {
+  old.close();
+  emptyIpvs();
+  sh('modprobe ip_vs_wlc');
+  return IpvsClient.open();
+}
+
 function flushTable(): void {
   sh('ipvsadm -C');
   const left = kernelCounts();
@@ -553,7 +562,7 @@ if (profile) mkdirSync(PROFILES, { recursive: true });
 sh('modprobe -a ip_vs ip_vs_wlc');
 sh(`ip addr add ${CHECKED_RS.address}/32 dev lo`);
 const listener = new Listener();
-const ipvs = await IpvsClient.open();
+let ipvs = await IpvsClient.open();
 try {
   const ka = sh('keepalived --version 2>&1').split('\n')[0]!.trim();
   const node = process.version;
@@ -564,6 +573,7 @@ try {
     const want = n * REAL_SERVERS + 1;
     const f: Figures[] = [];
     for (const impl of implNames.map(implOf)) {
+      ipvs = await freshIpvs(ipvs);
       process.stderr.write(`director-scale: N=${n} ${impl.name}…\n`);
       try {
         f.push(await measure(impl, n, conf, listener, ipvs));
