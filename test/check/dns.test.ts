@@ -15,14 +15,22 @@ const DNSMASQ = '/usr/sbin/dnsmasq';
 /** dnsmasq on 127.0.0.1 and ::1 with a few local records and no upstream; resolves to its port. */
 async function dnsmasq(t: TestContext): Promise<number> {
   assert.ok(existsSync(DNSMASQ), `${DNSMASQ} is missing: install Debian's dnsmasq-base (.ci/run does)`);
-  const port = await freePort('udp');
-  await startProcess(t, DNSMASQ, [
-    '--no-daemon', '--conf-file=/dev/null', `--port=${port}`, '--listen-address=127.0.0.1', '--listen-address=::1', '--bind-interfaces',
-    '--no-resolv', '--no-hosts', '--user=root', '--pid-file=', '--log-facility=-',
-    '--address=/example.test/10.1.2.3', '--address=/nx.test/', '--txt-record=example.test,hello', '--mx-host=example.test,mail.example.test',
-    '--local=/local.test/', '--host-record=h.local.test,10.1.2.4',
-  ], (out) => out.includes('started')); // printed once its sockets are bound: queries queue there until it reads them
-  return port;
+  // dnsmasq binds the port over UDP and TCP, on both addresses; freePort vouches for one of the four, and the
+  // tests running beside this one hold ports of their own: another port when one of the others is taken.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort('udp');
+    try {
+      await startProcess(t, DNSMASQ, [
+        '--no-daemon', '--conf-file=/dev/null', `--port=${port}`, '--listen-address=127.0.0.1', '--listen-address=::1', '--bind-interfaces',
+        '--no-resolv', '--no-hosts', '--user=root', '--pid-file=', '--log-facility=-',
+        '--address=/example.test/10.1.2.3', '--address=/nx.test/', '--txt-record=example.test,hello', '--mx-host=example.test,mail.example.test',
+        '--local=/local.test/', '--host-record=h.local.test,10.1.2.4',
+      ], (out) => out.includes('started')); // printed once its sockets are bound: queries queue there until it reads them
+      return port;
+    } catch (err) {
+      if (attempt === 5 || !String(err).includes('Address already in use')) throw err;
+    }
+  }
 }
 
 test('DNS_CHECK passes on a NOERROR answer from dnsmasq, over IPv4 and IPv6, for A, TXT and MX', async (t) => {
