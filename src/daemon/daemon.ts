@@ -157,6 +157,16 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
       return reloading;
     };
 
+    // Signals are taken from here on, before the start: a SIGTERM that comes while the table is being programmed
+    // (`systemctl stop` during a long start) stops the daemon cleanly once the start is over, instead of killing it
+    // between programming IPVS and starting VRRP; a SIGHUP then waits for the start as well.
+    let startDone = (): void => undefined;
+    const started = new Promise<void>((resolve) => (startDone = resolve));
+    const signalled = new Promise<'signal'>((resolve) => {
+      process.on('SIGHUP', () => void started.then(reload));
+      process.once('SIGTERM', () => resolve('signal'));
+      process.once('SIGINT', () => resolve('signal'));
+    });
     withdrawDumps = provideDumps({
       data: { file: opts.dataFile, build: status },
       stats: { file: opts.statsFile, build: async () => statisticsOf(await director.status()) },
@@ -185,12 +195,8 @@ export async function runDaemon(opts: DaemonOptions, stderr: NodeJS.WritableStre
     // daemon that is killed or crashes would then start cold again. Written now, a restart after kill -9 loads its
     // modules about twice as fast (docs/benchmarks.md, "The VM lab"). Nothing happens without a cache.
     flushCompileCache();
+    startDone();
 
-    const signalled = new Promise<'signal'>((resolve) => {
-      process.on('SIGHUP', () => void reload());
-      process.once('SIGTERM', () => resolve('signal'));
-      process.once('SIGINT', () => resolve('signal'));
-    });
     const why = await Promise.race([signalled, partFailed]);
     sdNotify('STOPPING=1');
     const bound = setTimeout(() => {
