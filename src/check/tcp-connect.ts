@@ -277,8 +277,8 @@ function expire(): void {
   if (epoll && pendingCount > 0) drain(sys(), epoll.fd);
   const now = performance.now();
   for (let top = deadlines.peekTime(); top !== undefined && top <= now; top = deadlines.peekTime()) {
-    const p = byFd[deadlines.pop()!];
-    if (p !== undefined && p.deadline === top) finish(sys(), p, TIMED_OUT);
+    const fd = deadlines.pop()!;
+    if (live(top, fd)) finish(sys(), byFd[fd]!, TIMED_OUT);
   }
   arm();
 }

@@ -13,20 +13,15 @@ const FORWARD_NAMES: Record<ForwardMethod, string> = { masq: 'Masq', local: 'Loc
 /** ipvsadm's order (libipvs ipvs_cmp_services/ipvs_cmp_dests): fwmark, family, protocol, address, port. */
 export function sortTable(table: KernelTable): KernelTable {
   // Each entry's key is computed once: parsing addresses inside the comparator cost a Buffer per comparison.
-  const services = table.services.map((s) => ({ key: serviceKey(s.service), service: s.service, destinations: sortDests(s.destinations) }));
+  const services = table.services.map((s) => ({ key: serviceKey(s.service), service: s.service, destinations: sortBy(s.destinations, destKey) }));
   return { services: services.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map(({ service, destinations }) => ({ service, destinations })) };
 }
 
 const PROTO_ORDER = { TCP: 6, UDP: 17, SCTP: 132 } as const;
 
-function sortDests(dests: readonly DestinationEntry[]): DestinationEntry[] {
-  if (dests.length < 2) return [...dests];
-  // IPv4 only (the common case): address and port as one exact number, no key string per destination.
-  if (dests.every((d) => d.family === 4)) {
-    const keyed = dests.map((d) => ({ k: ipv4Number(d.address) * 65536 + d.port, d }));
-    return keyed.sort((a, b) => a.k - b.k).map((e) => e.d);
-  }
-  return dests.map((d) => ({ k: destKey(d), d })).sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0)).map((e) => e.d);
+function sortBy<T>(items: readonly T[], key: (item: T) => string): T[] {
+  if (items.length < 2) return [...items];
+  return items.map((item) => ({ k: key(item), item })).sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0)).map((e) => e.item);
 }
 
 /** A dotted quad as its 32-bit value, read digit by digit (no array or string per address). */
