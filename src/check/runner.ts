@@ -207,7 +207,8 @@ export class CheckRunner {
   private readonly pool: CheckPool;
   /** This runner's id in the pool, from start() on. */
   private member = -1;
-  private readonly abort = new AbortController();
+  /** Made with the first attempt: a virtual server whose real servers have no checkers never needs one. */
+  private abort: AbortController | undefined;
   private readonly listeners = new Set<(event: CheckEvent) => void>();
   /** Checks of this runner that have started and not finished, and who waits for the last one (stop()). */
   private active = 0;
@@ -283,7 +284,7 @@ export class CheckRunner {
     this.state = 'stopped';
     if (wasRunning) this.pool.leave(this.member);
     this.trackFiles?.close();
-    this.abort.abort();
+    this.abort?.abort();
     if (this.active > 0) await new Promise<void>((resolve) => (this.drained = resolve));
     if (!wasRunning) return;
     const omega = this.scheduler.stop(this.pool.now());
@@ -323,7 +324,7 @@ export class CheckRunner {
       const startedAt = attemptChannel.hasSubscribers ? this.pool.now() : NaN;
       let result: CheckResult;
       try {
-        result = await this.pool.runChecker(due.checker, this.abort.signal);
+        result = await this.pool.runChecker(due.checker, (this.abort ??= new AbortController()).signal);
       } catch (err) {
         result = failed(performance.now(), 'CHECKER_FAILED', `checker crashed: ${err instanceof Error ? err.message : String(err)}`);
       }

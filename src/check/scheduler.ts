@@ -23,6 +23,13 @@ export interface SchedulerOptions {
    * has decided, so traffic never reaches a server nobody has looked at.
    */
   readonly upBeforeFirstCheck?: boolean;
+  /**
+   * A real server without checkers starts published as up at its configured weight, without a verdict; changes
+   * from there (its pool losing quorum, a reload's new weight) are published as usual. The director assumes that
+   * state for such a server (a site of 100,000 of them must not cost an event each at every start); `ipvs-ts check`
+   * wants the verdict to print. Default false.
+   */
+  readonly quietAlwaysUp?: boolean;
 }
 
 type Health = 'pending' | 'up' | 'down';
@@ -72,7 +79,7 @@ export class CheckScheduler {
   private started = false;
 
   constructor(virtualServers: readonly VirtualServer[], options: SchedulerOptions) {
-    this.opts = { firstCheckRetries: true, upBeforeFirstCheck: false, ...options };
+    this.opts = { firstCheckRetries: true, upBeforeFirstCheck: false, quietAlwaysUp: false, ...options };
     this.vss = this.build(virtualServers, [], []);
   }
 
@@ -118,7 +125,8 @@ export class CheckScheduler {
       const oldRss = oldVs ? new Map(oldVs.rss.map((r) => [endpointLabel(r.rs), r])) : undefined;
       for (const rs of vs.realServers) {
         const oldRs = oldRss?.get(endpointLabel(rs));
-        const rsState: RsState = { vs: vsState, rs, checkers: [], published: oldRs?.published, notifiedUp: true };
+        const published = oldRs?.published ?? (this.opts.quietAlwaysUp && rs.checkers.length === 0 ? alwaysUp(rs.weight) : undefined);
+        const rsState: RsState = { vs: vsState, rs, checkers: [], published, notifiedUp: true };
         const unclaimed = oldRs ? [...oldRs.checkers] : [];
         for (const checker of rs.checkers) {
           const at = unclaimed.findIndex((c) => sameModel(c.checker, checker));
@@ -335,6 +343,16 @@ function rsHealth(rs: RsState): Health {
     if (c.health === 'pending') pending = true;
   }
   return pending ? 'pending' : 'up';
+}
+
+type Published = NonNullable<RsState['published']>;
+/** Published states are replaced, never changed: real servers of one weight share one. */
+const alwaysUpByWeight = new Map<number, Published>();
+
+function alwaysUp(weight: number): Published {
+  let p = alwaysUpByWeight.get(weight);
+  if (p === undefined) alwaysUpByWeight.set(weight, (p = Object.freeze({ up: true, present: true, weight })));
+  return p;
 }
 
 /** IPVS takes a weight up to INT32_MAX. */

@@ -33,6 +33,7 @@ export function realPorts(opts: RealPortsOptions): DirectorPorts & { close(): vo
     kernel: opts.ipvs,
     // One pool for every virtual server's runner: one timer, one concurrency limit.
     checks: sharedRunners({
+      quietAlwaysUp: true,
       ...(g.scriptUser ? { scriptUser: g.scriptUser } : {}),
       enableScriptSecurity: g.enableScriptSecurity,
       onScriptError: (a, m) => opts.onScriptError(`${a.reason} ${a.command}: ${m}`),

@@ -1,10 +1,10 @@
 // The director's checkers: one CheckPort per virtual server, started and stopped with the configuration and with
 // ha_suspend (a virtual server whose addresses are not all local is not checked), reconfigured in place by a
 // reload so every checker whose settings did not change keeps its state (keepalived's migrate).
-import { virtualServerLabel } from '../check/labels.ts';
+import { endpointLabel, virtualServerLabel } from '../check/labels.ts';
 import type { CheckEvent } from '../check/types.ts';
 import { sameModel } from '../config/compare.ts';
-import type { Config, VirtualServer } from '../config/model.ts';
+import type { Config, RealServer, VirtualServer } from '../config/model.ts';
 import { servicesOf } from './desired.ts';
 import type { DirectorEventBody } from './events.ts';
 import type { CheckPort } from './ports.ts';
@@ -17,6 +17,11 @@ interface Runner {
 
 export interface CheckerSetDeps {
   readonly create: (vs: VirtualServer) => CheckPort;
+  /**
+   * `vs`'s checkers start (at start, a reload that adds it, ha_suspend lifting) with `realServers`, or a reload
+   * brought `realServers` into it; called before they can publish anything.
+   */
+  readonly started: (vs: VirtualServer, realServers: readonly RealServer[]) => void;
   readonly onEvent: (label: string, e: CheckEvent) => void;
   readonly emit: (e: DirectorEventBody) => void;
 }
@@ -45,6 +50,7 @@ export class CheckerSet {
       const suspended = this.suspended(config, vs);
       if (!have && !suspended) {
         const port = this.#deps.create(vs);
+        this.#deps.started(vs, vs.realServers);
         const unsubscribe = port.subscribe((e) => this.#deps.onEvent(label, e));
         this.#runners.set(label, { vs, port, unsubscribe });
         port.start();
@@ -68,6 +74,8 @@ export class CheckerSet {
         stopping.push(stopRunner(r));
       } else if (!sameModel(nv, r.vs)) {
         this.#runners.set(label, { ...r, vs: nv });
+        const before = new Set(r.vs.realServers.map(endpointLabel));
+        this.#deps.started(nv, nv.realServers.filter((rs) => !before.has(endpointLabel(rs))));
         r.port.reconfigure([nv]);
       }
     }

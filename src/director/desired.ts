@@ -13,7 +13,7 @@ import { specOf } from '../ipvs/plan.ts';
 import type { DestinationSpec, ForwardMethod, IpvsTable } from '../ipvs/types.ts';
 import type { ViewService } from '../ipvs/view.ts';
 import { endpointLabel, virtualServerLabel } from '../check/labels.ts';
-import type { VsHealth } from './health.ts';
+import { rsHealth, type VsHealth } from './health.ts';
 
 const FORWARD: Record<LbKind, ForwardMethod> = { NAT: 'masq', DR: 'droute', TUN: 'tunnel' };
 
@@ -81,15 +81,18 @@ export class DesiredIndex {
  */
 export function wantedService(entry: DesiredEntry, health: VsHealth | undefined, have: ViewService | undefined, draining: ReadonlySet<string> | undefined): TableService {
   const { vs, configured } = entry;
+  const { destKeys, labels } = keysOf(entry);
   const dests = new Map<string, DestinationSpec>();
-  vs.realServers.forEach((rs, i) => {
+  const rss = vs.realServers;
+  for (let i = 0; i < rss.length; i++) {
     const spec = configured.destinations[i];
-    if (!spec) return;
-    const key = destKey(spec);
-    const verdict = health?.rs.get(endpointLabel(rs));
+    if (!spec) continue;
+    const key = destKeys[i]!;
+    const verdict = rsHealth(health, rss[i]!, labels[i]!);
     const weight = verdict ? (verdict.present ? verdict.weight : undefined) : have?.destinations.get(key)?.weight;
-    if (weight !== undefined && !dests.has(key)) dests.set(key, { ...spec, weight });
-  });
+    // The configured spec itself when the weight is the configured one (most of 100,000 at a start).
+    if (weight !== undefined && !dests.has(key)) dests.set(key, weight === spec.weight ? spec : { ...spec, weight });
+  }
   const sorry = vs.sorryServer;
   if (sorry && health?.sorry?.present && !dests.has(destKey(sorry))) {
     const forward = FORWARD[sorry.lbKind ?? vs.lbKind];
@@ -100,6 +103,19 @@ export function wantedService(entry: DesiredEntry, health: VsHealth | undefined,
     if (old && !dests.has(k)) dests.set(k, { ...specOf(old), weight: 0 });
   }
   return withFailedAtZero({ service: configured.service, destinations: [...dests.values()] }, configured);
+}
+
+/** Per configured real server of an entry, its destination key and its health key, made once per entry. */
+const entryKeys = new WeakMap<DesiredEntry, { readonly destKeys: readonly string[]; readonly labels: readonly string[] }>();
+
+function keysOf(entry: DesiredEntry): { readonly destKeys: readonly string[]; readonly labels: readonly string[] } {
+  let keys = entryKeys.get(entry);
+  if (!keys) {
+    const specs = entry.configured.destinations;
+    keys = { destKeys: entry.vs.realServers.map((_, i) => (specs[i] ? destKey(specs[i]) : '')), labels: entry.vs.realServers.map(endpointLabel) };
+    entryKeys.set(entry, keys);
+  }
+  return keys;
 }
 
 const servicesCache = new WeakMap<VirtualServer, IpvsTable['services']>();

@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { endpointLabel, virtualServerLabel } from '../check/labels.ts';
 import type { CheckEvent } from '../check/types.ts';
 import { sameModel } from '../config/compare.ts';
-import type { Config } from '../config/model.ts';
+import type { Config, RealServer, VirtualServer } from '../config/model.ts';
 import { CheckerSet } from './checkers.ts';
 import { DesiredIndex } from './desired.ts';
 import type { DirectorEvent, DirectorEventBody } from './events.ts';
@@ -54,8 +54,8 @@ export class Director {
   /** Quorum-track flag files, written in event order. */
   #flags: Promise<void> = Promise.resolve();
   #unwatch: (() => void) | undefined;
-  /** First verdicts of real servers without a checker in the current burst (see #countAlwaysUp). */
-  #alwaysUp: { realServers: number; readonly virtualServers: Set<string> } | undefined;
+  /** Real servers without a checker that started in the current burst (see #checkersStarted). */
+  #alwaysUp: { realServers: number; virtualServers: number } | undefined;
   #stopping = false;
   readonly startedAt: number;
 
@@ -70,7 +70,12 @@ export class Director {
       { kernel: ports.kernel, state: ports.state, health: (vs) => this.#health.get(vs), emit, netlinkError, ...(opts.ipvsDeadAfterMs !== undefined ? { deadAfterMs: opts.ipvsDeadAfterMs } : {}) },
       new DesiredIndex(config),
     );
-    this.#checkers = new CheckerSet({ create: ports.checks, onEvent: (label, e) => this.#checkEvent(label, e), emit });
+    this.#checkers = new CheckerSet({
+      create: ports.checks,
+      started: (vs, realServers) => this.#checkersStarted(vs, realServers),
+      onEvent: (label, e) => this.#checkEvent(label, e),
+      emit,
+    });
     this.#vrrp = new VrrpCoordinator({
       ports,
       config: () => this.#config,
@@ -198,12 +203,8 @@ export class Director {
   // ------------------------------------------------------------------------------------------- events in
 
   #checkEvent(label: string, e: CheckEvent): void {
-    const now = this.#ports.now();
-    const alwaysUp = e.kind === 'realServer' && e.realServer.checkers.length === 0 && e.up && e.present && this.#health.first(e);
-    const changed = this.#health.apply(e, now);
-    if (alwaysUp) {
-      this.#countAlwaysUp(label);
-    } else if (e.kind === 'realServer') {
+    const changed = this.#health.apply(e, this.#ports.now());
+    if (e.kind === 'realServer') {
       this.#emit({ type: 'verdict', virtualServer: label, realServer: endpointLabel(e.realServer), up: e.up, present: e.present, weight: e.weight, reason: e.reason, latencyMs: e.latencyMs });
     } else if (e.kind === 'quorum') {
       this.#emit({ type: 'quorum', virtualServer: label, up: e.up, liveWeight: e.liveWeight });
@@ -217,21 +218,26 @@ export class Director {
   }
 
   /**
-   * A real server without a checker is in from its first verdict and stays so: keepalived logs nothing for it, and
-   * a line each would be 20,000 lines for a 2,000 × 10 table. Those of one burst (the start, a reload) are counted
-   * into one 'always-up' event; any later verdict of theirs (a sorry server standing in) is logged as any other.
+   * A virtual server's checkers start, or a reload brings real servers into it. Those without a checker are in from
+   * now on (their checkers publish no verdict for them, health.ts): keepalived logs nothing for them, and a line
+   * each would be 100,000 lines at scale. Those of one burst (the start, a reload) are counted into one
+   * 'always-up' event; any later verdict of theirs (a sorry server standing in) is logged as any other.
    */
-  #countAlwaysUp(label: string): void {
+  #checkersStarted(vs: VirtualServer, realServers: readonly RealServer[]): void {
+    this.#health.started(vs, this.#ports.now());
+    let n = 0;
+    for (const rs of realServers) if (rs.checkers.length === 0) n++;
+    if (n === 0) return;
     if (!this.#alwaysUp) {
-      const burst = { realServers: 0, virtualServers: new Set<string>() };
+      const burst = { realServers: 0, virtualServers: 0 };
       this.#alwaysUp = burst;
       queueMicrotask(() => {
         this.#alwaysUp = undefined;
-        this.#emit({ type: 'always-up', realServers: burst.realServers, virtualServers: burst.virtualServers.size });
+        this.#emit({ type: 'always-up', realServers: burst.realServers, virtualServers: burst.virtualServers });
       });
     }
-    this.#alwaysUp.realServers++;
-    this.#alwaysUp.virtualServers.add(label);
+    this.#alwaysUp.realServers += n;
+    this.#alwaysUp.virtualServers++;
   }
 
   async #quorumFlag(label: string, up: boolean): Promise<void> {

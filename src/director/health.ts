@@ -1,9 +1,9 @@
 // What the checkers last said about each virtual server: per real server the verdict (health, and what the IPVS
 // table should hold), the pool's quorum and the sorry server. Keyed by labels, so a reload keeps the entries of
 // real servers that remain even though the model objects are new.
-import type { CheckEvent, RealServerVerdict } from '../check/types.ts';
+import type { CheckEvent } from '../check/types.ts';
 import { endpointLabel, virtualServerLabel } from '../check/labels.ts';
-import type { VirtualServer } from '../config/model.ts';
+import type { RealServer, VirtualServer } from '../config/model.ts';
 
 export interface RsHealth {
   readonly up: boolean;
@@ -16,6 +16,8 @@ export interface RsHealth {
 }
 
 export interface VsHealth {
+  /** Wall-clock ms at which its checkers started: from then on a real server without checkers is up (see rsHealth). */
+  since: number;
   quorumUp: boolean;
   liveWeight: number | undefined;
   sorry: { present: boolean; weight: number } | undefined;
@@ -29,15 +31,15 @@ export class HealthStore {
     return this.#vs.get(virtualServerLabel(vs));
   }
 
-  /** Whether this is the first verdict for its real server (nothing recorded for it yet). */
-  first(event: RealServerVerdict): boolean {
-    return this.#vs.get(virtualServerLabel(event.virtualServer))?.rs.has(endpointLabel(event.realServer)) !== true;
+  /** Its checkers have started: its real servers without checkers are up from now on. */
+  started(vs: VirtualServer, now: number): void {
+    this.#entry(virtualServerLabel(vs), now);
   }
 
   /** Records an event; returns whether the IPVS table may need to change. */
   apply(event: CheckEvent, now: number): boolean {
     if (event.kind === 'script') return false;
-    const h = this.#entry(virtualServerLabel(event.virtualServer));
+    const h = this.#entry(virtualServerLabel(event.virtualServer), now);
     if (event.kind === 'quorum') {
       h.quorumUp = event.up;
       h.liveWeight = event.liveWeight;
@@ -70,9 +72,23 @@ export class HealthStore {
     }
   }
 
-  #entry(label: string): VsHealth {
+  #entry(label: string, now: number): VsHealth {
     let h = this.#vs.get(label);
-    if (!h) this.#vs.set(label, (h = { quorumUp: true, liveWeight: undefined, sorry: undefined, rs: new Map() }));
+    if (!h) this.#vs.set(label, (h = { since: now, quorumUp: true, liveWeight: undefined, sorry: undefined, rs: new Map() }));
     return h;
   }
+}
+
+const ALWAYS_UP = 'no checkers: always up';
+
+/**
+ * One real server's health: its last verdict; or, once its virtual server's checkers have started, up at its
+ * configured weight for one without checkers, since they publish nothing for it until that changes (the
+ * scheduler's quietAlwaysUp). Undefined: nobody has decided yet.
+ */
+export function rsHealth(h: VsHealth | undefined, rs: RealServer, label: string): RsHealth | undefined {
+  if (h === undefined) return undefined;
+  const verdict = h.rs.get(label);
+  if (verdict !== undefined || rs.checkers.length > 0) return verdict;
+  return { up: true, present: true, weight: rs.weight, reason: ALWAYS_UP, latencyMs: 0, since: h.since };
 }

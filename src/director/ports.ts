@@ -24,6 +24,10 @@ export interface KernelPort {
 }
 
 /** One virtual server's checkers (a CheckRunner over one virtual server). */
+/**
+ * One virtual server's checkers. A real server without checkers gets no verdict unless it is other than up at its
+ * configured weight (the scheduler's quietAlwaysUp): the director takes that state for it once the port starts.
+ */
 export interface CheckPort {
   subscribe(listener: (event: CheckEvent) => void): () => void;
   start(): void;

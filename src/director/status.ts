@@ -9,7 +9,7 @@ import type { DestinationEntry, DestinationSpec, ServiceId } from '../ipvs/types
 import type { KernelView, ViewService } from '../ipvs/view.ts';
 import type { Stats } from '../vrrp/engine.ts';
 import { vrrpInstances, type VrrpFailure, type VrrpInput, type VrrpInstanceStatus } from '../vrrp/instance-status.ts';
-import type { HealthStore } from './health.ts';
+import { type HealthStore, rsHealth } from './health.ts';
 import { servicesOf } from './desired.ts';
 import { type Counters, type CountersSnapshot, countersOf, type LiveDestination, liveAt, SLOT, statsAt, ZERO_COUNTERS as ZERO } from './kernel-counters.ts';
 
@@ -170,7 +170,7 @@ export function buildStatus(input: StatusInput, opts: StatusOptions = {}): Direc
       let down = 0;
       let inTable = 0;
       for (let i = 0; i < vs.realServers.length; i++) {
-        const v = h?.rs.get(sk.endpoints[i]!);
+        const v = rsHealth(h, vs.realServers[i]!, sk.endpoints[i]!);
         if (v?.up === true) up++;
         else if (v?.up === false) down++;
         const dk = sk.destKeys[i]!;
@@ -188,7 +188,7 @@ export function buildStatus(input: StatusInput, opts: StatusOptions = {}): Direc
       const dk = sk.destKeys[i]!;
       const k = dk ? first?.destinations.get(dk) : undefined;
       const c = k ? live(dk, k) : undefined;
-      const v = h?.rs.get(sk.endpoints[i]!);
+      const v = rsHealth(h, rs, sk.endpoints[i]!);
       return {
         address: rs.address,
         port: rs.port,
@@ -348,7 +348,7 @@ function walkTables(input: StatusInput, visit: TableVisitor): void {
     }
     const rss = vs.realServers;
     for (let i = 0; i < rss.length; i++) {
-      const v = h?.rs.get(sk.endpoints[i]!);
+      const v = rsHealth(h, rss[i]!, sk.endpoints[i]!);
       visit.realServer(rss[i]!, v ? v.up : null);
     }
   }

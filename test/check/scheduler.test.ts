@@ -156,6 +156,25 @@ test('a real server without checkers is always up', () => {
   assert.deepEqual(log, ['0 rs 127.0.0.1 up w1', '0 quorum up live=1']);
 });
 
+test('quietAlwaysUp: a real server without checkers gets no verdict until it is other than up at its weight', () => {
+  // One checked and one unchecked server, quorum 2: the pool falls when the checked one does, and the sorry server
+  // then stands in for both, so the unchecked one is published withdrawn, then back.
+  const vss = [virtualServer({
+    quorum: 2, sorryServer: { address: '127.0.0.9', family: 4, port: 80 },
+    realServers: [realServer({ address: '127.0.0.1', checkers: [tcpCheck({ retry: 0 })] }), realServer({ address: '127.0.0.2', checkers: [] })],
+  })];
+  const { log, sched } = simulate(vss, (_d, at) => at < 10_000 || at >= 20_000, 20_000, { quietAlwaysUp: true });
+  assert.deepEqual(log, [
+    '0 rs 127.0.0.1 up w1', '0 quorum up live=2', '0 sorry absent w0',
+    '10000 rs 127.0.0.1 down absent w0', '10000 rs 127.0.0.2 up absent w0', '10000 quorum down live=1', '10000 sorry present w1',
+    '20000 rs 127.0.0.1 up w1', '20000 rs 127.0.0.2 up w1', '20000 quorum up live=2', '20000 sorry absent w0',
+  ]);
+  // A reload that changes its weight publishes it; one that adds another unchecked server says nothing of it.
+  const [before] = vss;
+  const reweighted = virtualServer({ ...before!, realServers: [before!.realServers[0]!, realServer({ address: '127.0.0.2', weight: 5, checkers: [] }), realServer({ address: '127.0.0.3', checkers: [] })] });
+  assert.deepEqual(sched.reconfigure([reweighted], 30_000).map(describe), ['30000 rs 127.0.0.2 up w5']);
+});
+
 test('misc_dynamic weights change the published weight and the quorum sum', () => {
   const weights = new Map<number, Outcome>([[0, { ok: true, weight: 5 }], [10_000, { ok: true, weight: 0 }], [20_000, { ok: true }]]);
   const vss = [virtualServer({ realServers: [realServer({ weight: 3, checkers: [miscCheck({ dynamic: true })] })] })];
