@@ -15,7 +15,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
-const PROJECT = resolve(import.meta.dirname, '..');
 const REAL_SERVERS = 10;
 
 if (process.argv[2] === '--child') await child(process.argv[3]!, Number(process.argv[4]));
@@ -68,30 +67,14 @@ async function parent(): Promise<void> {
 }
 
 async function child(dir: string, n: number): Promise<void> {
-  const { IpvsClient } = await import('../src/ipvs/client.ts');
-  const { NetlinkSocket } = await import('../src/netlink/socket.ts');
-  const { FakeIpvsKernel } = await import('./fake-ipvs-kernel.ts');
+  const { runDaemonOnFakeKernel } = await import('./fake-kernel-daemon.ts');
   const { IPVS_CMD } = await import('../src/ipvs/constants.ts');
-  const { NLMSG_HDRLEN, nlmsgAlign } = await import('../src/netlink/message.ts');
   const { registerHooks } = await import('node:module');
   let modules = 0;
   registerHooks({ load: (url, context, next) => (modules++, next(url, context)) });
   const want = n * REAL_SERVERS + 1;
   let firstServiceMs = NaN;
   let dests = 0;
-  const family = { id: 0x20, version: 1, name: 'IPVS', hdrsize: 0, maxattr: 0, mcastGroups: new Map() };
-  const kernel = new FakeIpvsKernel(family.id, { services: [] });
-  const send = kernel.send.bind(kernel);
-  kernel.send = (messages) => {
-    for (const m of messages) {
-      for (let off = 0; off + NLMSG_HDRLEN <= m.length; off += nlmsgAlign(m.readUInt32LE(off))) {
-        const cmd = m[off + NLMSG_HDRLEN];
-        if (cmd === IPVS_CMD.NEW_SERVICE && Number.isNaN(firstServiceMs)) firstServiceMs = performance.now();
-        if (cmd === IPVS_CMD.NEW_DEST && ++dests === want) done();
-      }
-    }
-    send(messages);
-  };
   let programmedMs = NaN;
   let cpuMs = NaN;
   const done = (): void => {
@@ -101,14 +84,17 @@ async function child(dir: string, n: number): Promise<void> {
     // After the ACKs (a later turn), so the daemon finishes its pass as it would.
     setTimeout(() => process.kill(process.pid, 'SIGTERM'), 200);
   };
-  IpvsClient.open = async () => new IpvsClient(new NetlinkSocket(kernel), family);
   process.on('exit', () => {
     process.stdout.write(`${JSON.stringify({ firstServiceMs, programmedMs, cpuMs, modules, exitMs: performance.now() })}\n`);
   });
-  process.argv = [process.argv[0]!, join(PROJECT, 'bin/ipvs-ts.js'), 'daemon', '-f', join(dir, 'keepalived.conf'), '--control', join(dir, 'control.sock'),
-    '--metrics', '127.0.0.1:0', '--state', join(dir, 'state'), '--run-dir', join(dir, 'run'), '--data-file', join(dir, 'data'), '--stats-file', join(dir, 'stats')];
-  const bin = join(PROJECT, 'bin/ipvs-ts.js');
-  await import(bin);
+  await runDaemonOnFakeKernel({
+    dir,
+    metrics: '127.0.0.1:0',
+    onRequest: (cmd) => {
+      if (cmd === IPVS_CMD.NEW_SERVICE && Number.isNaN(firstServiceMs)) firstServiceMs = performance.now();
+      if (cmd === IPVS_CMD.NEW_DEST && ++dests === want) done();
+    },
+  });
 }
 
 function fmt(ms: number): string {

@@ -7,9 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-
-const PROJECT = resolve(import.meta.dirname, '../..');
+import { join } from 'node:path';
 
 if (process.argv[2] === '--child') await child(process.argv[3]!);
 else {
@@ -34,29 +32,17 @@ else {
 }
 
 async function child(dir: string): Promise<void> {
-  const { IpvsClient } = await import('../../src/ipvs/client.ts');
-  const { NetlinkSocket } = await import('../../src/netlink/socket.ts');
-  const { FakeIpvsKernel } = await import('../../bench/fake-ipvs-kernel.ts');
+  const { runDaemonOnFakeKernel } = await import('../../bench/fake-kernel-daemon.ts');
   const { IPVS_CMD } = await import('../../src/ipvs/constants.ts');
-  const { NLMSG_HDRLEN, nlmsgAlign } = await import('../../src/netlink/message.ts');
-  const family = { id: 0x20, version: 1, name: 'IPVS', hdrsize: 0, maxattr: 0, mcastGroups: new Map() };
-  const kernel = new FakeIpvsKernel(family.id, { services: [] });
-  const send = kernel.send.bind(kernel);
   let sent = false;
-  kernel.send = (messages) => {
-    for (const m of messages) {
-      for (let off = 0; off + NLMSG_HDRLEN <= m.length; off += nlmsgAlign(m.readUInt32LE(off))) {
-        if (!sent && m[off + NLMSG_HDRLEN] === IPVS_CMD.NEW_DEST) {
-          sent = true;
-          process.stdout.write('SIGTERM sent during programming\n');
-          process.kill(process.pid, 'SIGTERM');
-        }
-      }
-    }
-    send(messages);
-  };
-  IpvsClient.open = async () => new IpvsClient(new NetlinkSocket(kernel), family);
-  process.argv = [process.argv[0]!, join(PROJECT, 'bin/ipvs-ts.js'), 'daemon', '-f', join(dir, 'keepalived.conf'), '--control', join(dir, 'control.sock'),
-    '--metrics', 'off', '--state', join(dir, 'state'), '--run-dir', join(dir, 'run'), '--data-file', join(dir, 'data'), '--stats-file', join(dir, 'stats')];
-  await import(join(PROJECT, 'bin/ipvs-ts.js'));
+  await runDaemonOnFakeKernel({
+    dir,
+    metrics: 'off',
+    onRequest: (cmd) => {
+      if (sent || cmd !== IPVS_CMD.NEW_DEST) return;
+      sent = true;
+      process.stdout.write('SIGTERM sent during programming\n');
+      process.kill(process.pid, 'SIGTERM');
+    },
+  });
 }
