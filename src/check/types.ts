@@ -43,6 +43,8 @@ export interface QuorumVerdict {
   readonly up: boolean;
   /** Sum of the weights of the live real servers that the decision was made on. */
   readonly liveWeight: number;
+  /** The pool's first decision since its checkers started (a reload does not start a kept pool again). */
+  readonly first?: true;
   readonly at: number;
 }
 

@@ -17,6 +17,8 @@ export function eventLogger(json: boolean, out: NodeJS.WritableStream = process.
     out.write(text);
   };
   return (e) => {
+    // A pool whose first decision is up is as keepalived presumes it; the director's 'quorum-up' counts them.
+    if (e.type === 'quorum' && e.first && e.up) return;
     if (json) pending.push(`${JSON.stringify({ time: new Date(e.at).toISOString(), ...e, message: describeEvent(e) })}\n`);
     else pending.push(`${new Date(e.at).toISOString()} ${e.type === 'error' || e.type === 'vrrp-failed' || e.type === 'ipvs-failed' || (e.type === 'bgp' && e.error) ? 'ERROR ' : ''}${describeEvent(e)}\n`);
     if (unwritten.has(flush)) return;

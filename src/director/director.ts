@@ -54,8 +54,8 @@ export class Director {
   /** Quorum-track flag files, written in event order. */
   #flags: Promise<void> = Promise.resolve();
   #unwatch: (() => void) | undefined;
-  /** Real servers without a checker that started in the current burst (see #checkersStarted). */
-  #alwaysUp: { realServers: number; virtualServers: number } | undefined;
+  /** Counts of the current burst (see #burst). */
+  #startBurst: { realServers: number; virtualServers: number; quorumUp: number } | undefined;
   #stopping = false;
   readonly startedAt: number;
 
@@ -207,7 +207,8 @@ export class Director {
     if (e.kind === 'realServer') {
       this.#emit({ type: 'verdict', virtualServer: label, realServer: endpointLabel(e.realServer), up: e.up, present: e.present, weight: e.weight, reason: e.reason, latencyMs: e.latencyMs });
     } else if (e.kind === 'quorum') {
-      this.#emit({ type: 'quorum', virtualServer: label, up: e.up, liveWeight: e.liveWeight });
+      this.#emit(e.first ? { type: 'quorum', virtualServer: label, up: e.up, liveWeight: e.liveWeight, first: true } : { type: 'quorum', virtualServer: label, up: e.up, liveWeight: e.liveWeight });
+      if (e.first && e.up) this.#burst().quorumUp++;
       if (this.#opts.quorumTracks?.some((t) => t.virtualServer === label)) this.#flags = this.#flags.then(() => this.#quorumFlag(label, e.up));
     } else if (e.kind === 'sorryServer') {
       this.#emit({ type: 'sorry-server', virtualServer: label, server: endpointLabel(e.sorryServer), present: e.present, weight: e.weight });
@@ -228,16 +229,25 @@ export class Director {
     let n = 0;
     for (const rs of realServers) if (rs.checkers.length === 0) n++;
     if (n === 0) return;
-    if (!this.#alwaysUp) {
-      const burst = { realServers: 0, virtualServers: 0 };
-      this.#alwaysUp = burst;
-      queueMicrotask(() => {
-        this.#alwaysUp = undefined;
-        this.#emit({ type: 'always-up', realServers: burst.realServers, virtualServers: burst.virtualServers });
-      });
-    }
-    this.#alwaysUp.realServers += n;
-    this.#alwaysUp.virtualServers++;
+    const burst = this.#burst();
+    burst.realServers += n;
+    burst.virtualServers++;
+  }
+
+  /**
+   * What the current burst (the start, a reload) brings in by the thousand, told in one line each at its end (see
+   * #checkersStarted; 'quorum-up' for the pools whose first quorum decision is up, which the log does not repeat).
+   */
+  #burst(): { realServers: number; virtualServers: number; quorumUp: number } {
+    if (this.#startBurst) return this.#startBurst;
+    const burst = { realServers: 0, virtualServers: 0, quorumUp: 0 };
+    this.#startBurst = burst;
+    queueMicrotask(() => {
+      this.#startBurst = undefined;
+      if (burst.realServers > 0) this.#emit({ type: 'always-up', realServers: burst.realServers, virtualServers: burst.virtualServers });
+      if (burst.quorumUp > 0) this.#emit({ type: 'quorum-up', virtualServers: burst.quorumUp });
+    });
+    return burst;
   }
 
   async #quorumFlag(label: string, up: boolean): Promise<void> {

@@ -10,7 +10,9 @@ export type DirectorEventBody =
   | { readonly type: 'verdict'; readonly virtualServer: string; readonly realServer: string; readonly up: boolean; readonly present: boolean; readonly weight: number; readonly reason: string; readonly latencyMs: number }
   /** First verdicts of real servers without a checker (always up, in at their weight), counted per start or reload. */
   | { readonly type: 'always-up'; readonly realServers: number; readonly virtualServers: number }
-  | { readonly type: 'quorum'; readonly virtualServer: string; readonly up: boolean; readonly liveWeight: number }
+  | { readonly type: 'quorum'; readonly virtualServer: string; readonly up: boolean; readonly liveWeight: number; readonly first?: true }
+  /** Virtual servers whose first quorum decision (see 'quorum') in one burst was up: the log's one line for them. */
+  | { readonly type: 'quorum-up'; readonly virtualServers: number }
   | { readonly type: 'sorry-server'; readonly virtualServer: string; readonly server: string; readonly present: boolean; readonly weight: number }
   | { readonly type: 'script'; readonly reason: string; readonly command: string }
   | { readonly type: 'suspend'; readonly virtualServer: string; readonly suspended: boolean }
@@ -55,7 +57,9 @@ export function describeEvent(e: DirectorEventBody): string {
     case 'always-up':
       return `${e.realServers} real server(s) without a checker in (always up) in ${e.virtualServers} virtual server(s)`;
     case 'quorum':
-      return `${e.virtualServer} quorum ${e.up ? 'gained' : 'lost'} (live weight ${e.liveWeight})`;
+      return `${e.virtualServer} quorum ${e.up ? (e.first ? 'up' : 'gained') : 'lost'} (live weight ${e.liveWeight})`;
+    case 'quorum-up':
+      return `${e.virtualServers} virtual server(s) start with quorum`;
     case 'sorry-server':
       return `${e.virtualServer} sorry server ${e.server} ${e.present ? `in (weight ${e.weight})` : 'out'}`;
     case 'script':

@@ -33,6 +33,21 @@ test('one human line per event, errors marked; the lines of one turn in one writ
   ]);
 });
 
+test("a pool's first quorum decision is logged when it is lost, and counted in the director's quorum-up line when up", async () => {
+  const { out, lines } = capture();
+  const log = eventLogger(false, out);
+  log({ type: 'quorum', virtualServer: 'TCP 10.0.0.1:80', up: true, liveWeight: 3, first: true, at });
+  log({ type: 'quorum', virtualServer: 'TCP 10.0.0.2:80', up: false, liveWeight: 0, first: true, at });
+  log({ type: 'quorum-up', virtualServers: 1, at });
+  log({ type: 'quorum', virtualServer: 'TCP 10.0.0.1:80', up: true, liveWeight: 3, at });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(lines, [
+    '2026-11-22T01:02:03.456Z TCP 10.0.0.2:80 quorum lost (live weight 0)',
+    '2026-11-22T01:02:03.456Z 1 virtual server(s) start with quorum',
+    '2026-11-22T01:02:03.456Z TCP 10.0.0.1:80 quorum gained (live weight 3)',
+  ]);
+});
+
 test('--log-json: one JSON object per line with the fields, the time and the human message', async () => {
   const { out, lines } = capture();
   eventLogger(true, out)({ type: 'vrrp', instance: 'VI_1', from: 'BACKUP', to: 'MASTER', priority: 150, at });

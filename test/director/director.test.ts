@@ -63,6 +63,8 @@ ${rss.map((a) => `  real_server ${a} 80 {\n    weight 2\n  }`).join('\n')}
   const types = h.events.map((e) => e.type);
   assert.ok(types.indexOf('always-up') < types.indexOf('started'));
   assert.deepEqual(h.events.filter((e) => e.type === 'always-up').map(({ at: _, ...e }) => e), [{ type: 'always-up', realServers: 5, virtualServers: 2 }]);
+  assert.deepEqual(h.events.filter((e) => e.type === 'quorum-up').map(({ at: _, ...e }) => e), [{ type: 'quorum-up', virtualServers: 2 }]);
+  assert.deepEqual(h.events.filter((e) => e.type === 'quorum').map((e) => e.type === 'quorum' && e.first), [true, true]);
   // A reload that adds a virtual server counts its real servers the same way; the others say nothing again.
   await h.director.reload(config(unchecked('10.0.0.1', ['10.1.0.1', '10.1.0.2', '10.1.0.3']) + unchecked('10.0.0.2', ['10.1.0.4', '10.1.0.5']) + unchecked('10.0.0.3', ['10.1.0.6'])));
   assert.deepEqual(h.events.filter((e) => e.type === 'always-up').map((e) => e.type === 'always-up' && e.realServers), [5, 1]);
