@@ -34,6 +34,8 @@ export interface SchedulerOptions {
 
 type Health = 'pending' | 'up' | 'down';
 
+const NO_CHECKERS: CheckerState[] = [];
+
 interface CheckerState {
   readonly id: number;
   readonly checker: Checker;
@@ -126,8 +128,9 @@ export class CheckScheduler {
       for (const rs of vs.realServers) {
         const oldRs = oldRss?.get(endpointLabel(rs));
         const published = oldRs?.published ?? (this.opts.quietAlwaysUp && rs.checkers.length === 0 ? alwaysUp(rs.weight) : undefined);
-        const rsState: RsState = { vs: vsState, rs, checkers: [], published, notifiedUp: true };
-        const unclaimed = oldRs ? [...oldRs.checkers] : [];
+        // Most real servers of a big site have no checker: they share one empty list.
+        const rsState: RsState = { vs: vsState, rs, checkers: rs.checkers.length === 0 ? NO_CHECKERS : [], published, notifiedUp: true };
+        const unclaimed = oldRs && rs.checkers.length > 0 ? [...oldRs.checkers] : [];
         for (const checker of rs.checkers) {
           const at = unclaimed.findIndex((c) => sameModel(c.checker, checker));
           const state: CheckerState = at >= 0 ? { ...unclaimed.splice(at, 1)[0]!, checker, rs: rsState } : this.newChecker(checker, rsState);
