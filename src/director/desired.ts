@@ -6,7 +6,7 @@
 // With `mh` and `mh-fallback`, real servers that are not in stay at weight 0 instead (src/ipvs/mh.ts).
 import type { Config, LbKind, VirtualServer } from '../config/model.ts';
 import { modelKey } from '../config/compare.ts';
-import { desiredTable } from '../ipvs/desired.ts';
+import { type GroupMembers, groupsOf, virtualServerServices } from '../ipvs/desired.ts';
 import { destKey, serviceKey } from '../ipvs/identity.ts';
 import { withFailedAtZero } from '../ipvs/mh.ts';
 import { specOf } from '../ipvs/plan.ts';
@@ -119,11 +119,17 @@ function keysOf(entry: DesiredEntry): { readonly destKeys: readonly string[]; re
 }
 
 const servicesCache = new WeakMap<VirtualServer, IpvsTable['services']>();
+/** Each configuration's groups by name, for servicesOf (a reload brings a new configuration object). */
+const groupsCache = new WeakMap<Config, GroupMembers>();
 
 /** The services one virtual server stands for (a group expands to several), with every real server in order. */
 export function servicesOf(config: Config, vs: VirtualServer): IpvsTable['services'] {
   // Model objects are immutable and a reload brings new ones, so the expansion is computed once per object.
   let services = servicesCache.get(vs);
-  if (!services) servicesCache.set(vs, (services = desiredTable({ ...config, virtualServers: [vs] }).services));
+  if (!services) {
+    let groups = groupsCache.get(config);
+    if (!groups) groupsCache.set(config, (groups = groupsOf(config)));
+    servicesCache.set(vs, (services = virtualServerServices(vs, groups)));
+  }
   return services;
 }

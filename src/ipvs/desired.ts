@@ -8,21 +8,43 @@ import type { DestinationSpec, ForwardMethod, IpvsTable, ServiceFlags, ServiceId
 const FORWARD: Record<LbKind, ForwardMethod> = { NAT: 'masq', DR: 'droute', TUN: 'tunnel' };
 
 export function desiredTable(config: Config): IpvsTable {
-  const groups = new Map(config.virtualServerGroups.map((g) => [g.name, g.members]));
+  const groups = groupsOf(config);
   const services: IpvsTable['services'][number][] = [];
   const seen = new Set<string>();
   for (const vs of config.virtualServers) {
-    for (const id of serviceIds(vs, groups)) {
-      const key = JSON.stringify(id);
+    for (const s of virtualServerServices(vs, groups)) {
+      const key = JSON.stringify(s.service.id);
       if (seen.has(key)) continue;
       seen.add(key);
-      services.push({ service: serviceSpec(vs, id), destinations: vs.realServers.map((rs) => destination(vs, rs)) });
+      services.push(s);
     }
   }
   return { services };
 }
 
-function serviceIds(vs: VirtualServer, groups: Map<string, readonly VirtualServerGroupMember[]>): ServiceId[] {
+export type GroupMembers = ReadonlyMap<string, readonly VirtualServerGroupMember[]>;
+
+export function groupsOf(config: Config): GroupMembers {
+  return new Map(config.virtualServerGroups.map((g) => [g.name, g.members]));
+}
+
+/** One virtual server's services (a group expands to several, each once), with every real server in order. */
+export function virtualServerServices(vs: VirtualServer, groups: GroupMembers): IpvsTable['services'][number][] {
+  const ids = serviceIds(vs, groups);
+  const destinations = () => vs.realServers.map((rs) => destination(vs, rs));
+  if (ids.length === 1) return [{ service: serviceSpec(vs, ids[0]!), destinations: destinations() }];
+  const seen = new Set<string>();
+  const services: IpvsTable['services'][number][] = [];
+  for (const id of ids) {
+    const key = JSON.stringify(id);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    services.push({ service: serviceSpec(vs, id), destinations: destinations() });
+  }
+  return services;
+}
+
+function serviceIds(vs: VirtualServer, groups: GroupMembers): ServiceId[] {
   const key = vs.key;
   if (key.kind === 'addr') return [{ kind: 'addr', family: key.family, protocol: vs.protocol, address: key.address, port: key.port }];
   if (key.kind === 'fwmark') return [{ kind: 'fwmark', family: key.family, mark: key.mark }];
