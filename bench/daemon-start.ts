@@ -3,7 +3,8 @@
 // table; it ACKs every request). The table and options are bench/director-scale.ts's: N virtual servers × 10 real
 // servers without a checker plus one checked one. Measures, per run, in a fresh process each:
 //   spawn → first service request, spawn → last destination request (all N×10+1 ACKed), the child's CPU until
-//   then, the modules it loaded, the bytes it logged; then SIGTERM.
+//   then (all threads; and the main thread's alone until each, and how much of it the checkers' start took), the
+//   modules it loaded, the bytes it logged; then SIGTERM. Main-thread CPU moves least with the host's load.
 //
 //   node bench/daemon-start.ts [--runs R] [--profile DIR] [N=2000]
 //     --profile DIR: node's --cpu-prof of each child into DIR (the whole process, start to exit)
@@ -52,12 +53,12 @@ async function parent(): Promise<void> {
       const wall = performance.now() - t0;
       const line = out.split('\n').find((l) => l.startsWith('{'));
       if (!line) throw new Error(`child exited ${code} without figures; stdout: ${out}`);
-      const f = JSON.parse(line) as { firstServiceMs: number; programmedMs: number; cpuMs: number; modules: number; exitMs: number };
+      const f = JSON.parse(line) as { firstServiceMs: number; programmedMs: number; cpuMs: number; mainFirstMs: number; mainProgrammedMs: number; checkersMs: number; modules: number; exitMs: number };
       // The child's clocks start at its own time origin; the spawn itself is the difference to ours.
       const spawnMs = wall - f.exitMs;
       process.stdout.write(
         `${n} × ${REAL_SERVERS} + 1: spawn → first service ${fmt(spawnMs + f.firstServiceMs)}, → programmed ${fmt(spawnMs + f.programmedMs)}, ` +
-          `CPU until programmed ${fmt(f.cpuMs)}, modules ${f.modules}, log ${logLines} lines / ${(logBytes / 1e6).toFixed(2)} MB until exit, exit ${code}\n`,
+          `CPU until programmed ${fmt(f.cpuMs)} (main thread: ${fmt(f.mainFirstMs)} until the first service, ${fmt(f.mainProgrammedMs)} until programmed; the checkers' start ${fmt(f.checkersMs)}), modules ${f.modules}, log ${logLines} lines / ${(logBytes / 1e6).toFixed(2)} MB until exit, exit ${code}\n`,
       );
     }
   } finally {
@@ -77,21 +78,40 @@ async function child(dir: string, n: number): Promise<void> {
   let dests = 0;
   let programmedMs = NaN;
   let cpuMs = NaN;
+  // The main thread's own CPU (process.cpuUsage() adds V8's helper threads), and the part of it the checkers' start takes.
+  const mainCpu = (): number => {
+    const u = process.threadCpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  let mainFirstMs = NaN;
+  let mainProgrammedMs = NaN;
+  let checkersMs = 0;
+  const { CheckerSet } = await import('../src/director/checkers.ts');
+  const sync = CheckerSet.prototype.sync;
+  CheckerSet.prototype.sync = function (this: InstanceType<typeof CheckerSet>, config) {
+    const at = mainCpu();
+    sync.call(this, config);
+    checkersMs += mainCpu() - at;
+  };
   const done = (): void => {
     programmedMs = performance.now();
     const cpu = process.cpuUsage();
     cpuMs = (cpu.user + cpu.system) / 1000;
+    mainProgrammedMs = mainCpu();
     // After the ACKs (a later turn), so the daemon finishes its pass as it would.
     setTimeout(() => process.kill(process.pid, 'SIGTERM'), 200);
   };
   process.on('exit', () => {
-    process.stdout.write(`${JSON.stringify({ firstServiceMs, programmedMs, cpuMs, modules, exitMs: performance.now() })}\n`);
+    process.stdout.write(`${JSON.stringify({ firstServiceMs, programmedMs, cpuMs, mainFirstMs, mainProgrammedMs, checkersMs, modules, exitMs: performance.now() })}\n`);
   });
   await runDaemonOnFakeKernel({
     dir,
     metrics: '127.0.0.1:0',
     onRequest: (cmd) => {
-      if (cmd === IPVS_CMD.NEW_SERVICE && Number.isNaN(firstServiceMs)) firstServiceMs = performance.now();
+      if (cmd === IPVS_CMD.NEW_SERVICE && Number.isNaN(firstServiceMs)) {
+        firstServiceMs = performance.now();
+        mainFirstMs = mainCpu();
+      }
       if (cmd === IPVS_CMD.NEW_DEST && ++dests === want) done();
     },
   });
