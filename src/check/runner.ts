@@ -50,6 +50,13 @@ export interface PoolOptions {
   readonly http?: HttpOptions;
   readonly scriptUser?: ScriptUser;
   readonly enableScriptSecurity?: boolean;
+  /**
+   * At most this many checks start per tick of the pool's timer; checks due beyond it start on the next tick,
+   * after the loop has read what completed meanwhile. A tick that started hundreds at once (a clump: checks
+   * planned from completions read in one go fall due together again) delayed their own completions and the
+   * loop's timers by as long, and the clump held round after round. Default 16.
+   */
+  readonly startsPerTick?: number;
   /** Replaces the protocol checkers (tests). */
   readonly runChecker?: RunChecker;
   /** Milliseconds on a monotonic clock; default performance.timeOrigin + performance.now(). */
@@ -82,6 +89,7 @@ export class CheckPool {
   readonly runChecker: RunChecker;
   readonly now: () => number;
   private readonly limit: Slots;
+  private readonly startsPerTick: number;
   private readonly adaptive: AdaptiveLimit | undefined;
   private readonly queue = new TimerHeap();
   private readonly members = new Map<number, Member>();
@@ -103,6 +111,7 @@ export class CheckPool {
     this.now = options.now ?? (() => origin + performance.now());
     const max = options.concurrency ?? 1_000;
     this.limit = new Slots(max);
+    this.startsPerTick = options.startsPerTick ?? 16;
     if (options.adaptiveConcurrency !== false) this.adaptive = new AdaptiveLimit({ ...options.adaptiveConcurrency, max });
     this.runChecker = options.runChecker ?? protocolChecker(options);
   }
@@ -181,16 +190,18 @@ export class CheckPool {
     this.timerAt = Infinity;
     this.ticking = true;
     try {
-      for (let at = this.queue.peekTime(); at !== undefined && at <= now; at = this.queue.peekTime()) {
+      let budget = this.startsPerTick;
+      for (let at = this.queue.peekTime(); budget > 0 && at !== undefined && at <= now; at = this.queue.peekTime()) {
         const m = this.members.get(this.queue.pop()!);
         // Left the pool, or superseded by an earlier entry that already ran.
         if (m === undefined || m.at !== at) continue;
         m.at = Infinity;
-        m.runner.runDue(now);
+        budget -= m.runner.runDue(now, budget);
       }
     } finally {
       this.ticking = false;
     }
+    // Checks still due (over budget) make this a timer for now: it fires after the loop's I/O of this turn.
     const next = this.queue.peekTime();
     if (next !== undefined) this.arm(next);
   }
@@ -302,11 +313,13 @@ export class CheckRunner {
     return this.pool.inFlightLimit;
   }
 
-  /** The pool's entry for this runner is due: start every check the scheduler has due. */
-  runDue(now: number): void {
-    if (this.state !== 'running') return;
-    for (const due of this.scheduler.takeDue(now)) this.pool.run(() => this.attempt(due));
+  /** The pool's entry for this runner is due: starts up to `max` of the checks due; returns how many. */
+  runDue(now: number, max: number): number {
+    if (this.state !== 'running') return 0;
+    const due = this.scheduler.takeDue(now, max);
+    for (const d of due) this.pool.run(() => this.attempt(d));
     this.wake();
+    return due.length;
   }
 
   /** Tells the pool when this runner's earliest planned check is. */

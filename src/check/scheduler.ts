@@ -194,10 +194,13 @@ export class CheckScheduler {
     }
   }
 
-  /** Takes every check due at `now` off the queue and marks it running; a checker never overlaps itself. */
-  takeDue(now: number): DueCheck[] {
+  /**
+   * Takes the checks due at `now` off the queue, at most `max` of them in plan order, and marks them running; a
+   * checker never overlaps itself. The rest stay due: nextDueAt() says so.
+   */
+  takeDue(now: number, max = Infinity): DueCheck[] {
     const due: DueCheck[] = [];
-    while ((this.queue.peekTime() ?? Infinity) <= now) {
+    while (due.length < max && (this.queue.peekTime() ?? Infinity) <= now) {
       const at = this.queue.peekTime();
       const c = this.checkers.get(this.queue.pop()!);
       // Removed by a reload, already running, or superseded by a later plan.

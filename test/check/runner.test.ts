@@ -135,6 +135,29 @@ test('runners on one pool share its concurrency limit; stopping one cancels only
   await b.stop();
 });
 
+test('a pool starts at most startsPerTick checks per timer tick; the rest start after the I/O of that turn', async () => {
+  // Turns of the event loop, counted by a chain of immediates: checks started in one tick share a turn.
+  let turn = 0;
+  let counting = true;
+  const count = () => {
+    turn++;
+    if (counting) setImmediate(count);
+  };
+  count();
+  const turns: number[] = [];
+  const runnerFor = sharedRunners({ startsPerTick: 3, runChecker: async () => (turns.push(turn), { ok: true, reason: 'ok', latencyMs: 0 }) });
+  const runners = [0, 1].map((i) =>
+    runnerFor(virtualServer({ key: { kind: 'addr', address: '10.0.0.1', family: 4, port: 80 + i }, realServers: Array.from({ length: 5 }, (_, j) => realServer({ port: 1000 + j, checkers: [tcpCheck({ warmupMs: 0, delayLoopMs: 60_000 })] })) })),
+  );
+  for (const r of runners) r.start();
+  await waitFor(() => (turns.length === 10 ? true : undefined), 2_000);
+  counting = false;
+  await Promise.all(runners.map((r) => r.stop()));
+  const perTurn = new Map<number, number>();
+  for (const t of turns) perTurn.set(t, (perTurn.get(t) ?? 0) + 1);
+  assert.deepEqual([...perTurn.values()], [3, 3, 3, 1], `starts per turn: ${[...perTurn.values()]}`);
+});
+
 test('a pool arms one timer however many runners it serves, and none once they have all stopped', async () => {
   const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
   const before = timers();

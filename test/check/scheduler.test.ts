@@ -207,6 +207,18 @@ test('FILE_CHECK offsets add to the configured or misc_dynamic weight, never bel
   assert.deepEqual(both.log, ['0 rs 127.0.0.1 up w9', '0 quorum up live=9']);
 });
 
+test('takeDue takes at most max checks, earliest plan first; the rest stay due', () => {
+  const rss = [300, 100, 200].map((w, i) => realServer({ address: `127.0.0.${i + 1}`, checkers: [tcpCheck({ connectIp: `127.0.0.${i + 1}`, warmupMs: w })] }));
+  let draw = 0;
+  // random() picks each first check's point within its warmup: all of it here, so checks plan at 300, 100 and 200.
+  const sched = new CheckScheduler([virtualServer({ realServers: rss })], { random: () => (draw++, 0.999999) });
+  sched.start(0);
+  assert.deepEqual(sched.takeDue(1_000, 2).map((d) => d.realServer.address), ['127.0.0.2', '127.0.0.3']);
+  assert.equal(sched.nextDueAt(), 299);
+  assert.deepEqual(sched.takeDue(1_000, 2).map((d) => d.realServer.address), ['127.0.0.1']);
+  assert.equal(draw, 3);
+});
+
 test('expedite brings the next attempt forward (the superseded plan is skipped); a running checker goes again on completion', () => {
   const sched = new CheckScheduler([virtualServer({ realServers: [realServer({ checkers: [fileCheck({ path: '/run/w' }, { delayLoopMs: 10_000 })] })] })], { random: () => 0 });
   const ok = { ok: true, reason: 'ok', latencyMs: 0 };
