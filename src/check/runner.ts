@@ -95,6 +95,8 @@ export class CheckPool {
   private readonly members = new Map<number, Member>();
   private nextMember = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** Instead of the timer when what it is for is due already (a tick that ran out of its budget). */
+  private immediate: NodeJS.Immediate | undefined;
   private timerAt = Infinity;
   /** When the armed timer should fire: timerAt, or the arming time for an entry already due. */
   private fireAt = Infinity;
@@ -137,8 +139,7 @@ export class CheckPool {
     if (this.members.size > 0) return;
     // Nothing left to run: drop the stale entries so an idle pool holds no timer (and no process) alive.
     while (this.queue.size > 0) this.queue.pop();
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.disarm();
     this.timerAt = Infinity;
   }
 
@@ -166,11 +167,21 @@ export class CheckPool {
 
   /** The one timer, for `at`: whatever was armed before is cleared, so no timer is ever lost while still armed. */
   private arm(at: number): void {
-    clearTimeout(this.timer);
+    this.disarm();
     const now = this.now();
     this.timerAt = at;
     this.fireAt = Math.max(at, now);
-    this.timer = setTimeout(() => this.tick(), Math.max(0, at - now));
+    // Due already: after this turn's I/O, not on a timer Node would hold back for a millisecond (16 starts a
+    // millisecond would cap a fast machine's pace).
+    if (at <= now) this.immediate = setImmediate(() => this.tick());
+    else this.timer = setTimeout(() => this.tick(), at - now);
+  }
+
+  private disarm(): void {
+    clearTimeout(this.timer);
+    clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
   }
 
   /** Queues a check behind the concurrency limit. */
@@ -187,6 +198,7 @@ export class CheckPool {
       if (limit !== this.limit.concurrency) this.limit.concurrency = limit;
     }
     this.timer = undefined;
+    this.immediate = undefined;
     this.timerAt = Infinity;
     this.ticking = true;
     try {
@@ -201,7 +213,7 @@ export class CheckPool {
     } finally {
       this.ticking = false;
     }
-    // Checks still due (over budget) make this a timer for now: it fires after the loop's I/O of this turn.
+    // Checks still due (over budget) are taken up after the loop's I/O of this turn.
     const next = this.queue.peekTime();
     if (next !== undefined) this.arm(next);
   }
