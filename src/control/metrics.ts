@@ -12,6 +12,7 @@ import { hostPort } from '../sys/inet.ts';
 import type { DirectorEvent } from '../director/events.ts';
 import type { Counters, DirectorStatus, DirectorTables, ServiceName, TableVisitor, WeightedEndpoint } from '../director/status.ts';
 import type { BgpStatus } from '../bgp/service.ts';
+import type { VirtualServer } from '../config/model.ts';
 
 // prom-client's index also loads its default process metrics and, through them, @opentelemetry/api: 90 modules,
 // 0.13 s on the host and seconds under TCG at every daemon start, for nothing this daemon exports. The four
@@ -74,6 +75,15 @@ export class DirectorMetrics {
   readonly #lastUp = new Map<string, boolean>();
   readonly #checkResults: Counter<'virtual_server' | 'checker' | 'result'>;
   readonly #checkDuration: Histogram<'virtual_server' | 'checker'>;
+  /**
+   * Each attempt's series, per virtual server (model object) and checker type: prom-client's children, so an
+   * attempt costs no label hashing (every check of the daemon passes here). A reload brings new objects.
+   */
+  readonly #attemptSeries = new WeakMap<VirtualServer, Map<string, {
+    readonly labels: { readonly virtual_server: string; readonly checker: string };
+    readonly duration: PromClient.Histogram.Internal<'virtual_server' | 'checker'>;
+    readonly results: Map<string, PromClient.Counter.Internal>;
+  }>>();
   readonly #checkTransitions: Counter<'virtual_server' | 'real_server' | 'to'>;
   readonly #applies: Counter<'reason'>;
   readonly #ops: Counter<'result'>;
@@ -314,9 +324,19 @@ export class DirectorMetrics {
   }
 
   #attempt(m: AttemptMessage): void {
-    const labels = { virtual_server: virtualServerLabel(m.check.virtualServer), checker: m.check.checker.type };
-    this.#checkResults.inc({ ...labels, result: m.result.ok ? 'ok' : (m.result.code ?? 'failed') });
-    this.#checkDuration.observe(labels, m.result.latencyMs / 1000);
+    const { virtualServer, checker } = m.check;
+    let byType = this.#attemptSeries.get(virtualServer);
+    if (!byType) this.#attemptSeries.set(virtualServer, (byType = new Map()));
+    let series = byType.get(checker.type);
+    if (!series) {
+      const labels = { virtual_server: virtualServerLabel(virtualServer), checker: checker.type };
+      byType.set(checker.type, (series = { labels, duration: this.#checkDuration.labels(labels), results: new Map() }));
+    }
+    const result = m.result.ok ? 'ok' : (m.result.code ?? 'failed');
+    let counter = series.results.get(result);
+    if (!counter) series.results.set(result, (counter = this.#checkResults.labels({ ...series.labels, result })));
+    counter.inc();
+    series.duration.observe(m.result.latencyMs / 1000);
   }
 }
 

@@ -9,6 +9,7 @@ import { askDaemon } from '../../src/control/client.ts';
 import { formatStatus } from '../../src/control/format.ts';
 import { parseListen } from '../../src/control/http.ts';
 import { DirectorMetrics } from '../../src/control/metrics.ts';
+import { attemptChannel } from '../../src/check/runner.ts';
 import { listenControl } from '../../src/control/server.ts';
 import { sockaddrUn } from '../../src/daemon/sd-notify.ts';
 import { desiredTable } from '../../src/ipvs/desired.ts';
@@ -132,7 +133,21 @@ test('metrics: keepalived-exporter VRRP names and labels, node_exporter IPVS lab
     h.checker('10.0.0.1').verdict('10.1.0.1', true, { weight: 3 });
     h.checker('10.0.0.1').verdict('10.1.0.1', false);
     await h.director.idle();
+    // Attempts as the runners publish them: two ok and one refused for one virtual server, one more for the same
+    // virtual server as a reload's new model object (the same series).
+    const vs = h.director.config.virtualServers[0]!;
+    const rs = vs.realServers[0]!;
+    const attempt = (virtualServer: typeof vs, ok: boolean) =>
+      attemptChannel.publish({ check: { id: 0, virtualServer, realServer: rs, checker: rs.checkers[0]!, plannedAt: 0 }, result: ok ? { ok, reason: 'ok', latencyMs: 2 } : { ok, code: 'CONNECT_REFUSED', reason: 'refused', latencyMs: 1 }, startedAt: 0, latenessMs: 0 });
+    attempt(vs, true);
+    attempt(vs, true);
+    attempt(vs, false);
+    attempt({ ...vs }, true);
     const text = await m.render();
+    const checker = rs.checkers[0]!.type;
+    assert.match(text, new RegExp(`^ipvs_ts_check_results_total\\{virtual_server="TCP 10\\.0\\.0\\.1:80",checker="${checker}",result="ok"\\} 3$`, 'm'));
+    assert.match(text, new RegExp(`^ipvs_ts_check_results_total\\{virtual_server="TCP 10\\.0\\.0\\.1:80",checker="${checker}",result="CONNECT_REFUSED"\\} 1$`, 'm'));
+    assert.match(text, new RegExp(`^ipvs_ts_check_duration_seconds_count\\{virtual_server="TCP 10\\.0\\.0\\.1:80",checker="${checker}"\\} 4$`, 'm'));
     assert.match(text, /^keepalived_up 1$/m);
     assert.match(text, /^keepalived_vrrp_state\{iname="VI_1",intf="lo",vrid="51",ip_address="10\.0\.0\.1\/32"\} 2$/m);
     assert.match(text, /^ipvs_ts_vrrp_priority\{iname="VI_1",intf="lo",vrid="51"\} 150$/m);
