@@ -1,8 +1,10 @@
 // Parses a generated keepalived.conf with 10,000 virtual servers × 10 real servers, each with a TCP_CHECK: how long
 // each stage takes and what the model keeps on the heap.
-//   node bench/config-parse.ts [--against DIR] [virtualServers] [realServersEach]
+//   node bench/config-parse.ts [--against DIR] [--cold N] [virtualServers] [realServersEach]
 // --against DIR: also loads the same text with DIR/src/config (another checkout, e.g. `git archive main src | tar -x
 // -C DIR`), alternating with this one in this process, and prints the ratio of their CPU medians.
+// --cold N: also N fresh processes that load the text once each (as the daemon does at its start: unoptimised code,
+// a heap that grows as it goes), alternating with DIR's with --against; their CPU medians and ratio.
 //
 // Stages, each timed over the same text in this process: reading and lexing (tokens to a counting sink), + building
 // statements (TreeBuilder with a sink that drops them), the whole load (parseConfigText: model, defaults,
@@ -10,6 +12,7 @@
 // reference that moves with the machine's load as they do.
 // Memory: the heap the loaded model retains after a full GC, per real server, with the text dropped (so a model
 // that pins its source text counts it). Heap sizes do not move with the load: they compare across runs.
+import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -87,7 +90,19 @@ function timed(f: () => unknown): { wall: number; cpu: number } {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
-if (import.meta.main) {
+/** CPU milliseconds of one load of the text in a fresh process, with `dir`'s src/config. */
+function coldLoad(dir: string, vsCount: number, rsCount: number): number {
+  const out = execFileSync(process.execPath, [import.meta.filename, '--child-load', dir, String(vsCount), String(rsCount)], { encoding: 'utf8' });
+  return Number(out.trim());
+}
+
+if (import.meta.main && process.argv[2] === '--child-load') {
+  const [dir, vs, rs] = process.argv.slice(3) as [string, string, string];
+  const text = generateConfig(Number(vs), Number(rs));
+  const { parseConfigText: parse } = (await import(resolve(dir, 'src/config/index.ts'))) as { parseConfigText: typeof parseConfigText };
+  const { cpu } = timed(() => parse(text, 'bench.conf', { skipHostChecks: true }));
+  console.log(cpu.toFixed(1));
+} else if (import.meta.main) {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   const heapUsed = (): number => {
@@ -98,6 +113,8 @@ if (import.meta.main) {
   const args = process.argv.slice(2);
   const againstAt = args.indexOf('--against');
   const against = againstAt >= 0 ? args.splice(againstAt, 2)[1] : undefined;
+  const coldAt = args.indexOf('--cold');
+  const coldRuns = coldAt >= 0 ? Number(args.splice(coldAt, 2)[1]) : 0;
   const vsCount = Number(args[0] ?? 10_000);
   const rsCount = Number(args[1] ?? 10);
   const servers = vsCount * rsCount;
@@ -146,5 +163,18 @@ if (import.meta.main) {
       `  against ${against}, alternated ${AB_RUNS} times: CPU median ${median(ours).toFixed(0)} ms here, ${median(theirs).toFixed(0)} ms there, ` +
         `ratio ${(median(ours) / median(theirs)).toFixed(2)} (best ${Math.min(...ours).toFixed(0)} / ${Math.min(...theirs).toFixed(0)} ms)`,
     );
+  }
+  if (coldRuns > 0) {
+    const here = resolve(import.meta.dirname, '..');
+    const ours: number[] = [];
+    const theirs: number[] = [];
+    for (let i = 0; i < coldRuns; i++) {
+      if (against) theirs.push(coldLoad(against, vsCount, rsCount));
+      ours.push(coldLoad(here, vsCount, rsCount));
+    }
+    const line = `  one load in a fresh process, ${coldRuns} times: CPU median ${median(ours).toFixed(0)} ms (best ${Math.min(...ours).toFixed(0)})`;
+    console.log(against
+      ? `${line} here, ${median(theirs).toFixed(0)} ms (best ${Math.min(...theirs).toFixed(0)}) there, ratio ${(median(ours) / median(theirs)).toFixed(2)}`
+      : line);
   }
 }

@@ -33,24 +33,25 @@ interface HostDraft extends Connection {
   readonly block: Stmt;
 }
 
+/** Absent = not written: the defaults are applied when the checker is made, so a TCP_CHECK's draft stays small. */
 interface CheckerDraft extends Connection {
   urls?: HttpUrl[];
-  httpProtocol: '1.0' | '1.0C' | '1.1';
-  enableSni: boolean;
+  httpProtocol?: '1.0' | '1.0C' | '1.1';
+  enableSni?: boolean;
   path?: string;
   timeoutMs?: number;
-  dynamic: boolean;
+  dynamic?: boolean;
   user?: ScriptUser;
   payload?: string;
-  requireReply: boolean;
+  requireReply?: boolean;
   replyData?: string;
   replyMask?: string;
-  minReplyLength: number;
-  maxReplyLength: number;
-  queryType: DnsQueryType;
+  minReplyLength?: number;
+  maxReplyLength?: number;
+  queryType?: DnsQueryType;
   name?: string;
   heloName?: string;
-  hosts: HostDraft[];
+  hosts?: HostDraft[];
   trackFile?: { name: string; pos: Token };
   fileWeight?: { weight: number; reverse: boolean };
 }
@@ -169,7 +170,7 @@ function checkerSpecs(r: ArgReader): Record<Checker['type'], BlockSpec<CheckerDr
       r.problems.warn('deprecated', 'SMTP_CHECK host { … } is deprecated (keepalived: define one SMTP_CHECK per server); taken as one more SMTP_CHECK with these connection settings', posOf(t.key));
       const h: HostDraft = { inh: {}, outer: d, block: t };
       walk(r.needBlock(t), hostSpec, h, r);
-      d.hosts.push(h);
+      (d.hosts ??= []).push(h);
     },
   };
   const file: Record<string, Handler<CheckerDraft>> = {
@@ -277,26 +278,26 @@ function readUrl(s: Stmt, r: ArgReader): HttpUrl | undefined {
 /** Keyword tables are built once per load: a large config has a checker per real server. */
 export class CheckerReader {
   readonly #r: ArgReader;
-  readonly #specs: Record<Checker['type'], BlockSpec<CheckerDraft>>;
+  /** A Map: an object indexed by a keyword read from the text would first look that string up in V8's string table. */
+  readonly #specs: ReadonlyMap<string, BlockSpec<CheckerDraft>>;
   readonly #trackFiles: readonly TrackFile[];
 
   /** `trackFiles` grows as the top-level blocks arrive: a FILE_CHECK sees those above it, as in keepalived. */
   constructor(r: ArgReader, trackFiles: readonly TrackFile[]) {
     this.#r = r;
-    this.#specs = checkerSpecs(r);
+    this.#specs = new Map(Object.entries(checkerSpecs(r)));
     this.#trackFiles = trackFiles;
   }
 
   /** One checker block → its checkers: one, or none when it is unusable, or several for SMTP_CHECK host blocks. */
   read(s: Stmt, rs: Endpoint, rsInh: Inherited): Checker[] {
     const r = this.#r;
-    const type = s.key.text as Checker['type'];
-    r.arity(s, 0, 0, (k) => `${k} { … }`);
-    const d: CheckerDraft = {
-      inh: {}, httpProtocol: '1.0', enableSni: false, dynamic: false, requireReply: false, minReplyLength: 0,
-      maxReplyLength: DEFAULTS.udpMaxReplyLength, queryType: DEFAULTS.dnsQueryType, hosts: [],
-    };
-    walk(r.needBlock(s), this.#specs[type], d, r);
+    const spec = this.#specs.get(s.key.text) as BlockSpec<CheckerDraft>;
+    // The spec's own name, not the keyword's text: every checker then shares one string instead of holding its own.
+    const type = spec.name as Checker['type'];
+    if (s.args.length > 0) r.arity(s, 0, 0, `${type} { … }`);
+    const d: CheckerDraft = { inh: {} };
+    walk(r.needBlock(s), spec, d, r);
     const base = common(type, d, rs, rsInh, posOf(s.key));
     switch (type) {
       case 'TCP_CHECK':
@@ -306,28 +307,32 @@ export class CheckerReader {
       case 'HTTP_GET':
       case 'SSL_GET':
         if (!d.urls) r.problems.error('missing', `${type} has no url { path … } block`, posOf(s.key));
-        if (d.enableSni && type === 'HTTP_GET') r.problems.warn('lenient', 'enable_sni only applies to SSL_GET; ignored for HTTP_GET', posOf(s.key));
-        return [{ ...base, type, urls: d.urls ?? [], httpProtocol: d.httpProtocol, enableSni: d.enableSni && type === 'SSL_GET' }];
+        if (d.enableSni === true && type === 'HTTP_GET') r.problems.warn('lenient', 'enable_sni only applies to SSL_GET; ignored for HTTP_GET', posOf(s.key));
+        return [{ ...base, type, urls: d.urls ?? [], httpProtocol: d.httpProtocol ?? '1.0', enableSni: d.enableSni === true && type === 'SSL_GET' }];
       case 'MISC_CHECK':
         if (d.path === undefined) {
           r.problems.error('missing', 'MISC_CHECK has no misc_path', posOf(s.key));
           return [];
         }
         return [{
-          ...base, type, path: d.path, timeoutMs: d.timeoutMs ?? base.delayLoopMs, dynamic: d.dynamic, ...(d.user ? { user: d.user } : {}),
+          ...base, type, path: d.path, timeoutMs: d.timeoutMs ?? base.delayLoopMs, dynamic: d.dynamic ?? false, ...(d.user ? { user: d.user } : {}),
         }];
-      case 'UDP_CHECK':
-        if (d.requireReply && d.minReplyLength > d.maxReplyLength) {
-          r.problems.error('range', `UDP_CHECK min_reply_length ${d.minReplyLength} > max_reply_length ${d.maxReplyLength}: every reply would fail`, posOf(s.key));
+      case 'UDP_CHECK': {
+        const requireReply = d.requireReply ?? false;
+        const minReplyLength = d.minReplyLength ?? 0;
+        const maxReplyLength = d.maxReplyLength ?? DEFAULTS.udpMaxReplyLength;
+        if (requireReply && minReplyLength > maxReplyLength) {
+          r.problems.error('range', `UDP_CHECK min_reply_length ${minReplyLength} > max_reply_length ${maxReplyLength}: every reply would fail`, posOf(s.key));
         }
         return [{
-          ...base, type, requireReply: d.requireReply, minReplyLength: d.minReplyLength, maxReplyLength: d.maxReplyLength,
+          ...base, type, requireReply, minReplyLength, maxReplyLength,
           ...(d.payload !== undefined ? { payload: d.payload } : {}),
           ...(d.replyData !== undefined ? { replyData: d.replyData } : {}),
           ...(d.replyMask !== undefined ? { replyMask: d.replyMask } : {}),
         }];
+      }
       case 'DNS_CHECK':
-        return [{ ...base, type, queryType: d.queryType, name: d.name ?? DEFAULTS.dnsName }];
+        return [{ ...base, type, queryType: d.queryType ?? DEFAULTS.dnsQueryType, name: d.name ?? DEFAULTS.dnsName }];
       case 'SMTP_CHECK':
         return this.#smtp(d, base, rs, rsInh);
       case 'FILE_CHECK':
@@ -343,8 +348,9 @@ export class CheckerReader {
     const heloName = d.heloName ?? DEFAULTS.smtpHeloName;
     const ownConnection = d.connectIp !== undefined || d.connectPort !== undefined || d.bindTo !== undefined || d.bindPort !== undefined ||
       d.inh.connectTimeoutMs !== undefined;
-    const checkers: Checker[] = ownConnection || d.hosts.length === 0 ? [{ ...base, type: 'SMTP_CHECK', heloName }] : [];
-    for (const h of d.hosts) {
+    const hosts = d.hosts ?? [];
+    const checkers: Checker[] = ownConnection || hosts.length === 0 ? [{ ...base, type: 'SMTP_CHECK', heloName }] : [];
+    for (const h of hosts) {
       // A host replaces the connection only: the rest (timing, helo_name) is the SMTP_CHECK's.
       const connection: Connection = { ...h, inh: { ...d.inh, connectTimeoutMs: h.inh.connectTimeoutMs } };
       checkers.push({ ...common('SMTP_CHECK', connection, rs, rsInh, posOf(h.block.key)), type: 'SMTP_CHECK', heloName });

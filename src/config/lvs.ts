@@ -177,17 +177,25 @@ export class LvsReader {
     const lbKind = d.lbKind ?? 'NAT';
     const vsPort = key?.kind === 'addr' ? key.port : 0;
     const realServers: RealServer[] = [];
-    const seen = new Map<string, RealServer>();
+    // By address, then by address and port only where one address comes with several ports: no key string is made
+    // for each of the usual real servers, whose addresses differ.
+    const byAddress = new Map<string, RealServer>();
+    let byEndpoint: Map<string, RealServer> | undefined;
     for (const t of d.rsStmts) {
       const rs = this.#readRealServer(t, d, lbKind, vsPort);
       if (!rs) continue;
-      const id = `${rs.address}|${rs.port}`;
-      const prev = seen.get(id);
+      let prev = byAddress.get(rs.address);
+      if (prev === undefined) byAddress.set(rs.address, rs);
+      else if (prev.port !== rs.port) {
+        byEndpoint ??= new Map();
+        const id = `${rs.address}|${rs.port}`;
+        prev = byEndpoint.get(id);
+        if (prev === undefined) byEndpoint.set(id, rs);
+      }
       if (prev) {
         p.error('duplicate', `duplicate real_server ${rs.address} ${rs.port} in ${label} (first at ${prev.pos.file}:${prev.pos.line}:${prev.pos.col})`, rs.pos);
         continue;
       }
-      seen.set(id, rs);
       realServers.push(rs);
     }
     if (!key) return undefined;

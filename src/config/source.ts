@@ -169,7 +169,8 @@ class SourceReader {
       let last = end - 1;
       while (last >= first && isBlankCode(text.charCodeAt(last))) last--;
       const continued = last >= first && text.charCodeAt(last) === BACKSLASH_CODE;
-      const issue = lexRange(text, from, continued ? last : end, file, lineNo, line);
+      // From the first non-blank: the indentation was just skipped, and every line of a large file has some.
+      const issue = lexRange(text, first, continued ? last : end, file, lineNo, line, first - from + 1);
       if (issue) this.#problems.error('syntax', issue.message, { file, line: lineNo, col: issue.col });
       if (nextDollar >= 0 && nextDollar < from) nextDollar = text.indexOf('$', from);
       dollar ||= nextDollar >= 0 && nextDollar < end;

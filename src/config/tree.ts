@@ -18,8 +18,12 @@ const MAX_DEPTH = 16;
 interface Frame {
   readonly open: Token;
   /** Undefined while skipping a block nobody will read (too deep, or without a keyword). */
-  readonly list: Stmt[] | undefined;
+  readonly owner: Mutable<Stmt> | undefined;
+  /** Where this block's statements start on the shared stack of open blocks' statements. */
+  readonly from: number;
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** A statement still collecting its arguments; placed as it is (no copy) once its line ends. */
 interface Building {
@@ -33,11 +37,18 @@ interface Building {
  * from empty takes room for 17, and most lines have one argument.
  */
 const NO_ARGS: readonly Token[] = Object.freeze([]);
+/** A block's statements until it closes (then replaced by a list of their exact number). */
+const NO_STMTS: readonly Stmt[] = Object.freeze([]);
 
 export class TreeBuilder {
   readonly #problems: Problems;
   readonly #emit: (s: Stmt) => void;
   readonly #frames: Frame[] = [];
+  /**
+   * The statements of every open block, innermost last: a block's are copied out when it closes, at their exact
+   * number, rather than each block growing a list of its own by push (room for 17 from the first statement on).
+   */
+  readonly #stack: Stmt[] = [];
   /** The statement whose line is being read. */
   #current: Building | undefined;
   /** A finished line that may still get its `{` at the start of the next line. */
@@ -83,6 +94,7 @@ export class TreeBuilder {
     this.#flushPending();
     for (let f = this.#frames.pop(); f; f = this.#frames.pop()) {
       this.#problems.error('unbalanced-braces', `unbalanced braces: the '{' opened here is never closed (end of input reached)`, posOf(f.open));
+      this.#closeBlock(f);
     }
     // What was read of an unclosed block is still checked, so a truncated file reports its other problems too.
     const top = this.#openTop;
@@ -95,29 +107,36 @@ export class TreeBuilder {
     this.#current = undefined;
     this.#pending = undefined;
     const parent = this.#frames[this.#frames.length - 1];
-    const skipping = parent !== undefined && parent.list === undefined;
+    const skipping = parent !== undefined && parent.owner === undefined;
     if (!owner) {
       if (!skipping) this.#problems.error('syntax', `'{' without a keyword before it`, posOf(t));
-      this.#frames.push({ open: t, list: undefined });
+      this.#frames.push({ open: t, owner: undefined, from: this.#stack.length });
       return;
     }
     if (this.#frames.length >= MAX_DEPTH && !skipping) {
       if (!this.#tooDeepReported) this.#problems.error('syntax', `blocks nested deeper than ${MAX_DEPTH} levels`, posOf(t));
       this.#tooDeepReported = true;
       this.#place(owner);
-      this.#frames.push({ open: t, list: undefined });
+      this.#frames.push({ open: t, owner: undefined, from: this.#stack.length });
       return;
     }
     if (skipping) {
-      this.#frames.push({ open: t, list: undefined });
+      this.#frames.push({ open: t, owner: undefined, from: this.#stack.length });
       return;
     }
-    const block: Stmt[] = [];
-    const stmt: Stmt = { key: owner.key, args: owner.args, block };
-    this.#frames.push({ open: t, list: block });
+    const stmt: Mutable<Stmt> = { key: owner.key, args: owner.args, block: NO_STMTS };
     // The statement is placed in its parent now but emitted (at top level) only when its block closes.
-    if (parent) parent.list?.push(stmt);
+    if (parent) this.#stack.push(stmt);
     else this.#openTop = stmt;
+    this.#frames.push({ open: t, owner: stmt, from: this.#stack.length });
+  }
+
+  /** Gives a closing block its statements and takes them off the stack. */
+  #closeBlock(f: Frame): void {
+    const open = this.#stack;
+    if (f.owner && open.length > f.from) f.owner.block = open.slice(f.from);
+    // Emptied by pops, which keep the stack's room: a shorter length can give it back, and the next block regrow it.
+    while (open.length > f.from) open.pop();
   }
 
   #close(t: Token): void {
@@ -128,6 +147,7 @@ export class TreeBuilder {
       this.#problems.error('unbalanced-braces', `unbalanced braces: '}' without a matching '{'`, posOf(t));
       return;
     }
+    this.#closeBlock(f);
     if (this.#frames.length === 0 && this.#openTop) {
       const top = this.#openTop;
       this.#openTop = undefined;
@@ -153,6 +173,6 @@ export class TreeBuilder {
   #place(s: Stmt): void {
     const parent = this.#frames[this.#frames.length - 1];
     if (!parent) this.#emit(s);
-    else parent.list?.push(s);
+    else if (parent.owner) this.#stack.push(s);
   }
 }

@@ -29,13 +29,33 @@ function templateHint(text: string): string {
   return TEMPLATE.test(text) ? ` ('${text}' looks like a placeholder from a grammar template, not a value)` : '';
 }
 
+/** Longest run of digits read without Number(): 15 digits stay below 2^53, so the sum is exact. */
+const MAX_PLAIN_DIGITS = 15;
+
+/**
+ * The value of a short run of decimal digits, or -1 for anything else (signs, fractions, long numbers): nearly every
+ * number in a large config is one, and a regular expression and Number() for each cost more than the loop.
+ */
+function plainDigits(text: string): number {
+  const n = text.length;
+  if (n === 0 || n > MAX_PLAIN_DIGITS) return -1;
+  let v = 0;
+  for (let i = 0; i < n; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
 export class ArgReader {
   readonly problems: Problems;
   /**
-   * Each address's text once per load: the same real servers behind many virtual servers (one pool for ports 80
-   * and 443, or for many VIPs) is the usual large configuration, and each would otherwise hold its own copy.
+   * Each address once per load, by the text written and by its canonical text: the same real servers behind many
+   * virtual servers (one pool for ports 80 and 443, or for many VIPs) is the usual large configuration, and each
+   * would otherwise hold its own copy of the string and parse it again.
    */
-  readonly #addresses = new Map<string, string>();
+  readonly #addresses = new Map<string, Address>();
 
   constructor(problems: Problems) {
     this.problems = problems;
@@ -79,11 +99,14 @@ export class ArgReader {
 
   /** `what` names the value in messages; `suffix` is appended to it, so callers need not build strings up front. */
   integer(t: Token, what: string, min: number, max: number, suffix = ''): number | undefined {
-    if (!/^[+-]?\d+$/.test(t.text)) {
-      this.problems.error('bad-value', `${what}${suffix}: '${t.text}' is not a whole number${templateHint(t.text)}`, posOf(t));
-      return undefined;
+    let v = plainDigits(t.text);
+    if (v < 0) {
+      if (!/^[+-]?\d+$/.test(t.text)) {
+        this.problems.error('bad-value', `${what}${suffix}: '${t.text}' is not a whole number${templateHint(t.text)}`, posOf(t));
+        return undefined;
+      }
+      v = Number(t.text);
     }
-    const v = Number(t.text);
     if (v < min || v > max) {
       this.problems.error('range', `${what}${suffix} ${t.text} is out of range ${min}-${max}`, posOf(t));
       return undefined;
@@ -94,17 +117,21 @@ export class ArgReader {
   /** The single integer argument of a keyword. */
   int(s: Stmt, min: number, max: number): number | undefined {
     this.noBlock(s);
-    if (!this.arity(s, 1, 1, (k) => `${k} N (${min}-${max})`)) return undefined;
+    if (s.args.length !== 1 && !this.arity(s, 1, 1, `${s.key.text} N (${min}-${max})`)) return undefined;
     return this.integer(s.args[0] as Token, s.key.text, min, max);
   }
 
   /** Seconds, possibly fractional (keepalived reads up to microseconds), as milliseconds. */
   secondsToken(t: Token, what: string, minMs: number, maxMs: number): number | undefined {
-    if (!/^(\d+(\.\d*)?|\.\d+)$/.test(t.text)) {
-      this.problems.error('bad-value', `${what}: '${t.text}' is not a number of seconds${templateHint(t.text)}`, posOf(t));
-      return undefined;
+    const whole = plainDigits(t.text);
+    let ms = whole * 1000;
+    if (whole < 0) {
+      if (!/^(\d+(\.\d*)?|\.\d+)$/.test(t.text)) {
+        this.problems.error('bad-value', `${what}: '${t.text}' is not a number of seconds${templateHint(t.text)}`, posOf(t));
+        return undefined;
+      }
+      ms = Math.round(Number(t.text) * 1000);
     }
-    const ms = Math.round(Number(t.text) * 1000);
     if (ms < minMs || ms > maxMs) {
       this.problems.error('range', `${what} ${t.text} is out of range ${minMs / 1000}-${maxMs / 1000} seconds`, posOf(t));
       return undefined;
@@ -114,19 +141,24 @@ export class ArgReader {
 
   seconds(s: Stmt, minMs = 0, maxMs = 31 * 86_400_000): number | undefined {
     this.noBlock(s);
-    if (!this.arity(s, 1, 1, (k) => `${k} SECONDS`)) return undefined;
+    if (s.args.length !== 1 && !this.arity(s, 1, 1, `${s.key.text} SECONDS`)) return undefined;
     return this.secondsToken(s.args[0] as Token, s.key.text, minMs, maxMs);
   }
 
   addressToken(t: Token, what: string): Address | undefined {
+    const seen = this.#addresses.get(t.text);
+    if (seen !== undefined) return seen;
     const a = canonicalAddress(t.text);
     if (!a) {
       this.problems.error('bad-value', `${what}: '${t.text}' is not an IPv4 or IPv6 address${templateHint(t.text)}`, posOf(t));
       return undefined;
     }
-    const known = this.#addresses.get(a.address);
-    if (known === undefined) this.#addresses.set(a.address, a.address);
-    return known === undefined ? a : { address: known, family: a.family };
+    // Another spelling of an address already read (IPv6 in upper case, uncompressed) shares its canonical text.
+    const known = a.address === t.text ? undefined : this.#addresses.get(a.address);
+    const shared = known ?? a;
+    if (!known) this.#addresses.set(a.address, shared);
+    this.#addresses.set(t.text, shared);
+    return shared;
   }
 
   address(s: Stmt): Address | undefined {
