@@ -37,6 +37,9 @@ export interface AttemptMessage {
 
 export type RunChecker = (checker: Checker, signal: AbortSignal) => Promise<CheckResult>;
 
+/** How late the earliest due check may be before a tick starts every due check (see tick()). */
+const BEHIND_MS = 1_000;
+
 /** What the pool shares between virtual servers. */
 export interface PoolOptions {
   /** At most this many checks in flight, over every runner of the pool; the rest wait in order. Default 1,000. */
@@ -54,7 +57,8 @@ export interface PoolOptions {
    * At most this many checks start per tick of the pool's timer; checks due beyond it start on the next tick,
    * after the loop has read what completed meanwhile. A tick that started hundreds at once (a clump: checks
    * planned from completions read in one go fall due together again) delayed their own completions and the
-   * loop's timers by as long, and the clump held round after round. Default 16.
+   * loop's timers by as long, and the clump held round after round. A pool more than a second behind (saturated)
+   * starts every due check: there the big batches are cheaper, and every check is late anyway. Default 16.
    */
   readonly startsPerTick?: number;
   /** Replaces the protocol checkers (tests). */
@@ -202,7 +206,9 @@ export class CheckPool {
     this.timerAt = Infinity;
     this.ticking = true;
     try {
-      let budget = this.startsPerTick;
+      // A pool behind by more than a second cannot keep the pace: then every due check starts, in big batches that
+      // cost least per check (the in-flight limit, not the budget, bounds them), and clumps no longer matter.
+      let budget = now - (this.queue.peekTime() ?? now) > BEHIND_MS ? Infinity : this.startsPerTick;
       for (let at = this.queue.peekTime(); budget > 0 && at !== undefined && at <= now; at = this.queue.peekTime()) {
         const m = this.members.get(this.queue.pop()!);
         // Left the pool, or superseded by an earlier entry that already ran.

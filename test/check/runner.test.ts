@@ -158,6 +158,28 @@ test('a pool starts at most startsPerTick checks per timer tick; the rest start 
   assert.deepEqual([...perTurn.values()], [3, 3, 3, 1], `starts per turn: ${[...perTurn.values()]}`);
 });
 
+test('a pool more than a second behind starts every due check in one tick', async () => {
+  let turn = 0;
+  let counting = true;
+  const count = () => {
+    turn++;
+    if (counting) setImmediate(count);
+  };
+  count();
+  const turns: number[] = [];
+  // The pool's clock runs 5 s ahead of the plans made at start: its first tick finds every check 5 s late.
+  let ahead = 0;
+  const origin = performance.timeOrigin;
+  const runnerFor = sharedRunners({ startsPerTick: 3, now: () => origin + performance.now() + ahead, runChecker: async () => (turns.push(turn), { ok: true, reason: 'ok', latencyMs: 0 }) });
+  const runner = runnerFor(virtualServer({ realServers: Array.from({ length: 10 }, (_, j) => realServer({ port: 1000 + j, checkers: [tcpCheck({ warmupMs: 0, delayLoopMs: 60_000 })] })) }));
+  runner.start();
+  ahead = 5_000;
+  await waitFor(() => (turns.length === 10 ? true : undefined), 2_000);
+  counting = false;
+  await runner.stop();
+  assert.equal(new Set(turns).size, 1, `starts per turn: ${turns}`);
+});
+
 test('a pool arms one timer however many runners it serves, and none once they have all stopped', async () => {
   const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
   const before = timers();
