@@ -102,7 +102,7 @@ export function formatListing(info: IpvsInfo, listing: Listing, mode: ListMode =
   for (let s = 0; s < listing.services.length; s++) {
     out.line(serviceLine(listing.services[s]!, mode));
     for (const i of listing.dests[s]!) {
-      out.ascii('  -> ');
+      out.bytes(ARROW);
       const name = out.at;
       if (rows.family[i] === 4) {
         const a = rows.address[i]!;
@@ -113,7 +113,7 @@ export function formatListing(info: IpvsInfo, listing: Listing, mode: ListMode =
         out.line(numbers(rows.stats?.[i] ?? ZERO, mode));
         continue;
       }
-      const column = out.ascii(FORWARD_COLUMN[forwardOf(rows.fwd[i]!)]).byte(32).at;
+      const column = out.bytes(FORWARD_BYTES[forwardOf(rows.fwd[i]!)]).byte(32).at;
       out.int(rows.weight[i]!).pad(column + 6).byte(32);
       const active = out.at;
       out.uint(rows.active[i]!).pad(active + 10).byte(32);
@@ -123,6 +123,10 @@ export function formatListing(info: IpvsInfo, listing: Listing, mode: ListMode =
   }
   return out.done();
 }
+
+// Written per destination as bytes: Buffer#write is a call into C++, which the guest's emulated CPU makes dear.
+const ARROW = Buffer.from('  -> ', 'latin1');
+const FORWARD_BYTES = Object.fromEntries(Object.entries(FORWARD_NAMES).map(([k, v]) => [k, Buffer.from(v.padEnd(7), 'latin1')])) as Record<ForwardMethod, Buffer>;
 
 const ZERO: IpvsStats = { conns: 0n, inPkts: 0n, outPkts: 0n, inBytes: 0n, outBytes: 0n, cps: 0n, inPps: 0n, outPps: 0n, inBps: 0n, outBps: 0n };
 
@@ -156,6 +160,12 @@ class Output {
     return this;
   }
 
+  bytes(b: Uint8Array): this {
+    this.#room(b.length);
+    for (let k = 0; k < b.length; k++) this.#buf[this.at++] = b[k]!;
+    return this;
+  }
+
   ascii(s: string): this {
     this.#room(s.length);
     this.at += this.#buf.write(s, this.at, 'latin1');
@@ -179,8 +189,7 @@ class Output {
   pad(to: number): this {
     if (to <= this.at) return this;
     this.#room(to - this.at);
-    this.#buf.fill(32, this.at, to);
-    this.at = to;
+    while (this.at < to) this.#buf[this.at++] = 32;
     return this;
   }
 
@@ -213,8 +222,6 @@ function schedFlagNames(scheduler: string, flags: string[]): string[] {
   };
   return flags.map((f) => named[scheduler]?.[f] ?? f);
 }
-
-const FORWARD_COLUMN = Object.fromEntries(Object.entries(FORWARD_NAMES).map(([k, v]) => [k, v.padEnd(7)])) as Record<ForwardMethod, string>;
 
 function numbers(s: IpvsStats, mode: ListMode): string {
   const v = mode === 'stats' ? [s.conns, s.inPkts, s.outPkts, s.inBytes, s.outBytes] : [s.cps, s.inPps, s.outPps, s.inBps, s.outBps];
