@@ -354,7 +354,7 @@ function stringOf(buf: Buffer, o: number): string {
   return buf.toString('utf8', at, nul < 0 || nul > end ? end : nul);
 }
 
-const ZERO_STATS: IpvsStats = Object.freeze({
+export const ZERO_STATS: IpvsStats = Object.freeze({
   conns: 0n, inPkts: 0n, outPkts: 0n, inBytes: 0n, outBytes: 0n, cps: 0n, inPps: 0n, outPps: 0n, inBps: 0n, outBps: 0n,
 });
 

@@ -2,7 +2,7 @@
 // operators read it at a glance and tests can compare it with ipvsadm's own output line for line.
 import { hostPort, inetPton } from '../sys/inet.ts';
 import type { KernelTable } from './client.ts';
-import { forwardOf, type IpvsInfo } from './codec.ts';
+import { forwardOf, type IpvsInfo, ZERO_STATS } from './codec.ts';
 import type { Listing } from './listing.ts';
 import type { DestinationEntry, ForwardMethod, IpvsStats, ServiceEntry } from './types.ts';
 
@@ -110,7 +110,7 @@ export function formatListing(info: IpvsInfo, listing: Listing, mode: ListMode =
       } else out.ascii(`[${rows.v6.get(i)}]`);
       out.byte(58).uint(rows.port[i]!).pad(name + 28).byte(32);
       if (mode !== 'plain') {
-        out.line(numbers(rows.stats?.[i] ?? ZERO, mode));
+        out.line(numbers(rows.stats?.[i] ?? ZERO_STATS, mode));
         continue;
       }
       const column = out.bytes(FORWARD_BYTES[forwardOf(rows.fwd[i]!)]).byte(32).at;
@@ -127,8 +127,6 @@ export function formatListing(info: IpvsInfo, listing: Listing, mode: ListMode =
 // Written per destination as bytes: Buffer#write is a call into C++, which the guest's emulated CPU makes dear.
 const ARROW = Buffer.from('  -> ', 'latin1');
 const FORWARD_BYTES = Object.fromEntries(Object.entries(FORWARD_NAMES).map(([k, v]) => [k, Buffer.from(v.padEnd(7), 'latin1')])) as Record<ForwardMethod, Buffer>;
-
-const ZERO: IpvsStats = { conns: 0n, inPkts: 0n, outPkts: 0n, inBytes: 0n, outBytes: 0n, cps: 0n, inPps: 0n, outPps: 0n, inBps: 0n, outBps: 0n };
 
 /** A growing byte buffer with the few writes a listing line needs; numbers are written digit by digit. */
 class Output {
