@@ -14,6 +14,11 @@ import type { IpvsTable } from '../src/ipvs/types.ts';
 
 const DUMP_BYTES = 32 * 1024;
 
+interface Reply {
+  readonly datagrams: readonly Buffer[];
+  readonly seqAt: readonly { readonly data: Buffer; readonly offset: number }[];
+}
+
 export class FakeIpvsKernel implements NetlinkTransport {
   readonly portId = 4242;
   readonly ackCapacity = 1024;
@@ -22,31 +27,56 @@ export class FakeIpvsKernel implements NetlinkTransport {
   readonly hash = createHash('sha256');
   bytes = 0;
   sends = 0;
-  readonly #services: Buffer[] = [];
-  readonly #dests = new Map<string, Buffer[]>();
+  readonly #services: Reply;
+  readonly #dests = new Map<string, Reply>();
   #onDatagram: ((d: NetlinkDatagram) => void) | undefined;
 
   readonly familyId: number;
 
   constructor(familyId: number, table: IpvsTable) {
     this.familyId = familyId;
+    const services: Buffer[] = [];
     for (const { service, destinations } of table.services) {
       if (service.id.kind !== 'addr') continue;
       const addr = union(service.id.address);
       const flags = Buffer.alloc(8);
       flags.writeUInt32LE(0xffffffff, 4);
-      this.#services.push(genl(IPVS_CMD.NEW_SERVICE, nested(IPVS_CMD_ATTR.SERVICE, [
+      services.push(genl(IPVS_CMD.NEW_SERVICE, nested(IPVS_CMD_ATTR.SERVICE, [
         u16(IPVS_SVC_ATTR.AF, 2), u16(IPVS_SVC_ATTR.PROTOCOL, 6), binary(IPVS_SVC_ATTR.ADDR, addr), be16(IPVS_SVC_ATTR.PORT, service.id.port),
         u32(IPVS_SVC_ATTR.FWMARK, 0), string(IPVS_SVC_ATTR.SCHED_NAME, service.scheduler), binary(IPVS_SVC_ATTR.FLAGS, flags),
         u32(IPVS_SVC_ATTR.TIMEOUT, service.timeoutS), binary(IPVS_SVC_ATTR.NETMASK, inetPton(service.netmask)), stats32(IPVS_SVC_ATTR.STATS), stats64(IPVS_SVC_ATTR.STATS64),
       ])));
-      this.#dests.set(key(addr.subarray(0, 4), service.id.port), destinations.map((d) => genl(IPVS_CMD.NEW_DEST, nested(IPVS_CMD_ATTR.DEST, [
+      this.#dests.set(key(addr.subarray(0, 4), service.id.port), this.#reply(destinations.map((d) => genl(IPVS_CMD.NEW_DEST, nested(IPVS_CMD_ATTR.DEST, [
         binary(IPVS_DEST_ATTR.ADDR, union(d.address)), be16(IPVS_DEST_ATTR.PORT, d.port), u32(IPVS_DEST_ATTR.FWD_METHOD, 0), u32(IPVS_DEST_ATTR.WEIGHT, d.weight),
         u32(IPVS_DEST_ATTR.U_THRESH, 0), u32(IPVS_DEST_ATTR.L_THRESH, 0), u32(IPVS_DEST_ATTR.ACTIVE_CONNS, 0), u32(IPVS_DEST_ATTR.INACT_CONNS, 0),
         u32(IPVS_DEST_ATTR.PERSIST_CONNS, 0), stats32(IPVS_DEST_ATTR.STATS), u16(IPVS_DEST_ATTR.ADDR_FAMILY, 2), stats64(IPVS_DEST_ATTR.STATS64),
         u8(IPVS_DEST_ATTR.TUN_TYPE, 0), be16(IPVS_DEST_ATTR.TUN_PORT, 0), u16(IPVS_DEST_ATTR.TUN_FLAGS, 0),
-      ]))));
+      ])))));
     }
+    this.#services = this.#reply(services);
+  }
+
+  /** A dump's reply parts, encoded once; each request only writes its sequence number into them. */
+  #reply(rows: readonly Buffer[]): Reply {
+    const datagrams: Buffer[] = [];
+    const seqAt: { data: Buffer; offset: number }[] = [];
+    let part: Buffer[] = [];
+    let size = 0;
+    const flush = (): void => {
+      const data = Buffer.concat(part);
+      for (let o = 0; o < data.length; o += nlmsgAlign(data.readUInt32LE(o))) seqAt.push({ data, offset: o });
+      datagrams.push(data);
+      part = [];
+      size = 0;
+    };
+    for (const row of rows) {
+      const msg = encodeMessage({ type: this.familyId, flags: NLM_F_MULTI, seq: 0, pid: this.portId, payload: row });
+      if (size + msg.length > DUMP_BYTES) flush();
+      part.push(msg);
+      size += msg.length;
+    }
+    if (part.length) flush();
+    return { datagrams, seqAt };
   }
 
   send(messages: readonly Buffer[]): void {
@@ -62,25 +92,14 @@ export class FakeIpvsKernel implements NetlinkTransport {
           continue;
         }
         const cmd = m[off + NLMSG_HDRLEN];
-        let rows: Buffer[] = [];
-        if (cmd === IPVS_CMD.GET_SERVICE) rows = this.#services;
+        let reply: Reply | undefined;
+        if (cmd === IPVS_CMD.GET_SERVICE) reply = this.#services;
         else if (cmd === IPVS_CMD.GET_DEST) {
           const svc = decodeAttrs(m.subarray(off + NLMSG_HDRLEN + 4, off + m.readUInt32LE(off))).nested(IPVS_CMD_ATTR.SERVICE);
-          rows = this.#dests.get(key(svc?.get(IPVS_SVC_ATTR.ADDR) ?? Buffer.alloc(4), svc?.be16(IPVS_SVC_ATTR.PORT) ?? 0)) ?? [];
+          reply = this.#dests.get(key(svc?.get(IPVS_SVC_ATTR.ADDR) ?? Buffer.alloc(4), svc?.be16(IPVS_SVC_ATTR.PORT) ?? 0));
         }
-        let part: Buffer[] = [];
-        let size = 0;
-        for (const row of rows) {
-          const msg = encodeMessage({ type: this.familyId, flags: NLM_F_MULTI, seq, pid: this.portId, payload: row });
-          if (size + msg.length > DUMP_BYTES) {
-            out.push(Buffer.concat(part));
-            part = [];
-            size = 0;
-          }
-          part.push(msg);
-          size += msg.length;
-        }
-        if (part.length) out.push(Buffer.concat(part));
+        for (const at of reply?.seqAt ?? []) at.data.writeUInt32LE(seq, at.offset + 8);
+        if (reply) out.push(...reply.datagrams);
         out.push(encodeMessage({ type: NLMSG_DONE, flags: NLM_F_MULTI, seq, pid: this.portId, payload: Buffer.alloc(4) }));
       }
     }

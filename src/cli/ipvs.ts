@@ -4,7 +4,7 @@ import { formatProblem, loadConfig } from '../config/index.ts';
 import { IpvsClient } from '../ipvs/client.ts';
 import { describeOp } from '../ipvs/describe.ts';
 import { desiredTable } from '../ipvs/desired.ts';
-import { formatTable, type ListMode, sortTable, tableJson } from '../ipvs/format.ts';
+import { formatListing, type ListMode, sortListing, sortTable, tableJson } from '../ipvs/format.ts';
 import { reconcile } from '../ipvs/reconcile.ts';
 import { DEFAULT_STATE_FILE } from '../ipvs/state.ts';
 import type { IpvsOp } from '../ipvs/types.ts';
@@ -14,10 +14,14 @@ const MARK: Record<IpvsOp['op'], string> = { 'add-service': '+', 'add-dest': '+'
 export async function runIpvsList(opts: { json?: boolean; stats?: boolean; rate?: boolean }, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const client = await IpvsClient.open();
   try {
-    const [info, kernel] = await Promise.all([client.info(), client.table()]);
-    const table = sortTable(kernel);
+    if (opts.json) {
+      const [info, kernel] = await Promise.all([client.info(), client.table()]);
+      out.write(tableJson(info, sortTable(kernel)));
+      return 0;
+    }
     const mode: ListMode = opts.stats ? 'stats' : opts.rate ? 'rate' : 'plain';
-    out.write(opts.json ? tableJson(info, table) : formatTable(info, table, mode));
+    const [info, listing] = await Promise.all([client.info(), client.listing(mode !== 'plain')]);
+    out.write(formatListing(info, sortListing(listing), mode));
     return 0;
   } finally {
     client.close();

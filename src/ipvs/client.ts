@@ -16,6 +16,7 @@ import {
 import { IPVS_CMD, IPVS_GENL_NAME } from './constants.ts';
 import { describeOp } from './describe.ts';
 import { IPVS_UNAVAILABLE_MESSAGE, IpvsError } from './errors.ts';
+import { DestinationRows, type Listing } from './listing.ts';
 import type { DestinationEntry, IpvsOp, ServiceEntry, ServiceId } from './types.ts';
 
 export interface KernelTable {
@@ -98,6 +99,27 @@ export class IpvsClient {
     const services = await this.services();
     const dests = await Promise.all(services.map((s) => this.destinations(s.id)));
     return { services: services.map((service, i) => ({ service, destinations: dests[i] ?? [] })) };
+  }
+
+  /**
+   * The whole table as `ipvs list` prints it: table()'s dumps, the destinations read into rows instead of an
+   * object each; their counters only `withStats`.
+   */
+  async listing(withStats = false): Promise<Listing> {
+    const services = await this.services();
+    const rows = new DestinationRows(services.length * 10, withStats);
+    try {
+      const dests = await Promise.all(
+        services.map((s) =>
+          this.#nl.dumpRows(this.#payloadRequest(servicePayload(IPVS_CMD.GET_DEST, this.#family.version, s.id), 'list real servers'), (buf, start, end) =>
+            rows.add(buf, s.id.family, start + GENL_HDRLEN, end),
+          ),
+        ),
+      );
+      return { services, dests, rows };
+    } catch (err) {
+      throw asIpvsError(err);
+    }
   }
 
   /**

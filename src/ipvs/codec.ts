@@ -354,7 +354,7 @@ function stringOf(buf: Buffer, o: number): string {
   return buf.toString('utf8', at, nul < 0 || nul > end ? end : nul);
 }
 
-const ZERO_STATS: IpvsStats = Object.freeze({
+export const ZERO_STATS: IpvsStats = Object.freeze({
   conns: 0n, inPkts: 0n, outPkts: 0n, inBytes: 0n, outBytes: 0n, cps: 0n, inPps: 0n, outPps: 0n, inBps: 0n, outBps: 0n,
 });
 
@@ -385,7 +385,7 @@ function addressAt(buf: Buffer, o: number, family: Family, what: string): string
   return family === 4 ? `${buf[p]}.${buf[p + 1]}.${buf[p + 2]}.${buf[p + 3]}` : inetNtop(buf.subarray(p, p + 16));
 }
 
-function forwardOf(fwd: number): ForwardMethod {
+export function forwardOf(fwd: number): ForwardMethod {
   switch (fwd & IP_VS_CONN_F_FWD_MASK) {
     case IP_VS_CONN_F.LOCALNODE:
       return 'local';
@@ -452,8 +452,34 @@ export function decodeService(buf: Buffer, start = 0, end = buf.length): Service
   return entry;
 }
 
-/** A GET_DEST reply's top-level attributes → the destination; `serviceFamily` when the kernel omits ADDR_FAMILY. */
-export function decodeDest(buf: Buffer, serviceFamily: Family, start = 0, end = buf.length): DestinationEntry {
+/**
+ * A GET_DEST reply's fields as numbers, read in place (decodeDest and the listing's DestinationRows share it): the
+ * address and counters stay where they are, as attribute offsets into the reply.
+ */
+export interface DestFields {
+  /** Offset of the ADDR attribute. */
+  addr: number;
+  family: Family;
+  port: number;
+  fwd: number;
+  weight: number;
+  upper: number;
+  lower: number;
+  active: number;
+  inactive: number;
+  persist: number;
+  /** Offset of the STATS64 attribute, -1 without one. */
+  stats: number;
+  tunType: number;
+  tunPort: number;
+  tunFlags: number;
+}
+
+/** One reused object: a listing reads 100,000 destinations, and nothing keeps a DestFields past the call. */
+const FIELDS: DestFields = { addr: -1, family: 4, port: -1, fwd: -1, weight: 0, upper: 0, lower: 0, active: 0, inactive: 0, persist: 0, stats: -1, tunType: 0, tunPort: 0, tunFlags: 0 };
+
+/** A GET_DEST reply's top-level attributes → its fields (valid until the next call); `serviceFamily` when the kernel omits ADDR_FAMILY. */
+export function readDest(buf: Buffer, serviceFamily: Family, start = 0, end = buf.length): DestFields {
   const what = 'a destination';
   const dst = findNested(buf, start, end, IPVS_CMD_ATTR.DEST, what);
   if (!dst) throw decodeError(what);
@@ -481,23 +507,38 @@ export function decodeDest(buf: Buffer, serviceFamily: Family, start = 0, end = 
   }
   if (addr < 0 || port < 0 || fwd < 0 || !hasWeight) throw decodeError(what);
   const family = familyOf(af) ?? serviceFamily;
-  const forward = forwardOf(fwd);
+  sized(buf, addr, family === 4 ? 4 : 16, what);
+  const f = FIELDS;
+  f.addr = addr; f.family = family; f.port = port; f.fwd = fwd; f.weight = weight; f.upper = upper; f.lower = lower;
+  f.active = active; f.inactive = inactive; f.persist = persist; f.stats = stats; f.tunType = tunType; f.tunPort = tunPort; f.tunFlags = tunFlags;
+  return f;
+}
+
+/** The counters of readDest's fields (one shared all-zero object when there is no traffic). */
+export function destStats(buf: Buffer, f: DestFields): IpvsStats {
+  return f.stats < 0 ? ZERO_STATS : statsAt(buf, f.stats + NLA_HDRLEN, f.stats + buf.readUInt16LE(f.stats), 'a destination');
+}
+
+/** A GET_DEST reply's top-level attributes → the destination; `serviceFamily` when the kernel omits ADDR_FAMILY. */
+export function decodeDest(buf: Buffer, serviceFamily: Family, start = 0, end = buf.length): DestinationEntry {
+  const f = readDest(buf, serviceFamily, start, end);
+  const forward = forwardOf(f.fwd);
   const entry: { -readonly [K in keyof DestinationEntry]: DestinationEntry[K] } = {
-    address: addressAt(buf, addr, family, what),
-    family,
-    port,
+    address: addressAt(buf, f.addr, f.family, 'a destination'),
+    family: f.family,
+    port: f.port,
     forward,
-    weight,
-    upperThreshold: upper,
-    lowerThreshold: lower,
-    activeConns: active,
-    inactiveConns: inactive,
-    persistConns: persist,
-    stats: stats < 0 ? ZERO_STATS : statsAt(buf, stats + NLA_HDRLEN, stats + buf.readUInt16LE(stats), what),
+    weight: f.weight,
+    upperThreshold: f.upper,
+    lowerThreshold: f.lower,
+    activeConns: f.active,
+    inactiveConns: f.inactive,
+    persistConns: f.persist,
+    stats: destStats(buf, f),
   };
   if (forward === 'tunnel') {
-    const csum = tunFlags & IP_VS_TUNNEL_ENCAP_FLAG.REMCSUM ? 'remote' : tunFlags & IP_VS_TUNNEL_ENCAP_FLAG.CSUM ? 'checksum' : 'none';
-    entry.tunnel = { type: TUNNEL_TYPES[tunType] ?? 'ipip', ...(tunPort ? { port: tunPort } : {}), ...(csum !== 'none' ? { csum } : {}) };
+    const csum = f.tunFlags & IP_VS_TUNNEL_ENCAP_FLAG.REMCSUM ? 'remote' : f.tunFlags & IP_VS_TUNNEL_ENCAP_FLAG.CSUM ? 'checksum' : 'none';
+    entry.tunnel = { type: TUNNEL_TYPES[f.tunType] ?? 'ipip', ...(f.tunPort ? { port: f.tunPort } : {}), ...(csum !== 'none' ? { csum } : {}) };
   }
   return entry;
 }

@@ -1,9 +1,9 @@
 // The kernel table as text laid out like `ipvsadm -Ln --exact` (same header, columns and flag words), so
 // operators read it at a glance and tests can compare it with ipvsadm's own output line for line.
-import { inetPton } from '../sys/inet.ts';
+import { hostPort, inetPton } from '../sys/inet.ts';
 import type { KernelTable } from './client.ts';
-import type { IpvsInfo } from './codec.ts';
-import { hostPort } from '../sys/inet.ts';
+import { forwardOf, type IpvsInfo, ZERO_STATS } from './codec.ts';
+import type { Listing } from './listing.ts';
 import type { DestinationEntry, ForwardMethod, IpvsStats, ServiceEntry } from './types.ts';
 
 export type ListMode = 'plain' | 'stats' | 'rate';
@@ -15,6 +15,36 @@ export function sortTable(table: KernelTable): KernelTable {
   // Each entry's key is computed once: parsing addresses inside the comparator cost a Buffer per comparison.
   const services = table.services.map((s) => ({ key: serviceKey(s.service), service: s.service, destinations: sortBy(s.destinations, destKey) }));
   return { services: services.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map(({ service, destinations }) => ({ service, destinations })) };
+}
+
+/** sortTable's order for a listing: services by key, each one's destination rows by family, address, port. */
+export function sortListing(listing: Listing): Listing {
+  const { rows } = listing;
+  const v6Keys = new Map<number, string>();
+  const v6Key = (i: number): string => {
+    let k = v6Keys.get(i);
+    if (k === undefined) v6Keys.set(i, (k = addressKey(rows.v6.get(i) ?? '::')));
+    return k;
+  };
+  const byRow = (a: number, b: number): number => {
+    const fa = rows.family[a]!;
+    if (fa !== rows.family[b]) return fa - rows.family[b]!;
+    if (fa === 4) {
+      if (rows.address[a] !== rows.address[b]) return rows.address[a]! - rows.address[b]!;
+    } else {
+      const ka = v6Key(a);
+      const kb = v6Key(b);
+      if (ka !== kb) return ka < kb ? -1 : 1;
+    }
+    return rows.port[a]! - rows.port[b]!;
+  };
+  const order = listing.services.map((service, i) => ({ key: serviceKey(service), i }));
+  order.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return {
+    services: order.map((o) => listing.services[o.i]!),
+    dests: order.map((o) => [...listing.dests[o.i]!].sort(byRow)),
+    rows,
+  };
 }
 
 const PROTO_ORDER = { TCP: 6, UDP: 17, SCTP: 132 } as const;
@@ -58,16 +88,112 @@ function addressKey(address: string): string {
   return inetPton(address).toString('hex');
 }
 
-export function formatTable(info: IpvsInfo, table: KernelTable, mode: ListMode = 'plain'): string {
-  const lines = [`IP Virtual Server version ${info.version} (size=${info.connTableSize})`];
-  if (mode === 'stats') lines.push(`${'Prot LocalAddress:Port'.padEnd(33)} ${cols(['Conns', 'InPkts', 'OutPkts', 'InBytes', 'OutBytes'])}`, '  -> RemoteAddress:Port');
-  else if (mode === 'rate') lines.push(`${'Prot LocalAddress:Port'.padEnd(33)} ${cols(['CPS', 'InPPS', 'OutPPS', 'InBPS', 'OutBPS'])}`, '  -> RemoteAddress:Port');
-  else lines.push('Prot LocalAddress:Port Scheduler Flags', '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn');
-  for (const { service, destinations } of table.services) {
-    lines.push(serviceLine(service, mode));
-    for (const d of destinations) lines.push(destLine(d, mode));
+/**
+ * The listing as ipvsadm prints it, written byte by byte into one buffer: a string per line and their join, then
+ * the UTF-8 copy for the write, were seconds of a 100,000-destination listing in the VM.
+ */
+export function formatListing(info: IpvsInfo, listing: Listing, mode: ListMode = 'plain'): Buffer {
+  const { rows } = listing;
+  const out = new Output(rows.count * 80 + listing.services.length * 120 + 512);
+  out.line(`IP Virtual Server version ${info.version} (size=${info.connTableSize})`);
+  if (mode === 'stats') out.line(`${'Prot LocalAddress:Port'.padEnd(33)} ${cols(['Conns', 'InPkts', 'OutPkts', 'InBytes', 'OutBytes'])}\n  -> RemoteAddress:Port`);
+  else if (mode === 'rate') out.line(`${'Prot LocalAddress:Port'.padEnd(33)} ${cols(['CPS', 'InPPS', 'OutPPS', 'InBPS', 'OutBPS'])}\n  -> RemoteAddress:Port`);
+  else out.line('Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn');
+  for (let s = 0; s < listing.services.length; s++) {
+    out.line(serviceLine(listing.services[s]!, mode));
+    for (const i of listing.dests[s]!) {
+      out.bytes(ARROW);
+      const name = out.at;
+      if (rows.family[i] === 4) {
+        const a = rows.address[i]!;
+        out.uint(a >>> 24).byte(46).uint((a >>> 16) & 255).byte(46).uint((a >>> 8) & 255).byte(46).uint(a & 255);
+      } else out.ascii(`[${rows.v6.get(i)}]`);
+      out.byte(58).uint(rows.port[i]!).pad(name + 28).byte(32);
+      if (mode !== 'plain') {
+        out.line(numbers(rows.stats?.[i] ?? ZERO_STATS, mode));
+        continue;
+      }
+      const column = out.bytes(FORWARD_BYTES[forwardOf(rows.fwd[i]!)]).byte(32).at;
+      out.int(rows.weight[i]!).pad(column + 6).byte(32);
+      const active = out.at;
+      out.uint(rows.active[i]!).pad(active + 10).byte(32);
+      const inactive = out.at;
+      out.uint(rows.inactive[i]!).pad(inactive + 10).byte(10);
+    }
   }
-  return lines.join('\n') + '\n';
+  return out.done();
+}
+
+// Written per destination as bytes: Buffer#write is a call into C++, which the guest's emulated CPU makes dear.
+const ARROW = Buffer.from('  -> ', 'latin1');
+const FORWARD_BYTES = Object.fromEntries(Object.entries(FORWARD_NAMES).map(([k, v]) => [k, Buffer.from(v.padEnd(7), 'latin1')])) as Record<ForwardMethod, Buffer>;
+
+/** A growing byte buffer with the few writes a listing line needs; numbers are written digit by digit. */
+class Output {
+  #buf: Buffer;
+  at = 0;
+
+  constructor(size: number) {
+    this.#buf = Buffer.allocUnsafe(size);
+  }
+
+  #room(n: number): void {
+    if (this.at + n <= this.#buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.at + n));
+    this.#buf.copy(bigger, 0, 0, this.at);
+    this.#buf = bigger;
+  }
+
+  byte(c: number): this {
+    this.#room(1);
+    this.#buf[this.at++] = c;
+    return this;
+  }
+
+  /** Text and a newline (UTF-8: scheduler and PE names come from the kernel as bytes). */
+  line(s: string): this {
+    this.#room(s.length * 3 + 1);
+    this.at += this.#buf.write(s, this.at, 'utf8');
+    this.#buf[this.at++] = 10;
+    return this;
+  }
+
+  bytes(b: Uint8Array): this {
+    this.#room(b.length);
+    for (let k = 0; k < b.length; k++) this.#buf[this.at++] = b[k]!;
+    return this;
+  }
+
+  ascii(s: string): this {
+    this.#room(s.length);
+    this.at += this.#buf.write(s, this.at, 'latin1');
+    return this;
+  }
+
+  uint(v: number): this {
+    let digits = 1;
+    for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++;
+    this.#room(digits);
+    for (let p = this.at + digits - 1, x = v; p >= this.at; p--, x = Math.floor(x / 10)) this.#buf[p] = 48 + (x % 10);
+    this.at += digits;
+    return this;
+  }
+
+  int(v: number): this {
+    return v < 0 ? this.byte(45).uint(-v) : this.uint(v);
+  }
+
+  /** Spaces up to column `to` (nothing when the text already reaches it, as padEnd). */
+  pad(to: number): this {
+    if (to <= this.at) return this;
+    this.#room(to - this.at);
+    while (this.at < to) this.#buf[this.at++] = 32;
+    return this;
+  }
+
+  done(): Buffer {
+    return this.#buf.subarray(0, this.at);
+  }
 }
 
 function serviceLine(s: ServiceEntry, mode: ListMode): string {
@@ -93,21 +219,6 @@ function schedFlagNames(scheduler: string, flags: string[]): string[] {
     mh: { 'flag-1': 'mh-fallback', 'flag-2': 'mh-port' },
   };
   return flags.map((f) => named[scheduler]?.[f] ?? f);
-}
-
-function destLine(d: DestinationEntry, mode: ListMode): string {
-  const name = hostPort(d.address, d.port);
-  if (mode !== 'plain') return `  -> ${name.padEnd(28)} ${numbers(d.stats, mode)}`;
-  return `  -> ${name.padEnd(28)} ${FORWARD_COLUMN[d.forward]} ${padded(d.weight, 6)} ${padded(d.activeConns, 10)} ${padded(d.inactiveConns, 10)}`;
-}
-
-const FORWARD_COLUMN = Object.fromEntries(Object.entries(FORWARD_NAMES).map(([k, v]) => [k, v.padEnd(7)])) as Record<ForwardMethod, string>;
-/** Padded small numbers, made once: most weights and connection counts of a large table repeat a few values. */
-const PADDED: Record<number, string[]> = { 6: [], 10: [] };
-
-function padded(v: number, width: 6 | 10): string {
-  if (v >= 0 && v < 256) return (PADDED[width]![v] ??= String(v).padEnd(width));
-  return String(v).padEnd(width);
 }
 
 function numbers(s: IpvsStats, mode: ListMode): string {

@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { IpvsClient } from '../../../src/ipvs/client.ts';
-import { formatTable, sortTable } from '../../../src/ipvs/format.ts';
+import { formatListing, sortListing } from '../../../src/ipvs/format.ts';
 import { reconcile } from '../../../src/ipvs/reconcile.ts';
 import { SCHEDULERS } from '../../../src/ipvs/constants.ts';
 import type { IpvsOp, IpvsTable } from '../../../src/ipvs/types.ts';
@@ -81,11 +81,11 @@ test('ipvs-ts → ipvsadm: every scheduler, NAT/DR/TUN, IPv4/IPv6, fwmark, persi
 
 test('ipvs-ts list is laid out exactly like ipvsadm -Ln --exact, with --stats and --rate too', async () => {
   const info = await client.info();
-  const table = sortTable(await client.table());
-  assert.equal(formatTable(info, table), sh('ipvsadm -Ln --exact'));
+  const table = sortListing(await client.listing(true));
+  assert.equal(formatListing(info, table).toString(), sh('ipvsadm -Ln --exact'));
   // No traffic flows here, so the counters are the same for both reads.
-  assert.equal(formatTable(info, table, 'stats'), sh('ipvsadm -Ln --stats --exact'));
-  assert.equal(formatTable(info, table, 'rate'), sh('ipvsadm -Ln --rate --exact'));
+  assert.equal(formatListing(info, table, 'stats').toString(), sh('ipvsadm -Ln --stats --exact'));
+  assert.equal(formatListing(info, table, 'rate').toString(), sh('ipvsadm -Ln --rate --exact'));
 });
 
 test('ipvsadm → ipvs-ts: what ipvsadm-restore programs, ipvs-ts reads back identically', async () => {
