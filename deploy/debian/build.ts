@@ -51,7 +51,7 @@ export function buildDeb(outDir: string): string {
     const typesOnly = (path: string): boolean => path.startsWith('node_modules/@types/') || path === 'node_modules/undici-types';
     for (const [path, entry] of Object.entries(lock.packages)) if (path && !entry.dev && !typesOnly(path)) copy(path, `${OPT}/${path}`);
 
-    put('usr/sbin/ipvs-ts', '#!/bin/sh\nexec /opt/ipvs-ts/node_modules/.bin/node /opt/ipvs-ts/bin/ipvs-ts.js "$@"\n', 0o755);
+    put('usr/sbin/ipvs-ts', '#!/bin/sh\nexec /opt/ipvs-ts/node_modules/.bin/node --max-semi-space-size=16 /opt/ipvs-ts/bin/ipvs-ts.js "$@"\n', 0o755);
     copy('deploy/systemd/ipvs-ts.service', 'lib/systemd/system/ipvs-ts.service');
     copy('deploy/systemd/ipvs-ts-realserver.service', 'lib/systemd/system/ipvs-ts-realserver.service');
     copy('deploy/systemd/ipvs-ts-realserver.env', 'etc/default/ipvs-ts-realserver');
