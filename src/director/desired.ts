@@ -81,7 +81,7 @@ export class DesiredIndex {
  */
 export function wantedService(entry: DesiredEntry, health: VsHealth | undefined, have: ViewService | undefined, draining: ReadonlySet<string> | undefined): TableService {
   const { vs, configured } = entry;
-  const { destKeys, labels } = keysOf(entry);
+  const { destKeys, labels } = realServerKeys(vs, configured);
   const dests = new Map<string, DestinationSpec>();
   const rss = vs.realServers;
   for (let i = 0; i < rss.length; i++) {
@@ -105,15 +105,26 @@ export function wantedService(entry: DesiredEntry, health: VsHealth | undefined,
   return withFailedAtZero({ service: configured.service, destinations: [...dests.values()] }, configured);
 }
 
-/** Per configured real server of an entry, its destination key and its health key, made once per entry. */
-const entryKeys = new WeakMap<DesiredEntry, { readonly destKeys: readonly string[]; readonly labels: readonly string[] }>();
+export interface RealServerKeys {
+  /** Per configured real server: its destination key in the virtual server's services ('' if it has none). */
+  readonly destKeys: readonly string[];
+  /** Per configured real server: its health key (endpointLabel). */
+  readonly labels: readonly string[];
+}
 
-function keysOf(entry: DesiredEntry): { readonly destKeys: readonly string[]; readonly labels: readonly string[] } {
-  let keys = entryKeys.get(entry);
+const realServerKeysCache = new WeakMap<VirtualServer, RealServerKeys>();
+
+/**
+ * A virtual server's per-real-server keys, made once per (immutable) model object: the planner and status and
+ * /metrics look them up for every real server. `service` is any of its services: a group's services hold the same
+ * destinations, in the order of its real servers.
+ */
+export function realServerKeys(vs: VirtualServer, service: TableService | undefined): RealServerKeys {
+  let keys = realServerKeysCache.get(vs);
   if (!keys) {
-    const specs = entry.configured.destinations;
-    keys = { destKeys: entry.vs.realServers.map((_, i) => (specs[i] ? destKey(specs[i]) : '')), labels: entry.vs.realServers.map(endpointLabel) };
-    entryKeys.set(entry, keys);
+    const specs = service?.destinations ?? [];
+    keys = { destKeys: vs.realServers.map((_, i) => (specs[i] ? destKey(specs[i]) : '')), labels: vs.realServers.map(endpointLabel) };
+    realServerKeysCache.set(vs, keys);
   }
   return keys;
 }

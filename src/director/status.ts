@@ -4,13 +4,13 @@
 import { performance } from 'node:perf_hooks';
 import { endpointLabel, virtualServerLabel } from '../check/labels.ts';
 import type { Config, VirtualServer } from '../config/model.ts';
-import { destKey, serviceKey } from '../ipvs/identity.ts';
+import { serviceKey } from '../ipvs/identity.ts';
 import type { DestinationEntry, DestinationSpec, ServiceId } from '../ipvs/types.ts';
 import type { KernelView, ViewService } from '../ipvs/view.ts';
 import type { Stats } from '../vrrp/engine.ts';
 import { vrrpInstances, type VrrpFailure, type VrrpInput, type VrrpInstanceStatus } from '../vrrp/instance-status.ts';
 import { type HealthStore, rsHealth } from './health.ts';
-import { servicesOf } from './desired.ts';
+import { realServerKeys, servicesOf } from './desired.ts';
 import { type Counters, type CountersSnapshot, countersOf, type LiveDestination, liveAt, SLOT, statsAt, ZERO_COUNTERS as ZERO } from './kernel-counters.ts';
 
 export type { Counters } from './kernel-counters.ts';
@@ -105,7 +105,7 @@ export interface StatusInput {
 interface Skeleton {
   readonly label: string;
   readonly services: readonly { readonly id: ServiceId; readonly key: string }[];
-  /** Per configured real server: its destination key in the first service ('' if it has none) and its health key. */
+  /** Per configured real server: its destination key and its health key (desired.ts realServerKeys). */
   readonly destKeys: readonly string[];
   readonly endpoints: readonly string[];
 }
@@ -116,14 +116,12 @@ function skeletonOf(config: Config, vs: VirtualServer): Skeleton {
   let sk = skeletons.get(vs);
   if (sk) return sk;
   const services = servicesOf(config, vs);
+  const keys = realServerKeys(vs, services[0]);
   sk = {
     label: virtualServerLabel(vs),
     services: services.map((s) => ({ id: s.service.id, key: serviceKey(s.service.id) })),
-    destKeys: vs.realServers.map((_, i) => {
-      const spec = services[0]?.destinations[i];
-      return spec ? destKey(spec) : '';
-    }),
-    endpoints: vs.realServers.map((rs) => endpointLabel(rs)),
+    destKeys: keys.destKeys,
+    endpoints: keys.labels,
   };
   skeletons.set(vs, sk);
   return sk;
