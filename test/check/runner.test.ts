@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CheckRunner, sharedRunners, type AttemptMessage } from '../../src/check/runner.ts';
+import { CheckRunner, sharedRunners, type AttemptMessage, type RunChecker } from '../../src/check/runner.ts';
 import type { CheckEvent } from '../../src/check/types.ts';
 import { realServer, tcpCheck, virtualServer } from './model.ts';
 import { close, listen } from './servers.ts';
@@ -135,8 +135,11 @@ test('runners on one pool share its concurrency limit; stopping one cancels only
   await b.stop();
 });
 
-test('a pool starts at most startsPerTick checks per timer tick; the rest start after the I/O of that turn', async () => {
-  // Turns of the event loop, counted by a chain of immediates: checks started in one tick share a turn.
+/**
+ * A checker that records the turn of the event loop each attempt starts in (turns counted by a chain of
+ * immediates: checks started in one tick share a turn); `stop()` ends the count.
+ */
+function turnRecorder(): { readonly turns: number[]; readonly runChecker: RunChecker; stop(): void } {
   let turn = 0;
   let counting = true;
   const count = () => {
@@ -145,13 +148,18 @@ test('a pool starts at most startsPerTick checks per timer tick; the rest start 
   };
   count();
   const turns: number[] = [];
-  const runnerFor = sharedRunners({ startsPerTick: 3, runChecker: async () => (turns.push(turn), { ok: true, reason: 'ok', latencyMs: 0 }) });
+  return { turns, runChecker: async () => (turns.push(turn), { ok: true, reason: 'ok', latencyMs: 0 }), stop: () => (counting = false) };
+}
+
+test('a pool starts at most startsPerTick checks per timer tick; the rest start after the I/O of that turn', async () => {
+  const { turns, runChecker, stop } = turnRecorder();
+  const runnerFor = sharedRunners({ startsPerTick: 3, runChecker });
   const runners = [0, 1].map((i) =>
     runnerFor(virtualServer({ key: { kind: 'addr', address: '10.0.0.1', family: 4, port: 80 + i }, realServers: Array.from({ length: 5 }, (_, j) => realServer({ port: 1000 + j, checkers: [tcpCheck({ warmupMs: 0, delayLoopMs: 60_000 })] })) })),
   );
   for (const r of runners) r.start();
   await waitFor(() => (turns.length === 10 ? true : undefined), 2_000);
-  counting = false;
+  stop();
   await Promise.all(runners.map((r) => r.stop()));
   const perTurn = new Map<number, number>();
   for (const t of turns) perTurn.set(t, (perTurn.get(t) ?? 0) + 1);
@@ -159,23 +167,16 @@ test('a pool starts at most startsPerTick checks per timer tick; the rest start 
 });
 
 test('a pool more than a second behind starts every due check in one tick', async () => {
-  let turn = 0;
-  let counting = true;
-  const count = () => {
-    turn++;
-    if (counting) setImmediate(count);
-  };
-  count();
-  const turns: number[] = [];
+  const { turns, runChecker, stop } = turnRecorder();
   // The pool's clock runs 5 s ahead of the plans made at start: its first tick finds every check 5 s late.
   let ahead = 0;
   const origin = performance.timeOrigin;
-  const runnerFor = sharedRunners({ startsPerTick: 3, now: () => origin + performance.now() + ahead, runChecker: async () => (turns.push(turn), { ok: true, reason: 'ok', latencyMs: 0 }) });
+  const runnerFor = sharedRunners({ startsPerTick: 3, now: () => origin + performance.now() + ahead, runChecker });
   const runner = runnerFor(virtualServer({ realServers: Array.from({ length: 10 }, (_, j) => realServer({ port: 1000 + j, checkers: [tcpCheck({ warmupMs: 0, delayLoopMs: 60_000 })] })) }));
   runner.start();
   ahead = 5_000;
   await waitFor(() => (turns.length === 10 ? true : undefined), 2_000);
-  counting = false;
+  stop();
   await runner.stop();
   assert.equal(new Set(turns).size, 1, `starts per turn: ${turns}`);
 });
