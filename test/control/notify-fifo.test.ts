@@ -2,7 +2,7 @@
 // configured notify_fifo_script, and a FIFO nobody reads.
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -158,14 +158,28 @@ function tempDir(t: TestContext): string {
   return dir;
 }
 
-/** `cat FIFO` as a separate process, collecting what it reads until the FIFO's last writer closes it. */
-function reader(t: TestContext, path: string): { child: ChildProcess; text: () => string; done: Promise<void> } {
+/**
+ * `cat FIFO` as a separate process, collecting what it reads until the FIFO's last writer closes it. `opened` resolves
+ * once cat holds the FIFO: a cat that reaches open(2) after the daemon closed its end would wait for a writer forever.
+ */
+function reader(t: TestContext, path: string): { child: ChildProcess; text: () => string; opened: () => Promise<void>; done: () => Promise<void> } {
   const child = spawn('cat', [path], { stdio: ['ignore', 'pipe', 'inherit'] });
   t.after(() => child.kill());
   let text = '';
   child.stdout!.on('data', (d: Buffer) => (text += d.toString()));
-  const done = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  return { child, text: () => text, done };
+  let ended = false;
+  child.once('close', () => (ended = true));
+  const done = () => until('cat saw the FIFO closed', () => ended);
+  const opened = () => until('cat opened the FIFO', () => holds(child.pid, path));
+  return { child, text: () => text, opened, done };
+}
+
+function holds(pid: number | undefined, path: string): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`) === path);
+  } catch {
+    return false; // not started yet, or an fd closed while we looked
+  }
 }
 
 async function until(what: string, ok: () => boolean, timeoutMs = 5_000): Promise<void> {
@@ -198,6 +212,7 @@ ${instance('VI_1', 1)}${SERVERS}`);
   assert.ok(statSync(join(dir, 'vrrp.fifo')).isFIFO());
   const vrrpReader = reader(t, join(dir, 'vrrp.fifo'));
   const lvsReader = reader(t, existing);
+  await Promise.all([vrrpReader.opened(), lvsReader.opened()]);
   for (const e of [vrrp('VI_1', 'INIT', 'BACKUP'), vrrp('VI_1', 'BACKUP', 'MASTER'), verdict('TCP 10.0.0.1:80', '10.1.0.1:80', false), quorum('TCP 10.0.0.1:80', false)]) fifos.onEvent(at(e));
   const all = [
     'INSTANCE "VI_1" BACKUP 100',
@@ -207,7 +222,7 @@ ${instance('VI_1', 1)}${SERVERS}`);
   ];
   await until('the script wrote every line', () => existsSync(out) && readFileSync(out, 'utf8') === `${all.join('\n')}\n`);
   fifos.close();
-  await Promise.all([vrrpReader.done, lvsReader.done]);
+  await Promise.all([vrrpReader.done(), lvsReader.done()]);
   assert.equal(vrrpReader.text(), `${all.slice(0, 2).join('\n')}\n`);
   assert.equal(lvsReader.text(), `${all.slice(2).join('\n')}\n`);
   assert.deepEqual([existsSync(join(dir, 'all.fifo')), existsSync(join(dir, 'vrrp.fifo')), existsSync(existing)], [false, false, true]);
@@ -224,6 +239,7 @@ test('stopping: the script gets SIGTERM first, then the stop lines are written f
   const fifos = new NotifyFifos({ config: () => c, report: () => undefined });
   t.after(() => fifos.close());
   const r = reader(t, join(dir, 'all.fifo'));
+  await r.opened();
   await until('the script runs', () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '');
   const pid = Number(readFileSync(pidFile, 'utf8'));
   fifos.onEvent(at(vrrp('VI_1', 'INIT', 'MASTER')));
@@ -231,7 +247,7 @@ test('stopping: the script gets SIGTERM first, then the stop lines are written f
   await until('the script is gone', () => !alive(pid));
   fifos.onEvent(at(vrrp('VI_1', 'MASTER', 'STOP')));
   fifos.close();
-  await r.done;
+  await r.done();
   assert.equal(r.text(), [
     'INSTANCE "VI_1" MASTER 100',
     // omega: 10.1.0.1 is up as at start; 10.1.0.2's checker is alpha and never succeeded
@@ -293,6 +309,7 @@ test("through the director, wired as the daemon wires it: its VRRP and checker e
   h.director.onEvent(fifos.onEvent);
   t.after(() => fifos.close());
   const r = reader(t, join(dir, 'all.fifo'));
+  await r.opened();
   await h.director.start();
   h.vrrps[0]!.transition('VI_1', 'INIT', 'BACKUP');
   h.vrrps[0]!.transition('VI_1', 'BACKUP', 'MASTER');
@@ -301,7 +318,7 @@ test("through the director, wired as the daemon wires it: its VRRP and checker e
   h.checker('10.0.0.1').verdict('10.1.0.2', true);
   await h.director.stop();
   fifos.close();
-  await r.done;
+  await r.done();
   assert.equal(r.text(), [
     'INSTANCE "VI_1" BACKUP 100',
     'INSTANCE "VI_1" MASTER 100',
