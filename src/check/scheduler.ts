@@ -321,7 +321,7 @@ export class CheckScheduler {
     const first = !vs.quorumKnown;
     vs.quorumKnown = true;
     if (!first && wasUp === vs.quorumUp) return;
-    events.push(first ? { kind: 'quorum', virtualServer: vs.vs, up: vs.quorumUp, liveWeight: live, first, at: now } : { kind: 'quorum', virtualServer: vs.vs, up: vs.quorumUp, liveWeight: live, at: now });
+    events.push({ kind: 'quorum', virtualServer: vs.vs, up: vs.quorumUp, liveWeight: live, ...(first && { first }), at: now });
     if (wasUp !== vs.quorumUp) {
       const command = vs.quorumUp ? vs.vs.quorumUp : vs.vs.quorumDown;
       if (command) events.push(script(command, vs.quorumUp ? vs.vs.quorumUpUser : vs.vs.quorumDownUser, vs.quorumUp ? 'quorum_up' : 'quorum_down', now));

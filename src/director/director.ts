@@ -207,7 +207,7 @@ export class Director {
     if (e.kind === 'realServer') {
       this.#emit({ type: 'verdict', virtualServer: label, realServer: endpointLabel(e.realServer), up: e.up, present: e.present, weight: e.weight, reason: e.reason, latencyMs: e.latencyMs });
     } else if (e.kind === 'quorum') {
-      this.#emit(e.first ? { type: 'quorum', virtualServer: label, up: e.up, liveWeight: e.liveWeight, first: true } : { type: 'quorum', virtualServer: label, up: e.up, liveWeight: e.liveWeight });
+      this.#emit({ type: 'quorum', virtualServer: label, up: e.up, liveWeight: e.liveWeight, ...(e.first && { first: e.first }) });
       if (e.first && e.up) this.#burst().quorumUp++;
       if (this.#opts.quorumTracks?.some((t) => t.virtualServer === label)) this.#flags = this.#flags.then(() => this.#quorumFlag(label, e.up));
     } else if (e.kind === 'sorryServer') {

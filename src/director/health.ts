@@ -22,6 +22,8 @@ export interface VsHealth {
   liveWeight: number | undefined;
   sorry: { present: boolean; weight: number } | undefined;
   readonly rs: Map<string, RsHealth>;
+  /** The implied verdicts of its real servers without checkers, one per weight (see rsHealth), made when first asked. */
+  alwaysUp?: Map<number, RsHealth>;
 }
 
 export class HealthStore {
@@ -90,5 +92,9 @@ export function rsHealth(h: VsHealth | undefined, rs: RealServer, label: string)
   if (h === undefined) return undefined;
   const verdict = h.rs.get(label);
   if (verdict !== undefined || rs.checkers.length > 0) return verdict;
-  return { up: true, present: true, weight: rs.weight, reason: ALWAYS_UP, latencyMs: 0, since: h.since };
+  // Shared: a status or /metrics walk asks this for each of 100,000 real servers, and they are alike.
+  h.alwaysUp ??= new Map();
+  let implied = h.alwaysUp.get(rs.weight);
+  if (implied === undefined) h.alwaysUp.set(rs.weight, (implied = { up: true, present: true, weight: rs.weight, reason: ALWAYS_UP, latencyMs: 0, since: h.since }));
+  return implied;
 }
