@@ -1,11 +1,12 @@
 // Loaded into `ipvs-ts check` with node's --import (bench/check-vs-keepalived.ts --checkers 'ipvs-ts:--import=…'):
 // every 5 s, a line in .cache/check-probe.txt (or $CHECK_PROBE_OUT), prefixed with the process's PID, with the
 // checker's own view of where lateness comes from: how late each check started against its plan, how long it took
-// until its completion was read, how many checks each tick of the pool started, the loop's delay, and the pool's
-// in-flight limit and queue (watched through the prototypes of the modules the checker itself loads).
+// until its completion was read, how many checks each tick of the pool started, the loop's delay and its thread's
+// CPU share, and the pool's in-flight limit and queue (watched through the prototypes of the modules the checker
+// itself loads).
 import diagnostics from 'node:diagnostics_channel';
 import { appendFileSync } from 'node:fs';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 
 const out = process.env.CHECK_PROBE_OUT ?? '.cache/check-probe.txt';
 
@@ -46,13 +47,24 @@ diagnostics.channel('ipvs-ts:check:attempt').subscribe((m) => {
   late.push(latenessMs);
   took.push(result.latencyMs);
 });
+// The loop thread's CPU share over each window: what the adaptive limit reads as "busy".
+let cpuAt = performance.now();
+let cpu = process.threadCpuUsage();
+const threadShare = (): string => {
+  const now = performance.now();
+  const next = process.threadCpuUsage();
+  const share = (next.user + next.system - cpu.user - cpu.system) / 1000 / (now - cpuAt);
+  cpuAt = now;
+  cpu = next;
+  return share.toFixed(2);
+};
 const q = (a: number[], p: number) => (a.length ? a.sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(p * a.length))]!.toFixed(1) : '-');
 setInterval(() => {
   const inBig = tickSizes.filter((s) => s >= 10).reduce((s, x) => s + x, 0);
   const started = tickSizes.reduce((s, x) => s + x, 0);
   appendFileSync(out, `${process.pid} ${new Date().toISOString().slice(11, 19)} n=${late.length} late p50=${q(late, 0.5)} p99=${q(late, 0.99)} took p50=${q(took, 0.5)} p99=${q(took, 0.99)} ` +
     `ticks=${tickSizes.length} per tick max=${Math.max(0, ...tickSizes)} p50=${q(tickSizes, 0.5)} share in ticks>=10=${started ? (inBig / started).toFixed(2) : '-'} ` +
-    `loop p50=${(loop.percentile(50) / 1e6).toFixed(1)} p99=${(loop.percentile(99) / 1e6).toFixed(1)} ` +
+    `loop p50=${(loop.percentile(50) / 1e6).toFixed(1)} p99=${(loop.percentile(99) / 1e6).toFixed(1)} thread cpu=${threadShare()} ` +
     `limit min=${minLimit} queued max=${maxQueued} runs waiting=${runs ? (queuedRuns / runs).toFixed(2) : '-'}\n`);
   minLimit = Infinity;
   maxQueued = 0;
