@@ -1,7 +1,7 @@
 // keepalived's notify FIFOs: the lines (pure), then real FIFOs in a temp directory with a reader process and the
 // configured notify_fifo_script, and a FIFO nobody reads.
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -162,7 +162,7 @@ function tempDir(t: TestContext): string {
  * `cat FIFO` as a separate process, collecting what it reads until the FIFO's last writer closes it. `opened` resolves
  * once cat holds the FIFO: a cat that reaches open(2) after the daemon closed its end would wait for a writer forever.
  */
-function reader(t: TestContext, path: string): { child: ChildProcess; text: () => string; opened: () => Promise<void>; done: () => Promise<void> } {
+function reader(t: TestContext, path: string): { text: () => string; opened: () => Promise<void>; done: () => Promise<void> } {
   const child = spawn('cat', [path], { stdio: ['ignore', 'pipe', 'inherit'] });
   t.after(() => child.kill());
   let text = '';
@@ -171,7 +171,7 @@ function reader(t: TestContext, path: string): { child: ChildProcess; text: () =
   child.once('close', () => (ended = true));
   const done = () => until('cat saw the FIFO closed', () => ended);
   const opened = () => until('cat opened the FIFO', () => holds(child.pid, path));
-  return { child, text: () => text, opened, done };
+  return { text: () => text, opened, done };
 }
 
 function holds(pid: number | undefined, path: string): boolean {
