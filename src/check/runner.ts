@@ -37,8 +37,8 @@ export interface AttemptMessage {
 
 export type RunChecker = (checker: Checker, signal: AbortSignal) => Promise<CheckResult>;
 
-/** How late the earliest due check may be before a tick starts every due check (see tick()). */
-const BEHIND_MS = 1_000;
+/** A check planned this long ago or more starts whatever the tick's budget (see tick()). */
+const LATE_MS = 50;
 
 /** What the pool shares between virtual servers. */
 export interface PoolOptions {
@@ -57,8 +57,9 @@ export interface PoolOptions {
    * At most this many checks start per tick of the pool's timer; checks due beyond it start on the next tick,
    * after the loop has read what completed meanwhile. A tick that started hundreds at once (a clump: checks
    * planned from completions read in one go fall due together again) delayed their own completions and the
-   * loop's timers by as long, and the clump held round after round. A pool more than a second behind (saturated)
-   * starts every due check: there the big batches are cheaper, and every check is late anyway. Default 16.
+   * loop's timers by as long, and the clump held round after round. Checks already 50 ms late start regardless:
+   * when the loop's turns are long (busy with completions, as HTTP_GET's at a thousand a second in the guest), 16
+   * a turn would cap the pace below the plans, and deferring a late check further only makes it later. Default 16.
    */
   readonly startsPerTick?: number;
   /** Replaces the protocol checkers (tests). */
@@ -188,6 +189,18 @@ export class CheckPool {
     this.immediate = undefined;
   }
 
+  /** Starts up to `max` checks planned at or before `until`, earliest first. */
+  private startDue(until: number, max: number): void {
+    let budget = max;
+    for (let at = this.queue.peekTime(); budget > 0 && at !== undefined && at <= until; at = this.queue.peekTime()) {
+      const m = this.members.get(this.queue.pop()!);
+      // Left the pool, or superseded by an earlier entry that already ran.
+      if (m === undefined || m.at !== at) continue;
+      m.at = Infinity;
+      budget -= m.runner.runDue(until, budget);
+    }
+  }
+
   /** Queues a check behind the concurrency limit. */
   run(task: () => Promise<void>): void {
     this.limit.run(task);
@@ -206,16 +219,9 @@ export class CheckPool {
     this.timerAt = Infinity;
     this.ticking = true;
     try {
-      // A pool behind by more than a second cannot keep the pace: then every due check starts, in big batches that
-      // cost least per check (the in-flight limit, not the budget, bounds them), and clumps no longer matter.
-      let budget = now - (this.queue.peekTime() ?? now) > BEHIND_MS ? Infinity : this.startsPerTick;
-      for (let at = this.queue.peekTime(); budget > 0 && at !== undefined && at <= now; at = this.queue.peekTime()) {
-        const m = this.members.get(this.queue.pop()!);
-        // Left the pool, or superseded by an earlier entry that already ran.
-        if (m === undefined || m.at !== at) continue;
-        m.at = Infinity;
-        budget -= m.runner.runDue(now, budget);
-      }
+      // First every check already LATE_MS late, in plan order: the budget must never hold back the pace.
+      this.startDue(now - LATE_MS, Infinity);
+      this.startDue(now, this.startsPerTick);
     } finally {
       this.ticking = false;
     }
