@@ -30,6 +30,9 @@ export class FakeIpvsKernel implements NetlinkTransport {
   readonly #services: Reply;
   readonly #dests = new Map<string, Reply>();
   #onDatagram: ((d: NetlinkDatagram) => void) | undefined;
+  /** Replies queued as the kernel queues them in sendmsg: read by receiveNow(), or delivered on the next turn. */
+  #queued: Buffer[] = [];
+  #delivery: NodeJS.Immediate | undefined;
 
   readonly familyId: number;
 
@@ -103,8 +106,10 @@ export class FakeIpvsKernel implements NetlinkTransport {
         out.push(encodeMessage({ type: NLMSG_DONE, flags: NLM_F_MULTI, seq, pid: this.portId, payload: Buffer.alloc(4) }));
       }
     }
-    setImmediate(() => {
-      for (const data of out) if (!this.closed) this.#onDatagram?.({ data, groups: 0, truncated: false, size: data.length });
+    this.#queued.push(...out);
+    this.#delivery ??= setImmediate(() => {
+      this.#delivery = undefined;
+      while (this.receiveNow());
     });
   }
   listen(onDatagram: (d: NetlinkDatagram) => void): void {
@@ -112,6 +117,12 @@ export class FakeIpvsKernel implements NetlinkTransport {
   }
   drain(): NetlinkDatagram[] {
     return [];
+  }
+  receiveNow(): boolean {
+    const data = this.#queued.shift();
+    if (data === undefined || this.closed) return false;
+    this.#onDatagram?.({ data, groups: 0, truncated: false, size: data.length });
+    return true;
   }
   growReceiveBuffer(): void {}
   join(): void {}

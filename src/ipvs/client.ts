@@ -102,20 +102,18 @@ export class IpvsClient {
   }
 
   /**
-   * The whole table as `ipvs list` prints it: table()'s dumps, the destinations read into rows instead of an
-   * object each; their counters only `withStats`.
+   * The whole table as `ipvs list` prints it: table()'s dumps, read as they are sent (dumpEach: the listing holds
+   * the event loop), the destinations read into rows instead of an object each; their counters only `withStats`.
    */
   async listing(withStats = false): Promise<Listing> {
     const services = await this.services();
     const rows = new DestinationRows(services.length * 10, withStats);
+    const dests = services.map((): number[] => []);
     try {
-      const dests = await Promise.all(
-        services.map((s) =>
-          this.#nl.dumpRows(this.#payloadRequest(servicePayload(IPVS_CMD.GET_DEST, this.#family.version, s.id), 'list real servers'), (buf, start, end) =>
-            rows.add(buf, s.id.family, start + GENL_HDRLEN, end),
-          ),
-        ),
-      );
+      const reqs = services.map((s) => this.#payloadRequest(servicePayload(IPVS_CMD.GET_DEST, this.#family.version, s.id), 'list real servers'));
+      await this.#nl.dumpEach(reqs, (i, buf, start, end) => {
+        dests[i]!.push(rows.add(buf, services[i]!.id.family, start + GENL_HDRLEN, end));
+      });
       return { services, dests, rows };
     } catch (err) {
       throw asIpvsError(err);

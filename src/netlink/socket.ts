@@ -6,6 +6,7 @@
 //   const results = nl.batch([{ type, flags, payload }, ...]);    // one promise per request, few sendmsg calls
 //   const errors = await nl.batchSettled([...]);                  // one promise for all: each one's error or undefined
 //   const rows = await nl.dumpRows(req, (buf, start, end) => …);  // each reply decoded in place, no message objects
+//   await nl.dumpEach(reqs, (i, buf, start, end) => …);          // many dumps read as they are sent (a listing)
 //   nl.subscribe([group], (msg) => ..., (overrunError) => ...);   // multicast events (use a separate socket)
 //   nl.close();
 //
@@ -55,7 +56,7 @@ export interface PayloadWriter {
 export type RowDecoder<T> = (buf: Buffer, start: number, end: number) => T;
 
 /** The request side of a NetlinkSocket, for consumers that want to be testable without a kernel. */
-export type NetlinkConnection = Pick<NetlinkSocket, 'request' | 'dump' | 'dumpRows' | 'batch' | 'batchSettled'>;
+export type NetlinkConnection = Pick<NetlinkSocket, 'request' | 'dump' | 'dumpRows' | 'dumpEach' | 'batch' | 'batchSettled'>;
 
 export interface NetlinkSocketOptions extends KernelTransportOptions {
   /** Most unacknowledged requests at once; default: what the transport's receive queue holds (at most 1024). */
@@ -75,7 +76,7 @@ interface Pending {
   readonly results: unknown[];
   readonly resolve: ((results: unknown[]) => void) | undefined;
   readonly reject: ((e: Error) => void) | undefined;
-  /** Set for the requests of batchSettled, which share one promise; `index` is the request's place in it. */
+  /** Set for the requests of batchSettled and dumpEach, which share one promise; `index` is the request's place in it. */
   readonly group: SettledGroup | undefined;
   readonly index: number;
   interrupted: boolean;
@@ -140,6 +141,29 @@ export class NetlinkSocket {
   /** Sends a dump request; resolves with `row` of every message of the reply, decoded where it was received. */
   dumpRows<T>(req: NetlinkRequest, row: RowDecoder<T>): Promise<T[]> {
     return this.#enqueue(req, true, row) as Promise<T[]>;
+  }
+
+  /**
+   * Dumps one after another, each read while the loop waits for nothing: the kernel queues a dump's parts inside
+   * the system calls that send the request and read the previous part, so the next dump is sent as soon as one
+   * ends, with no wake-up, promise or copied batch per dump. `row(i, buf, start, end)` decodes a reply to reqs[i]
+   * in place. The event loop is held until the kernel has nothing queued (for a listing, all of them); the rest,
+   * if any, is read as usual. Rejects with the first failure once every dump has ended.
+   */
+  async dumpEach(reqs: readonly NetlinkRequest[], row: (index: number, buf: Buffer, start: number, end: number) => void): Promise<void> {
+    if (reqs.length === 0) return;
+    if (this.#t.closed) throw new NetlinkError('CLOSED', 'netlink socket is closed');
+    const errors = await new Promise<(NetlinkError | undefined)[]>((resolve) => {
+      const group: SettledGroup = { errors: new Array<NetlinkError | undefined>(reqs.length).fill(undefined), left: reqs.length, resolve };
+      for (let i = 0; i < reqs.length; i++) {
+        const decode: RowDecoder<void> = (buf, start, end) => row(i, buf, start, end);
+        this.#queue.push(pending(reqs[i] as NetlinkRequest, true, decode, undefined, undefined, group, i));
+      }
+      this.#pump();
+      while (group.left > 0 && !this.#t.closed && this.#t.receiveNow());
+    });
+    const failure = errors.find((e) => e !== undefined);
+    if (failure) throw failure;
   }
 
   /**
@@ -338,11 +362,13 @@ export class NetlinkSocket {
       }
       return this.#settle(p, null);
     }
-    if (p.abandoned || p.group) return false;
+    if (p.abandoned || (p.group && !p.row)) return false;
     if (!p.row) p.results.push(messageAt(buf, off, len));
     else {
       try {
-        p.results.push(p.row(buf, at, off + len));
+        const decoded = p.row(buf, at, off + len);
+        // A group's dumps (dumpEach) keep nothing: their decoder has stored the row.
+        if (!p.group) p.results.push(decoded);
       } catch (err) {
         // Stays tracked until its DONE, so the next dump is not refused EBUSY.
         p.abandoned = true;

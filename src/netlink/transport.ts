@@ -2,6 +2,7 @@
 // tests pass a fake (test/netlink/fake-transport.ts) to drive NetlinkSocket's logic deterministically.
 import { AF_NETLINK, MSG_TRUNC, NETLINK_ADD_MEMBERSHIP, NETLINK_CAP_ACK, NETLINK_DROP_MEMBERSHIP, NETLINK_EXT_ACK, SO_RCVBUF, SO_RCVBUFFORCE, SO_SNDBUF, SO_SNDBUFFORCE, SOCK_RAW, SOL_NETLINK, SOL_SOCKET } from '../sys/constants.ts';
 import { encodeSockaddr } from '../sys/sockaddr.ts';
+import { sys } from '../sys/native.ts';
 import { type Datagram, DatagramSocket } from '../sys/socket.ts';
 
 export interface NetlinkDatagram {
@@ -30,6 +31,11 @@ export interface NetlinkTransport {
   listen(onDatagram: (d: NetlinkDatagram) => void, onError: (e: Error) => void): void;
   /** Reads what is queued right now, without waiting (used to salvage replies after an overrun). */
   drain(): NetlinkDatagram[];
+  /**
+   * Reads one datagram queued right now and hands it (or its receive error) to the listener, without waiting;
+   * false when nothing is queued. For a caller that reads a reply inside the call that asked for it.
+   */
+  receiveNow(): boolean;
   /** Grows the receive buffer after a truncated datagram. */
   growReceiveBuffer(bytes: number): void;
   join(group: number): void;
@@ -52,6 +58,12 @@ export class KernelTransport implements NetlinkTransport {
   readonly ackCapacity: number;
   readonly maxSendBytes: number;
   readonly #sock: DatagramSocket;
+  #onDatagram: ((d: NetlinkDatagram) => void) | undefined;
+  #onError: ((e: Error) => void) | undefined;
+  /** receiveNow()'s datagram: one reused object over one reused buffer, read before the next receive. */
+  readonly #now = { data: Buffer.alloc(64 * 1024), start: 0, end: 0, groups: 0, truncated: false, size: 0 };
+  readonly #nowFrom = Buffer.alloc(12);
+  readonly #nowMeta = new Int32Array(3);
 
   private constructor(sock: DatagramSocket, portId: number, ackCapacity: number, maxSendBytes: number) {
     this.#sock = sock;
@@ -98,6 +110,8 @@ export class KernelTransport implements NetlinkTransport {
     // Every ACK is its own datagram: one reused object pointing into the batch's bytes, not an object (and a
     // decoded source address, and a Buffer view) per ACK.
     const d: { data: Buffer; start: number; end: number; groups: number; truncated: boolean; size: number } = { data: Buffer.alloc(0), start: 0, end: 0, groups: 0, truncated: false, size: 0 };
+    this.#onDatagram = onDatagram;
+    this.#onError = onError;
     this.#sock.onBatch((raw) => {
       d.data = raw.data;
       for (let i = 0; i < raw.count && !this.closed; i++) {
@@ -115,8 +129,27 @@ export class KernelTransport implements NetlinkTransport {
     return this.#sock.receiveBatch().map(toNetlink);
   }
 
+  receiveNow(): boolean {
+    const d = this.#now;
+    let n: number;
+    try {
+      n = sys().recvmsg(this.#sock.fd, d.data, this.#nowFrom, null, MSG_TRUNC, this.#nowMeta);
+    } catch (err) {
+      this.#onError?.(err as Error);
+      return true;
+    }
+    if (n < 0) return false;
+    d.end = Math.min(n, d.data.length);
+    d.size = n;
+    d.truncated = n > d.data.length;
+    d.groups = this.#nowFrom.readUInt32LE(8);
+    this.#onDatagram?.(d);
+    return true;
+  }
+
   growReceiveBuffer(bytes: number): void {
     this.#sock.setReceiveBufferSize(bytes);
+    if (bytes > this.#now.data.length) this.#now.data = Buffer.alloc(bytes);
   }
 
   join(group: number): void {

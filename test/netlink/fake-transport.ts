@@ -39,6 +39,12 @@ export class FakeTransport implements NetlinkTransport {
     this.queued = [];
     return q;
   }
+  /** Hands the first of `queued` to the listener. */
+  receiveNow(): boolean {
+    const d = this.queued.shift();
+    if (d) this.#onDatagram!(d);
+    return d !== undefined;
+  }
   growReceiveBuffer(bytes: number): void {
     this.grownTo = bytes;
   }

@@ -64,6 +64,15 @@ test('concurrent dumps on one socket are queued, not refused EBUSY; requests int
   assert.equal(one.length, 1);
 });
 
+test('dumpEach: many dumps read as they are sent, each row with its request\'s index', async (t) => {
+  const nl = genl(t);
+  const one = await nl.dump(genlRequest(CTRL, CTRL_CMD_GETFAMILY, []));
+  const counts = [0, 0, 0, 0, 0];
+  await nl.dumpEach(counts.map(() => genlRequest(CTRL, CTRL_CMD_GETFAMILY, [])), (i) => counts[i]!++);
+  assert.deepEqual(counts, counts.map(() => one.length));
+  await assert.rejects(nl.dumpEach([genlRequest(CTRL, 1, [])], () => {}), (e: unknown) => e instanceof NetlinkError && e.code === 'EOPNOTSUPP');
+});
+
 test('batch: many requests pipelined beyond the window, each settled by its own ACK', async (t) => {
   const nl = genl(t, { window: 8 });
   const names = Array.from({ length: 300 }, (_, i) => (i % 7 === 3 ? `missing-${i}` : 'nlctrl'));

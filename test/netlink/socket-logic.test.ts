@@ -256,3 +256,21 @@ test('dumpRows decodes each part in place; a throwing decoder fails that dump, w
   t.deliver([done(t.sent[2]!.seq)]);
   assert.deepEqual(await third, []);
 });
+
+test('dumpEach reads each dump as it is sent, falls back to waiting when nothing is queued, and reports failures after all ended', async () => {
+  const t = new FakeTransport();
+  const nl = new NetlinkSocket(t);
+  // Seqs 1, 2, 3 in order: the replies the kernel would have queued inside each send.
+  t.queued = [
+    { data: Buffer.concat([reply(1, 0x20, 'a', NLM_F_MULTI), reply(1, 0x20, 'b', NLM_F_MULTI)]), groups: 0, truncated: false, size: 0 },
+    { data: done(1), groups: 0, truncated: false, size: 0 },
+    { data: Buffer.concat([reply(2, 0x20, 'x', NLM_F_MULTI), done(2, 22)]), groups: 0, truncated: false, size: 0 },
+  ];
+  const rows: string[] = [];
+  const all = nl.dumpEach([req(1), req(2), req(3)], (i, buf, start, end) => rows.push(`${i}:${buf.toString('utf8', start, end)}`));
+  assert.equal(t.sent.length, 3, 'every dump sent and read within the call, the third still waiting for its parts');
+  assert.deepEqual(rows, ['0:a', '0:b', '1:x']);
+  t.deliver([reply(3, 0x20, 'z', NLM_F_MULTI), done(3)]);
+  await assert.rejects(all, (e: unknown) => isCode('EINVAL')(e) && /req 2/.test((e as Error).message));
+  assert.deepEqual(rows, ['0:a', '0:b', '1:x', '2:z']);
+});
