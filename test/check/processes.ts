@@ -36,7 +36,9 @@ export function startProcess(t: TestContext, cmd: string, args: readonly string[
       clearTimeout(timer);
       reject(err);
     });
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': it comes once the output pipes are drained too, so the error carries the child's last
+    // words ('exit' can come first, and dnsmasq's "Address already in use" was then missing from it).
+    child.once('close', (code, signal) => {
       clearTimeout(timer);
       reject(new Error(`${cmd} exited (${code ?? signal}) before it was ready: ${out}`));
     });
