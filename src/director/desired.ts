@@ -123,7 +123,14 @@ export function realServerKeys(vs: VirtualServer, service: TableService | undefi
   let keys = realServerKeysCache.get(vs);
   if (!keys) {
     const specs = service?.destinations ?? [];
-    keys = { destKeys: vs.realServers.map((_, i) => (specs[i] ? destKey(specs[i]) : '')), labels: vs.realServers.map(endpointLabel) };
+    const destKeys = vs.realServers.map((_, i) => (specs[i] ? destKey(specs[i]) : ''));
+    // Both are host:port of the same real server: one string for the two where they are equal (100,000 fewer
+    // strings kept at 100,000 real servers).
+    const labels = vs.realServers.map((rs, i) => {
+      const label = endpointLabel(rs);
+      return label === destKeys[i] ? destKeys[i] : label;
+    });
+    keys = { destKeys, labels };
     realServerKeysCache.set(vs, keys);
   }
   return keys;
