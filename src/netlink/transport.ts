@@ -2,7 +2,6 @@
 // tests pass a fake (test/netlink/fake-transport.ts) to drive NetlinkSocket's logic deterministically.
 import { AF_NETLINK, MSG_TRUNC, NETLINK_ADD_MEMBERSHIP, NETLINK_CAP_ACK, NETLINK_DROP_MEMBERSHIP, NETLINK_EXT_ACK, SO_RCVBUF, SO_RCVBUFFORCE, SO_SNDBUF, SO_SNDBUFFORCE, SOCK_RAW, SOL_NETLINK, SOL_SOCKET } from '../sys/constants.ts';
 import { encodeSockaddr } from '../sys/sockaddr.ts';
-import { sys } from '../sys/native.ts';
 import { type Datagram, DatagramSocket } from '../sys/socket.ts';
 
 export interface NetlinkDatagram {
@@ -60,10 +59,8 @@ export class KernelTransport implements NetlinkTransport {
   readonly #sock: DatagramSocket;
   #onDatagram: ((d: NetlinkDatagram) => void) | undefined;
   #onError: ((e: Error) => void) | undefined;
-  /** receiveNow()'s datagram: one reused object over one reused buffer, read before the next receive. */
-  readonly #now = { data: Buffer.alloc(64 * 1024), start: 0, end: 0, groups: 0, truncated: false, size: 0 };
-  readonly #nowFrom = Buffer.alloc(12);
-  readonly #nowMeta = new Int32Array(3);
+  /** receiveNow()'s datagram: one reused object over the socket's receive buffer, read before the next receive. */
+  readonly #now: { data: Buffer; start: number; end: number; groups: number; truncated: boolean; size: number } = { data: Buffer.alloc(0), start: 0, end: 0, groups: 0, truncated: false, size: 0 };
 
   private constructor(sock: DatagramSocket, portId: number, ackCapacity: number, maxSendBytes: number) {
     this.#sock = sock;
@@ -130,26 +127,26 @@ export class KernelTransport implements NetlinkTransport {
   }
 
   receiveNow(): boolean {
-    const d = this.#now;
     let n: number;
     try {
-      n = sys().recvmsg(this.#sock.fd, d.data, this.#nowFrom, null, MSG_TRUNC, this.#nowMeta);
+      n = this.#sock.receiveInPlace();
     } catch (err) {
       this.#onError?.(err as Error);
       return true;
     }
     if (n < 0) return false;
+    const d = this.#now;
+    d.data = this.#sock.receiveBuffer;
     d.end = Math.min(n, d.data.length);
     d.size = n;
     d.truncated = n > d.data.length;
-    d.groups = this.#nowFrom.readUInt32LE(8);
+    d.groups = this.#sock.receivedFrom.readUInt32LE(8);
     this.#onDatagram?.(d);
     return true;
   }
 
   growReceiveBuffer(bytes: number): void {
     this.#sock.setReceiveBufferSize(bytes);
-    if (bytes > this.#now.data.length) this.#now.data = Buffer.alloc(bytes);
   }
 
   join(group: number): void {

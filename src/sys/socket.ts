@@ -185,6 +185,26 @@ export class DatagramSocket {
   }
 
   /**
+   * receive() without a copy or an object: one non-blocking recvmsg into the socket's own buffer. Returns the
+   * datagram's size as the kernel reports it (with MSG_TRUNC in the socket's flags it may exceed the buffer), or -1
+   * when nothing is queued; its bytes are `receiveBuffer` from 0 and its source `receivedFrom`, both valid until the
+   * next receive. Throws the errno error as receive() does.
+   */
+  receiveInPlace(): number {
+    return sys().recvmsg(this.fd, this.#buffer, this.#address, this.#control, this.#flags, this.#out);
+  }
+
+  /** What receiveInPlace() reads into (replaced when the buffer grows). */
+  get receiveBuffer(): Buffer {
+    return this.#buffer;
+  }
+
+  /** The source address of the last receiveInPlace(), as the kernel wrote it. */
+  get receivedFrom(): Buffer {
+    return this.#address;
+  }
+
+  /**
    * Every queued datagram up to a batch limit, read with one native call. Each `data` is a view into one
    * fresh copy per batch, so it stays valid. A receive error met after some datagrams is thrown by the next
    * call (the kernel reports a socket error such as ENOBUFS only once, so it is kept until then).
