@@ -349,6 +349,13 @@ function flushTable(): void {
   if (left.services || left.destinations) throw new Error(`ipvsadm -C left ${left.services} services, ${left.destinations} destinations`);
 }
 
+/** Whatever is left of a daemon's tree (a hung stop, a failed measurement), by PID; never a PID that exited before. */
+async function reap(pid: number, gone: Promise<void>, exited: boolean): Promise<void> {
+  killTree(exited ? [] : [pid]);
+  if (!exited) await Promise.race([gone, sleep(5_000)]);
+  started.delete(pid);
+}
+
 /**
  * One untimed start of the daemon on a one-service table, stopped once its services are in the kernel: an installed
  * daemon starts with its compile cache warm (the unit's NODE_COMPILE_CACHE; the VM lab carries one across boots),
@@ -363,16 +370,19 @@ async function warmUp(impl: Impl): Promise<void> {
   const t0 = performance.now();
   const child = spawn(cmd!, args, { stdio: 'ignore' });
   if (!child.pid) throw new Error(`${impl.name}: cannot start ${cmd}`);
-  started.add(child.pid);
-  const gone = new Promise<void>((res) => child.once('exit', () => res()));
-  // Programmed means started: the daemon writes its compile cache right after its start, and again as it exits.
-  // Only the unchecked real servers count: nothing listens for the checked one yet, so it stays out.
-  while (kernelCounts().destinations < REAL_SERVERS && performance.now() - t0 < programTimeoutMs(1)) await sleep(100);
-  child.kill('SIGTERM');
-  await Promise.race([gone, sleep(STOP_MS)]);
-  killTree([child.pid]);
-  await gone;
-  started.delete(child.pid);
+  const pid = child.pid;
+  started.add(pid);
+  let exited = false;
+  const gone = new Promise<void>((res) => child.once('exit', () => ((exited = true), res())));
+  try {
+    // Programmed means started: the daemon writes its compile cache right after its start, and again as it exits.
+    // Only the unchecked real servers count: nothing listens for the checked one yet, so it stays out.
+    while (kernelCounts().destinations < REAL_SERVERS && performance.now() - t0 < programTimeoutMs(1)) await sleep(100);
+    child.kill('SIGTERM');
+    await Promise.race([gone, sleep(STOP_MS)]);
+  } finally {
+    await reap(pid, gone, exited);
+  }
   // What it owned is gone (its stop removes its services; flushTable below): nothing of it for the next to adopt.
   for (const f of ['ipvs-ts.state', 'ipvs-ts.data', 'ipvs-ts.stats']) rmSync(join(DIR, f), { force: true });
   flushTable();
@@ -504,10 +514,7 @@ async function measure(impl: Impl, n: number, conf: string, listener: Listener, 
     const stopS = exited ? (performance.now() - s0) / 1000 : NaN;
     return { idleThreads, startS, outputS: marks.outputS, controlS: marks.controlS, programS, programCpuS, idleCores, downS, upS, rssMb: rss, processes: procs.length, pollMs, pollerCores, programPollMs, stopS: stopS };
   } finally {
-    // Whatever is left of the tree (a hung stop, a failed measurement), by PID; never a PID that exited before.
-    killTree(exited ? [] : [pid]);
-    if (!exited) await Promise.race([gone, sleep(5_000)]);
-    started.delete(pid);
+    await reap(pid, gone, exited !== undefined);
     listener.down();
     sh('ipvsadm -C');
   }
