@@ -6,7 +6,6 @@
 // through undici over node:tls, where the TLS handshake, not the client, is most of a check's cost.
 import { createHash } from 'node:crypto';
 import net from 'node:net';
-import tls from 'node:tls';
 import { Client, type buildConnector } from 'undici';
 import type { HttpCheck, HttpUrl, StatusRange } from '../config/model.ts';
 import { errnoName } from '../sys/native.ts';
@@ -16,6 +15,9 @@ import { failed, passed } from './result.ts';
 import { hostPort } from '../sys/inet.ts';
 import { ABORTED, CONNECTED, type ConnectTarget, connectTarget, TIMED_OUT, tcpExchange } from './tcp-connect.ts';
 import type { CheckResult } from './types.ts';
+
+// Not an ESM import: its module facade costs twice the module itself (23 against 10 ms on the host).
+const tls = process.getBuiltinModule('node:tls');
 
 /** What keepalived.conf cannot say: TLS verification and client identity, and the body cap. */
 export interface HttpOptions {

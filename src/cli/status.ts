@@ -59,9 +59,14 @@ export function statusCommand(): Command {
     .option('--interval <seconds>', 'refresh period for --watch', '1')
     .option('--virtual-server <vs>', 'only this virtual server: VIP:PORT, a VIP, "fwmark N", "group NAME" or its full name "TCP VIP:PORT"')
     .option('--summary', 'per virtual server, counts of real servers up/down instead of one line each')
-    .option('--full', `one line per real server however large the table (by default only up to ${FULL_UP_TO.toLocaleString('en')} real servers)`)
+    .option('--full', `one line per real server however large the table (by default only up to ${thousands(FULL_UP_TO)} real servers)`)
     .option('--control <path>', "the daemon's control socket", DEFAULT_CONTROL_SOCKET)
     .action(async (opts: StatusOptions) => {
       process.exitCode = await runStatus(opts);
     });
+}
+
+/** 10000 → "10,000". Not toLocaleString: it loads ICU's locale data, ~20 ms of every command's start on the host. */
+function thousands(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+$)/g, ',');
 }

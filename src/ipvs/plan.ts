@@ -24,7 +24,7 @@ export function planIpvs(input: PlanInput): IpvsOp[] {
   const ops: IpvsOp[] = [];
 
   // Deletions first so a service that moved (same VIP, new protocol/port) frees its address before the add.
-  for (const [key, s] of [...kernel].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [key, s] of [...kernel].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     if (input.owned.has(key) && !desiredKeys.has(key)) ops.push({ op: 'del-service', id: s.service.id });
   }
   for (const want of input.desired.services) {
