@@ -6,7 +6,9 @@
 //     defaults: 3 rounds, 30 s idle window after a 5 s settle, N = 2000 (N virtual servers × 10 real servers)
 //     --slice: the idle window's CPU also per slice of that length (when does the daemon reach its steady state)
 //     --impls: which implementations, in this order (default keepalived,ipvs-ts); `ipvs-ts:FLAGS` runs the daemon
-//       under those node flags ('+' for a space), e.g. ipvs-ts:--single-threaded-gc; each is compared to the first
+//       under those node flags ('+' for a space), e.g. ipvs-ts:--single-threaded-gc; `ipvs-ts@TREE` (or
+//       `ipvs-ts@TREE:FLAGS`) runs the daemon of another checkout inside the project (the VM sees only the project),
+//       e.g. a `git worktree add .cache/base main` with node_modules and build linked; each is compared to the first
 //     --profile: ipvs-ts runs with --cpu-prof into .cache/director-scale/ (10 ms samples); the bench prints the
 //       monotonic clock at the idle window's ends so the window's samples can be picked out of the profile
 //
@@ -73,7 +75,8 @@ const sliceS = flag('--slice', idleS);
 // `--only NAME`, the older spelling of `--impls NAME`, stays for the commands recorded in docs/benchmarks.md.
 const implsAt = Math.max(argv.indexOf('--impls'), argv.indexOf('--only'));
 const implNames = (implsAt >= 0 ? argv.splice(implsAt, 2)[1] ?? '' : 'keepalived,ipvs-ts').split(',');
-for (const name of implNames) if (name !== 'keepalived' && name !== 'ipvs-ts' && !name.startsWith('ipvs-ts:')) usage(`not an implementation: ${name}`);
+const IPVS_TS = /^ipvs-ts(?:@([^:]+))?(?::(.*))?$/;
+for (const name of implNames) if (name !== 'keepalived' && !IPVS_TS.test(name)) usage(`not an implementation: ${name}`);
 const profile = argv.includes('--profile') && argv.splice(argv.indexOf('--profile'), 1).length > 0;
 const sizes = argv.map(Number);
 if (sizes.some((n) => !Number.isInteger(n) || n <= 0)) usage(`not a number of virtual servers: ${argv.join(' ')}`);
@@ -303,11 +306,12 @@ function implOf(name: string): Impl {
       argv: (conf) => ['keepalived', '-n', '-l', '-D', '-C', '-f', conf, '-p', join(DIR, 'keepalived.pid'), '-c', join(DIR, 'checkers.pid'), '-r', join(DIR, 'vrrp.pid')],
     };
   }
-  const nodeFlags = name.startsWith('ipvs-ts:') ? name.slice('ipvs-ts:'.length).split('+') : [];
+  const [, tree, flags] = IPVS_TS.exec(name)!;
+  const nodeFlags = flags ? flags.split('+') : [];
   return {
     name,
     argv: (conf) => [
-      process.execPath, ...nodeFlags, ...(profile ? ['--cpu-prof', '--cpu-prof-dir', PROFILES, '--cpu-prof-interval', '10000'] : []), join(PROJECT, 'bin/ipvs-ts.js'), 'daemon', '-f', conf, '--control', join(DIR, 'ipvs-ts.sock'),
+      process.execPath, ...nodeFlags, ...(profile ? ['--cpu-prof', '--cpu-prof-dir', PROFILES, '--cpu-prof-interval', '10000'] : []), resolve(PROJECT, tree ?? '.', 'bin/ipvs-ts.js'), 'daemon', '-f', conf, '--control', join(DIR, 'ipvs-ts.sock'),
       '--metrics', '127.0.0.1:19650', '--state', join(DIR, 'ipvs-ts.state'), '--run-dir', join(DIR, 'run'),
       '--data-file', join(DIR, 'ipvs-ts.data'), '--stats-file', join(DIR, 'ipvs-ts.stats'),
     ],
