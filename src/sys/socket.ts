@@ -170,7 +170,7 @@ export class DatagramSocket {
   /** One non-blocking recvmsg: null when nothing is queued. */
   receive(): Datagram | null {
     const out = this.#out;
-    const bytes = sys().recvmsg(this.fd, this.#buffer, this.#address, this.#control, this.#flags, out);
+    const bytes = this.receiveInPlace();
     if (bytes < 0) return null;
     const got = Math.min(bytes, this.#buffer.length);
     const controlLength = out[1]!;
