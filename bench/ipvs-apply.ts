@@ -20,7 +20,7 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
-import { runIpvsList } from '../src/cli/ipvs.ts';
+import { runIpvsList } from '../src/cli/ipvs-list-run.ts';
 import { IpvsClient } from '../src/ipvs/client.ts';
 import { addAddress } from '../src/ipvs/desired.ts';
 import { planIpvs } from '../src/ipvs/plan.ts';

@@ -11,7 +11,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runStatus } from '../src/cli/status.ts';
+import { runStatus } from '../src/cli/status-run.ts';
 import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import { DirectorMetrics } from '../src/control/metrics.ts';

@@ -2,11 +2,13 @@
 import { Command } from 'commander';
 import { DEFAULT_CONTROL_SOCKET } from '../control/protocol.ts';
 import { DEFAULT_METRICS_ADDRESS } from '../control/http.ts';
-import { DEFAULT_CONFIG_FILE } from '../config/index.ts';
 import { DirectorError } from '../director/errors.ts';
 import { defaultDumpFile } from '../control/dumps.ts';
 import type { DaemonOptions } from '../daemon/daemon.ts';
 import { DEFAULT_STATE_FILE } from '../ipvs/state.ts';
+
+/** Where keepalived (and so ipvs-ts) reads its configuration when not told otherwise. */
+const DEFAULT_CONFIG_FILE = '/etc/keepalived/keepalived.conf';
 
 export function daemonCommand(): Command {
   return new Command('daemon')

@@ -12,9 +12,6 @@ export type { Problem, ProblemCode, Severity } from './problems.ts';
 export type { HostFacts } from './host.ts';
 export { formatProblem, PROBLEM_CODES } from './problems.ts';
 
-/** Where keepalived (and so ipvs-ts) reads its configuration when not told otherwise. */
-export const DEFAULT_CONFIG_FILE = '/etc/keepalived/keepalived.conf';
-
 export interface LoadOptions {
   /** Warnings become errors (`check-config --strict`). */
   readonly strict?: boolean;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { runCheckConfig } from '../../src/cli/check-config.ts';
+import { runCheckConfig } from '../../src/cli/check-config-run.ts';
 import { parseConfigText, type Problem } from '../../src/config/index.ts';
 
 const VS = `

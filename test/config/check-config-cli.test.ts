@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { runCheckConfig, type CheckConfigOptions } from '../../src/cli/check-config.ts';
+import { runCheckConfig, type CheckConfigOptions } from '../../src/cli/check-config-run.ts';
 
 const bin = fileURLToPath(new URL('../../bin/ipvs-ts.js', import.meta.url));
 const fixture = fileURLToPath(new URL('../fixtures/seeds/lvs-dr-tcp-check-master.conf', import.meta.url));

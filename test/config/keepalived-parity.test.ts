@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig, parseConfigText, type Problem } from '../../src/config/index.ts';
-import { runCheckConfig } from '../../src/cli/check-config.ts';
+import { runCheckConfig } from '../../src/cli/check-config-run.ts';
 
 const opts = { skipHostChecks: true } as const;
 const parse = (text: string) => parseConfigText(text, 'k.conf', opts);

@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { runStatus, FULL_UP_TO } from '../../src/cli/status.ts';
+import { runStatus } from '../../src/cli/status-run.ts';
+import { FULL_UP_TO } from '../../src/cli/status.ts';
 import { askDaemon } from '../../src/control/client.ts';
 import { formatStatus } from '../../src/control/format.ts';
 import { parseListen } from '../../src/control/http.ts';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
-import { runIpvsApply } from '../../../src/cli/ipvs.ts';
+import { runIpvsApply } from '../../../src/cli/ipvs-apply-run.ts';
 import { SCHEDULERS } from '../../../src/ipvs/constants.ts';
 import { importIpvsadm } from '../../../src/import/ipvsadm.ts';
 import { formatNote, Notes } from '../../../src/import/notes.ts';

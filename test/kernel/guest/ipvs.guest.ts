@@ -180,7 +180,8 @@ test('ipvs apply -f twice: the second run changes nothing; ipvs list matches ipv
   );
   const state = join(dir, 'state.json');
   // In-process: a node start costs seconds under TCG; bin/ipvs-ts.js is a thin wrapper around these.
-  const { runIpvsApply, runIpvsList } = await import('../../../src/cli/ipvs.ts');
+  const { runIpvsApply } = await import('../../../src/cli/ipvs-apply-run.ts');
+  const { runIpvsList } = await import('../../../src/cli/ipvs-list-run.ts');
   const capture = (): Writable & { text: string } => {
     const w = new Writable({ write: (chunk, _enc, done) => ((w.text += String(chunk)), done()) }) as Writable & { text: string };
     w.text = '';

@@ -9,7 +9,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { runIpvsApply } from '../../../src/cli/ipvs.ts';
+import { runIpvsApply } from '../../../src/cli/ipvs-apply-run.ts';
 import { sh } from './ipvs-kit.ts';
 import { clientLoop, freshSources, joinLan, removeLan, startServers, tally, writeLanScripts } from './lan.ts';
 
