@@ -1,10 +1,11 @@
 // The real servers of bench/check-vs-keepalived.ts: one epoll loop, in C so that the listener's own CPU stays small
 // next to the checkers it serves (they share the VM's CPU). Port TCP_PORT accepts and closes; port HTTP_PORT reads
-// one request and answers a fixed page, then closes. Real servers are 127.1.X.Y (X, Y from 1): every connection is
-// counted per port, and for each real server the gap since its previous connection, minus the delay_loop of 1 s,
-// goes into a histogram, so both checkers' lateness (plus the check's own duration) is seen the same way from
-// outside. SIGUSR1 starts a window; SIGUSR2 prints the window so far as one JSON line on stdout (with how many
-// distinct real servers were seen in it).
+// one request and answers a fixed page, then closes. Real servers are 127.G.X.Y (G 1 or 2: two checkers measured
+// side by side each get their own; X, Y from 1): every connection is counted per port and G, and for each real
+// server the gap since its previous connection, minus the delay_loop of 1 s, goes into a histogram, so both
+// checkers' lateness (plus the check's own duration) is seen the same way from outside. SIGUSR1 starts a window;
+// SIGUSR2 prints the window so far as one JSON line on stdout (with how many distinct real servers were seen in
+// it): "tcp" and "http" for 127.1, "tcp2" and "http2" for 127.2.
 // Build: cc -O2 -o check-listener bench/check-listener.c
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -39,7 +40,7 @@ struct port_stats {
   int64_t last_us[SERVERS];
   uint32_t hist[BINS];
 };
-static struct port_stats stats[2];
+static struct port_stats stats[2][2];
 
 static int64_t now_us(void) {
   struct timespec ts;
@@ -59,15 +60,16 @@ static int listen_on(int port) {
   return fd;
 }
 
-/** The real server index of the address the checker connected to (127.1.X.Y, X and Y from 1, 250 per X). */
-static void record(struct port_stats *s, int fd) {
+/** Counts a connection by port and group, with the real server index of its address (127.G.X.Y, 250 per X). */
+static void record(struct port_stats *group, int fd) {
   struct sockaddr_in a;
   socklen_t len = sizeof a;
-  s->accepted++;
   if (getsockname(fd, (struct sockaddr *)&a, &len) < 0) return;
   uint32_t ip = ntohl(a.sin_addr.s_addr);
   int x = (ip >> 8) & 255, y = ip & 255;
-  if ((ip >> 16) != 0x7f01 || x < 1 || y < 1) return;
+  struct port_stats *s = &group[(ip >> 16) == 0x7f02];
+  s->accepted++;
+  if (((ip >> 16) != 0x7f01 && (ip >> 16) != 0x7f02) || x < 1 || y < 1) return;
   int i = (x - 1) * 250 + (y - 1);
   if (i >= SERVERS) return;
   int64_t t = now_us();
@@ -103,9 +105,11 @@ static double window_cpu;
 
 static void mark(void) {
   for (int p = 0; p < 2; p++) {
-    stats[p].accepted = 0;
-    stats[p].intervals = 0;
-    memset(stats[p].hist, 0, sizeof stats[p].hist);
+    for (int g = 0; g < 2; g++) {
+      stats[p][g].accepted = 0;
+      stats[p][g].intervals = 0;
+      memset(stats[p][g].hist, 0, sizeof stats[p][g].hist);
+    }
   }
   window_start = now_us();
   window_cpu = cpu_s();
@@ -114,13 +118,16 @@ static void mark(void) {
 static void report(void) {
   double secs = (now_us() - window_start) / 1e6;
   printf("{\"seconds\":%.3f,\"listenerCpuS\":%.3f", secs, cpu_s() - window_cpu);
-  const char *names[2] = {"tcp", "http"};
+  const char *names[2][2] = {{"tcp", "tcp2"}, {"http", "http2"}};
   for (int p = 0; p < 2; p++) {
-    long distinct = 0;
-    for (long i = 0; i < SERVERS; i++) distinct += stats[p].last_us[i] >= window_start;
-    printf(",\"%s\":{\"accepted\":%lu,\"distinct\":%ld,\"intervals\":%lu,\"lateP50ms\":%.1f,\"lateP99ms\":%.1f}",
-           names[p], (unsigned long)stats[p].accepted, distinct, (unsigned long)stats[p].intervals,
-           percentile(&stats[p], 0.5), percentile(&stats[p], 0.99));
+    for (int g = 0; g < 2; g++) {
+      const struct port_stats *s = &stats[p][g];
+      long distinct = 0;
+      for (long i = 0; i < SERVERS; i++) distinct += s->last_us[i] >= window_start;
+      printf(",\"%s\":{\"accepted\":%lu,\"distinct\":%ld,\"intervals\":%lu,\"lateP50ms\":%.1f,\"lateP99ms\":%.1f}",
+             names[p][g], (unsigned long)s->accepted, distinct, (unsigned long)s->intervals, percentile(s, 0.5),
+             percentile(s, 0.99));
+    }
   }
   printf("}\n");
   fflush(stdout);
@@ -160,12 +167,12 @@ int main(void) {
         while (read(sfd, &si, sizeof si) == sizeof si) (si.ssi_signo == SIGUSR1 ? mark : report)();
       } else if (fd == tcp) {
         for (int c; (c = accept4(tcp, NULL, NULL, SOCK_NONBLOCK)) >= 0;) {
-          record(&stats[0], c);
+          record(stats[0], c);
           close(c);
         }
       } else if (fd == web) {
         for (int c; (c = accept4(web, NULL, NULL, SOCK_NONBLOCK)) >= 0;) {
-          record(&stats[1], c);
+          record(stats[1], c);
           struct epoll_event cev = {.events = EPOLLIN | EPOLLRDHUP, .data.fd = c};
           epoll_ctl(ep, EPOLL_CTL_ADD, c, &cev);
         }

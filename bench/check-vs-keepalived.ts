@@ -3,9 +3,11 @@
 //
 //   node bench/check-vs-keepalived.ts [--loads 1000,5000,10000] [--types tcp,http] [--warmup S] [--window S]
 //                                     [--checkers keepalived,ipvs-ts] [--ipvs-ts-args '--concurrency 50'] [--strace]
+//                                     [--together WINDOWS]
 //
 // A checker `ipvs-ts:FLAGS` runs ipvs-ts under node FLAGS ('+' for a space), e.g. `--checkers
-// keepalived,ipvs-ts,ipvs-ts:--single-threaded`: V8 options that NODE_OPTIONS does not take.
+// keepalived,ipvs-ts,ipvs-ts:--single-threaded`: V8 options that NODE_OPTIONS does not take; `ipvs-ts@TREE[:FLAGS]`
+// runs the checkout in TREE (a worktree inside the project), e.g. the tree before a change against the one after.
 //
 // On the host it compiles bench/check-listener.c, boots the VM and runs itself there (IPVS_TS_IN_VM=1). In the
 // guest, for each check type and load, each checker in turn runs the same keepalived.conf: virtual servers of 100
@@ -23,6 +25,7 @@
 //     threads (/proc/PID/task/*/status): under TCG every wake-up of a process is expensive;
 //   - with --strace, a second window under `strace -c -f` (slower, so only its counts mean anything): the system
 //     calls per 1,000 checks, printed as one more JSON line per checker.
+// With --together two checkers run at once on real servers of their own, measured over the same windows (together()).
 // Only ratios from one run mean anything: the guest is emulated (single-threaded TCG), several times slower.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -40,6 +43,7 @@ const { values } = parseArgs({
     checkers: { type: 'string', default: 'keepalived,ipvs-ts' },
     'ipvs-ts-args': { type: 'string', default: '' },
     strace: { type: 'boolean', default: false },
+    together: { type: 'string', default: '0' },
   },
 });
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -57,21 +61,22 @@ const loads = values.loads.split(',').map(Number);
 const types = values.types.split(',') as ('tcp' | 'http')[];
 const warmupS = Number(values.warmup);
 const windowS = Number(values.window);
+const rounds = Number(values.together);
 const PAGE = 'ok\n'.repeat(20);
 const TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
 const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
 const sh = (cmd: string) => execFileSync('/bin/sh', ['-c', cmd], { encoding: 'utf8' });
 
-function config(type: 'tcp' | 'http', n: number): string {
+function config(type: 'tcp' | 'http', n: number, net: 1 | 2 = 1): string {
   const digest = createHash('md5').update(PAGE).digest('hex');
   const check = type === 'tcp'
     ? '    TCP_CHECK {\n      connect_port 8080\n      connect_timeout 3\n      retry 0\n    }\n'
     : `    HTTP_GET {\n      url {\n        path /health\n        digest ${digest}\n      }\n      connect_port 8081\n      connect_timeout 3\n      retry 0\n    }\n`;
   const out = ['global_defs {\n  router_id bench\n}\n'];
   for (let v = 0; v * 100 < n; v++) {
-    out.push(`virtual_server 10.99.${v >> 8}.${v & 255} 80 {\n  delay_loop 1\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n`);
+    out.push(`virtual_server 10.${98 + net}.${v >> 8}.${v & 255} 80 {\n  delay_loop 1\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n`);
     for (let i = v * 100; i < Math.min(n, (v + 1) * 100); i++) {
-      out.push(`  real_server 127.1.${1 + Math.floor(i / 250)}.${1 + (i % 250)} ${type === 'tcp' ? 8080 : 8081} {\n    weight 1\n${check}  }\n`);
+      out.push(`  real_server 127.${net}.${1 + Math.floor(i / 250)}.${1 + (i % 250)} ${type === 'tcp' ? 8080 : 8081} {\n    weight 1\n${check}  }\n`);
     }
     out.push('}\n');
   }
@@ -80,7 +85,12 @@ function config(type: 'tcp' | 'http', n: number): string {
 
 /** utime + stime of a process, in seconds. */
 function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    throw new Error(`checker process ${pid} is gone; its log: ${logs.get(pid) ?? '?'}${logs.has(pid) ? `\n${sh(`tail -20 ${logs.get(pid)}`)}` : ''}\nkernel:\n${sh('dmesg | tail -8')}`);
+  }
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / TICKS;
 }
@@ -113,7 +123,7 @@ async function straceWindow(pid: number, type: 'tcp' | 'http', impl: string): Pr
   const exited = new Promise((r) => tracer.once('exit', r));
   tracer.kill('SIGINT');
   await exited;
-  const accepted = w[type].accepted;
+  const accepted = (w[type] as PortWindow).accepted;
   const calls: Record<string, number> = {};
   for (const line of readFileSync(out, 'utf8').split('\n')) {
     // % time, seconds, usecs/call, calls, [errors,] syscall
@@ -144,7 +154,7 @@ async function stop(proc: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-interface Window { seconds: number; listenerCpuS: number; tcp: PortWindow; http: PortWindow }
+interface Window { seconds: number; listenerCpuS: number; [port: string]: PortWindow | number }
 interface PortWindow { accepted: number; distinct: number; intervals: number; lateP50ms: number; lateP99ms: number }
 
 const listener = spawn(listenerBin, [], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -152,59 +162,138 @@ const lines = createInterface({ input: listener.stdout! })[Symbol.asyncIterator]
 const nextLine = async () => JSON.parse((await lines.next()).value as string) as Window;
 await nextLine();
 
-async function measure(type: 'tcp' | 'http', n: number, impl: string): Promise<Record<string, unknown>> {
-  const conf = `/tmp/bench-${type}-${n}.conf`;
-  writeFileSync(conf, config(type, n));
-  const log = `/tmp/bench-${impl.replace(/[^\w-]/g, '_')}-${type}-${n}.log`;
+/** Each checker's log, by its pid. */
+const logs = new Map<number, string>();
+
+interface Running { readonly impl: string; readonly proc: ChildProcess; readonly pid: number; readonly allCheckedAfterS: number | null; readonly log: string; readonly port: string }
+
+/** Starts a checker on the load (its real servers 127.NET.X.Y) and waits until every real server has been checked once. */
+async function launch(type: 'tcp' | 'http', n: number, impl: string, net: 1 | 2 = 1): Promise<Running> {
+  const conf = `/tmp/bench-${type}-${n}-${net}.conf`;
+  writeFileSync(conf, config(type, n, net));
+  const port = net === 1 ? type : `${type}2`;
+  const tag = `${impl.replace(/[^\w-]/g, '_')}-${net}`;
+  // In the project (the guest's /tmp goes with the VM), so a checker that died can be looked into afterwards.
+  const log = `${root}.cache/bench/${tag}-${type}-${n}.log`;
   // `ipvs-ts:FLAGS` runs ipvs-ts's node with FLAGS (V8 options NODE_OPTIONS does not take, e.g. --single-threaded).
-  const nodeFlags = impl.startsWith('ipvs-ts:') ? impl.slice('ipvs-ts:'.length).replaceAll('+', ' ') : '';
+  // `ipvs-ts@TREE` runs another checkout's (a worktree inside the project, which is all the guest sees).
+  const [, tree = '.', flags = ''] = /^ipvs-ts(?:@([^:]+))?(?::(.*))?$/.exec(impl) ?? [];
+  const nodeFlags = flags.replaceAll('+', ' ');
+  // Each keepalived gets its own pid files, so two can run side by side (--together).
   const proc = impl === 'keepalived'
-    ? spawn('sh', ['-c', `ulimit -n 65536; exec keepalived --check --dont-fork --no-syslog --log-console -f ${conf} -p /tmp/ka.pid -c /tmp/ka-check.pid >${log} 2>&1`], { stdio: 'ignore' })
-    : spawn('sh', ['-c', `ulimit -n 65536; exec ${process.execPath} ${nodeFlags} ${root}bin/ipvs-ts.js check ${values['ipvs-ts-args']} -f ${conf} >${log} 2>&1`], { stdio: 'ignore' });
+    ? spawn('sh', ['-c', `ulimit -n 65536; exec keepalived --check --dont-fork --no-syslog --log-console -f ${conf} -p /tmp/ka-${tag}.pid -c /tmp/ka-check-${tag}.pid >${log} 2>&1`], { stdio: 'ignore' })
+    : spawn('sh', ['-c', `ulimit -n 65536; exec ${process.execPath} ${nodeFlags} ${root}${tree}/bin/ipvs-ts.js check ${values['ipvs-ts-args']} -f ${conf} >${log} 2>&1`], { stdio: 'ignore' });
   try {
     const pid = await checkerPid(proc, impl);
+    logs.set(pid, log);
     // Node starts slowly in the emulated guest (tens of seconds with a cold compile cache), keepalived programs
     // IPVS first: the warm-up counts from the moment every real server has been checked once.
     const started = performance.now();
     listener.kill('SIGUSR1');
     // A checker that cannot keep the pace may take very long to reach the last one: then measure anyway.
-    let startS: number | null = null;
-    while (startS === null && performance.now() - started < 300_000) {
+    let allCheckedAfterS: number | null = null;
+    while (allCheckedAfterS === null && performance.now() - started < 300_000) {
       await sleep(2);
+      if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`${impl} exited; end of ${log}:\n${sh(`tail -20 ${log}`)}`);
       listener.kill('SIGUSR2');
-      if ((await nextLine())[type].distinct >= n) startS = +((performance.now() - started) / 1000).toFixed(1);
+      if (((await nextLine())[port] as PortWindow).distinct >= n) allCheckedAfterS = +((performance.now() - started) / 1000).toFixed(1);
     }
     await sleep(warmupS);
-    listener.kill('SIGUSR1');
-    const cpu0 = cpuSeconds(pid);
-    const cs0 = contextSwitches(pid);
-    await sleep(windowS);
-    listener.kill('SIGUSR2');
-    const cpu = cpuSeconds(pid) - cpu0;
-    const cs = contextSwitches(pid);
-    const w = await nextLine();
-    const port = w[type];
-    if (port.accepted === 0) process.stderr.write(`${impl}: no check reached the listener; end of ${log}:\n${sh(`tail -20 ${log}`)}`);
+    return { impl, proc, pid, allCheckedAfterS, log, port };
+  } catch (err) {
+    await stop(proc);
+    throw err;
+  }
+}
+
+/** One window over running checkers: each one's row, all measured over the same seconds. */
+async function window(type: 'tcp' | 'http', n: number, checkers: readonly Running[]): Promise<Record<string, number | string | null>[]> {
+  listener.kill('SIGUSR1');
+  const cpu0 = checkers.map((c) => cpuSeconds(c.pid));
+  const cs0 = checkers.map((c) => contextSwitches(c.pid));
+  await sleep(windowS);
+  listener.kill('SIGUSR2');
+  const cpu = checkers.map((c, i) => cpuSeconds(c.pid) - cpu0[i]!);
+  const cs = checkers.map((c) => contextSwitches(c.pid));
+  const w = await nextLine();
+  return checkers.map((c, i) => {
+    const port = w[c.port] as PortWindow;
+    if (port.accepted === 0) process.stderr.write(`${c.impl}: no check reached the listener; end of ${c.log}:\n${sh(`tail -20 ${c.log}`)}`);
     return {
       type,
       realServers: n,
-      checker: impl,
-      allCheckedAfterS: startS,
+      checker: c.impl,
+      allCheckedAfterS: c.allCheckedAfterS,
       checksPerS: Math.round(port.accepted / w.seconds),
-      cpuSPer1000: +((cpu / port.accepted) * 1000).toFixed(3),
-      coreShare: +(cpu / w.seconds).toFixed(2),
+      cpuSPer1000: +((cpu[i]! / port.accepted) * 1000).toFixed(3),
+      coreShare: +(cpu[i]! / w.seconds).toFixed(2),
       lateP50ms: port.lateP50ms,
       lateP99ms: port.lateP99ms,
       listenerCpuS: w.listenerCpuS,
-      voluntaryCsPer1000: Math.round(((cs.voluntary - cs0.voluntary) / port.accepted) * 1000),
-      involuntaryCsPer1000: Math.round(((cs.involuntary - cs0.involuntary) / port.accepted) * 1000),
-      ...(values.strace ? { strace: await straceWindow(pid, type, impl) } : {}),
+      voluntaryCsPer1000: Math.round(((cs[i]!.voluntary - cs0[i]!.voluntary) / port.accepted) * 1000),
+      involuntaryCsPer1000: Math.round(((cs[i]!.involuntary - cs0[i]!.involuntary) / port.accepted) * 1000),
     };
+  });
+}
+
+async function finish(c: Running): Promise<void> {
+  await stop(c.proc);
+  // keepalived removes its virtual servers at exit; make sure nothing is left for the next run.
+  sh('ipvsadm -C 2>/dev/null || true');
+}
+
+async function measure(type: 'tcp' | 'http', n: number, impl: string): Promise<Record<string, unknown>> {
+  const c = await launch(type, n, impl);
+  try {
+    const [row] = await window(type, n, [c]);
+    return { ...row, ...(values.strace ? { strace: await straceWindow(c.pid, type, impl) } : {}) };
   } finally {
-    await stop(proc);
-    // keepalived removes its virtual servers at exit; make sure nothing is left for the next run.
-    sh('ipvsadm -C 2>/dev/null || true');
+    await finish(c);
   }
+}
+
+/**
+ * --together R: the guest runs in slow and fast phases, from seconds to minutes (keepalived's own CPU per check
+ * moved by 2x within one VM run), so two checkers measured one after the other are measured on different machines.
+ * Here both run at once, each on its own real servers (the first checker's 127.1.X.Y, the second's 127.2.X.Y, the
+ * same listener), started and warmed up one after the other, then measured over R windows of the same seconds:
+ * every phase of the guest falls on both alike. They share the guest's CPU, so neither may keep the pace it would
+ * alone; CPU per check is what is compared, per window and over the medians.
+ */
+async function together(type: 'tcp' | 'http', n: number, impls: string[], rounds: number): Promise<void> {
+  if (impls.length !== 2) throw new Error('--together runs exactly two checkers');
+  const running: Running[] = [];
+  try {
+    for (const [i, impl] of impls.entries()) running.push(await launch(type, n, impl, i === 0 ? 1 : 2));
+    const perWindow: number[] = [];
+    const cpu: number[][] = [[], []];
+    const pace: number[][] = [[], []];
+    for (let r = 0; r < rounds; r++) {
+      const rows = await window(type, n, running);
+      for (const [i, row] of rows.entries()) {
+        console.log(JSON.stringify({ window: r + 1, ...row }));
+        cpu[i]!.push(row.cpuSPer1000 as number);
+        pace[i]!.push(row.checksPerS as number);
+      }
+      perWindow.push(cpu[1]!.at(-1)! / cpu[0]!.at(-1)!);
+    }
+    console.log(JSON.stringify({
+      type, realServers: n, windows: rounds, together: true, ratio: `${impls[1]} / ${impls[0]}`,
+      cpuSPer1000Medians: [median(cpu[0]!), median(cpu[1]!)],
+      cpuSPer1000: +(median(cpu[1]!) / median(cpu[0]!)).toFixed(2),
+      perWindowMedian: +median(perWindow).toFixed(2),
+      perWindow: perWindow.map((v) => +v.toFixed(2)),
+      checksPerS: +(median(pace[1]!) / median(pace[0]!)).toFixed(2),
+    }));
+  } finally {
+    for (const c of running) await finish(c);
+  }
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 try {
@@ -212,6 +301,10 @@ try {
   console.log(`guest: ${sh('uname -r').trim()}, ${sh('nproc').trim()} vCPUs, keepalived ${sh('keepalived --version 2>&1 | head -1').trim()}, node ${process.version}; warm-up ${warmupS} s, window ${windowS} s; ipvs-ts check ${values['ipvs-ts-args'] || '(defaults)'}`);
   for (const type of types) {
     for (const n of loads) {
+      if (rounds > 0) {
+        await together(type, n, values.checkers.split(','), rounds);
+        continue;
+      }
       const pair: Record<string, unknown>[] = [];
       for (const impl of values.checkers.split(',')) {
         const row = await measure(type, n, impl);
