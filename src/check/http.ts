@@ -6,7 +6,7 @@
 // through undici over node:tls, where the TLS handshake, not the client, is most of a check's cost.
 import { createHash } from 'node:crypto';
 import net from 'node:net';
-import { Client, type buildConnector } from 'undici';
+import type { buildConnector } from 'undici';
 import type { HttpCheck, HttpUrl, StatusRange } from '../config/model.ts';
 import { errnoName } from '../sys/native.ts';
 import { CheckError, type CheckFailureCode } from './errors.ts';
@@ -16,8 +16,11 @@ import { hostPort } from '../sys/inet.ts';
 import { ABORTED, CONNECTED, type ConnectTarget, connectTarget, TIMED_OUT, tcpExchange } from './tcp-connect.ts';
 import type { CheckResult } from './types.ts';
 
-// Not an ESM import: its module facade costs twice the module itself (23 against 10 ms on the host).
-const tls = process.getBuiltinModule('node:tls');
+// undici (~110 modules) and node:tls serve SSL_GET only: a configuration whose HTTP checks are all plain HTTP_GET
+// never loads them (under TCG every module costs tens of ms of the daemon's start). node:tls not as an ESM import:
+// its module facade costs twice the module itself (23 against 10 ms on the host).
+let undici: Promise<typeof import('undici')> | undefined;
+const tlsModule = () => process.getBuiltinModule('node:tls');
 
 /** What keepalived.conf cannot say: TLS verification and client identity, and the body cap. */
 export interface HttpOptions {
@@ -186,6 +189,8 @@ export async function fetchUrl(target: HttpTarget, signal: AbortSignal, readBody
  * amount to.
  */
 async function fetchTls(target: HttpTarget, signal: AbortSignal, readBody: (status: number) => boolean): Promise<FetchedUrl> {
+  // Before the deadline starts: loading undici is the process's cost, not the server's.
+  const { Client } = await (undici ??= import('undici'));
   if (signal.aborted) throw new CheckError('ABORTED', 'check cancelled');
   const ac = new AbortController();
   let phase = 'no connection';
@@ -249,7 +254,8 @@ function connector(target: HttpTarget, onConnected: () => void): buildConnector.
   return (_options, callback) => {
     const base = { host: target.address, port: target.port, localAddress: target.bindTo, localPort: target.bindPort };
     const verifyName = target.sni ?? target.host.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
-    const socket = target.tls
+    const tls = target.tls ? tlsModule() : undefined;
+    const socket = tls
       ? tls.connect({
           ...base,
           servername: target.sni,

@@ -403,7 +403,7 @@ export class CheckRunner {
 }
 
 /**
- * Loads a module on first call: a checker type costs a daemon nothing until used (HTTP brings undici, ~110 modules;
+ * Loads a module on first call: a checker type costs a daemon nothing until used (SSL_GET brings undici, ~110 modules;
  * under TCG every module costs tens of ms at start). TCP_CHECK and FILE_CHECK are loaded with the runner.
  */
 function lazy<T>(load: () => Promise<T>): () => Promise<T> {
