@@ -66,10 +66,11 @@ static void record(struct port_stats *group, int fd) {
   socklen_t len = sizeof a;
   if (getsockname(fd, (struct sockaddr *)&a, &len) < 0) return;
   uint32_t ip = ntohl(a.sin_addr.s_addr);
+  uint32_t net = ip >> 16;
   int x = (ip >> 8) & 255, y = ip & 255;
-  struct port_stats *s = &group[(ip >> 16) == 0x7f02];
+  struct port_stats *s = &group[net == 0x7f02];
   s->accepted++;
-  if (((ip >> 16) != 0x7f01 && (ip >> 16) != 0x7f02) || x < 1 || y < 1) return;
+  if ((net != 0x7f01 && net != 0x7f02) || x < 1 || y < 1) return;
   int i = (x - 1) * 250 + (y - 1);
   if (i >= SERVERS) return;
   int64_t t = now_us();

@@ -16,11 +16,6 @@ import { hostPort } from '../sys/inet.ts';
 import { ABORTED, CONNECTED, type ConnectTarget, connectTarget, TIMED_OUT, tcpExchange } from './tcp-connect.ts';
 import type { CheckResult } from './types.ts';
 
-// undici (~110 modules) and node:tls serve SSL_GET only: a configuration whose HTTP checks are all plain HTTP_GET
-// never loads them (under TCG every module costs tens of ms of the daemon's start). node:tls not as an ESM import:
-// its module facade costs twice the module itself (23 against 10 ms on the host).
-let undici: Promise<typeof import('undici')> | undefined;
-const tlsModule = () => process.getBuiltinModule('node:tls');
 
 /** What keepalived.conf cannot say: TLS verification and client identity, and the body cap. */
 export interface HttpOptions {
@@ -189,8 +184,10 @@ export async function fetchUrl(target: HttpTarget, signal: AbortSignal, readBody
  * amount to.
  */
 async function fetchTls(target: HttpTarget, signal: AbortSignal, readBody: (status: number) => boolean): Promise<FetchedUrl> {
-  // Before the deadline starts: loading undici is the process's cost, not the server's.
-  const { Client } = await (undici ??= import('undici'));
+  // undici (~110 modules) serves SSL_GET only: a configuration whose HTTP checks are all plain HTTP_GET never loads
+  // it (under TCG every module costs tens of ms of the daemon's start). Taken before the deadline starts: loading it
+  // is the process's cost, not the server's.
+  const { Client } = await import('undici');
   if (signal.aborted) throw new CheckError('ABORTED', 'check cancelled');
   const ac = new AbortController();
   let phase = 'no connection';
@@ -254,7 +251,9 @@ function connector(target: HttpTarget, onConnected: () => void): buildConnector.
   return (_options, callback) => {
     const base = { host: target.address, port: target.port, localAddress: target.bindTo, localPort: target.bindPort };
     const verifyName = target.sni ?? target.host.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
-    const tls = target.tls ? tlsModule() : undefined;
+    // Taken here, not imported, for the reason undici is (and an ESM import of node:tls builds a module facade that
+    // costs twice the module itself: 23 against 10 ms on the host).
+    const tls = target.tls ? process.getBuiltinModule('node:tls') : undefined;
     const socket = tls
       ? tls.connect({
           ...base,
