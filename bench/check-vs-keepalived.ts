@@ -3,7 +3,8 @@
 //
 //   node bench/check-vs-keepalived.ts [--loads 1000,5000,10000] [--types tcp,http] [--warmup S] [--window S]
 //                                     [--checkers keepalived,ipvs-ts] [--ipvs-ts-args '--concurrency 50'] [--strace]
-//                                     [--together WINDOWS]
+//                                     [--together WINDOWS] [--turns ROUNDS] [--settle S]
+//                                     [--pin CHECKERS_CPU,LISTENER_CPU | none] [--slice MS]
 //
 // A checker `ipvs-ts:FLAGS` runs ipvs-ts under node FLAGS ('+' for a space), e.g. `--checkers
 // keepalived,ipvs-ts,ipvs-ts:--single-threaded`: V8 options that NODE_OPTIONS does not take; `ipvs-ts@TREE[:FLAGS]`
@@ -26,6 +27,9 @@
 //   - with --strace, a second window under `strace -c -f` (slower, so only its counts mean anything): the system
 //     calls per 1,000 checks, printed as one more JSON line per checker.
 // With --together two checkers run at once on real servers of their own, measured over the same windows (together()).
+// With --turns two checkers take turns, each alone on its vCPU while measured (turns()).
+// --pin (default 0,1) holds every checker on the guest's vCPU 0 and the listener on vCPU 1 (see pinned()); --slice
+// sets the guest scheduler's time slice (see sliceTasks()).
 // Only ratios from one run mean anything: the guest is emulated (single-threaded TCG), several times slower.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -44,6 +48,10 @@ const { values } = parseArgs({
     'ipvs-ts-args': { type: 'string', default: '' },
     strace: { type: 'boolean', default: false },
     together: { type: 'string', default: '0' },
+    turns: { type: 'string', default: '0' },
+    settle: { type: 'string', default: '5' },
+    pin: { type: 'string', default: '0,1' },
+    slice: { type: 'string', default: '' },
   },
 });
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -62,8 +70,30 @@ const types = values.types.split(',') as ('tcp' | 'http')[];
 const warmupS = Number(values.warmup);
 const windowS = Number(values.window);
 const rounds = Number(values.together);
+const turnRounds = Number(values.turns);
 const PAGE = 'ok\n'.repeat(20);
 const TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+/**
+ * The guest's two vCPUs take turns on one host thread (single-threaded TCG), and its clock is the host's: a task
+ * running on one vCPU is charged for the time the host spends running the other as well. With three busy processes
+ * (two checkers and the listener) left to the guest's scheduler, a checker that shares a vCPU with the listener is
+ * charged only for its turns, one alone on a vCPU for that vCPU's wall time, and which was which was chance.
+ * Pinned, both checkers share vCPU 0 (turns under one scheduler, each charged for its own) and the listener has
+ * vCPU 1 to itself.
+ */
+const [checkerCpu, listenerCpu] = values.pin === 'none' ? [] : values.pin.split(',');
+const pinned = (cpu: string | undefined, command: string) => (cpu === undefined ? command : `taskset -c ${cpu} ${command}`);
+/**
+ * --slice MS: two checkers pinned to one vCPU take turns at the guest scheduler's pace (CFS: a few ms, ~70
+ * preemptions a second each), and under TCG every switch between processes empties the emulated TLB, which the
+ * process with the larger working set (node's heap and code against keepalived's) pays more to refill than it would
+ * alone or on real hardware. Slices of MS ms (and no preemption on wake-up) make the turns rarer while still
+ * interleaving both many times per window, so the guest's phases still fall on both.
+ */
+function sliceTasks(ms: number): void {
+  const ns = String(ms * 1_000_000);
+  sh(`mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug; cd /sys/kernel/debug/sched && echo ${2 * ms * 1_000_000} > latency_ns && echo ${ns} > min_granularity_ns && echo ${ns} > wakeup_granularity_ns`);
+}
 const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
 const sh = (cmd: string) => execFileSync('/bin/sh', ['-c', cmd], { encoding: 'utf8' });
 
@@ -157,7 +187,10 @@ async function stop(proc: ChildProcess): Promise<void> {
 interface Window { seconds: number; listenerCpuS: number; [port: string]: PortWindow | number }
 interface PortWindow { accepted: number; distinct: number; intervals: number; lateP50ms: number; lateP99ms: number }
 
-const listener = spawn(listenerBin, [], { stdio: ['ignore', 'pipe', 'inherit'] });
+// HTTP_GET connections stay open at the listener until their request arrives: thousands at once at 10,000 real
+// servers, and more while a checker is held with SIGSTOP (--turns). With the limit it inherited, HTTP 10,000 under
+// --turns left 8,940 of ipvs-ts's first checks without a connection (its accepts failing, the SYNs dropped).
+const listener = spawn('/bin/sh', ['-c', `ulimit -n 65536; exec ${pinned(listenerCpu, listenerBin)}`], { stdio: ['ignore', 'pipe', 'inherit'] });
 const lines = createInterface({ input: listener.stdout! })[Symbol.asyncIterator]();
 const nextLine = async () => JSON.parse((await lines.next()).value as string) as Window;
 await nextLine();
@@ -181,8 +214,8 @@ async function launch(type: 'tcp' | 'http', n: number, impl: string, net: 1 | 2 
   const nodeFlags = flags.replaceAll('+', ' ');
   // Each keepalived gets its own pid files, so two can run side by side (--together).
   const proc = impl === 'keepalived'
-    ? spawn('sh', ['-c', `ulimit -n 65536; exec keepalived --check --dont-fork --no-syslog --log-console -f ${conf} -p /tmp/ka-${tag}.pid -c /tmp/ka-check-${tag}.pid >${log} 2>&1`], { stdio: 'ignore' })
-    : spawn('sh', ['-c', `ulimit -n 65536; exec ${process.execPath} ${nodeFlags} ${root}${tree}/bin/ipvs-ts.js check ${values['ipvs-ts-args']} -f ${conf} >${log} 2>&1`], { stdio: 'ignore' });
+    ? spawn('sh', ['-c', `ulimit -n 65536; exec ${pinned(checkerCpu, 'keepalived')} --check --dont-fork --no-syslog --log-console -f ${conf} -p /tmp/ka-${tag}.pid -c /tmp/ka-check-${tag}.pid >${log} 2>&1`], { stdio: 'ignore' })
+    : spawn('sh', ['-c', `ulimit -n 65536; exec ${pinned(checkerCpu, process.execPath)} ${nodeFlags} ${root}${tree}/bin/ipvs-ts.js check ${values['ipvs-ts-args']} -f ${conf} >${log} 2>&1`], { stdio: 'ignore' });
   try {
     const pid = await checkerPid(proc, impl);
     logs.set(pid, log);
@@ -290,6 +323,49 @@ async function together(type: 'tcp' | 'http', n: number, impls: string[], rounds
   }
 }
 
+/**
+ * --turns R: each checker alone on its vCPU while it is measured, as it runs on a director, and the two measured
+ * within seconds of each other, so a phase of the guest falls on both. Both are started (each warmed up while the
+ * other is held with SIGSTOP); then, R times, each in turn is let go, given --settle seconds to work off what
+ * piled up while it was held (every check due at once, deadlines passed), measured over one window, and held again.
+ */
+async function turns(type: 'tcp' | 'http', n: number, impls: string[], rounds: number): Promise<void> {
+  if (impls.length !== 2) throw new Error('--turns runs exactly two checkers');
+  const settleS = Number(values.settle);
+  const running: Running[] = [];
+  try {
+    for (const [i, impl] of impls.entries()) {
+      running.push(await launch(type, n, impl, i === 0 ? 1 : 2));
+      process.kill(running.at(-1)!.pid, 'SIGSTOP');
+    }
+    const cpu: number[][] = [[], []];
+    const perRound: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      for (const [i, c] of running.entries()) {
+        process.kill(c.pid, 'SIGCONT');
+        await sleep(settleS);
+        const [row] = await window(type, n, [c]);
+        process.kill(c.pid, 'SIGSTOP');
+        console.log(JSON.stringify({ round: r + 1, ...row }));
+        cpu[i]!.push(row!.cpuSPer1000 as number);
+      }
+      perRound.push(cpu[1]!.at(-1)! / cpu[0]!.at(-1)!);
+    }
+    console.log(JSON.stringify({
+      type, realServers: n, rounds, turns: true, ratio: `${impls[1]} / ${impls[0]}`,
+      cpuSPer1000Medians: [median(cpu[0]!), median(cpu[1]!)],
+      cpuSPer1000: +(median(cpu[1]!) / median(cpu[0]!)).toFixed(2),
+      perRoundMedian: +median(perRound).toFixed(2),
+      perRound: perRound.map((v) => +v.toFixed(2)),
+    }));
+  } finally {
+    for (const c of running) {
+      process.kill(c.pid, 'SIGCONT');
+      await finish(c);
+    }
+  }
+}
+
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -298,11 +374,16 @@ function median(values: number[]): number {
 
 try {
   sh('modprobe ip_vs 2>/dev/null || true; sysctl -qw net.ipv4.tcp_tw_reuse=1 net.ipv4.ip_local_port_range="1024 65535" net.core.somaxconn=65535');
-  console.log(`guest: ${sh('uname -r').trim()}, ${sh('nproc').trim()} vCPUs, keepalived ${sh('keepalived --version 2>&1 | head -1').trim()}, node ${process.version}; warm-up ${warmupS} s, window ${windowS} s; ipvs-ts check ${values['ipvs-ts-args'] || '(defaults)'}`);
+  if (values.slice) sliceTasks(Number(values.slice));
+  console.log(`guest: ${sh('uname -r').trim()}, ${sh('nproc').trim()} vCPUs, keepalived ${sh('keepalived --version 2>&1 | head -1').trim()}, node ${process.version}; warm-up ${warmupS} s, window ${windowS} s, checkers on vCPU ${checkerCpu ?? 'any'}, listener on ${listenerCpu ?? 'any'}, time slice ${values.slice ? `${values.slice} ms` : 'the kernel\'s'}; ipvs-ts check ${values['ipvs-ts-args'] || '(defaults)'}`);
   for (const type of types) {
     for (const n of loads) {
       if (rounds > 0) {
         await together(type, n, values.checkers.split(','), rounds);
+        continue;
+      }
+      if (turnRounds > 0) {
+        await turns(type, n, values.checkers.split(','), turnRounds);
         continue;
       }
       const pair: Record<string, unknown>[] = [];
