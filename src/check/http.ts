@@ -199,7 +199,7 @@ async function fetchTls(target: HttpTarget, signal: AbortSignal, readBody: (stat
     timedOut = true;
     ac.abort();
   }, target.timeoutMs);
-  const origin = `${target.tls ? 'https' : 'http'}://${hostPort(target.address, target.port)}`;
+  const origin = `https://${hostPort(target.address, target.port)}`;
   const client = new Client(origin, {
     connect: connector(target, () => (phase = 'no response headers')),
     headersTimeout: target.timeoutMs,
@@ -245,33 +245,32 @@ async function fetchTls(target: HttpTarget, signal: AbortSignal, readBody: (stat
   }
 }
 
-/** Our own connector, so SNI, verification, client certificate and source address are exactly as configured
+/** Our own TLS connector, so SNI, verification, client certificate and source address are exactly as configured
  * (undici's default would derive SNI from the Host header). */
 function connector(target: HttpTarget, onConnected: () => void): buildConnector.connector {
   return (_options, callback) => {
-    const base = { host: target.address, port: target.port, localAddress: target.bindTo, localPort: target.bindPort };
     const verifyName = target.sni ?? target.host.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
     // Taken here, not imported, for the reason undici is (and an ESM import of node:tls builds a module facade that
     // costs twice the module itself: 23 against 10 ms on the host).
-    const tls = target.tls ? process.getBuiltinModule('node:tls') : undefined;
-    const socket = tls
-      ? tls.connect({
-          ...base,
-          servername: target.sni,
-          ALPNProtocols: ['http/1.1'],
-          rejectUnauthorized: target.verifyTls ?? false,
-          ca: target.ca,
-          cert: target.clientCert?.cert,
-          key: target.clientCert?.key,
-          checkServerIdentity: (_host, cert) => tls.checkServerIdentity(verifyName, cert),
-        })
-      : net.connect(base);
+    const tls = process.getBuiltinModule('node:tls');
+    // tls.connect hands the socket options on to net.connect; its typings list only the TLS ones.
+    const socketOptions = { host: target.address, port: target.port, localAddress: target.bindTo, localPort: target.bindPort };
+    const socket = tls.connect({
+      ...socketOptions,
+      servername: target.sni,
+      ALPNProtocols: ['http/1.1'],
+      rejectUnauthorized: target.verifyTls ?? false,
+      ca: target.ca,
+      cert: target.clientCert?.cert,
+      key: target.clientCert?.key,
+      checkServerIdentity: (_host, cert) => tls.checkServerIdentity(verifyName, cert),
+    });
     const onError = (err: Error) => {
       socket.destroy();
       callback(err, null);
     };
     socket.once('error', onError);
-    socket.once(target.tls ? 'secureConnect' : 'connect', () => {
+    socket.once('secureConnect', () => {
       socket.off('error', onError);
       onConnected();
       callback(null, socket);
