@@ -12,7 +12,7 @@ mkdir -p $OUT
 cat /sys/devices/system/clocksource/clocksource0/current_clocksource > $OUT/clocksource.txt
 .cache/bench/check-listener > /tmp/l.out &
 L=$!
-awk 'BEGIN { print "global_defs {\n  router_id bench\n}"; for (v = 0; v < 50; v++) { printf "virtual_server 10.99.0.%d 80 {\n  delay_loop 1\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n", v; for (i = v*100; i < v*100+100; i++) printf "  real_server 127.1.%d.%d 8080 {\n    weight 1\n    TCP_CHECK {\n      connect_port 8080\n      connect_timeout 3\n      retry 0\n    }\n  }\n", 1 + int(i/250), 1 + i%250; print "}" } }' > /tmp/c.conf
+awk -f bench/check-tcp-5000.awk > /tmp/c.conf
 keepalived --check --dont-fork --no-syslog --log-console -f /tmp/c.conf -p /tmp/k.pid -c /tmp/kc.pid > /tmp/k.log 2>&1 &
 K=$!
 sleep 30

@@ -85,9 +85,9 @@ const [checkerCpu, listenerCpu] = values.pin === 'none' ? [] : values.pin.split(
 const pinned = (cpu: string | undefined, command: string) => (cpu === undefined ? command : `taskset -c ${cpu} ${command}`);
 /**
  * --slice MS: two checkers pinned to one vCPU take turns at the guest scheduler's pace (CFS: a few ms, ~70
- * preemptions a second each), and under TCG every switch between processes empties the emulated TLB, which the
- * process with the larger working set (node's heap and code against keepalived's) pays more to refill than it would
- * alone or on real hardware. Slices of MS ms (and no preemption on wake-up) make the turns rarer while still
+ * preemptions a second each), and under TCG a switch between processes costs node more than keepalived (likely the
+ * emulated TLB, emptied at every change of address space, and node's larger heap and code to refill; not traced).
+ * Slices of MS ms (and no preemption on wake-up) make the turns rarer while still
  * interleaving both many times per window, so the guest's phases still fall on both.
  */
 function sliceTasks(ms: number): void {
@@ -360,7 +360,8 @@ async function turns(type: 'tcp' | 'http', n: number, impls: string[], rounds: n
     }));
   } finally {
     for (const c of running) {
-      process.kill(c.pid, 'SIGCONT');
+      // A held checker would never act on the SIGTERM that stops it.
+      if (c.proc.exitCode === null && c.proc.signalCode === null) process.kill(c.pid, 'SIGCONT');
       await finish(c);
     }
   }
