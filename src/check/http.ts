@@ -16,7 +16,6 @@ import { hostPort } from '../sys/inet.ts';
 import { ABORTED, CONNECTED, type ConnectTarget, connectTarget, TIMED_OUT, tcpExchange } from './tcp-connect.ts';
 import type { CheckResult } from './types.ts';
 
-
 /** What keepalived.conf cannot say: TLS verification and client identity, and the body cap. */
 export interface HttpOptions {
   /** Bodies longer than this fail with HTTP_BODY_TOO_LARGE. Default 1 MiB. */
