@@ -2,13 +2,17 @@
 // the IPVS VM (the host kernel has no IPVS), one after the other in one VM run.
 //
 //   node bench/director-scale.ts [--rounds R] [--idle SECONDS] [--settle SECONDS] [--slice SECONDS] [--scrapes K]
-//                                [--impls keepalived,ipvs-ts,ipvs-ts:FLAGS] [--profile] [N...]
+//                                [--impls keepalived,ipvs-ts,ipvs-ts:FLAGS] [--profile] [--pin DAEMON_CPU,BENCH_CPU | none] [N...]
 //     defaults: 3 rounds, 30 s idle window after a 5 s settle, N = 2000 (N virtual servers × 10 real servers)
 //     --slice: the idle window's CPU also per slice of that length (when does the daemon reach its steady state)
 //     --impls: which implementations, in this order (default keepalived,ipvs-ts); `ipvs-ts:FLAGS` runs the daemon
 //       under those node flags ('+' for a space), e.g. ipvs-ts:--single-threaded-gc; `ipvs-ts@TREE` (or
 //       `ipvs-ts@TREE:FLAGS`) runs the daemon of another checkout inside the project (the VM sees only the project),
 //       e.g. a `git worktree add .cache/base main` with node_modules and build linked; each is compared to the first
+//     --pin (default 0,1): the implementation on the guest's vCPU 0, this bench (its pollers, the checked real
+//       server's listener, the scrapes) on vCPU 1, as bench/check-vs-keepalived.ts pins its checkers: the guest's two
+//       vCPUs run in turns on one host thread, and a process is charged for the host's time on the other vCPU while
+//       it runs, so which vCPU the bench's polling shared with the daemon would otherwise move the CPU figures
 //     --profile: ipvs-ts runs with --cpu-prof into .cache/director-scale/ (10 ms samples); the bench prints the
 //       monotonic clock at the idle window's ends so the window's samples can be picked out of the profile
 //
@@ -78,12 +82,16 @@ const implNames = (implsAt >= 0 ? argv.splice(implsAt, 2)[1] ?? '' : 'keepalived
 const IPVS_TS = /^ipvs-ts(?:@([^:]+))?(?::(.*))?$/;
 for (const name of implNames) if (name !== 'keepalived' && !IPVS_TS.test(name)) usage(`not an implementation: ${name}`);
 const profile = argv.includes('--profile') && argv.splice(argv.indexOf('--profile'), 1).length > 0;
+const pinAt = argv.indexOf('--pin');
+const pin = pinAt >= 0 ? argv.splice(pinAt, 2)[1] ?? '' : '0,1';
+if (pin !== 'none' && !/^\d+,\d+$/.test(pin)) usage(`--pin takes DAEMON_CPU,BENCH_CPU or none, not ${pin}`);
+const [daemonCpu, benchCpu] = pin === 'none' ? [] : pin.split(',');
 const sizes = argv.map(Number);
 if (sizes.some((n) => !Number.isInteger(n) || n <= 0)) usage(`not a number of virtual servers: ${argv.join(' ')}`);
 const counts = sizes.length ? sizes : [2000];
 
 function usage(why: string): never {
-  process.stderr.write(`director-scale: ${why}\nusage: node bench/director-scale.ts [--rounds R] [--idle SECONDS] [--settle SECONDS] [--slice SECONDS] [--scrapes K] [--impls keepalived,ipvs-ts,ipvs-ts:FLAGS] [--profile] [N...]\n`);
+  process.stderr.write(`director-scale: ${why}\nusage: node bench/director-scale.ts [--rounds R] [--idle SECONDS] [--settle SECONDS] [--slice SECONDS] [--scrapes K] [--impls keepalived,ipvs-ts,ipvs-ts:FLAGS] [--profile] [--pin A,B|none] [N...]\n`);
   process.exit(2);
 }
 
@@ -98,7 +106,7 @@ if (!process.env.IPVS_TS_IN_VM) {
   const load = (): string => loadavg().map((x) => x.toFixed(1)).join(' ');
   process.stderr.write(`director-scale: host load average ${load()} at the start (${new Date().toISOString()})\n`);
   process.once('exit', () => process.stderr.write(`director-scale: host load average ${load()} at the end\n`));
-  const extra = `${scrapes ? ` --scrapes ${scrapes}` : ''}${implsAt >= 0 ? ` --impls ${implNames.join(',')}` : ''}${profile ? ' --profile' : ''} --slice ${sliceS}`;
+  const extra = `${scrapes ? ` --scrapes ${scrapes}` : ''}${implsAt >= 0 ? ` --impls ${implNames.join(',')}` : ''}${profile ? ' --profile' : ''} --slice ${sliceS} --pin ${pin}`;
   await relayInVm({ command: `node bench/director-scale.ts --rounds ${rounds} --idle ${idleS} --settle ${settleS}${extra} ${counts.join(' ')}`, timeoutMs, memoryMb: 3072 }, 'director-scale');
 }
 
@@ -107,6 +115,10 @@ if (!process.env.IPVS_TS_IN_VM) {
 
 const sh = (cmd: string): string => execFileSync('/bin/sh', ['-c', cmd], { encoding: 'utf8', maxBuffer: 1 << 28 });
 const CLK_TCK = Number(sh('getconf CLK_TCK').trim());
+// Every thread of this process, including those started later (they inherit it).
+if (benchCpu !== undefined) sh(`taskset -a -p -c ${benchCpu} ${process.pid} >/dev/null`);
+/** The implementation's command line, held on its vCPU (taskset execs it: the PID stays the implementation's). */
+const pinned = (argv: string[]): string[] => (daemonCpu === undefined ? argv : ['taskset', '-c', daemonCpu, ...argv]);
 const started = new Set<number>();
 
 /** Every process this bench started dies with it, by PID, whatever happened. */
@@ -303,18 +315,18 @@ function implOf(name: string): Impl {
   if (name === 'keepalived') {
     return {
       name,
-      argv: (conf) => ['keepalived', '-n', '-l', '-D', '-C', '-f', conf, '-p', join(DIR, 'keepalived.pid'), '-c', join(DIR, 'checkers.pid'), '-r', join(DIR, 'vrrp.pid')],
+      argv: (conf) => pinned(['keepalived', '-n', '-l', '-D', '-C', '-f', conf, '-p', join(DIR, 'keepalived.pid'), '-c', join(DIR, 'checkers.pid'), '-r', join(DIR, 'vrrp.pid')]),
     };
   }
   const [, tree, flags] = IPVS_TS.exec(name)!;
   const nodeFlags = flags ? flags.split('+') : [];
   return {
     name,
-    argv: (conf) => [
+    argv: (conf) => pinned([
       process.execPath, ...nodeFlags, ...(profile ? ['--cpu-prof', '--cpu-prof-dir', PROFILES, '--cpu-prof-interval', '10000'] : []), resolve(PROJECT, tree ?? '.', 'bin/ipvs-ts.js'), 'daemon', '-f', conf, '--control', join(DIR, 'ipvs-ts.sock'),
       '--metrics', '127.0.0.1:19650', '--state', join(DIR, 'ipvs-ts.state'), '--run-dir', join(DIR, 'run'),
       '--data-file', join(DIR, 'ipvs-ts.data'), '--stats-file', join(DIR, 'ipvs-ts.stats'),
-    ],
+    ]),
     control: join(DIR, 'ipvs-ts.sock'),
   };
 }

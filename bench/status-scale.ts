@@ -3,7 +3,9 @@
 // scrape cost (wall and CPU time: on a loaded machine the CPU figure is the one to compare). The kernel's share (the counters dump) is not in it: in the daemon that read runs at most every 5 s
 // in the background and a status waits for it at most 0.5 s.
 //
-//   node bench/status-scale.ts [--only status|json|metrics|cli] [virtualServers=10000]
+//   node bench/status-scale.ts [--only status|json|metrics|http|cli] [virtualServers=10000]
+//     http: GET /metrics from the daemon's HTTP server on loopback, read whole by curl (its own process, as a
+//     Prometheus server is): the time until curl has the last byte; the CPU figures are this process's alone
 //     cli: `ipvs-ts status` over a real control socket, both ends in this process (daemon: status + streamed JSON;
 //     CLI: read, JSON.parse, the text of 100,000 lines), full and with --summary
 //   node bench/status-scale.ts --only metrics --profile FILE.cpuprofile   (a CPU profile of the timed runs only)
@@ -16,6 +18,9 @@ import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import { DirectorMetrics } from '../src/control/metrics.ts';
 import { listenControl, statusReply } from '../src/control/server.ts';
+import { listenMetrics } from '../src/control/http.ts';
+import { spawn } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
 import { desiredTable } from '../src/ipvs/desired.ts';
 import { config, FakeKernel, harness } from '../test/director/fakes.ts';
 
@@ -79,6 +84,18 @@ if (!only || only === 'metrics') {
     for await (const part of metrics.stream()) for (const c of part) length += c.length;
     return length;
   });
+}
+if (!only || only === 'http') {
+  const server = await listenMetrics('127.0.0.1:0', metrics);
+  const { port } = server.address() as AddressInfo;
+  await time('GET /metrics over HTTP, read by curl', () => new Promise<number>((resolve, reject) => {
+    const curl = spawn('curl', ['-sf', '-o', '/dev/null', '-w', '%{size_download}', `http://127.0.0.1:${port}/metrics`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    curl.stdout.on('data', (d: Buffer) => (out += d));
+    curl.on('error', reject);
+    curl.on('exit', (code) => (code === 0 ? resolve(Number(out)) : reject(new Error(`curl exited ${code}`))));
+  }));
+  server.close();
 }
 if (!only || only === 'cli') {
   const dir = mkdtempSync(join(tmpdir(), 'status-scale-'));
