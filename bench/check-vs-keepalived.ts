@@ -27,7 +27,8 @@
 //   - with --strace, a second window under `strace -c -f` (slower, so only its counts mean anything): the system
 //     calls per 1,000 checks, printed as one more JSON line per checker.
 // With --together two checkers run at once on real servers of their own, measured over the same windows (together()).
-// With --turns two checkers take turns, each alone on its vCPU while measured (turns()).
+// With --turns the checkers take turns, each alone on its vCPU while measured (turns()).
+// The checker `floor` is bench/tcp-floor.ts: TCP_CHECK's system calls from JavaScript with nothing around them.
 // --pin (default 0,1) holds every checker on the guest's vCPU 0 and the listener on vCPU 1 (see pinned()); --slice
 // sets the guest scheduler's time slice (see sliceTasks()).
 // Only ratios from one run mean anything: the guest is emulated (single-threaded TCG), several times slower.
@@ -215,6 +216,8 @@ async function launch(type: 'tcp' | 'http', n: number, impl: string, net: 1 | 2 
   // Each keepalived gets its own pid files, so two can run side by side (--together).
   const proc = impl === 'keepalived'
     ? spawn('sh', ['-c', `ulimit -n 65536; exec ${pinned(checkerCpu, 'keepalived')} --check --dont-fork --no-syslog --log-console -f ${conf} -p /tmp/ka-${tag}.pid -c /tmp/ka-check-${tag}.pid >${log} 2>&1`], { stdio: 'ignore' })
+    : impl === 'floor'
+    ? spawn('sh', ['-c', `ulimit -n 65536; exec ${pinned(checkerCpu, process.execPath)} ${root}bench/tcp-floor.ts ${conf} >${log} 2>&1`], { stdio: 'ignore' })
     : spawn('sh', ['-c', `ulimit -n 65536; exec ${pinned(checkerCpu, process.execPath)} ${nodeFlags} ${root}${tree}/bin/ipvs-ts.js check ${values['ipvs-ts-args']} -f ${conf} >${log} 2>&1`], { stdio: 'ignore' });
   try {
     const pid = await checkerPid(proc, impl);
@@ -324,22 +327,23 @@ async function together(type: 'tcp' | 'http', n: number, impls: string[], rounds
 }
 
 /**
- * --turns R: each checker alone on its vCPU while it is measured, as it runs on a director, and the two measured
- * within seconds of each other, so a phase of the guest falls on both. Both are started (each warmed up while the
- * other is held with SIGSTOP); then, R times, each in turn is let go, given --settle seconds to work off what
+ * --turns R: each checker alone on its vCPU while it is measured, as it runs on a director, and all measured
+ * within seconds of each other, so a phase of the guest falls on each. All are started (each warmed up while the
+ * others are held with SIGSTOP); then, R times, each in turn is let go, given --settle seconds to work off what
  * piled up while it was held (every check due at once, deadlines passed), measured over one window, and held again.
  */
 async function turns(type: 'tcp' | 'http', n: number, impls: string[], rounds: number): Promise<void> {
-  if (impls.length !== 2) throw new Error('--turns runs exactly two checkers');
+  if (impls.length < 2) throw new Error('--turns runs two checkers or more');
   const settleS = Number(values.settle);
   const running: Running[] = [];
   try {
+    // Only one runs at a time, so every checker after the first can share the second group of real servers.
     for (const [i, impl] of impls.entries()) {
       running.push(await launch(type, n, impl, i === 0 ? 1 : 2));
       process.kill(running.at(-1)!.pid, 'SIGSTOP');
     }
-    const cpu: number[][] = [[], []];
-    const perRound: number[] = [];
+    const cpu: number[][] = impls.map(() => []);
+    const perRound: number[][] = impls.map(() => []);
     for (let r = 0; r < rounds; r++) {
       for (const [i, c] of running.entries()) {
         process.kill(c.pid, 'SIGCONT');
@@ -348,16 +352,18 @@ async function turns(type: 'tcp' | 'http', n: number, impls: string[], rounds: n
         process.kill(c.pid, 'SIGSTOP');
         console.log(JSON.stringify({ round: r + 1, ...row }));
         cpu[i]!.push(row!.cpuSPer1000 as number);
+        perRound[i]!.push(cpu[i]!.at(-1)! / cpu[0]!.at(-1)!);
       }
-      perRound.push(cpu[1]!.at(-1)! / cpu[0]!.at(-1)!);
     }
-    console.log(JSON.stringify({
-      type, realServers: n, rounds, turns: true, ratio: `${impls[1]} / ${impls[0]}`,
-      cpuSPer1000Medians: [median(cpu[0]!), median(cpu[1]!)],
-      cpuSPer1000: +(median(cpu[1]!) / median(cpu[0]!)).toFixed(2),
-      perRoundMedian: +median(perRound).toFixed(2),
-      perRound: perRound.map((v) => +v.toFixed(2)),
-    }));
+    for (let i = 1; i < impls.length; i++) {
+      console.log(JSON.stringify({
+        type, realServers: n, rounds, turns: true, ratio: `${impls[i]} / ${impls[0]}`,
+        cpuSPer1000Medians: [median(cpu[0]!), median(cpu[i]!)],
+        cpuSPer1000: +(median(cpu[i]!) / median(cpu[0]!)).toFixed(2),
+        perRoundMedian: +median(perRound[i]!).toFixed(2),
+        perRound: perRound[i]!.map((v) => +v.toFixed(2)),
+      }));
+    }
   } finally {
     for (const c of running) {
       // A held checker would never act on the SIGTERM that stops it.

@@ -5,8 +5,10 @@
 //                                [--impls keepalived,ipvs-ts,ipvs-ts:FLAGS] [--profile] [--pin DAEMON_CPU,BENCH_CPU | none] [N...]
 //     defaults: 3 rounds, 30 s idle window after a 5 s settle, N = 2000 (N virtual servers × 10 real servers)
 //     --slice: the idle window's CPU also per slice of that length (when does the daemon reach its steady state)
-//     --impls: which implementations, in this order (default keepalived,ipvs-ts); `ipvs-ts:FLAGS` runs the daemon
-//       under those node flags ('+' for a space), e.g. ipvs-ts:--single-threaded-gc; `ipvs-ts@TREE` (or
+//     --impls: which implementations, in this order (default keepalived,ipvs-ts); ipvs-ts runs under the node flags
+//       of bin/ipvs-ts.js's #! line, as the systemd unit runs it; `ipvs-ts:FLAGS` adds those node flags after them
+//       ('+' for a space; a repeated V8 flag's last value wins, and --max-semi-space-size=0 is node's default),
+//       e.g. ipvs-ts:--single-threaded-gc; `ipvs-ts@TREE` (or
 //       `ipvs-ts@TREE:FLAGS`) runs the daemon of another checkout inside the project (the VM sees only the project),
 //       e.g. a `git worktree add .cache/base main` with node_modules and build linked; each is compared to the first
 //     --pin (default 0,1): the implementation on the guest's vCPU 0, this bench (its pollers, the checked real
@@ -311,6 +313,12 @@ interface Impl {
   readonly control?: string;
 }
 
+/** The node flags the daemon ships with: those of bin/ipvs-ts.js's `#!/usr/bin/env -S node …` line. */
+function unitFlags(tree: string): string[] {
+  const shebang = readFileSync(resolve(PROJECT, tree, 'bin/ipvs-ts.js'), 'utf8').split('\n', 1)[0]!;
+  return shebang.split(' ').slice(shebang.split(' ').indexOf('node') + 1);
+}
+
 function implOf(name: string): Impl {
   if (name === 'keepalived') {
     return {
@@ -319,7 +327,7 @@ function implOf(name: string): Impl {
     };
   }
   const [, tree, flags] = IPVS_TS.exec(name)!;
-  const nodeFlags = flags ? flags.split('+') : [];
+  const nodeFlags = [...unitFlags(tree ?? '.'), ...(flags ? flags.split('+') : [])];
   return {
     name,
     argv: (conf) => pinned([
