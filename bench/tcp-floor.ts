@@ -1,9 +1,10 @@
-// The floor of a TCP_CHECK written in JavaScript on this project's shim: the same system calls per check as
-// src/check/tcp-connect.ts (socket, connect, epoll_ctl, getsockopt(SO_ERROR), close), with nothing else around
-// them. No promises, no scheduler, no result objects, no allocation per check; one clock read per timer tick and
-// per read of the epoll set; every real server planned delay_loop after its previous check's completion, as
-// keepalived and ipvs-ts plan. What this costs per check in the guest, beside keepalived's checker, is the least
-// any JavaScript checker on Node and N-API can cost: bench/check-vs-keepalived.ts runs it as the checker `floor`.
+// The floor of a TCP_CHECK written in JavaScript on this project's shim, one call into it per system call: the
+// same system calls per check as src/check/tcp-connect.ts (socket, connect, epoll_ctl, getsockopt(SO_ERROR),
+// close; it batches them), with nothing else around them. No promises, no scheduler, no result objects, no
+// allocation per check; one clock read per timer tick and per read of the epoll set; every real server planned
+// delay_loop after its previous check's completion, as keepalived and ipvs-ts plan. What this costs per check in
+// the guest, beside keepalived's checker, is the least a JavaScript checker making one crossing into N-API per
+// system call can cost: bench/check-vs-keepalived.ts runs it as the checker `floor`.
 //
 //   node bench/tcp-floor.ts KEEPALIVED_CONF
 //

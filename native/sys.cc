@@ -41,7 +41,24 @@ Napi::Uint8Array BytesArg(const Napi::CallbackInfo& info, size_t i, const char* 
   return info[i].As<Napi::Uint8Array>();
 }
 
+Napi::Int32Array Int32ArrayArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throw Napi::TypeError::New(info.Env(), std::string(what) + " must be an Int32Array");
+  return info[i].As<Napi::Int32Array>();
+}
+
 bool IsAbsent(const Napi::Value& v) { return v.IsUndefined() || v.IsNull(); }
+
+// epoll_wait without blocking into `events` (1,024 of them), for at most `room` events: the ready count.
+int EpollWaitNow(Napi::Env env, int epfd, epoll_event* events, size_t room) {
+  int max = static_cast<int>(std::min<size_t>(room, 1024));
+  if (max == 0) throw Napi::RangeError::New(env, "out has no room for an event");
+  int n;
+  do n = epoll_wait(epfd, events, max, 0);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) ThrowErrno(env, errno, "epoll_wait");
+  return n;
+}
 
 Napi::Value Socket(const Napi::CallbackInfo& info) {
   int domain = IntArg(info, 0, "domain");
@@ -130,21 +147,89 @@ Napi::Value EpollCtl(const Napi::CallbackInfo& info) {
 Napi::Value EpollWait(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int epfd = IntArg(info, 0, "epfd");
-  if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
-    throw Napi::TypeError::New(env, "out must be an Int32Array");
-  Napi::Int32Array out = info[1].As<Napi::Int32Array>();
-  int max = static_cast<int>(std::min<size_t>(out.ElementLength() / 2, 1024));
-  if (max == 0) throw Napi::RangeError::New(env, "out has no room for an event");
+  Napi::Int32Array out = Int32ArrayArg(info, 1, "out");
   epoll_event events[1024];
-  int n;
-  do n = epoll_wait(epfd, events, max, 0);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) ThrowErrno(env, errno, "epoll_wait");
+  int n = EpollWaitNow(env, epfd, events, out.ElementLength() / 2);
   for (int i = 0; i < n; i++) {
     out[2 * i] = events[i].data.fd;
     out[2 * i + 1] = static_cast<int32_t>(events[i].events);
   }
   return Napi::Number::New(env, n);
+}
+
+// Batched forms of the calls above, for TCP_CHECK's connects: one crossing into the shim per batch instead of one
+// per system call (in the emulated guest the crossings were most of what a check cost above keepalived's).
+
+// connectMany(epfd, domains: Int32Array, addresses: Uint8Array[], count, out: Int32Array): for each i < count,
+// socket(domains[i], SOCK_STREAM) + connect(addresses[i]) + epoll_ctl(ADD, EPOLLOUT); out[i] is the descriptor,
+// or -errno of the step that failed (its descriptor already closed).
+Napi::Value ConnectMany(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int epfd = IntArg(info, 0, "epfd");
+  Napi::Int32Array domains = Int32ArrayArg(info, 1, "domains");
+  if (!info[2].IsArray()) throw Napi::TypeError::New(env, "addresses must be an array");
+  Napi::Array addresses = info[2].As<Napi::Array>();
+  Napi::Int32Array out = Int32ArrayArg(info, 4, "out");
+  uint32_t count = static_cast<uint32_t>(IntArg(info, 3, "count"));
+  if (count > domains.ElementLength() || count > addresses.Length() || count > out.ElementLength())
+    throw Napi::RangeError::New(env, "count exceeds an argument's length");
+  for (uint32_t i = 0; i < count; i++) {
+    Napi::Value a = addresses[i];
+    if (!a.IsTypedArray() || a.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+      throw Napi::TypeError::New(env, "addresses must hold Buffers or Uint8Arrays");
+    Napi::Uint8Array addr = a.As<Napi::Uint8Array>();
+    int fd = socket(domains[i], SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+    if (fd < 0) {
+      out[i] = -errno;
+      continue;
+    }
+    epoll_event ev{};
+    ev.events = EPOLLOUT;
+    ev.data.fd = fd;
+    if ((connect(fd, reinterpret_cast<sockaddr*>(addr.Data()), addr.ByteLength()) < 0 && errno != EINPROGRESS) ||
+        epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+      out[i] = -errno;
+      close(fd);
+      continue;
+    }
+    out[i] = fd;
+  }
+  return env.Undefined();
+}
+
+// epollReap(epfd, out: Int32Array, connecting: Uint8Array) -> ready count, without blocking; out receives
+// [fd, events, SO_ERROR] triples. SO_ERROR is read (and cleared) only for descriptors marked in `connecting`
+// (indexed by descriptor), whose connect it completes; it is 0 for the others, which read their errors themselves.
+Napi::Value EpollReap(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int epfd = IntArg(info, 0, "epfd");
+  Napi::Int32Array out = Int32ArrayArg(info, 1, "out");
+  Napi::Uint8Array connecting = BytesArg(info, 2, "connecting");
+  epoll_event events[1024];
+  int n = EpollWaitNow(env, epfd, events, out.ElementLength() / 3);
+  for (int i = 0; i < n; i++) {
+    int fd = events[i].data.fd;
+    int err = 0;
+    if (fd >= 0 && static_cast<size_t>(fd) < connecting.ByteLength() && connecting[fd]) {
+      socklen_t len = sizeof err;
+      if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+    }
+    out[3 * i] = fd;
+    out[3 * i + 1] = static_cast<int32_t>(events[i].events);
+    out[3 * i + 2] = err;
+  }
+  return Napi::Number::New(env, n);
+}
+
+// closeMany(fds: Int32Array, count): closes fds[0..count); a failure is not reported (the descriptor is gone
+// either way, as close(2) leaves it).
+Napi::Value CloseMany(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Int32Array fds = Int32ArrayArg(info, 0, "fds");
+  size_t count = static_cast<size_t>(IntArg(info, 1, "count"));
+  if (count > fds.ElementLength()) throw Napi::RangeError::New(env, "count exceeds fds");
+  for (size_t i = 0; i < count; i++) close(fds[i]);
+  return env.Undefined();
 }
 
 // sendmsg(fd, iov: Uint8Array[], address?: Uint8Array, control?: Uint8Array, flags?: number) -> bytes sent
@@ -464,6 +549,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("epollCreate", Napi::Function::New<EpollCreate>(env, "epollCreate"));
   exports.Set("epollCtl", Napi::Function::New<EpollCtl>(env, "epollCtl"));
   exports.Set("epollWait", Napi::Function::New<EpollWait>(env, "epollWait"));
+  exports.Set("connectMany", Napi::Function::New<ConnectMany>(env, "connectMany"));
+  exports.Set("epollReap", Napi::Function::New<EpollReap>(env, "epollReap"));
+  exports.Set("closeMany", Napi::Function::New<CloseMany>(env, "closeMany"));
   exports.Set("sendmsg", Napi::Function::New<SendMsg>(env, "sendmsg"));
   exports.Set("recvmsg", Napi::Function::New<RecvMsg>(env, "recvmsg"));
   exports.Set("recvmany", Napi::Function::New<RecvMany>(env, "recvmany"));

@@ -3,6 +3,10 @@
 // stream objects: a check costs a descriptor, one epoll_ctl and one small record. Every pending connect waits in
 // one epoll set, which one Poller watches (a uv_poll handle and JS object per connect cost ~28 µs of CPU each),
 // and its deadline in one heap behind one timer, so thousands of connects in flight keep one timer armed.
+// The system calls go to the shim in batches: the connects asked for in one turn start in one call
+// (socket, connect, epoll_ctl each), a read of the set returns SO_ERROR with the events, and what finished closes in
+// one call. Made one call per system call, the crossings into N-API cost a check more in the emulated guest than
+// the difference to keepalived's checker (docs/benchmarks.md, "The floor of a TCP_CHECK in JavaScript").
 // A connect can carry a Conversation (HTTP_GET's plain request/response, as keepalived's check_http.c does it on
 // the same socket): once connected it writes the request and reads the reply through the same epoll set into one
 // shared buffer, under the same deadline, until the conversation says it is over or the peer closes.
@@ -62,7 +66,8 @@ const rx = Buffer.allocUnsafe(64 * 1024);
 const rxMeta = new Int32Array(3);
 
 class Pending {
-  readonly fd: number;
+  /** -1 until its batch has been started (flushStarts). */
+  fd = -1;
   /** performance.now() at which it times out; with fd, the key of its entry in the deadline heap. */
   readonly deadline: number;
   readonly signal: AbortSignal;
@@ -72,8 +77,7 @@ class Pending {
   sent = -1;
   request: Uint8Array | null = null;
 
-  constructor(fd: number, deadline: number, signal: AbortSignal, resolve: (outcome: number) => void, conversation: Conversation | null) {
-    this.fd = fd;
+  constructor(deadline: number, signal: AbortSignal, resolve: (outcome: number) => void, conversation: Conversation | null) {
     this.deadline = deadline;
     this.signal = signal;
     this.resolve = resolve;
@@ -94,7 +98,24 @@ const watched = new WeakSet<AbortSignal>();
 let timer: NodeJS.Timeout | undefined;
 let timerAt = Infinity;
 let epoll: { readonly fd: number; readonly poller: NativePoller } | undefined;
-const events = new Int32Array(2 * 1024);
+/** [fd, events, SO_ERROR] per ready descriptor (epollReap). */
+const events = new Int32Array(3 * 1024);
+/**
+ * Connects asked for in this turn, started together in one call to the shim once the current task's synchronous
+ * part is over (a pool tick starts up to 16 and more): in the guest each crossing into the shim cost more than the
+ * system call it made.
+ */
+const starting: Pending[] = [];
+const startingTargets: ConnectTarget[] = [];
+const startDomains = new Int32Array(1024);
+const startAddresses: Uint8Array[] = [];
+const startFds = new Int32Array(1024);
+/** 1 for the descriptors whose connect is pending: epollReap reads SO_ERROR for those only. */
+let connecting = new Uint8Array(4096);
+/** Descriptors finished while reading the epoll set, closed together at the end of each read. */
+const closing = new Int32Array(1024);
+let closingCount = 0;
+let reaping = false;
 
 /**
  * Connects to `target` by `deadline` (on performance.now()'s clock: the caller has just read it for the check's
@@ -116,35 +137,88 @@ export function tcpExchange(target: ConnectTarget, timeoutMs: number, signal: Ab
 function start(target: ConnectTarget, deadline: number, signal: AbortSignal, conversation: Conversation | null): Promise<number> {
   if (signal.aborted) return Promise.resolve(ABORTED);
   return new Promise((resolve) => {
-    const native = sys();
-    const set = epollSet(native);
-    let fd: number;
-    try {
-      fd = native.socket(target.domain, SOCK_STREAM, IPPROTO_TCP);
-    } catch (err) {
-      return resolve(errnoOf(err));
-    }
-    const p = new Pending(fd, deadline, signal, resolve, conversation);
-    try {
-      if (target.bind) {
-        // net.Socket's bind (libuv) sets SO_REUSEADDR, so a fixed bind_port can be reused while the previous
-        // check's connection sits in TIME_WAIT; without it every check after the first would fail to bind.
-        native.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, ONE);
-        native.bind(fd, target.bind);
-      }
-      native.connect(fd, target.address);
-      // EPOLLERR and EPOLLHUP are always reported; closing the descriptor removes it from the set.
-      native.epollCtl(set, EPOLL_CTL_ADD, fd, EPOLLOUT);
-    } catch (err) {
-      return finish(native, p, errnoOf(err));
-    }
-    if (pendingCount++ === 0) epoll!.poller.ref();
-    while (byFd.length < fd) byFd.push(undefined);
-    byFd[fd] = p;
-    watch(signal);
-    deadlines.push(p.deadline, fd);
-    arm();
+    // Here, where a shim that is not built rejects this promise, not in the batch's microtask.
+    const set = epollSet(sys());
+    const p = new Pending(deadline, signal, resolve, conversation);
+    if (target.bind) return startBound(p, target, set);
+    if (starting.push(p) === 1) queueMicrotask(flushStarts);
+    startingTargets.push(target);
   });
+}
+
+/** Starts the connects asked for since the last flush, up to 1,024 a call. */
+function flushStarts(): void {
+  const native = sys();
+  let from = 0;
+  try {
+    for (; from < starting.length; from += startFds.length) {
+      const count = Math.min(startFds.length, starting.length - from);
+      for (let i = 0; i < count; i++) {
+        startDomains[i] = startingTargets[from + i]!.domain;
+        startAddresses[i] = startingTargets[from + i]!.address;
+      }
+      native.connectMany(epoll!.fd, startDomains, startAddresses, count, startFds);
+      for (let i = 0; i < count; i++) {
+        const p = starting[from + i]!;
+        const fd = startFds[i]!;
+        if (fd < 0) p.resolve(-fd);
+        else if (p.signal.aborted) {
+          // Aborted after it was asked for: the abort's scan did not see it yet.
+          native.close(fd);
+          p.resolve(ABORTED);
+        } else pend(p, fd);
+      }
+    }
+  } catch (err) {
+    // Not a system call's failure (those come back per connect): every connect not started fails with it.
+    for (let i = from; i < starting.length; i++) starting[i]!.resolve(errnoOf(err));
+  } finally {
+    starting.length = 0;
+    startingTargets.length = 0;
+    startAddresses.length = 0;
+  }
+  arm();
+}
+
+/** bindto/bind_port: set up one by one (rare; the batch has no bind step). */
+function startBound(p: Pending, target: ConnectTarget, set: number): void {
+  const native = sys();
+  let fd: number;
+  try {
+    fd = native.socket(target.domain, SOCK_STREAM, IPPROTO_TCP);
+  } catch (err) {
+    return p.resolve(errnoOf(err));
+  }
+  try {
+    // net.Socket's bind (libuv) sets SO_REUSEADDR, so a fixed bind_port can be reused while the previous
+    // check's connection sits in TIME_WAIT; without it every check after the first would fail to bind.
+    native.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, ONE);
+    native.bind(fd, target.bind!);
+    native.connect(fd, target.address);
+    // EPOLLERR and EPOLLHUP are always reported; closing the descriptor removes it from the set.
+    native.epollCtl(set, EPOLL_CTL_ADD, fd, EPOLLOUT);
+  } catch (err) {
+    native.close(fd);
+    return p.resolve(errnoOf(err));
+  }
+  pend(p, fd);
+  arm();
+}
+
+/** A connect in flight on `fd`: found by its descriptor when ready, and by its deadline when late. */
+function pend(p: Pending, fd: number): void {
+  p.fd = fd;
+  if (fd >= connecting.length) {
+    const grown = new Uint8Array(Math.max(2 * connecting.length, fd + 1));
+    grown.set(connecting);
+    connecting = grown;
+  }
+  connecting[fd] = 1;
+  if (pendingCount++ === 0) epoll!.poller.ref();
+  while (byFd.length < fd) byFd.push(undefined);
+  byFd[fd] = p;
+  watch(p.signal);
+  deadlines.push(p.deadline, fd);
 }
 
 function epollSet(native: NativeSys): number {
@@ -172,33 +246,42 @@ function epollSet(native: NativeSys): number {
 }
 
 function drain(native: NativeSys, epfd: number): void {
-  for (;;) {
-    const n = native.epollWait(epfd, events);
-    for (let i = 0; i < n; i++) {
-      const p = byFd[events[2 * i]!];
-      if (p) ready(native, p, events[2 * i + 1]!);
+  reaping = true;
+  try {
+    for (;;) {
+      const n = native.epollReap(epfd, events, connecting);
+      for (let i = 0; i < n; i++) {
+        const p = byFd[events[3 * i]!];
+        if (p) ready(native, p, events[3 * i + 1]!, events[3 * i + 2]!);
+      }
+      closeFinished(native);
+      if (n < events.length / 3) return;
     }
-    if (n < events.length / 2) return;
+  } finally {
+    reaping = false;
+    closeFinished(native);
   }
 }
 
-function ready(native: NativeSys, p: Pending, flags: number): void {
-  if (p.sent < 0) connected(native, p, flags);
+function closeFinished(native: NativeSys): void {
+  if (closingCount > 0) native.closeMany(closing, closingCount);
+  closingCount = 0;
+}
+
+/** `error`: SO_ERROR, read with the event while the connect was pending (0 once a conversation holds the socket). */
+function ready(native: NativeSys, p: Pending, flags: number, error: number): void {
+  if (p.sent < 0) connected(native, p, flags, error);
   else if (p.sent < p.request!.length) write(native, p);
   else read(native, p);
 }
 
 /** Writable or failed: SO_ERROR says which, as keepalived's socket_state() reads it. */
-function connected(native: NativeSys, p: Pending, flags: number): void {
-  let outcome: number;
-  try {
-    outcome = native.socketError(p.fd);
-  } catch (e) {
-    outcome = errnoOf(e);
-  }
+function connected(native: NativeSys, p: Pending, flags: number, error: number): void {
+  let outcome = error;
   if (outcome === EINPROGRESS) return;
   // Hung up with no error left to read (the peer reset a connection it had accepted): not connected.
   if (outcome === 0 && (flags & EPOLLOUT) === 0) outcome = ECONNRESET;
+  connecting[p.fd] = 0;
   if (outcome !== CONNECTED || p.conversation === null) return finish(native, p, outcome);
   p.request = p.conversation.connected();
   p.sent = 0;
@@ -236,10 +319,13 @@ function read(native: NativeSys, p: Pending): void {
 function finish(native: NativeSys, p: Pending, outcome: number): void {
   if (byFd[p.fd] === p) {
     byFd[p.fd] = undefined;
+    connecting[p.fd] = 0;
     if (--pendingCount === 0) epoll?.poller.unref();
   }
-  // A plain close: the kernel sends a normal FIN, as keepalived (2.3.2 and later set no SO_LINGER at all).
-  native.close(p.fd);
+  // A plain close: the kernel sends a normal FIN, as keepalived (2.3.2 and later set no SO_LINGER at all). While
+  // the epoll set is read, at the end of the read with the others (a descriptor reported once per read).
+  if (reaping) closing[closingCount++] = p.fd;
+  else native.close(p.fd);
   p.resolve(outcome);
 }
 

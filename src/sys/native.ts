@@ -38,6 +38,18 @@ export interface NativeSys {
   epollCtl(epfd: number, op: number, fd: number, events: number): void;
   /** epoll_wait without blocking: fills `out` with [fd, events] pairs (at most 1,024) and returns their count. */
   epollWait(epfd: number, out: Int32Array): number;
+  /**
+   * TCP connects in one call: for each i < count, socket(domains[i], SOCK_STREAM, non-blocking), connect to
+   * addresses[i] and add it to `epfd` for EPOLLOUT; out[i] is the descriptor, or -errno (nothing left open).
+   */
+  connectMany(epfd: number, domains: Int32Array, addresses: readonly Uint8Array[], count: number, out: Int32Array): void;
+  /**
+   * epollWait with SO_ERROR read (and cleared) for each ready descriptor marked in `connecting` (indexed by
+   * descriptor; 0 for the others): fills `out` with [fd, events, error] triples (at most 1,024), returns their count.
+   */
+  epollReap(epfd: number, out: Int32Array, connecting: Uint8Array): number;
+  /** Closes fds[0..count), reporting nothing. */
+  closeMany(fds: Int32Array, count: number): void;
   sendmsg(fd: number, iov: readonly Uint8Array[], address?: Uint8Array | null, control?: Uint8Array | null, flags?: number): number;
   /**
    * Receives into caller-owned buffers (no allocation per datagram). Returns the kernel's byte count (with

@@ -1,12 +1,16 @@
 // Real sockets on loopback through the native shim.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { type AddressInfo, createServer } from 'node:net';
+import { constants } from 'node:os';
 import { test } from 'node:test';
 import { decodePacketInfo } from '../../src/sys/cmsg.ts';
 import {
-  AF_INET, AF_INET6, IP_PKTINFO, IP_RECVTTL, IPV6_RECVHOPLIMIT, IPV6_RECVPKTINFO, SO_RCVBUF, SOCK_DGRAM, SOL_IP, SOL_IPV6, SOL_SOCKET,
+  AF_INET, AF_INET6, EPOLL_CTL_DEL, IP_PKTINFO, IP_RECVTTL, IPV6_RECVHOPLIMIT, IPV6_RECVPKTINFO, SO_RCVBUF, SOCK_DGRAM, SOL_IP, SOL_IPV6, SOL_SOCKET,
 } from '../../src/sys/constants.ts';
 import { isErrno, sys } from '../../src/sys/native.ts';
+import { encodeSockaddr } from '../../src/sys/sockaddr.ts';
 import { type Datagram, DatagramSocket } from '../../src/sys/socket.ts';
 
 function nextDatagram(s: DatagramSocket): Promise<Datagram> {
@@ -137,6 +141,45 @@ test('syscall failures are Errors with errno, code and syscall; receive on an em
   assert.throws(() => sys().ifNameToIndex('no-such-if0'), (e: unknown) => isErrno(e, 'ENODEV'));
   assert.equal(sys().ifIndexToName(1), 'lo');
   assert.throws(() => sys().socket(12345, SOCK_DGRAM, 0), (e: unknown) => isErrno(e, 'EAFNOSUPPORT') && e.syscall === 'socket');
+});
+
+test('connectMany starts TCP connects in one call; epollReap reads SO_ERROR of those marked connecting; closeMany closes', async (t) => {
+  const native = sys();
+  const open = createServer((c) => c.destroy()).listen(0, '127.0.0.1');
+  await once(open, 'listening');
+  t.after(() => open.close());
+  const closed = createServer().listen(0, '127.0.0.1');
+  await once(closed, 'listening');
+  const refusedPort = (closed.address() as AddressInfo).port;
+  await new Promise((resolve) => closed.close(resolve));
+  const epfd = native.epollCreate();
+  t.after(() => native.close(epfd));
+  const addresses = [
+    encodeSockaddr({ family: 4, address: '127.0.0.1', port: (open.address() as AddressInfo).port }),
+    encodeSockaddr({ family: 4, address: '127.0.0.1', port: refusedPort }),
+    encodeSockaddr({ family: 4, address: '127.0.0.1', port: 1 }),
+  ];
+  const fds = new Int32Array(3);
+  native.connectMany(epfd, Int32Array.of(AF_INET, AF_INET, 12345), addresses, 3, fds);
+  assert.ok(fds[0]! >= 0 && fds[1]! >= 0);
+  assert.equal(fds[2], -constants.errno.EAFNOSUPPORT);
+  const connecting = new Uint8Array(Math.max(fds[0]!, fds[1]!) + 1);
+  connecting[fds[0]!] = connecting[fds[1]!] = 1;
+  const errors = new Map<number, number>();
+  const out = new Int32Array(3 * 8);
+  for (let i = 0; i < 200 && errors.size < 2; i++) {
+    const n = native.epollReap(epfd, out, connecting);
+    for (let k = 0; k < n; k++) {
+      errors.set(out[3 * k]!, out[3 * k + 2]!);
+      // Reported once: a level-triggered set would report it again until it leaves the set.
+      native.epollCtl(epfd, EPOLL_CTL_DEL, out[3 * k]!, 0);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.equal(errors.get(fds[0]!), 0);
+  assert.equal(errors.get(fds[1]!), constants.errno.ECONNREFUSED);
+  native.closeMany(fds, 2);
+  assert.throws(() => native.close(fds[0]!), (e: unknown) => isErrno(e, 'EBADF'));
 });
 
 test('a throwing receive handler raises uncaughtException and the socket keeps working', () => {
