@@ -5,7 +5,8 @@
 // server the gap since its previous connection, minus the delay_loop of 1 s, goes into a histogram, so both
 // checkers' lateness (plus the check's own duration) is seen the same way from outside. SIGUSR1 starts a window;
 // SIGUSR2 prints the window so far as one JSON line on stdout (with how many distinct real servers were seen in
-// it): "tcp" and "http" for 127.1, "tcp2" and "http2" for 127.2.
+// it): "tcp" and "http" for 127.1, "tcp2" and "http2" for 127.2. SIGHUP forgets every real server's last connection
+// (a checker held with SIGSTOP is let go: its next gaps must not span the hold).
 // Build: cc -O2 -o check-listener bench/check-listener.c
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -101,6 +102,11 @@ static double cpu_s(void) {
   return r.ru_utime.tv_sec + r.ru_stime.tv_sec + (r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
 }
 
+static void forget(void) {
+  for (int p = 0; p < 2; p++)
+    for (int g = 0; g < 2; g++) memset(stats[p][g].last_us, 0, sizeof stats[p][g].last_us);
+}
+
 static int64_t window_start;
 static double window_cpu;
 
@@ -143,6 +149,7 @@ int main(void) {
   sigemptyset(&mask);
   sigaddset(&mask, SIGUSR1);
   sigaddset(&mask, SIGUSR2);
+  sigaddset(&mask, SIGHUP);
   sigprocmask(SIG_BLOCK, &mask, NULL);
   int sfd = signalfd(-1, &mask, SFD_NONBLOCK);
   int tcp = listen_on(TCP_PORT), web = listen_on(HTTP_PORT);
@@ -165,7 +172,7 @@ int main(void) {
       int fd = evs[i].data.fd;
       if (fd == sfd) {
         struct signalfd_siginfo si;
-        while (read(sfd, &si, sizeof si) == sizeof si) (si.ssi_signo == SIGUSR1 ? mark : report)();
+        while (read(sfd, &si, sizeof si) == sizeof si) (si.ssi_signo == SIGUSR1 ? mark : si.ssi_signo == SIGHUP ? forget : report)();
       } else if (fd == tcp) {
         for (int c; (c = accept4(tcp, NULL, NULL, SOCK_NONBLOCK)) >= 0;) {
           record(stats[0], c);

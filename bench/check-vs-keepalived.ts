@@ -22,6 +22,7 @@
 //     node process of ipvs-ts) over the window;
 //   - lateness p50/p99: per real server, the gap between two of its checks minus delay_loop, i.e. start lateness
 //     plus the check's own duration (both checkers plan the next check from the previous one's completion);
+//     with --turns, from the checker's release on (the listener forgets the last checks then, SIGHUP);
 //   - context switches per 1,000 checks, voluntary (a thread blocked: the wake-ups) and not, over all the checker's
 //     threads (/proc/PID/task/*/status): under TCG every wake-up of a process is expensive;
 //   - with --strace, a second window under `strace -c -f` (slower, so only its counts mean anything): the system
@@ -346,6 +347,9 @@ async function turns(type: 'tcp' | 'http', n: number, impls: string[], rounds: n
     const perRound: number[][] = impls.map(() => []);
     for (let r = 0; r < rounds; r++) {
       for (const [i, c] of running.entries()) {
+        // Lateness counts from the release: a real server left unchecked through the settle would otherwise report
+        // the whole hold as one late check.
+        listener.kill('SIGHUP');
         process.kill(c.pid, 'SIGCONT');
         await sleep(settleS);
         const [row] = await window(type, n, [c]);
