@@ -175,8 +175,12 @@ Napi::Value ConnectMany(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(env, "count exceeds an argument's length");
   for (uint32_t i = 0; i < count; i++) {
     Napi::Value a = addresses[i];
-    if (!a.IsTypedArray() || a.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    if (!a.IsTypedArray() || a.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+      // The caller learns of no descriptor from a throw: those already made would leak.
+      for (uint32_t j = 0; j < i; j++)
+        if (out[j] >= 0) close(out[j]);
       throw Napi::TypeError::New(env, "addresses must hold Buffers or Uint8Arrays");
+    }
     Napi::Uint8Array addr = a.As<Napi::Uint8Array>();
     int fd = socket(domains[i], SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
     if (fd < 0) {

@@ -182,6 +182,20 @@ test('connectMany starts TCP connects in one call; epollReap reads SO_ERROR of t
   assert.throws(() => native.close(fds[0]!), (e: unknown) => isErrno(e, 'EBADF'));
 });
 
+test('connectMany refuses an address that is not bytes and closes the descriptors it had made before it', () => {
+  const native = sys();
+  const epfd = native.epollCreate();
+  try {
+    const fds = new Int32Array(2);
+    const addresses = [encodeSockaddr({ family: 4, address: '127.0.0.1', port: 1 }), 'no' as unknown as Uint8Array];
+    assert.throws(() => native.connectMany(epfd, Int32Array.of(AF_INET, AF_INET), addresses, 2, fds), TypeError);
+    assert.ok(fds[0]! >= 0);
+    assert.throws(() => native.close(fds[0]!), (e: unknown) => isErrno(e, 'EBADF'));
+  } finally {
+    native.close(epfd);
+  }
+});
+
 test('a throwing receive handler raises uncaughtException and the socket keeps working', () => {
   // In a child process: the first datagram's handler throws; the process' uncaughtException handler counts it
   // and the second datagram still arrives. A native abort would end the child with a signal instead.
