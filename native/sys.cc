@@ -173,15 +173,17 @@ Napi::Value ConnectMany(const Napi::CallbackInfo& info) {
   uint32_t count = static_cast<uint32_t>(IntArg(info, 3, "count"));
   if (count > domains.ElementLength() || count > addresses.Length() || count > out.ElementLength())
     throw Napi::RangeError::New(env, "count exceeds an argument's length");
+  // Every argument is read before the first socket: a throw hands the caller no descriptor, so none may exist yet.
+  std::vector<Napi::Uint8Array> addrs;
+  addrs.reserve(count);
   for (uint32_t i = 0; i < count; i++) {
     Napi::Value a = addresses[i];
-    if (!a.IsTypedArray() || a.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-      // The caller learns of no descriptor from a throw: those already made would leak.
-      for (uint32_t j = 0; j < i; j++)
-        if (out[j] >= 0) close(out[j]);
+    if (!a.IsTypedArray() || a.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
       throw Napi::TypeError::New(env, "addresses must hold Buffers or Uint8Arrays");
-    }
-    Napi::Uint8Array addr = a.As<Napi::Uint8Array>();
+    addrs.push_back(a.As<Napi::Uint8Array>());
+  }
+  for (uint32_t i = 0; i < count; i++) {
+    Napi::Uint8Array addr = addrs[i];
     int fd = socket(domains[i], SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
     if (fd < 0) {
       out[i] = -errno;

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { constants } from 'node:os';
 import { test } from 'node:test';
@@ -182,15 +183,16 @@ test('connectMany starts TCP connects in one call; epollReap reads SO_ERROR of t
   assert.throws(() => native.close(fds[0]!), (e: unknown) => isErrno(e, 'EBADF'));
 });
 
-test('connectMany refuses an address that is not bytes and closes the descriptors it had made before it', () => {
+test('connectMany refuses an address that is not bytes before it makes any descriptor', () => {
   const native = sys();
   const epfd = native.epollCreate();
   try {
-    const fds = new Int32Array(2);
+    const fds = new Int32Array(2).fill(-1);
     const addresses = [encodeSockaddr({ family: 4, address: '127.0.0.1', port: 1 }), 'no' as unknown as Uint8Array];
+    const open = readdirSync('/proc/self/fd').length;
     assert.throws(() => native.connectMany(epfd, Int32Array.of(AF_INET, AF_INET), addresses, 2, fds), TypeError);
-    assert.ok(fds[0]! >= 0);
-    assert.throws(() => native.close(fds[0]!), (e: unknown) => isErrno(e, 'EBADF'));
+    assert.equal(readdirSync('/proc/self/fd').length, open);
+    assert.deepEqual([...fds], [-1, -1]);
   } finally {
     native.close(epfd);
   }
