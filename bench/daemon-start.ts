@@ -6,7 +6,7 @@
 //   then (all threads; and the main thread's alone until each, and how much of it the checkers' start took), the
 //   modules it loaded, the bytes it logged; then SIGTERM. Main-thread CPU moves least with the host's load.
 //
-//   node bench/daemon-start.ts [--runs R] [--profile DIR] [N=2000]
+//   node bench/daemon-start.ts [--runs R] [--profile DIR] [--node-flags 'FLAGS'] [N=2000]
 //     --profile DIR: node's --cpu-prof of each child into DIR (the whole process, start to exit)
 // What the VM run adds (the kernel's work per operation, TCG's slowness) is bench/director-scale.ts's to measure.
 import { spawn } from 'node:child_process';
@@ -29,6 +29,7 @@ async function parent(): Promise<void> {
   };
   const runs = Number(take('--runs') ?? 3);
   const profile = take('--profile');
+  const nodeFlags = take('--node-flags')?.split(' ') ?? [];
   const n = Number(args[0] ?? 2000);
   const dir = mkdtempSync(join(tmpdir(), 'daemon-start-'));
   // The checked real server: a listener of ours on loopback, so it comes up after its first check.
@@ -39,7 +40,7 @@ async function parent(): Promise<void> {
     writeFileSync(conf, config(n, (listener.address() as { port: number }).port));
     for (let r = 0; r < runs; r++) {
       const t0 = performance.now();
-      const flags = profile ? ['--cpu-prof', '--cpu-prof-dir', resolve(profile)] : [];
+      const flags = [...nodeFlags, ...(profile ? ['--cpu-prof', '--cpu-prof-dir', resolve(profile)] : [])];
       const c = spawn(process.execPath, [...flags, import.meta.filename, '--child', dir, String(n)], { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       let logBytes = 0;

@@ -2,7 +2,8 @@
 // the IPVS VM (the host kernel has no IPVS), one after the other in one VM run.
 //
 //   node bench/director-scale.ts [--rounds R] [--idle SECONDS] [--settle SECONDS] [--slice SECONDS] [--scrapes K]
-//                                [--impls keepalived,ipvs-ts,ipvs-ts:FLAGS] [--profile] [--pin DAEMON_CPU,BENCH_CPU | none] [N...]
+//                                [--impls keepalived,ipvs-ts,ipvs-ts:FLAGS] [--profile] [--installed] [--floor K]
+//                                [--pin DAEMON_CPU,BENCH_CPU | none] [N...]
 //     defaults: 3 rounds, 30 s idle window after a 5 s settle, N = 2000 (N virtual servers × 10 real servers)
 //     --slice: the idle window's CPU also per slice of that length (when does the daemon reach its steady state)
 //     --impls: which implementations, in this order (default keepalived,ipvs-ts); ipvs-ts runs under the node flags
@@ -15,6 +16,16 @@
 //       server's listener, the scrapes) on vCPU 1, as bench/check-vs-keepalived.ts pins its checkers: the guest's two
 //       vCPUs run in turns on one host thread, and a process is charged for the host's time on the other vCPU while
 //       it runs, so which vCPU the bench's polling shared with the daemon would otherwise move the CPU figures
+//     --installed: ipvs-ts runs from a copy in the guest's /opt/ipvs-ts, laid out as the Debian package installs it
+//       (deploy/debian/build.ts: bin, src, vendor, the shim, the production dependencies), on the guest's tmpfs as
+//       keepalived's binary is in its page cache; without it, or as `ipvs-ts@.`, ipvs-ts runs from the project share
+//       (9p), where each of the ~300 files a start opens is a round trip to QEMU's 9p server
+//     --floor K: per ipvs-ts implementation and N, what its start costs before any configuration work, K runs of
+//       each on the daemon's vCPU (wall time of each, and the median): `node -e 0`; `ipvs-ts daemon -f
+//       /nonexistent` (node and every module the daemon loads, then the config load fails at once); `ipvs-ts
+//       check-config` on that file and on N's configuration (the difference is the configuration's load). With the
+//       programming after the first service it gives the floor: the time from the spawn if the load and the
+//       set-up cost nothing
 //     --profile: ipvs-ts runs with --cpu-prof into .cache/director-scale/ (10 ms samples); the bench prints the
 //       monotonic clock at the idle window's ends so the window's samples can be picked out of the profile
 //
@@ -44,8 +55,8 @@
 // Before any of it, each ipvs-ts implementation is started once, untimed, on a one-service table: its compile cache is
 // then warm, as an installed daemon's is after its first start.
 // Only ratios from one VM run mean anything: TCG runs everything several times slower than the host.
-import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -77,6 +88,7 @@ const rounds = flag('--rounds', 3);
 const idleS = flag('--idle', 30);
 const settleS = flag('--settle', 5);
 const scrapes = argv.includes('--scrapes') ? flag('--scrapes', 1) : 0;
+const floorRuns = argv.includes('--floor') ? flag('--floor', 5) : 0;
 const sliceS = flag('--slice', idleS);
 // `--only NAME`, the older spelling of `--impls NAME`, stays for the commands recorded in docs/benchmarks.md.
 const implsAt = Math.max(argv.indexOf('--impls'), argv.indexOf('--only'));
@@ -84,6 +96,7 @@ const implNames = (implsAt >= 0 ? argv.splice(implsAt, 2)[1] ?? '' : 'keepalived
 const IPVS_TS = /^ipvs-ts(?:@([^:]+))?(?::(.*))?$/;
 for (const name of implNames) if (name !== 'keepalived' && !IPVS_TS.test(name)) usage(`not an implementation: ${name}`);
 const profile = argv.includes('--profile') && argv.splice(argv.indexOf('--profile'), 1).length > 0;
+const installed = argv.includes('--installed') && argv.splice(argv.indexOf('--installed'), 1).length > 0;
 const pinAt = argv.indexOf('--pin');
 const pin = pinAt >= 0 ? argv.splice(pinAt, 2)[1] ?? '' : '0,1';
 if (pin !== 'none' && !/^\d+,\d+$/.test(pin)) usage(`--pin takes DAEMON_CPU,BENCH_CPU or none, not ${pin}`);
@@ -93,7 +106,7 @@ if (sizes.some((n) => !Number.isInteger(n) || n <= 0)) usage(`not a number of vi
 const counts = sizes.length ? sizes : [2000];
 
 function usage(why: string): never {
-  process.stderr.write(`director-scale: ${why}\nusage: node bench/director-scale.ts [--rounds R] [--idle SECONDS] [--settle SECONDS] [--slice SECONDS] [--scrapes K] [--impls keepalived,ipvs-ts,ipvs-ts:FLAGS] [--profile] [--pin A,B|none] [N...]\n`);
+  process.stderr.write(`director-scale: ${why}\nusage: node bench/director-scale.ts [--rounds R] [--idle SECONDS] [--settle SECONDS] [--slice SECONDS] [--scrapes K] [--impls keepalived,ipvs-ts,ipvs-ts:FLAGS] [--profile] [--installed] [--floor K] [--pin A,B|none] [N...]\n`);
   process.exit(2);
 }
 
@@ -108,7 +121,7 @@ if (!process.env.IPVS_TS_IN_VM) {
   const load = (): string => loadavg().map((x) => x.toFixed(1)).join(' ');
   process.stderr.write(`director-scale: host load average ${load()} at the start (${new Date().toISOString()})\n`);
   process.once('exit', () => process.stderr.write(`director-scale: host load average ${load()} at the end\n`));
-  const extra = `${scrapes ? ` --scrapes ${scrapes}` : ''}${implsAt >= 0 ? ` --impls ${implNames.join(',')}` : ''}${profile ? ' --profile' : ''} --slice ${sliceS} --pin ${pin}`;
+  const extra = `${scrapes ? ` --scrapes ${scrapes}` : ''}${implsAt >= 0 ? ` --impls ${implNames.join(',')}` : ''}${profile ? ' --profile' : ''}${installed ? ' --installed' : ''}${floorRuns ? ` --floor ${floorRuns}` : ''} --slice ${sliceS} --pin ${pin}`;
   await relayInVm({ command: `node bench/director-scale.ts --rounds ${rounds} --idle ${idleS} --settle ${settleS}${extra} ${counts.join(' ')}`, timeoutMs, memoryMb: 3072 }, 'director-scale');
 }
 
@@ -311,6 +324,22 @@ interface Impl {
   readonly argv: (conf: string) => string[];
   /** A file that appears once the process is up (ipvs-ts's control socket), reported, not relied on. */
   readonly control?: string;
+  /** ipvs-ts: node, its flags and bin/ipvs-ts.js, for --floor. */
+  readonly node?: string[];
+}
+
+/** Where --installed puts the daemon: the Debian package's directory, in the guest's own tmpfs-backed root. */
+const INSTALLED = '/opt/ipvs-ts';
+
+/** The package's layout (deploy/debian/build.ts), copied from the project share once, untimed. */
+function install(): void {
+  const t0 = performance.now();
+  rmSync(INSTALLED, { recursive: true, force: true });
+  const copy = (from: string): void => cpSync(join(PROJECT, from), join(INSTALLED, from), { recursive: true, dereference: true });
+  for (const from of ['bin', 'src', 'vendor', 'package.json', 'build/Release/ipvs_ts_sys.node']) if (existsSync(join(PROJECT, from))) copy(from);
+  const lock = JSON.parse(readFileSync(join(PROJECT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
+  for (const [path, entry] of Object.entries(lock.packages)) if (path && !entry.dev && !path.startsWith('node_modules/@types/') && path !== 'node_modules/undici-types') copy(path);
+  process.stderr.write(`director-scale: ipvs-ts installed in ${INSTALLED} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
 }
 
 /** The node flags the daemon ships with: those of bin/ipvs-ts.js's `#!/usr/bin/env -S node …` line. */
@@ -331,12 +360,39 @@ function implOf(name: string): Impl {
   return {
     name,
     argv: (conf) => pinned([
-      process.execPath, ...nodeFlags, ...(profile ? ['--cpu-prof', '--cpu-prof-dir', PROFILES, '--cpu-prof-interval', '10000'] : []), resolve(PROJECT, tree ?? '.', 'bin/ipvs-ts.js'), 'daemon', '-f', conf, '--control', join(DIR, 'ipvs-ts.sock'),
+      process.execPath, ...nodeFlags, ...(profile ? ['--cpu-prof', '--cpu-prof-dir', PROFILES, '--cpu-prof-interval', '10000'] : []), resolve(installed && tree === undefined ? INSTALLED : resolve(PROJECT, tree ?? '.'), 'bin/ipvs-ts.js'), 'daemon', '-f', conf, '--control', join(DIR, 'ipvs-ts.sock'),
       '--metrics', '127.0.0.1:19650', '--state', join(DIR, 'ipvs-ts.state'), '--run-dir', join(DIR, 'run'),
       '--data-file', join(DIR, 'ipvs-ts.data'), '--stats-file', join(DIR, 'ipvs-ts.stats'),
     ]),
     control: join(DIR, 'ipvs-ts.sock'),
+    node: [process.execPath, ...nodeFlags, resolve(installed && tree === undefined ? INSTALLED : resolve(PROJECT, tree ?? '.'), 'bin/ipvs-ts.js')],
   };
+}
+
+/** --floor: K timed runs of each start-up command of one implementation; lines of min / median wall seconds. */
+function floor(impl: Impl, conf: string, afterFirstServiceS: number): string {
+  const [node, ...rest] = impl.node!;
+  const flags = rest.slice(0, -1);
+  const cases: [string, string[]][] = [
+    ['node -e 0', [...flags, '-e', '0']],
+    ['daemon -f /nonexistent (node + the daemon\'s modules)', [...rest, 'daemon', '-f', '/nonexistent', '--control', join(DIR, 'floor.sock'), '--metrics', 'off', '--state', join(DIR, 'floor.state'), '--run-dir', join(DIR, 'floor-run')]],
+    ['check-config -f /nonexistent', [...rest, 'check-config', '-f', '/nonexistent']],
+    [`check-config -f ${conf.split('/').pop()}`, [...rest, 'check-config', '-f', conf]],
+  ];
+  const medians: number[] = [];
+  const lines = cases.map(([label, args]) => {
+    const times: number[] = [];
+    for (let i = 0; i < floorRuns; i++) {
+      const t0 = performance.now();
+      spawnSync(pinned([node!, ...args])[0]!, pinned([node!, ...args]).slice(1), { stdio: 'ignore' });
+      times.push((performance.now() - t0) / 1000);
+    }
+    medians.push(median(times));
+    return `  ${label}: ${times.map((t) => t.toFixed(2)).join(', ')} s (median ${median(times).toFixed(2)} s)`;
+  });
+  const [, daemonModules, ccBase, ccConf] = medians as [number, number, number, number];
+  return `${impl.name} start floor, ${floorRuns} runs each:\n${lines.join('\n')}\n` +
+    `  configuration load ≈ ${(ccConf - ccBase).toFixed(2)} s; floor (node + modules, then this run's programming after the first service, ${afterFirstServiceS.toFixed(2)} s) = ${(daemonModules + afterFirstServiceS).toFixed(2)} s\n`;
 }
 
 interface Figures {
@@ -621,6 +677,7 @@ async function scrapeFigures(control: string, procs: readonly number[], ipvs: Ip
 
 rmSync(DIR, { recursive: true, force: true });
 mkdirSync(join(DIR, 'run'), { recursive: true });
+if (installed) install();
 if (profile) mkdirSync(PROFILES, { recursive: true });
 sh('modprobe -a ip_vs ip_vs_wlc');
 sh(`ip addr add ${CHECKED_RS.address}/32 dev lo`);
@@ -642,6 +699,7 @@ try {
       try {
         f.push(await measure(impl, n, conf, listener, ipvs));
         process.stdout.write(`${impl.name} at N=${n}: ${details(f.at(-1)!)}\n`);
+        if (floorRuns && impl.node) process.stdout.write(floor(impl, conf, f.at(-1)!.programS - f.at(-1)!.startS));
       } catch (err) {
         // One implementation failing still leaves the other's figures (and "–" for its own) in the table.
         process.stderr.write(`director-scale: ${(err as Error).message}\n`);
