@@ -17,9 +17,9 @@
 //       vCPUs run in turns on one host thread, and a process is charged for the host's time on the other vCPU while
 //       it runs, so which vCPU the bench's polling shared with the daemon would otherwise move the CPU figures
 //     --installed: ipvs-ts runs from a copy in the guest's /opt/ipvs-ts, laid out as the Debian package installs it
-//       (deploy/debian/build.ts: bin, src, vendor, the shim, the production dependencies), on the guest's tmpfs as
-//       keepalived's binary is in its page cache; without it, or as `ipvs-ts@.`, ipvs-ts runs from the project share
-//       (9p), where each of the ~300 files a start opens is a round trip to QEMU's 9p server
+//       (deploy/debian/program-files.ts), on the guest's tmpfs as keepalived's binary is in its page cache; without
+//       it, or as `ipvs-ts@.`, ipvs-ts runs from the project share (9p), where each of the ~300 files a start opens
+//       is a round trip to QEMU's 9p server (no difference beyond the spread at 2,000 or 10,000: docs/benchmarks.md)
 //     --floor K: per ipvs-ts implementation and N, what its start costs before any configuration work, K runs of
 //       each on the daemon's vCPU (wall time of each, and the median): `node -e 0`; `ipvs-ts daemon -f
 //       /nonexistent` (node and every module the daemon loads, then the config load fails at once); `ipvs-ts
@@ -64,6 +64,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IpvsClient } from '../src/ipvs/client.ts';
 import type { ServiceId } from '../src/ipvs/types.ts';
+import { programFiles } from '../deploy/debian/program-files.ts';
 import { emptyIpvs } from './ipvs-trash.ts';
 
 const REAL_SERVERS = 10;
@@ -324,21 +325,18 @@ interface Impl {
   readonly argv: (conf: string) => string[];
   /** A file that appears once the process is up (ipvs-ts's control socket), reported, not relied on. */
   readonly control?: string;
-  /** ipvs-ts: node, its flags and bin/ipvs-ts.js, for --floor. */
-  readonly node?: string[];
+  /** ipvs-ts: its node flags and bin/ipvs-ts.js, for --floor. */
+  readonly node?: { readonly flags: readonly string[]; readonly script: string };
 }
 
 /** Where --installed puts the daemon: the Debian package's directory, in the guest's own tmpfs-backed root. */
 const INSTALLED = '/opt/ipvs-ts';
 
-/** The package's layout (deploy/debian/build.ts), copied from the project share once, untimed. */
+/** What the package ships of the program (deploy/debian/program-files.ts), copied from the share once, untimed. */
 function install(): void {
   const t0 = performance.now();
   rmSync(INSTALLED, { recursive: true, force: true });
-  const copy = (from: string): void => cpSync(join(PROJECT, from), join(INSTALLED, from), { recursive: true, dereference: true });
-  for (const from of ['bin', 'src', 'vendor', 'package.json', 'build/Release/ipvs_ts_sys.node']) if (existsSync(join(PROJECT, from))) copy(from);
-  const lock = JSON.parse(readFileSync(join(PROJECT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
-  for (const [path, entry] of Object.entries(lock.packages)) if (path && !entry.dev && !path.startsWith('node_modules/@types/') && path !== 'node_modules/undici-types') copy(path);
+  for (const path of [...programFiles(PROJECT), 'package.json']) cpSync(join(PROJECT, path), join(INSTALLED, path), { recursive: true, dereference: true });
   process.stderr.write(`director-scale: ipvs-ts installed in ${INSTALLED} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
 }
 
@@ -357,22 +355,23 @@ function implOf(name: string): Impl {
   }
   const [, tree, flags] = IPVS_TS.exec(name)!;
   const nodeFlags = [...unitFlags(tree ?? '.'), ...(flags ? flags.split('+') : [])];
+  const script = join(installed && tree === undefined ? INSTALLED : resolve(PROJECT, tree ?? '.'), 'bin/ipvs-ts.js');
   return {
     name,
     argv: (conf) => pinned([
-      process.execPath, ...nodeFlags, ...(profile ? ['--cpu-prof', '--cpu-prof-dir', PROFILES, '--cpu-prof-interval', '10000'] : []), resolve(installed && tree === undefined ? INSTALLED : resolve(PROJECT, tree ?? '.'), 'bin/ipvs-ts.js'), 'daemon', '-f', conf, '--control', join(DIR, 'ipvs-ts.sock'),
+      process.execPath, ...nodeFlags, ...(profile ? ['--cpu-prof', '--cpu-prof-dir', PROFILES, '--cpu-prof-interval', '10000'] : []), script, 'daemon', '-f', conf, '--control', join(DIR, 'ipvs-ts.sock'),
       '--metrics', '127.0.0.1:19650', '--state', join(DIR, 'ipvs-ts.state'), '--run-dir', join(DIR, 'run'),
       '--data-file', join(DIR, 'ipvs-ts.data'), '--stats-file', join(DIR, 'ipvs-ts.stats'),
     ]),
     control: join(DIR, 'ipvs-ts.sock'),
-    node: [process.execPath, ...nodeFlags, resolve(installed && tree === undefined ? INSTALLED : resolve(PROJECT, tree ?? '.'), 'bin/ipvs-ts.js')],
+    node: { flags: nodeFlags, script },
   };
 }
 
-/** --floor: K timed runs of each start-up command of one implementation; lines of min / median wall seconds. */
+/** --floor: K timed runs of each start-up command of one implementation; a line each of wall seconds and median. */
 function floor(impl: Impl, conf: string, afterFirstServiceS: number): string {
-  const [node, ...rest] = impl.node!;
-  const flags = rest.slice(0, -1);
+  const { flags, script } = impl.node!;
+  const rest = [...flags, script];
   const cases: [string, string[]][] = [
     ['node -e 0', [...flags, '-e', '0']],
     ['daemon -f /nonexistent (node + the daemon\'s modules)', [...rest, 'daemon', '-f', '/nonexistent', '--control', join(DIR, 'floor.sock'), '--metrics', 'off', '--state', join(DIR, 'floor.state'), '--run-dir', join(DIR, 'floor-run')]],
@@ -384,7 +383,8 @@ function floor(impl: Impl, conf: string, afterFirstServiceS: number): string {
     const times: number[] = [];
     for (let i = 0; i < floorRuns; i++) {
       const t0 = performance.now();
-      spawnSync(pinned([node!, ...args])[0]!, pinned([node!, ...args]).slice(1), { stdio: 'ignore' });
+      const [cmd, ...cmdArgs] = pinned([process.execPath, ...args]);
+      spawnSync(cmd!, cmdArgs, { stdio: 'ignore' });
       times.push((performance.now() - t0) / 1000);
     }
     medians.push(median(times));

@@ -12,13 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { buildProgram } from '../../src/cli/main.ts';
 import { manPage } from './manpage.ts';
+import { programFiles } from './program-files.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const OPT = 'opt/ipvs-ts';
-
-interface Lock {
-  readonly packages: Record<string, { readonly dev?: boolean; readonly version?: string }>;
-}
 
 export function buildDeb(outDir: string): string {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; description: string; license: string };
@@ -34,22 +31,13 @@ export function buildDeb(outDir: string): string {
     };
     const copy = (from: string, to: string): void => cpSync(join(ROOT, from), join(stage, to), { recursive: true, dereference: true });
 
-    // The program: sources run by Node's type stripping, so no build step; only what runs is shipped.
-    copy('bin', `${OPT}/bin`);
-    copy('src', `${OPT}/src`);
-    // GoBGP's API definitions, read by src/bgp/gobgp-api.ts at start.
-    copy('vendor', `${OPT}/vendor`);
+    // The program: only what runs is shipped.
+    for (const path of programFiles(ROOT)) copy(path, `${OPT}/${path}`);
     put(`${OPT}/package.json`, `${JSON.stringify({ name: pkg.name, version: pkg.version, type: 'module', private: true }, null, 2)}\n`);
-    copy('build/Release/ipvs_ts_sys.node', `${OPT}/build/Release/ipvs_ts_sys.node`);
     // The runtime where the units and the wrapper look for it: node_modules/.bin/node, as in a checkout.
     cpSync(node, join(stage, OPT, 'node_modules/node/bin/node'));
     mkdirSync(join(stage, OPT, 'node_modules/.bin'));
     symlinkSync('../node/bin/node', join(stage, OPT, 'node_modules/.bin/node'));
-    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as Lock;
-    // Type declarations never run: protobufjs (under @grpc/proto-loader) lists @types/node, and with it undici-types,
-    // as production dependencies for its own .d.ts files.
-    const typesOnly = (path: string): boolean => path.startsWith('node_modules/@types/') || path === 'node_modules/undici-types';
-    for (const [path, entry] of Object.entries(lock.packages)) if (path && !entry.dev && !typesOnly(path)) copy(path, `${OPT}/${path}`);
 
     put('usr/sbin/ipvs-ts', '#!/bin/sh\nexec /opt/ipvs-ts/node_modules/.bin/node --max-semi-space-size=16 /opt/ipvs-ts/bin/ipvs-ts.js "$@"\n', 0o755);
     copy('deploy/systemd/ipvs-ts.service', 'lib/systemd/system/ipvs-ts.service');
